@@ -1,0 +1,318 @@
+//! The one error type of `mirascope-llm`.
+//!
+//! Every failure a call can meet is a variant of [`Error`], carrying what a user needs to act on it:
+//! the provider, the HTTP status, the provider's own error type and message, a short excerpt of a
+//! body that could not be read. Secrets (API keys, auth headers) are never part of an error.
+
+use std::time::Duration;
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How many characters of an unreadable body an error keeps.
+pub(crate) const EXCERPT_CHARS: usize = 500;
+
+/// Everything that can go wrong when building, sending or reading a model call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The model id is not of the form `provider/model-name`.
+    #[error("invalid model id {model_id:?}: expected 'provider/model-name' (e.g. 'openai/gpt-4o-mini')")]
+    InvalidModelId {
+        /// The id as given.
+        model_id: String,
+    },
+    /// No registered or built-in provider serves this model id.
+    #[error("no provider serves model id {model_id:?}: known prefixes are {known}; register one with llm::register_provider")]
+    UnknownProvider {
+        /// The id as given.
+        model_id: String,
+        /// The prefixes that would have matched.
+        known: String,
+    },
+    /// The provider needs an API key and none was found.
+    #[error("missing API key for provider '{provider}': set the {env_var} environment variable or pass an api_key to llm::register_provider")]
+    MissingApiKey {
+        /// The provider id.
+        provider: String,
+        /// The environment variable that was read.
+        env_var: String,
+    },
+    /// A call parameter has a value of the wrong type or out of its domain.
+    #[error("invalid value for param '{name}': {reason}")]
+    InvalidParam {
+        /// The param name.
+        name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The request asks for something the provider's API cannot express.
+    #[error("provider '{provider}' does not support {feature}")]
+    FeatureNotSupported {
+        /// The provider id.
+        provider: String,
+        /// What is unsupported.
+        feature: String,
+    },
+    /// The request itself is malformed (e.g. no messages, tool-call arguments that are not JSON).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The provider answered with an HTTP error status.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+    /// The provider did not answer in time.
+    #[error("provider '{provider}': request timed out after {after:?}")]
+    Timeout {
+        /// The provider id.
+        provider: String,
+        /// The timeout that elapsed.
+        after: Duration,
+    },
+    /// The connection to the provider failed (refused, reset, DNS, TLS).
+    #[error("provider '{provider}': connection failed: {message}")]
+    Connection {
+        /// The provider id.
+        provider: String,
+        /// What the transport reported.
+        message: String,
+    },
+    /// The provider's answer could not be read as its API defines it.
+    #[error("provider '{provider}': malformed response: {reason} (body starts: {excerpt:?})")]
+    MalformedResponse {
+        /// The provider id.
+        provider: String,
+        /// What was wrong.
+        reason: String,
+        /// The first characters of the body.
+        excerpt: String,
+    },
+    /// The provider reported an error inside a stream (an SSE `error` event).
+    #[error("{message}")]
+    Stream {
+        /// The provider id.
+        provider: String,
+        /// The provider's error type, e.g. `server_error`, `overloaded_error`.
+        error_type: Option<String>,
+        /// The provider's message.
+        message: String,
+    },
+    /// The stream closed before the provider said it was complete.
+    #[error("provider '{provider}': stream ended before completion")]
+    StreamEndedEarly {
+        /// The provider id.
+        provider: String,
+    },
+    /// A tool could not be run or its output could not be encoded.
+    #[error("tool '{tool}': {message}")]
+    Tool {
+        /// The tool name.
+        tool: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The library's background HTTP runtime could not be started or stopped mid-call.
+    #[error("mirascope runtime failure: {0}")]
+    Runtime(String),
+}
+
+/// Mirascope's exception classes, used for `error.type` on spans so dashboards built on Python
+/// Mirascope keep working (`BadRequestError`, `RateLimitError`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// 400, and 409/422 on OpenAI.
+    BadRequest,
+    /// 401.
+    Authentication,
+    /// 403.
+    Permission,
+    /// 404.
+    NotFound,
+    /// 429.
+    RateLimit,
+    /// 5xx the provider's SDK calls an internal server error.
+    Server,
+    /// Any other provider error (Anthropic 529 `overloaded_error`, stream error events, ...).
+    Provider,
+    /// Transport-level failure.
+    Connection,
+    /// Timed out.
+    Timeout,
+    /// The answer could not be read.
+    ResponseValidation,
+    /// The request is not expressible for this provider.
+    FeatureNotSupported,
+    /// Bad model id, missing key, bad params: user-side errors raised before any I/O.
+    Configuration,
+}
+
+impl ErrorClass {
+    /// The Python Mirascope class name (`mirascope.llm.exceptions.<name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorClass::BadRequest => "BadRequestError",
+            ErrorClass::Authentication => "AuthenticationError",
+            ErrorClass::Permission => "PermissionError",
+            ErrorClass::NotFound => "NotFoundError",
+            ErrorClass::RateLimit => "RateLimitError",
+            ErrorClass::Server => "ServerError",
+            ErrorClass::Provider => "ProviderError",
+            ErrorClass::Connection => "ConnectionError",
+            ErrorClass::Timeout => "TimeoutError",
+            ErrorClass::ResponseValidation => "ResponseValidationError",
+            ErrorClass::FeatureNotSupported => "FeatureNotSupportedError",
+            ErrorClass::Configuration => "ValueError",
+        }
+    }
+}
+
+/// An HTTP error status from a provider, with the provider's own description parsed from the body.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The provider id (`openai`, `anthropic`, `google`, ...).
+    pub provider: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// The provider's error type (`invalid_request_error`, `overloaded_error`, `INVALID_ARGUMENT`).
+    pub error_type: Option<String>,
+    /// The provider's error code, where it has one (`decimal_above_max_value`).
+    pub code: Option<String>,
+    /// The provider's message.
+    pub message: Option<String>,
+    /// The first characters of the body as received.
+    pub body_excerpt: String,
+    /// The parsed body, when it was JSON.
+    pub body: Option<serde_json::Value>,
+    /// How long the provider asked us to wait (`Retry-After`, `retry-after-ms`).
+    pub retry_after: Option<Duration>,
+    /// The provider's request id, when it sent one.
+    pub request_id: Option<String>,
+    /// Mirascope's class for this error.
+    pub class: ErrorClass,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "provider '{}' answered HTTP {}", self.provider, self.status)?;
+        if let Some(t) = &self.error_type {
+            write!(f, " ({t})")?;
+        }
+        match &self.message {
+            Some(m) => write!(f, ": {m}"),
+            None if !self.body_excerpt.is_empty() => write!(f, ": {}", self.body_excerpt),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl Error {
+    /// Mirascope's class for this error, as recorded in `error.type`.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::Api(e) => e.class,
+            Error::Timeout { .. } => ErrorClass::Timeout,
+            Error::Connection { .. } => ErrorClass::Connection,
+            Error::MalformedResponse { .. } | Error::StreamEndedEarly { .. } => {
+                ErrorClass::ResponseValidation
+            }
+            Error::Stream { .. } | Error::Tool { .. } | Error::Runtime(_) => ErrorClass::Provider,
+            Error::FeatureNotSupported { .. } => ErrorClass::FeatureNotSupported,
+            Error::InvalidModelId { .. }
+            | Error::UnknownProvider { .. }
+            | Error::MissingApiKey { .. }
+            | Error::InvalidParam { .. }
+            | Error::InvalidRequest(_) => ErrorClass::Configuration,
+        }
+    }
+
+    /// The HTTP status, for [`Error::Api`].
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api(e) => Some(e.status),
+            _ => None,
+        }
+    }
+
+    /// Whether a retry may succeed: 408, 409, 429, 5xx, timeouts and connection failures.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(e) => matches!(e.status, 408 | 409 | 429) || e.status >= 500,
+            Error::Timeout { .. } | Error::Connection { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// How long the provider asked to wait before retrying.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api(e) => e.retry_after,
+            _ => None,
+        }
+    }
+
+    pub(crate) fn malformed(provider: &str, reason: impl Into<String>, body: &[u8]) -> Self {
+        Error::MalformedResponse {
+            provider: provider.to_string(),
+            reason: reason.into(),
+            excerpt: excerpt(body),
+        }
+    }
+
+    pub(crate) fn unsupported(provider: &str, feature: impl Into<String>) -> Self {
+        Error::FeatureNotSupported {
+            provider: provider.to_string(),
+            feature: feature.into(),
+        }
+    }
+}
+
+/// The first [`EXCERPT_CHARS`] characters of a body, lossily decoded.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    match text.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.into_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_cuts_on_char_boundary() {
+        let long = "é".repeat(EXCERPT_CHARS + 10);
+        let e = excerpt(long.as_bytes());
+        assert!(e.ends_with("..."));
+        assert_eq!(e.chars().count(), EXCERPT_CHARS + 3);
+        assert_eq!(excerpt(b"short"), "short");
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        let api = |status| {
+            Error::Api(Box::new(ApiError {
+                provider: "openai".into(),
+                status,
+                error_type: None,
+                code: None,
+                message: None,
+                body_excerpt: String::new(),
+                body: None,
+                retry_after: None,
+                request_id: None,
+                class: ErrorClass::Provider,
+            }))
+        };
+        for s in [408, 409, 429, 500, 503, 529] {
+            assert!(api(s).is_retryable(), "{s}");
+        }
+        for s in [400, 401, 403, 404, 422] {
+            assert!(!api(s).is_retryable(), "{s}");
+        }
+        assert_eq!(api(400).to_string(), "provider 'openai' answered HTTP 400");
+    }
+}

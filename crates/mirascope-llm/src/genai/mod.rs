@@ -1,0 +1,128 @@
+//! GenAI instrumentation: every model call opens one `tracing` span (target [`TARGET`]) whose
+//! fields are the OpenTelemetry GenAI attributes (`gen_ai.*`) and Mirascope's
+//! `mirascope.response.*` attributes.
+//!
+//! Where each attribute is computed:
+//! - [`span`]: span creation, request params (`gen_ai.request.*`), response, usage, errors,
+//!   the stream span lifecycle;
+//! - [`encode`]: the `gen_ai.*` JSON (messages, system instructions, tool definitions,
+//!   finish reasons);
+//! - [`mirascope`]: the `mirascope.response.*` JSON.
+//!
+//! The spans cost a few nanoseconds when no subscriber listens: nothing is built unless the span
+//! is enabled. `mirascope-ops` turns them into OpenTelemetry spans; any other `tracing`
+//! subscriber sees them too.
+
+pub mod encode;
+pub mod mirascope;
+pub mod span;
+
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::OnceLock;
+
+pub use span::StreamSpan;
+
+/// The `tracing` target of GenAI spans.
+pub const TARGET: &str = "mirascope_llm::genai";
+
+/// The `tracing` target of Mirascope's own INTERNAL spans (`Response.resume`, traces).
+pub const OPS_TARGET: &str = "mirascope_ops";
+
+/// A value of an OpenTelemetry event or array attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttrValue {
+    /// A string.
+    Str(String),
+    /// An integer.
+    I64(i64),
+    /// A boolean.
+    Bool(bool),
+    /// A string array.
+    StrArray(Vec<String>),
+}
+
+/// What `tracing` fields cannot express, done by the OpenTelemetry side (installed by
+/// `mirascope-ops`): array attributes, events with typed attributes, and context injection.
+#[derive(Debug, Clone, Copy)]
+pub struct OtelBridge {
+    /// Sets a string-array attribute on a span.
+    pub set_string_array: fn(&tracing::Span, &'static str, Vec<String>),
+    /// Adds an event with attributes to a span.
+    pub add_event: fn(&tracing::Span, &'static str, Vec<(&'static str, AttrValue)>),
+    /// Writes the span's context as propagation headers (e.g. `traceparent`).
+    pub inject_context: fn(&tracing::Span, &mut Vec<(String, String)>),
+}
+
+static BRIDGE: OnceLock<OtelBridge> = OnceLock::new();
+
+/// Installs the OpenTelemetry bridge (done once by `mirascope-ops`). Returns false if one was
+/// already installed.
+#[doc(hidden)]
+pub fn install_otel_bridge(bridge: OtelBridge) -> bool {
+    BRIDGE.set(bridge).is_ok()
+}
+
+pub(crate) fn bridge() -> Option<&'static OtelBridge> {
+    BRIDGE.get()
+}
+
+const CAPTURE_UNSET: u8 = 0;
+const CAPTURE_ON: u8 = 1;
+const CAPTURE_OFF: u8 = 2;
+static CAPTURE: AtomicU8 = AtomicU8::new(CAPTURE_UNSET);
+static PROPAGATE: AtomicBool = AtomicBool::new(true);
+
+/// Reads `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`: `true/1/yes/on` and
+/// `SPAN_ONLY/SPAN_AND_EVENT/EVENT_ONLY` capture; `false/0/no/off/NO_CONTENT` do not; unset or
+/// unknown keeps Mirascope's default (capture).
+pub fn capture_from_env_value(value: Option<&str>) -> bool {
+    match value.map(|v| v.trim().to_ascii_lowercase()) {
+        Some(v) if ["false", "0", "no", "off", "no_content"].contains(&v.as_str()) => false,
+        _ => true,
+    }
+}
+
+/// Whether message content (instructions, messages, tool arguments and results) is recorded.
+/// On by default, as in Python Mirascope.
+pub fn capture_content() -> bool {
+    match CAPTURE.load(Ordering::Relaxed) {
+        CAPTURE_ON => true,
+        CAPTURE_OFF => false,
+        _ => {
+            let on = capture_from_env_value(std::env::var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT").ok().as_deref());
+            let _ = CAPTURE.compare_exchange(CAPTURE_UNSET, if on { CAPTURE_ON } else { CAPTURE_OFF }, Ordering::Relaxed, Ordering::Relaxed);
+            on
+        }
+    }
+}
+
+/// Turns content capture on or off at runtime (any thread, takes effect for calls that start
+/// after it).
+pub fn set_capture_content(on: bool) {
+    CAPTURE.store(if on { CAPTURE_ON } else { CAPTURE_OFF }, Ordering::Relaxed);
+}
+
+/// Whether outgoing provider requests carry the span's W3C `traceparent` header (default on).
+pub fn propagate_trace_context() -> bool {
+    PROPAGATE.load(Ordering::Relaxed)
+}
+
+/// Turns `traceparent` injection into provider requests on or off.
+pub fn set_propagate_trace_context(on: bool) {
+    PROPAGATE.store(on, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_env_values() {
+        for on in [None, Some("true"), Some("1"), Some("SPAN_ONLY"), Some("span_and_event"), Some("whatever")] {
+            assert!(capture_from_env_value(on), "{on:?}");
+        }
+        for off in ["false", "0", "NO_CONTENT", "off", " No "] {
+            assert!(!capture_from_env_value(Some(off)), "{off}");
+        }
+    }
+}

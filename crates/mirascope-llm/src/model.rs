@@ -1,0 +1,312 @@
+//! [`Model`]: a model id plus default params, and the call/stream entry points (async first,
+//! blocking forms for programs without a runtime).
+
+use std::borrow::Cow;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::Instrument;
+
+use crate::content::{Message, Prompt};
+use crate::error::{Error, Result};
+use crate::format::{Format, ResolvedFormat};
+use crate::genai::{self, span::CallInfo, StreamSpan};
+use crate::params::Params;
+use crate::provider::http::{self, CallOptions, HttpRequest};
+use crate::provider::{self, DecodeContext, EncodeContext, WireFormat};
+use crate::registry::{self, Resolved};
+use crate::response::Response;
+use crate::stream::{BlockingStream, StreamResponse};
+use crate::tool::Tool;
+use crate::RetryPolicy;
+
+/// A boxed future, as returned by the call builders.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A model: its Mirascope id (`provider/model-name`), default params and transport options.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), mirascope_llm::Error> {
+/// use mirascope_llm as llm;
+/// let model = llm::model("openai/gpt-4o-mini")?;
+/// let response = model.call("What is the capital of France?").await?;
+/// println!("{}", response.text());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Model {
+    id: Arc<str>,
+    params: Params,
+    options: CallOptions,
+}
+
+/// Everything about one call except the model.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallRequest {
+    pub messages: Vec<Message>,
+    pub tools: Vec<Tool>,
+    pub format: Option<Format>,
+    pub params: Params,
+    pub resolved_format: Option<ResolvedFormat>,
+    pub conversation_id: Option<String>,
+}
+
+/// A model for `model_id` (checked: it must be `provider/model-name`; the provider is resolved
+/// when the model is called).
+pub fn model(model_id: &str) -> Result<Model> {
+    Model::new(model_id)
+}
+
+impl Model {
+    /// A model for `model_id`.
+    pub fn new(model_id: &str) -> Result<Self> {
+        registry::validate_model_id(model_id)?;
+        Ok(Model { id: Arc::from(model_id), params: Params::new(), options: CallOptions::default() })
+    }
+
+    /// The Mirascope model id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The default params.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Replaces the default params.
+    pub fn with_params(mut self, params: Params) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// Sets the retry policy (default: 2 retries with exponential backoff).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.options.retry = retry;
+        self
+    }
+
+    /// Sets the timeout: of the whole request for calls, between events for streams
+    /// (default 600 s).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.options.timeout = timeout;
+        self
+    }
+
+    /// Starts a call; add tools, a format or params, then `.await` it (or `.blocking()`).
+    pub fn call(&self, prompt: impl Into<Prompt>) -> Call<'_> {
+        Call { model: self, request: self.request(prompt.into()) }
+    }
+
+    /// Calls the model, blocking the current thread (no async runtime needed).
+    pub fn call_blocking(&self, prompt: impl Into<Prompt>) -> Result<Response> {
+        self.call(prompt).blocking()
+    }
+
+    /// Starts a streamed call; `.await` gives a [`StreamResponse`] once the answer begins.
+    pub fn stream(&self, prompt: impl Into<Prompt>) -> StreamCall<'_> {
+        StreamCall { model: self, request: self.request(prompt.into()) }
+    }
+
+    /// Streams, blocking the current thread: an iterator of chunks.
+    pub fn stream_blocking(&self, prompt: impl Into<Prompt>) -> Result<BlockingStream> {
+        self.stream(prompt).blocking()
+    }
+
+    fn request(&self, prompt: Prompt) -> CallRequest {
+        CallRequest { messages: prompt.into_messages(), params: self.params.clone(), ..Default::default() }
+    }
+
+    fn prepare(&self, request: &mut CallRequest) -> Result<(Resolved, &'static dyn WireFormat)> {
+        if request.messages.is_empty() {
+            return Err(Error::InvalidRequest("a call needs at least one message".into()));
+        }
+        let resolved = registry::resolve(&self.id)?;
+        let wire = provider::wire(resolved.api);
+        request.resolved_format = request.format.as_ref().map(|f| f.resolve(wire.default_format_mode()));
+        Ok((resolved, wire))
+    }
+
+    fn start_span(&self, resolved: &Resolved, request: &CallRequest) -> tracing::Span {
+        genai::span::start(&CallInfo {
+            model_id: &self.id,
+            provider_id: &resolved.provider_id,
+            request,
+            format: request.resolved_format.as_ref(),
+            base_url: &resolved.base_url,
+        })
+    }
+
+    fn http_request(&self, resolved: &Resolved, wire: &'static dyn WireFormat, request: &CallRequest, span: &tracing::Span, stream: bool) -> Result<HttpRequest> {
+        let messages: Cow<'_, [Message]> = match &request.resolved_format {
+            Some(f) => Cow::Owned(f.apply_instructions(&request.messages)),
+            None => Cow::Borrowed(&request.messages),
+        };
+        let ctx = EncodeContext {
+            provider_id: &resolved.provider_id,
+            model_id: &self.id,
+            model_name: &resolved.model_name,
+            messages: &messages,
+            tools: &request.tools,
+            format: request.resolved_format.as_ref(),
+            params: &request.params,
+            stream,
+        };
+        let body = wire.encode(&ctx)?;
+        let auth = resolved.api_key.as_ref().map(|k| wire.auth_header(k));
+        let mut pairs: Vec<(&str, &str)> = wire.fixed_headers().to_vec();
+        if let Some((name, value)) = &auth {
+            pairs.push((name, value.as_str()));
+        }
+        let mut propagation = Vec::new();
+        if genai::propagate_trace_context() && !span.is_disabled() {
+            if let Some(b) = genai::bridge() {
+                (b.inject_context)(span, &mut propagation);
+            }
+        }
+        for (k, v) in &propagation {
+            pairs.push((k, v));
+        }
+        Ok(HttpRequest {
+            provider_id: resolved.provider_id.clone(),
+            url: format!("{}{}", resolved.base_url, wire.path(&resolved.model_name, stream)),
+            headers: http::headers(&pairs)?,
+            body: serde_json::to_vec(&body).map_err(|e| Error::InvalidRequest(format!("request does not serialize: {e}")))?.into(),
+            wire,
+            options: self.options.clone(),
+        })
+    }
+
+    pub(crate) async fn call_request(&self, mut request: CallRequest) -> Result<Response> {
+        let (resolved, wire) = self.prepare(&mut request)?;
+        let span = self.start_span(&resolved, &request);
+        let result = async {
+            let req = self.http_request(&resolved, wire, &request, &span, false)?;
+            let body = http::send(req).await?;
+            let json: serde_json::Value = serde_json::from_slice(&body).map_err(|e| Error::malformed(&resolved.provider_id, format!("body is not JSON: {e}"), &body))?;
+            let decoded = wire.decode(&decode_context(&resolved, &request), json)?;
+            Ok(Response::assemble(self.clone(), request.clone(), resolved.provider_id.clone(), decoded))
+        }
+        .instrument(span.clone())
+        .await;
+        match &result {
+            Ok(resp) => {
+                genai::span::record_response(&span, resp, false);
+                genai::span::record_untracked_params(&span, &request.params);
+            }
+            Err(e) => genai::span::record_error(&span, e, false),
+        }
+        result
+    }
+
+    pub(crate) async fn stream_request(&self, mut request: CallRequest) -> Result<StreamResponse> {
+        let (resolved, wire) = self.prepare(&mut request)?;
+        let span = self.start_span(&resolved, &request);
+        let opened = async {
+            let req = self.http_request(&resolved, wire, &request, &span, true)?;
+            http::open_stream(req).await
+        }
+        .instrument(span.clone())
+        .await;
+        match opened {
+            Ok(events) => {
+                genai::span::record_untracked_params(&span, &request.params);
+                let decoder = wire.stream_decoder(&decode_context(&resolved, &request));
+                Ok(StreamResponse::new(events, decoder, self.clone(), request, resolved.provider_id, StreamSpan::new(span)))
+            }
+            Err(e) => {
+                genai::span::record_error(&span, &e, true);
+                Err(e)
+            }
+        }
+    }
+}
+
+fn decode_context(resolved: &Resolved, request: &CallRequest) -> DecodeContext {
+    DecodeContext {
+        provider_id: resolved.provider_id.clone(),
+        include_thoughts: request.params.get_thinking().and_then(|t| t.include_thoughts).unwrap_or(false),
+    }
+}
+
+macro_rules! call_builder_methods {
+    () => {
+        /// Offers tools to the model.
+        pub fn tools(mut self, tools: impl IntoIterator<Item = Tool>) -> Self {
+            self.request.tools.extend(tools);
+            self
+        }
+
+        /// Asks for structured output.
+        pub fn format(mut self, format: Format) -> Self {
+            self.request.format = Some(format);
+            self
+        }
+
+        /// Params for this call (merged over the model's defaults).
+        pub fn params(mut self, params: Params) -> Self {
+            self.request.params = self.request.params.merged(&params);
+            self
+        }
+
+        /// Records `gen_ai.conversation.id` on the call's span.
+        pub fn conversation_id(mut self, id: impl Into<String>) -> Self {
+            self.request.conversation_id = Some(id.into());
+            self
+        }
+    };
+}
+
+/// A call being built; `.await` it, or run it with [`Call::blocking`].
+#[derive(Debug)]
+#[must_use = "a call does nothing until awaited or run with .blocking()"]
+pub struct Call<'a> {
+    model: &'a Model,
+    request: CallRequest,
+}
+
+impl Call<'_> {
+    call_builder_methods!();
+
+    /// Runs the call on the current thread, blocking until the answer is complete.
+    pub fn blocking(self) -> Result<Response> {
+        futures_executor::block_on(self.into_future())
+    }
+}
+
+impl<'a> IntoFuture for Call<'a> {
+    type Output = Result<Response>;
+    type IntoFuture = BoxFuture<'a, Result<Response>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.model.call_request(self.request))
+    }
+}
+
+/// A streamed call being built; `.await` it, or run it with [`StreamCall::blocking`].
+#[derive(Debug)]
+#[must_use = "a stream does nothing until awaited or run with .blocking()"]
+pub struct StreamCall<'a> {
+    model: &'a Model,
+    request: CallRequest,
+}
+
+impl StreamCall<'_> {
+    call_builder_methods!();
+
+    /// Opens the stream on the current thread; the iterator blocks for each chunk.
+    pub fn blocking(self) -> Result<BlockingStream> {
+        futures_executor::block_on(self.into_future()).map(StreamResponse::into_blocking)
+    }
+}
+
+impl<'a> IntoFuture for StreamCall<'a> {
+    type Output = Result<StreamResponse>;
+    type IntoFuture = BoxFuture<'a, Result<StreamResponse>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.model.stream_request(self.request))
+    }
+}

@@ -1,0 +1,379 @@
+//! Anthropic Messages API (`POST {base}/v1/messages`).
+
+use serde_json::{json, Map, Value};
+
+use super::{int, tool_result_text, DecodeContext, EncodeContext, StreamDecoder, StreamMeta, WireFormat};
+use crate::content::{DocumentSource, ImageSource, Message, Part};
+use crate::error::{Error, ErrorClass, Result};
+use crate::format::FormatMode;
+use crate::params::ThinkingLevel;
+use crate::pyrepr::py_json_dumps;
+use crate::registry::ApiKey;
+use crate::response::{Decoded, Usage};
+use crate::stream::StreamChunk;
+use crate::tool::{ToolSchema, FORMAT_TOOL_NAME};
+
+const PROVIDER: &str = "anthropic";
+/// Sent when the user sets no `max_tokens` (the API requires one); not recorded on spans.
+const DEFAULT_MAX_TOKENS: i64 = 16000;
+
+pub(crate) struct Anthropic;
+
+fn thinking_budget(level: ThinkingLevel, max_tokens: i64) -> Option<i64> {
+    let multiplier = match level {
+        ThinkingLevel::None => return Some(0),
+        ThinkingLevel::Default => return None,
+        ThinkingLevel::Minimal => 0.0,
+        ThinkingLevel::Low => 0.2,
+        ThinkingLevel::Medium => 0.4,
+        ThinkingLevel::High => 0.6,
+        ThinkingLevel::Max => 0.8,
+    };
+    Some(((multiplier * max_tokens as f64) as i64).max(1024))
+}
+
+fn tool_param(t: &ToolSchema) -> Value {
+    json!({"name": t.name, "description": t.description, "input_schema": t.parameters.to_wire_json()})
+}
+
+fn ephemeral() -> Value {
+    json!({"type": "ephemeral"})
+}
+
+fn encode_content(content: &[Part], encode_thoughts: bool, cache: bool) -> Result<Value> {
+    if let [Part::Text { text }] = content {
+        if text.is_empty() {
+            return Err(Error::unsupported(PROVIDER, "empty message content"));
+        }
+        return Ok(if cache { json!([{"type": "text", "text": text, "cache_control": ephemeral()}]) } else { json!(text) });
+    }
+    let cacheable = |p: &Part| match p {
+        Part::Text { text } => !text.is_empty(),
+        Part::Image { .. } | Part::Document { .. } | Part::ToolOutput { .. } | Part::ToolCall { .. } => true,
+        _ => false,
+    };
+    let last_cacheable = if cache { content.iter().rposition(cacheable) } else { None };
+    let mut blocks = Vec::new();
+    for (i, part) in content.iter().enumerate() {
+        let mut block = match part {
+            Part::Text { text } if text.is_empty() => continue,
+            Part::Text { text } => json!({"type": "text", "text": text}),
+            Part::Image { source } => json!({"type": "image", "source": match source {
+                ImageSource::Base64 { mime_type, data } => {
+                    if !matches!(mime_type.as_str(), "image/jpeg" | "image/png" | "image/gif" | "image/webp") {
+                        return Err(Error::unsupported(PROVIDER, format!("images of type {mime_type}")));
+                    }
+                    json!({"type": "base64", "media_type": mime_type, "data": data})
+                }
+                ImageSource::Url { url } => json!({"type": "url", "url": url}),
+            }}),
+            Part::Document { source } => json!({"type": "document", "source": match source {
+                DocumentSource::Base64 { data, .. } => json!({"type": "base64", "data": data, "media_type": "application/pdf"}),
+                DocumentSource::Text { data, .. } => json!({"type": "text", "data": data, "media_type": "text/plain"}),
+                DocumentSource::Url { url } => json!({"type": "url", "url": url}),
+            }}),
+            Part::Audio { .. } => return Err(Error::unsupported(PROVIDER, "audio input")),
+            Part::ToolOutput { id, result, .. } => json!({"type": "tool_result", "tool_use_id": id, "content": tool_result_text(result)}),
+            Part::ToolCall { id, name, args } => json!({"type": "tool_use", "id": id, "name": name, "input": super::parse_args(name, args)?}),
+            Part::Thought { thought } if encode_thoughts => json!({"type": "text", "text": format!("**Thinking:** {thought}")}),
+            Part::Thought { .. } => continue,
+        };
+        if Some(i) == last_cacheable {
+            block["cache_control"] = ephemeral();
+        }
+        blocks.push(block);
+    }
+    if blocks.is_empty() {
+        return Err(Error::unsupported(PROVIDER, "empty message content"));
+    }
+    Ok(Value::Array(blocks))
+}
+
+fn has_format_tool_call(raw: &Value) -> bool {
+    raw.get("content").and_then(Value::as_array).is_some_and(|blocks| {
+        blocks.iter().any(|b| b["type"] == "tool_use" && b["name"].as_str().is_some_and(|n| n.starts_with(FORMAT_TOOL_NAME)))
+    })
+}
+
+impl WireFormat for Anthropic {
+    fn path(&self, _model_name: &str, _stream: bool) -> String {
+        "/v1/messages".into()
+    }
+
+    fn auth_header(&self, key: &ApiKey) -> (&'static str, String) {
+        ("x-api-key", key.expose().to_string())
+    }
+
+    fn fixed_headers(&self) -> &'static [(&'static str, &'static str)] {
+        &[("anthropic-version", "2023-06-01")]
+    }
+
+    fn default_format_mode(&self) -> FormatMode {
+        FormatMode::Tool
+    }
+
+    fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value> {
+        let p = ctx.params;
+        let max_tokens = p.get_i64("max_tokens").unwrap_or(DEFAULT_MAX_TOKENS);
+        let mut body = Map::new();
+        body.insert("model".into(), json!(ctx.model_name));
+        body.insert("max_tokens".into(), json!(max_tokens));
+        for key in ["temperature", "top_p", "top_k", "stop_sequences"] {
+            if let Some(v) = p.get(key) {
+                body.insert(key.into(), v.clone());
+            }
+        }
+        if p.get("seed").is_some() {
+            tracing::warn!(target: "mirascope_llm", "skipping unsupported parameter seed (provider: anthropic)");
+        }
+        let thinking = p.get_thinking();
+        let encode_thoughts = thinking.as_ref().and_then(|t| t.encode_thoughts_as_text).unwrap_or(false);
+        if let Some(t) = &thinking {
+            match thinking_budget(t.level, max_tokens) {
+                Some(0) => {
+                    body.insert("thinking".into(), json!({"type": "disabled"}));
+                }
+                Some(budget) => {
+                    body.insert("thinking".into(), json!({"type": "enabled", "budget_tokens": budget}));
+                }
+                None => {}
+            }
+        }
+        if ctx.tools.iter().any(|t| t.schema().strict == Some(true)) {
+            return Err(Error::unsupported(PROVIDER, "strict tools"));
+        }
+        let mut tools: Vec<Value> = ctx.tools.iter().map(|t| tool_param(t.schema())).collect();
+        if let Some(f) = ctx.format {
+            match f.mode {
+                FormatMode::Strict => return Err(Error::unsupported(PROVIDER, "the strict formatting mode")),
+                FormatMode::Tool => {
+                    let choice = if tools.is_empty() {
+                        json!({"type": "tool", "name": FORMAT_TOOL_NAME, "disable_parallel_tool_use": true})
+                    } else {
+                        json!({"type": "any"})
+                    };
+                    tools.push(tool_param(&f.tool_schema()));
+                    body.insert("tool_choice".into(), choice);
+                }
+                FormatMode::Json => {}
+            }
+        }
+        if let Some(last) = tools.last_mut() {
+            last["cache_control"] = ephemeral();
+        }
+        if !tools.is_empty() {
+            body.insert("tools".into(), Value::Array(tools));
+        }
+
+        let mut system = None;
+        let mut rest: Vec<&Message> = Vec::new();
+        for (i, m) in ctx.messages.iter().enumerate() {
+            match m {
+                Message::System(s) if i == 0 => system = Some(s.content.text.clone()),
+                Message::System(_) => tracing::warn!(target: "mirascope_llm", "skipping system message at index {i} because it is not the first message"),
+                other => rest.push(other),
+            }
+        }
+        let multi_turn = rest.iter().any(|m| matches!(m, Message::Assistant(_)));
+        let mut messages = Vec::with_capacity(rest.len());
+        for (i, m) in rest.iter().enumerate() {
+            let cache = multi_turn && i == rest.len() - 1;
+            let encoded = match m {
+                Message::Assistant(a) if ctx.is_own(a) && !encode_thoughts && !cache && a.raw_message.as_ref().is_some_and(|r| !has_format_tool_call(r)) => a.raw_message.clone().unwrap_or_default(),
+                Message::Assistant(a) => json!({"role": "assistant", "content": encode_content(&a.content, encode_thoughts, cache)?}),
+                Message::User(u) => json!({"role": "user", "content": encode_content(&u.content, encode_thoughts, cache)?}),
+                Message::System(_) => continue,
+            };
+            messages.push(encoded);
+        }
+        body.insert("messages".into(), Value::Array(messages));
+        if let Some(text) = system.filter(|s| !s.is_empty()) {
+            body.insert("system".into(), json!([{"type": "text", "text": text, "cache_control": ephemeral()}]));
+        }
+        if ctx.stream {
+            body.insert("stream".into(), json!(true));
+        }
+        Ok(Value::Object(body))
+    }
+
+    fn decode(&self, ctx: &DecodeContext, body: Value) -> Result<Decoded> {
+        let blocks = body.get("content").and_then(Value::as_array).ok_or_else(|| Error::malformed(PROVIDER, "no `content` array", body.to_string().as_bytes()))?;
+        let mut content = Vec::new();
+        for b in blocks {
+            match b.get("type").and_then(Value::as_str) {
+                Some("text") => content.push(Part::text(b["text"].as_str().unwrap_or_default())),
+                Some("thinking") if ctx.include_thoughts => content.push(Part::Thought { thought: b["thinking"].as_str().unwrap_or_default().to_string() }),
+                Some("tool_use") => content.push(Part::ToolCall {
+                    id: b["id"].as_str().unwrap_or_default().to_string(),
+                    name: b["name"].as_str().unwrap_or_default().to_string(),
+                    args: py_json_dumps(b.get("input").unwrap_or(&json!({}))),
+                }),
+                _ => {}
+            }
+        }
+        let usage = body.get("usage").filter(|u| u.is_object()).map(|u| {
+            let cache_read = int(u, "cache_read_input_tokens");
+            let cache_write = int(u, "cache_creation_input_tokens");
+            Usage {
+                input_tokens: int(u, "input_tokens") + cache_read + cache_write,
+                output_tokens: int(u, "output_tokens"),
+                cache_read_tokens: cache_read,
+                cache_write_tokens: cache_write,
+                reasoning_tokens: 0,
+            }
+        });
+        Ok(Decoded {
+            content,
+            finish_reason: body.get("stop_reason").and_then(Value::as_str).and_then(super::finish_reason_from),
+            usage,
+            id: body.get("id").and_then(Value::as_str).map(str::to_string),
+            raw_message: Some(json!({"role": body.get("role").cloned().unwrap_or(json!("assistant")), "content": blocks})),
+            raw: body,
+        })
+    }
+
+    fn stream_decoder(&self, ctx: &DecodeContext) -> Box<dyn StreamDecoder> {
+        Box::new(AnthropicStream { include_thoughts: ctx.include_thoughts, ..Default::default() })
+    }
+
+    fn error_class(&self, status: u16) -> ErrorClass {
+        match status {
+            400 | 409 | 422 => ErrorClass::BadRequest,
+            401 => ErrorClass::Authentication,
+            403 => ErrorClass::Permission,
+            404 => ErrorClass::NotFound,
+            429 => ErrorClass::RateLimit,
+            // The anthropic SDK gives 503, 504 and 529 classes of their own, which Mirascope
+            // does not map: they surface as ProviderError.
+            503 | 504 | 529 => ErrorClass::Provider,
+            s if s >= 500 => ErrorClass::Server,
+            _ => ErrorClass::Provider,
+        }
+    }
+}
+
+/// The Messages event stream: `message_start` ... `message_stop`.
+#[derive(Default)]
+struct AnthropicStream {
+    include_thoughts: bool,
+    id: Option<String>,
+    start_usage: Value,
+    /// The block being streamed and the JSON of a tool call's input so far.
+    current: Option<Value>,
+    tool_json: String,
+    blocks: Vec<Value>,
+    done: bool,
+}
+
+impl StreamDecoder for AnthropicStream {
+    fn event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()> {
+        let v: Value = serde_json::from_str(data).map_err(|e| Error::malformed(PROVIDER, format!("stream event is not JSON: {e}"), data.as_bytes()))?;
+        match v.get("type").and_then(Value::as_str).unwrap_or_default() {
+            "message_start" => {
+                self.id = v.pointer("/message/id").and_then(Value::as_str).map(str::to_string);
+                self.start_usage = v.pointer("/message/usage").cloned().unwrap_or(Value::Null);
+            }
+            "content_block_start" => {
+                let block = &v["content_block"];
+                match block.get("type").and_then(Value::as_str) {
+                    Some("text") => {
+                        self.current = Some(json!({"type": "text", "text": block["text"].as_str().unwrap_or_default()}));
+                        out.push(StreamChunk::TextStart);
+                    }
+                    Some("tool_use") => {
+                        let (id, name) = (block["id"].as_str().unwrap_or_default(), block["name"].as_str().unwrap_or_default());
+                        self.current = Some(json!({"type": "tool_use", "id": id, "name": name, "input": {}}));
+                        self.tool_json.clear();
+                        out.push(StreamChunk::ToolCallStart { id: id.into(), name: name.into() });
+                    }
+                    Some("thinking") => {
+                        self.current = Some(json!({"type": "thinking", "thinking": "", "signature": ""}));
+                        if self.include_thoughts {
+                            out.push(StreamChunk::ThoughtStart);
+                        }
+                    }
+                    Some("redacted_thinking") => self.current = Some(block.clone()),
+                    _ => self.current = None,
+                }
+            }
+            "content_block_delta" => {
+                let Some(cur) = self.current.as_mut() else { return Ok(()) };
+                let delta = &v["delta"];
+                let append = |cur: &mut Value, key: &str, s: &str| {
+                    let prev = cur[key].as_str().unwrap_or_default().to_string();
+                    cur[key] = json!(prev + s);
+                };
+                match delta.get("type").and_then(Value::as_str) {
+                    Some("text_delta") => {
+                        let t = delta["text"].as_str().unwrap_or_default();
+                        append(cur, "text", t);
+                        out.push(StreamChunk::TextDelta(t.into()));
+                    }
+                    Some("input_json_delta") => {
+                        let j = delta["partial_json"].as_str().unwrap_or_default();
+                        self.tool_json.push_str(j);
+                        out.push(StreamChunk::ToolCallDelta { id: cur["id"].as_str().unwrap_or_default().into(), delta: j.into() });
+                    }
+                    Some("thinking_delta") => {
+                        let t = delta["thinking"].as_str().unwrap_or_default();
+                        append(cur, "thinking", t);
+                        if self.include_thoughts {
+                            out.push(StreamChunk::ThoughtDelta(t.into()));
+                        }
+                    }
+                    Some("signature_delta") => append(cur, "signature", delta["signature"].as_str().unwrap_or_default()),
+                    _ => {}
+                }
+            }
+            "content_block_stop" => {
+                if let Some(mut cur) = self.current.take() {
+                    match cur["type"].as_str() {
+                        Some("text") => out.push(StreamChunk::TextEnd),
+                        Some("tool_use") => {
+                            cur["input"] = if self.tool_json.is_empty() { json!({}) } else { serde_json::from_str(&self.tool_json).unwrap_or(json!({})) };
+                            out.push(StreamChunk::ToolCallEnd { id: cur["id"].as_str().unwrap_or_default().into() });
+                        }
+                        Some("thinking") if self.include_thoughts => out.push(StreamChunk::ThoughtEnd),
+                        _ => {}
+                    }
+                    self.blocks.push(cur);
+                }
+            }
+            "message_delta" => {
+                if let Some(r) = v.pointer("/delta/stop_reason").and_then(Value::as_str).and_then(super::finish_reason_from) {
+                    out.push(StreamChunk::FinishReason(r));
+                }
+                let u = &v["usage"];
+                // message_delta carries cumulative usage; fields it omits come from message_start.
+                let pick = |k: &str| u.get(k).and_then(Value::as_i64).unwrap_or_else(|| int(&self.start_usage, k));
+                let (cache_read, cache_write) = (pick("cache_read_input_tokens"), pick("cache_creation_input_tokens"));
+                out.push(StreamChunk::UsageDelta(Usage {
+                    input_tokens: pick("input_tokens") + cache_read + cache_write,
+                    output_tokens: pick("output_tokens"),
+                    cache_read_tokens: cache_read,
+                    cache_write_tokens: cache_write,
+                    reasoning_tokens: 0,
+                }));
+            }
+            "message_stop" => self.done = true,
+            "error" => {
+                let err = &v["error"];
+                return Err(Error::Stream {
+                    provider: PROVIDER.into(),
+                    error_type: err.get("type").and_then(Value::as_str).map(str::to_string),
+                    message: err.get("message").and_then(Value::as_str).unwrap_or("the provider reported a stream error").to_string(),
+                });
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn is_done(&self) -> bool {
+        self.done
+    }
+
+    fn finish(&mut self) -> StreamMeta {
+        StreamMeta { id: self.id.take(), raw_message: Some(json!({"role": "assistant", "content": std::mem::take(&mut self.blocks)})), raw: Value::Null }
+    }
+}

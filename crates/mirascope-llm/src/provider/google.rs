@@ -1,0 +1,398 @@
+//! Google Gemini API (`POST {base}/v1beta/models/{model}:generateContent`, and
+//! `:streamGenerateContent?alt=sse`).
+
+use serde_json::{json, Map, Value};
+
+use super::{int_at, DecodeContext, EncodeContext, ErrorDetails, StreamDecoder, StreamMeta, WireFormat};
+use crate::content::{AudioSource, DocumentSource, ImageSource, Message, Part};
+use crate::error::{Error, ErrorClass, Result};
+use crate::format::{resolve_refs, FormatMode};
+use crate::params::ThinkingLevel;
+use crate::pyrepr::py_json_dumps;
+use crate::registry::ApiKey;
+use crate::response::{Decoded, Usage};
+use crate::stream::StreamChunk;
+use crate::tool::{ToolSchema, FORMAT_TOOL_NAME};
+
+const PROVIDER: &str = "google";
+/// The id Mirascope gives function calls that Google sent without one.
+const UNKNOWN_TOOL_ID: &str = "google_unknown_tool_id";
+
+pub(crate) struct Google;
+
+fn function_declaration(t: &ToolSchema) -> Value {
+    let mut properties = Value::Object(t.parameters.properties.clone());
+    if let Some(defs) = &t.parameters.defs {
+        properties = resolve_refs(&properties, defs);
+    }
+    json!({"name": t.name, "description": t.description, "parameters": {"type": "OBJECT", "properties": properties, "required": t.parameters.required}})
+}
+
+fn thinking_config(model_name: &str, level: ThinkingLevel, include: Option<bool>, max_tokens: Option<i64>) -> Value {
+    let mut cfg = Map::new();
+    let named = |l: ThinkingLevel, pro: bool| -> &'static str {
+        match (l, pro) {
+            (ThinkingLevel::Default, _) => "THINKING_LEVEL_UNSPECIFIED",
+            (ThinkingLevel::None | ThinkingLevel::Minimal, true) | (ThinkingLevel::Low, _) => "LOW",
+            (ThinkingLevel::None | ThinkingLevel::Minimal, false) => "MINIMAL",
+            (ThinkingLevel::Medium, false) => "MEDIUM",
+            _ => "HIGH",
+        }
+    };
+    if model_name.contains("gemini-3-flash") {
+        cfg.insert("thinkingLevel".into(), json!(named(level, false)));
+    } else if model_name.contains("gemini-3-pro") {
+        cfg.insert("thinkingLevel".into(), json!(named(level, true)));
+    } else {
+        let budget = match level {
+            ThinkingLevel::Default => -1,
+            ThinkingLevel::None => 0,
+            l => {
+                let m = match l {
+                    ThinkingLevel::Minimal => 0.1,
+                    ThinkingLevel::Low => 0.2,
+                    ThinkingLevel::High => 0.6,
+                    ThinkingLevel::Max => 0.8,
+                    _ => 0.4,
+                };
+                (m * max_tokens.unwrap_or(16000) as f64) as i64
+            }
+        };
+        cfg.insert("thinkingBudget".into(), json!(budget));
+    }
+    if let Some(i) = include {
+        cfg.insert("includeThoughts".into(), json!(i));
+    }
+    Value::Object(cfg)
+}
+
+fn encode_parts(content: &[Part], encode_thoughts: bool) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for part in content {
+        out.push(match part {
+            Part::Text { text } => json!({"text": text}),
+            Part::Image { source: ImageSource::Base64 { mime_type, data } } | Part::Audio { source: AudioSource::Base64 { mime_type, data } } => {
+                json!({"inlineData": {"data": data, "mimeType": mime_type}})
+            }
+            Part::Image { source: ImageSource::Url { .. } } => return Err(Error::unsupported(PROVIDER, "URL-referenced images (send the image bytes)")),
+            Part::Document { source } => match source {
+                DocumentSource::Base64 { data, media_type } => json!({"inlineData": {"data": data, "mimeType": media_type}}),
+                DocumentSource::Text { data, media_type } => json!({"inlineData": {"data": base64_encode(data.as_bytes()), "mimeType": media_type}}),
+                DocumentSource::Url { .. } => return Err(Error::unsupported(PROVIDER, "URL-referenced documents (send the document bytes)")),
+            },
+            Part::ToolCall { id, name, args } => {
+                let mut fc = json!({"name": name, "args": super::parse_args(name, args)?});
+                if id != UNKNOWN_TOOL_ID {
+                    fc["id"] = json!(id);
+                }
+                json!({"functionCall": fc})
+            }
+            Part::ToolOutput { id, name, result } => {
+                let response = if result.is_object() { result.clone() } else { json!({"output": result}) };
+                let mut fr = json!({"name": name, "response": response});
+                if id != UNKNOWN_TOOL_ID {
+                    fr["id"] = json!(id);
+                }
+                json!({"functionResponse": fr})
+            }
+            Part::Thought { thought } if encode_thoughts => json!({"text": format!("**Thinking:** {thought}")}),
+            Part::Thought { .. } => continue,
+        });
+    }
+    Ok(out)
+}
+
+/// Standard base64 (plain-text documents go to Google as inline data).
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn has_format_tool_call(raw: &Value) -> bool {
+    raw.get("parts").and_then(Value::as_array).is_some_and(|parts| {
+        parts.iter().any(|p| p.pointer("/functionCall/name").and_then(Value::as_str).is_some_and(|n| n.starts_with(FORMAT_TOOL_NAME)))
+    })
+}
+
+impl WireFormat for Google {
+    fn path(&self, model_name: &str, stream: bool) -> String {
+        if stream {
+            format!("/v1beta/models/{model_name}:streamGenerateContent?alt=sse")
+        } else {
+            format!("/v1beta/models/{model_name}:generateContent")
+        }
+    }
+
+    fn auth_header(&self, key: &ApiKey) -> (&'static str, String) {
+        ("x-goog-api-key", key.expose().to_string())
+    }
+
+    fn default_format_mode(&self) -> FormatMode {
+        FormatMode::Strict
+    }
+
+    fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value> {
+        let p = ctx.params;
+        let mut config = Map::new();
+        for (ours, theirs) in [("temperature", "temperature"), ("max_tokens", "maxOutputTokens"), ("top_p", "topP"), ("top_k", "topK"), ("seed", "seed"), ("stop_sequences", "stopSequences")] {
+            if let Some(v) = p.get(ours) {
+                config.insert(theirs.into(), v.clone());
+            }
+        }
+        let thinking = p.get_thinking();
+        let encode_thoughts = thinking.as_ref().and_then(|t| t.encode_thoughts_as_text).unwrap_or(false);
+        if let Some(t) = &thinking {
+            config.insert("thinkingConfig".into(), thinking_config(ctx.model_name, t.level, t.include_thoughts, p.get_i64("max_tokens")));
+        }
+        if ctx.tools.iter().any(|t| t.schema().strict == Some(true)) {
+            return Err(Error::unsupported(PROVIDER, "strict tools (set strict to false or leave it unset)"));
+        }
+        let mut body = Map::new();
+        let mut tools = Vec::new();
+        if let Some(f) = ctx.format {
+            match f.mode {
+                FormatMode::Strict => {
+                    config.insert("responseMimeType".into(), json!("application/json"));
+                    config.insert("responseJsonSchema".into(), f.schema.clone());
+                }
+                FormatMode::Tool => {
+                    tools.push(json!({"functionDeclarations": [function_declaration(&f.tool_schema())]}));
+                    let mut fcc = json!({"mode": "ANY"});
+                    if !ctx.tools.is_empty() {
+                        fcc["allowedFunctionNames"] = json!([FORMAT_TOOL_NAME]);
+                    }
+                    body.insert("toolConfig".into(), json!({"functionCallingConfig": fcc}));
+                }
+                FormatMode::Json => {
+                    config.insert("responseMimeType".into(), json!("application/json"));
+                }
+            }
+        }
+        if !ctx.tools.is_empty() {
+            let decls: Vec<Value> = ctx.tools.iter().map(|t| function_declaration(t.schema())).collect();
+            tools.push(json!({"functionDeclarations": decls}));
+        }
+
+        let mut system = None;
+        let mut contents = Vec::new();
+        for (i, m) in ctx.messages.iter().enumerate() {
+            match m {
+                Message::System(s) if i == 0 => system = Some(s.content.text.clone()),
+                Message::System(_) => tracing::warn!(target: "mirascope_llm", "skipping system message at index {i} because it is not the first message"),
+                Message::Assistant(a) if ctx.is_own(a) && !encode_thoughts && a.raw_message.as_ref().is_some_and(|r| !has_format_tool_call(r)) => {
+                    contents.push(a.raw_message.clone().unwrap_or_default())
+                }
+                Message::Assistant(a) => contents.push(json!({"parts": encode_parts(&a.content, encode_thoughts)?, "role": "model"})),
+                Message::User(u) => contents.push(json!({"parts": encode_parts(&u.content, encode_thoughts)?, "role": "user"})),
+            }
+        }
+        body.insert("contents".into(), Value::Array(contents));
+        if let Some(text) = system.filter(|s| !s.is_empty()) {
+            body.insert("systemInstruction".into(), json!({"parts": [{"text": text}], "role": "user"}));
+        }
+        if !tools.is_empty() {
+            body.insert("tools".into(), Value::Array(tools));
+        }
+        if !config.is_empty() {
+            body.insert("generationConfig".into(), Value::Object(config));
+        }
+        Ok(Value::Object(body))
+    }
+
+    fn decode(&self, _ctx: &DecodeContext, body: Value) -> Result<Decoded> {
+        let candidate = body.pointer("/candidates/0").ok_or_else(|| Error::malformed(PROVIDER, "no candidates", body.to_string().as_bytes()))?;
+        let mut content = Vec::new();
+        for p in candidate.pointer("/content/parts").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(part) = decode_part(p) {
+                content.push(part);
+            }
+        }
+        Ok(Decoded {
+            content,
+            finish_reason: candidate.get("finishReason").and_then(Value::as_str).and_then(super::finish_reason_from),
+            usage: body.get("usageMetadata").map(usage),
+            // Python Mirascope reads `.id`, which Google responses do not have (`responseId`).
+            id: None,
+            raw_message: candidate.get("content").cloned(),
+            raw: body,
+        })
+    }
+
+    fn stream_decoder(&self, _ctx: &DecodeContext) -> Box<dyn StreamDecoder> {
+        Box::new(GoogleStream::default())
+    }
+
+    fn error_class(&self, status: u16) -> ErrorClass {
+        match status {
+            400 => ErrorClass::BadRequest,
+            401 => ErrorClass::Authentication,
+            403 => ErrorClass::Permission,
+            404 => ErrorClass::NotFound,
+            429 => ErrorClass::RateLimit,
+            s if s >= 500 => ErrorClass::Server,
+            _ => ErrorClass::Provider,
+        }
+    }
+
+    fn error_details(&self, body: &Value) -> ErrorDetails {
+        let err = body.get("error").unwrap_or(body);
+        ErrorDetails {
+            error_type: err.get("status").and_then(Value::as_str).map(str::to_string),
+            code: err.get("code").map(|c| c.to_string()),
+            message: err.get("message").and_then(Value::as_str).map(str::to_string),
+        }
+    }
+}
+
+fn decode_part(p: &Value) -> Option<Part> {
+    if let Some(text) = p.get("text").and_then(Value::as_str) {
+        return Some(if p.get("thought").and_then(Value::as_bool) == Some(true) {
+            Part::Thought { thought: text.to_string() }
+        } else {
+            Part::text(text)
+        });
+    }
+    let fc = p.get("functionCall")?;
+    Some(Part::ToolCall {
+        id: fc.get("id").and_then(Value::as_str).unwrap_or(UNKNOWN_TOOL_ID).to_string(),
+        name: fc.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+        args: py_json_dumps(fc.get("args").unwrap_or(&json!({}))),
+    })
+}
+
+fn usage(u: &Value) -> Usage {
+    let thoughts = int_at(u, &["thoughtsTokenCount"]);
+    Usage {
+        input_tokens: int_at(u, &["promptTokenCount"]),
+        output_tokens: int_at(u, &["candidatesTokenCount"]) + thoughts,
+        cache_read_tokens: int_at(u, &["cachedContentTokenCount"]),
+        cache_write_tokens: 0,
+        reasoning_tokens: thoughts,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Open {
+    None,
+    Text,
+    Thought,
+}
+
+/// Google's stream: each chunk is a whole `GenerateContentResponse` with cumulative usage; the
+/// stream ends after the chunk with a `finishReason`.
+struct GoogleStream {
+    open: Open,
+    parts: Vec<Value>,
+    last_usage: Usage,
+    finished: bool,
+    calls: usize,
+}
+
+impl Default for GoogleStream {
+    fn default() -> Self {
+        GoogleStream { open: Open::None, parts: Vec::new(), last_usage: Usage::default(), finished: false, calls: 0 }
+    }
+}
+
+impl GoogleStream {
+    fn switch(&mut self, to: Open, out: &mut Vec<StreamChunk>) {
+        if self.open == to {
+            return;
+        }
+        match self.open {
+            Open::Text => out.push(StreamChunk::TextEnd),
+            Open::Thought => out.push(StreamChunk::ThoughtEnd),
+            Open::None => {}
+        }
+        match to {
+            Open::Text => out.push(StreamChunk::TextStart),
+            Open::Thought => out.push(StreamChunk::ThoughtStart),
+            Open::None => {}
+        }
+        self.open = to;
+    }
+}
+
+impl StreamDecoder for GoogleStream {
+    fn event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()> {
+        let v: Value = serde_json::from_str(data).map_err(|e| Error::malformed(PROVIDER, format!("stream chunk is not JSON: {e}"), data.as_bytes()))?;
+        if let Some(err) = v.get("error") {
+            return Err(Error::Stream {
+                provider: PROVIDER.into(),
+                error_type: err.get("status").and_then(Value::as_str).map(str::to_string),
+                message: err.get("message").and_then(Value::as_str).unwrap_or("the provider reported a stream error").to_string(),
+            });
+        }
+        let candidate = v.pointer("/candidates/0");
+        for p in candidate.and_then(|c| c.pointer("/content/parts")).and_then(Value::as_array).into_iter().flatten() {
+            match decode_part(p) {
+                Some(Part::Text { text }) => {
+                    self.switch(Open::Text, out);
+                    out.push(StreamChunk::TextDelta(text));
+                }
+                Some(Part::Thought { thought }) => {
+                    self.switch(Open::Thought, out);
+                    out.push(StreamChunk::ThoughtDelta(thought));
+                }
+                Some(Part::ToolCall { id, name, args }) => {
+                    self.switch(Open::None, out);
+                    let id = if id == UNKNOWN_TOOL_ID && self.calls > 0 { format!("{UNKNOWN_TOOL_ID}_{}", self.calls) } else { id };
+                    self.calls += 1;
+                    out.push(StreamChunk::ToolCallStart { id: id.clone(), name });
+                    out.push(StreamChunk::ToolCallDelta { id: id.clone(), delta: args });
+                    out.push(StreamChunk::ToolCallEnd { id });
+                }
+                _ => {}
+            }
+            // Merge consecutive text pieces into one part for the raw message.
+            match (self.parts.last_mut(), p.get("text").and_then(Value::as_str)) {
+                (Some(last), Some(t)) if last.get("text").is_some() && last.get("thought") == p.get("thought") && p.get("thoughtSignature").is_none() => {
+                    let merged = format!("{}{}", last["text"].as_str().unwrap_or_default(), t);
+                    last["text"] = json!(merged);
+                }
+                _ => self.parts.push(p.clone()),
+            }
+        }
+        if let Some(u) = v.get("usageMetadata") {
+            let total = usage(u);
+            let delta = Usage {
+                input_tokens: total.input_tokens - self.last_usage.input_tokens,
+                output_tokens: total.output_tokens - self.last_usage.output_tokens,
+                cache_read_tokens: total.cache_read_tokens - self.last_usage.cache_read_tokens,
+                cache_write_tokens: 0,
+                reasoning_tokens: total.reasoning_tokens - self.last_usage.reasoning_tokens,
+            };
+            self.last_usage = total;
+            out.push(StreamChunk::UsageDelta(delta));
+        }
+        if let Some(reason) = candidate.and_then(|c| c.get("finishReason")).and_then(Value::as_str) {
+            self.switch(Open::None, out);
+            if let Some(r) = super::finish_reason_from(reason) {
+                out.push(StreamChunk::FinishReason(r));
+            }
+            self.finished = true;
+        }
+        Ok(())
+    }
+
+    fn is_done(&self) -> bool {
+        self.finished
+    }
+
+    fn finish(&mut self) -> StreamMeta {
+        StreamMeta { id: None, raw_message: Some(json!({"parts": std::mem::take(&mut self.parts), "role": "model"})), raw: Value::Null }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_standard() {
+        assert_eq!(base64_encode(b""), "");
+        assert_eq!(base64_encode(b"f"), "Zg==");
+        assert_eq!(base64_encode(b"fo"), "Zm8=");
+        assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
+    }
+}

@@ -1,0 +1,259 @@
+//! The shared HTTP plumbing: one client on one background runtime, retries, timeouts, error
+//! mapping, and SSE framing.
+//!
+//! All provider I/O runs on a small tokio runtime owned by this crate (threads named
+//! `mirascope-http`). Futures returned to the user only await a join handle or a channel, so they
+//! work under any executor, and the blocking API needs no runtime from the caller. One pooled
+//! `reqwest::Client` lives on that runtime, so connections are reused across calls and never
+//! outlive the runtime that drives them.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use backon::Retryable;
+use bytes::Bytes;
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::retry::{parse_retry_after, RetryPolicy};
+use super::WireFormat;
+use crate::error::{excerpt, ApiError, Error, Result};
+
+/// Per-call transport options.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CallOptions {
+    pub retry: RetryPolicy,
+    /// Whole-request timeout for calls; idle timeout between events for streams.
+    pub timeout: Duration,
+}
+
+impl Default for CallOptions {
+    fn default() -> Self {
+        CallOptions { retry: RetryPolicy::default(), timeout: Duration::from_secs(600) }
+    }
+}
+
+/// One request, ready to send.
+pub(crate) struct HttpRequest {
+    pub provider_id: String,
+    pub url: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub wire: &'static dyn WireFormat,
+    pub options: CallOptions,
+}
+
+/// One server-sent event.
+#[derive(Debug, Clone)]
+pub(crate) struct SseEvent {
+    pub event: String,
+    pub data: String,
+}
+
+/// The events of a streamed answer, fed by a task on the background runtime. Dropping it stops
+/// the task and closes the connection.
+pub(crate) struct EventStream {
+    rx: mpsc::Receiver<Result<SseEvent>>,
+    task: tokio::task::AbortHandle,
+}
+
+impl EventStream {
+    /// The next event; `None` when the server closed the stream.
+    pub fn poll_next(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<SseEvent>>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct Transport {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+}
+
+static TRANSPORT: OnceLock<std::result::Result<Transport, String>> = OnceLock::new();
+
+fn transport() -> Result<&'static Transport> {
+    TRANSPORT
+        .get_or_init(|| {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("mirascope-http")
+                .enable_all()
+                .build()
+                .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
+            let client = reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(30))
+                .tcp_nodelay(true)
+                .user_agent(concat!("mirascope-rs/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            Ok(Transport { runtime, client })
+        })
+        .as_ref()
+        .map_err(|e| Error::Runtime(e.clone()))
+}
+
+/// Builds the header map of a request.
+pub(crate) fn headers(pairs: &[(&str, &str)]) -> Result<HeaderMap> {
+    let mut map = HeaderMap::with_capacity(pairs.len() + 1);
+    map.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    for (k, v) in pairs {
+        let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| Error::InvalidRequest(format!("invalid header name {k:?}")))?;
+        // The value may be a secret: never echo it in the error.
+        let mut value = HeaderValue::from_str(v).map_err(|_| Error::InvalidRequest(format!("invalid value for header {k:?}")))?;
+        if name == http::header::AUTHORIZATION || k.contains("key") {
+            value.set_sensitive(true);
+        }
+        map.insert(name, value);
+    }
+    Ok(map)
+}
+
+fn map_reqwest_error(provider: &str, timeout: Duration, e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        return Error::Timeout { provider: provider.to_string(), after: timeout };
+    }
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    Error::Connection { provider: provider.to_string(), message }
+}
+
+/// Builds the typed error of an HTTP error answer.
+pub(crate) fn api_error(wire: &dyn WireFormat, provider: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let details = parsed.as_ref().map(|b| wire.error_details(b)).unwrap_or_default();
+    let request_id = ["x-request-id", "request-id"]
+        .iter()
+        .find_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()).map(str::to_string))
+        .or_else(|| parsed.as_ref().and_then(|b| b.get("request_id")).and_then(Value::as_str).map(str::to_string));
+    Error::Api(Box::new(ApiError {
+        provider: provider.to_string(),
+        status,
+        error_type: details.error_type,
+        code: details.code,
+        message: details.message,
+        body_excerpt: excerpt(body),
+        body: parsed,
+        retry_after: parse_retry_after(headers),
+        request_id,
+        class: wire.error_class(status),
+    }))
+}
+
+async fn send_once(client: &reqwest::Client, req: &HttpRequest, whole_timeout: bool) -> Result<reqwest::Response> {
+    let mut builder = client.post(&req.url).headers(req.headers.clone()).body(req.body.clone());
+    if whole_timeout {
+        builder = builder.timeout(req.options.timeout);
+    }
+    let send = builder.send();
+    // For streams the timeout covers the wait for the response head.
+    let resp = if whole_timeout {
+        send.await
+    } else {
+        match tokio::time::timeout(req.options.timeout, send).await {
+            Ok(r) => r,
+            Err(_) => return Err(Error::Timeout { provider: req.provider_id.clone(), after: req.options.timeout }),
+        }
+    }
+    .map_err(|e| map_reqwest_error(&req.provider_id, req.options.timeout, e))?;
+    let status = resp.status().as_u16();
+    if (200..300).contains(&status) {
+        return Ok(resp);
+    }
+    let headers = resp.headers().clone();
+    let body = resp.bytes().await.unwrap_or_default();
+    Err(api_error(req.wire, &req.provider_id, status, &headers, &body))
+}
+
+/// Runs `op` with the request's retry policy.
+async fn with_retries<T, F, Fut>(policy: &RetryPolicy, op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let max_retry_after = policy.max_retry_after;
+    op.retry(policy.backoff())
+        .sleep(tokio::time::sleep)
+        .when(Error::is_retryable)
+        .adjust(move |e: &Error, dur| match e.retry_after() {
+            Some(ra) if ra > max_retry_after => None,
+            Some(ra) => dur.map(|_| ra),
+            None => dur,
+        })
+        .await
+}
+
+/// Sends a request and returns the whole body of the successful answer.
+pub(crate) async fn send(req: HttpRequest) -> Result<Bytes> {
+    let t = transport()?;
+    let client = t.client.clone();
+    let handle = t.runtime.spawn(async move {
+        with_retries(&req.options.retry, || async {
+            let resp = send_once(&client, &req, true).await?;
+            resp.bytes().await.map_err(|e| map_reqwest_error(&req.provider_id, req.options.timeout, e))
+        })
+        .await
+    });
+    handle.await.map_err(|e| Error::Runtime(format!("HTTP task failed: {e}")))?
+}
+
+/// Sends a streaming request. Resolves once the answer's head arrived (HTTP errors and retries
+/// happen before), then yields its events.
+pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
+    let t = transport()?;
+    let client = t.client.clone();
+    let (head_tx, head_rx) = oneshot::channel::<Result<()>>();
+    let (tx, rx) = mpsc::channel::<Result<SseEvent>>(64);
+    let task = t.runtime.spawn(async move {
+        let resp = match with_retries(&req.options.retry, || send_once(&client, &req, false)).await {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = head_tx.send(Err(e));
+                return;
+            }
+        };
+        if head_tx.send(Ok(())).is_err() {
+            return;
+        }
+        let idle = req.options.timeout;
+        let mut events = resp.bytes_stream().eventsource();
+        loop {
+            let next = tokio::select! {
+                _ = tx.closed() => return,
+                next = tokio::time::timeout(idle, events.next()) => next,
+            };
+            let item = match next {
+                Err(_) => Err(Error::Timeout { provider: req.provider_id.clone(), after: idle }),
+                Ok(None) => return,
+                Ok(Some(Ok(ev))) => Ok(SseEvent { event: ev.event, data: ev.data }),
+                Ok(Some(Err(e))) => Err(match e {
+                    eventsource_stream::EventStreamError::Transport(e) => map_reqwest_error(&req.provider_id, idle, e),
+                    other => Error::malformed(&req.provider_id, format!("invalid event stream: {other}"), b""),
+                }),
+            };
+            let stop = item.is_err();
+            if tx.send(item).await.is_err() || stop {
+                return;
+            }
+        }
+    });
+    let abort = task.abort_handle();
+    match head_rx.await {
+        Ok(Ok(())) => Ok(EventStream { rx, task: abort }),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(Error::Runtime("HTTP stream task ended before answering".into())),
+    }
+}

@@ -1,0 +1,195 @@
+//! Providers: one module per wire format, all sharing the HTTP/SSE plumbing in [`http`].
+//!
+//! A wire format knows four things: the request path and auth header, how to encode a
+//! [`EncodeContext`] into its JSON body, how to decode its answer (whole or as SSE events) into
+//! the common [`Decoded`]/[`StreamChunk`] types, and how to read its error bodies. Everything
+//! else (sending, retries, timeouts, SSE framing, error mapping) lives once in `http.rs`.
+
+pub(crate) mod anthropic;
+pub(crate) mod google;
+pub(crate) mod http;
+pub(crate) mod openai_completions;
+pub(crate) mod openai_responses;
+pub(crate) mod retry;
+
+use serde_json::Value;
+
+use crate::content::Message;
+use crate::error::{ErrorClass, Result};
+use crate::format::{FormatMode, ResolvedFormat};
+use crate::params::Params;
+use crate::registry::{Api, ApiKey};
+use crate::response::{Decoded, FinishReason, Usage};
+use crate::stream::StreamChunk;
+use crate::tool::Tool;
+
+/// What a wire format needs to encode one request.
+#[derive(Debug)]
+pub(crate) struct EncodeContext<'a> {
+    pub provider_id: &'a str,
+    pub model_id: &'a str,
+    pub model_name: &'a str,
+    /// The messages with formatting instructions applied.
+    pub messages: &'a [Message],
+    pub tools: &'a [Tool],
+    pub format: Option<&'a ResolvedFormat>,
+    pub params: &'a Params,
+    pub stream: bool,
+}
+
+impl EncodeContext<'_> {
+    /// Whether an assistant message came from this provider and model, so that its raw
+    /// encoding can be re-sent as is.
+    pub fn is_own(&self, m: &crate::content::AssistantMessage) -> bool {
+        m.provider_id.as_deref() == Some(self.provider_id) && m.model_id.as_deref() == Some(self.model_id)
+    }
+}
+
+/// What a wire format needs to decode an answer.
+#[derive(Debug, Clone)]
+pub(crate) struct DecodeContext {
+    pub provider_id: String,
+    /// Whether thoughts belong in the content (`thinking.include_thoughts`).
+    pub include_thoughts: bool,
+}
+
+/// The error details a provider puts in its error bodies.
+#[derive(Debug, Default)]
+pub(crate) struct ErrorDetails {
+    pub error_type: Option<String>,
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Turns SSE events into chunks, keeping what the final response needs.
+pub(crate) trait StreamDecoder: Send {
+    /// Handles one event (`event` is the SSE event name, often empty).
+    fn event(&mut self, event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()>;
+    /// Whether the provider said the answer is complete.
+    fn is_done(&self) -> bool;
+    /// The response id, the raw assistant message and the raw final object, once done.
+    fn finish(&mut self) -> StreamMeta;
+}
+
+/// What a stream leaves besides its chunks.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct StreamMeta {
+    pub id: Option<String>,
+    pub raw_message: Option<Value>,
+    pub raw: Value,
+}
+
+/// One wire format.
+pub(crate) trait WireFormat: Sync {
+    /// The request path below the base URL.
+    fn path(&self, model_name: &str, stream: bool) -> String;
+    /// The auth header.
+    fn auth_header(&self, key: &ApiKey) -> (&'static str, String);
+    /// Fixed headers (API versions).
+    fn fixed_headers(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    /// The default format mode.
+    fn default_format_mode(&self) -> FormatMode;
+    /// The JSON body.
+    fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value>;
+    /// Decodes a whole answer.
+    fn decode(&self, ctx: &DecodeContext, body: Value) -> Result<Decoded>;
+    /// A decoder for a streamed answer.
+    fn stream_decoder(&self, ctx: &DecodeContext) -> Box<dyn StreamDecoder>;
+    /// Mirascope's class for an HTTP status of this provider.
+    fn error_class(&self, status: u16) -> ErrorClass;
+    /// Reads an error body.
+    fn error_details(&self, body: &Value) -> ErrorDetails {
+        let err = body.get("error").unwrap_or(body);
+        ErrorDetails {
+            error_type: err.get("type").and_then(Value::as_str).map(str::to_string),
+            code: err.get("code").and_then(|c| c.as_str().map(str::to_string).or_else(|| c.as_i64().map(|n| n.to_string()))),
+            message: err.get("message").and_then(Value::as_str).map(str::to_string),
+        }
+    }
+}
+
+/// The wire format of an API.
+pub(crate) fn wire(api: Api) -> &'static dyn WireFormat {
+    match api {
+        Api::OpenAiResponses => &openai_responses::OpenAiResponses,
+        Api::OpenAiCompletions => &openai_completions::OpenAiCompletions,
+        Api::Anthropic => &anthropic::Anthropic,
+        Api::Google => &google::Google,
+    }
+}
+
+/// The error classes of the OpenAI SDK's status mapping (shared by both OpenAI APIs and every
+/// OpenAI-compatible server).
+pub(crate) fn openai_error_class(status: u16) -> ErrorClass {
+    match status {
+        400 | 409 | 422 => ErrorClass::BadRequest,
+        401 => ErrorClass::Authentication,
+        403 => ErrorClass::Permission,
+        404 => ErrorClass::NotFound,
+        429 => ErrorClass::RateLimit,
+        s if s >= 500 => ErrorClass::Server,
+        _ => ErrorClass::Provider,
+    }
+}
+
+/// Reads an integer field, 0 when absent.
+pub(crate) fn int(v: &Value, key: &str) -> i64 {
+    v.get(key).and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// Reads a nested integer field, 0 when absent.
+pub(crate) fn int_at(v: &Value, path: &[&str]) -> i64 {
+    let mut cur = v;
+    for k in path {
+        match cur.get(k) {
+            Some(next) => cur = next,
+            None => return 0,
+        }
+    }
+    cur.as_i64().unwrap_or(0)
+}
+
+/// Usage from OpenAI's shapes (`input_tokens`/`prompt_tokens`, `*_details`).
+pub(crate) fn openai_usage(u: &Value) -> Usage {
+    let (input_key, output_key, in_details, out_details) = if u.get("prompt_tokens").is_some() {
+        ("prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details")
+    } else {
+        ("input_tokens", "output_tokens", "input_tokens_details", "output_tokens_details")
+    };
+    Usage {
+        input_tokens: int(u, input_key),
+        output_tokens: int(u, output_key),
+        cache_read_tokens: int_at(u, &[in_details, "cached_tokens"]),
+        cache_write_tokens: 0,
+        reasoning_tokens: int_at(u, &[out_details, "reasoning_tokens"]),
+    }
+}
+
+/// The text sent for a tool's result: strings as they are, anything else as Python's `str()`
+/// would print it (what Mirascope sends).
+pub(crate) fn tool_result_text(result: &Value) -> String {
+    match result {
+        Value::String(s) => s.clone(),
+        other => crate::pyrepr::py_str(other),
+    }
+}
+
+/// Parses tool-call arguments, which must be JSON.
+pub(crate) fn parse_args(tool: &str, args: &str) -> Result<Value> {
+    if args.trim().is_empty() {
+        return Ok(Value::Object(Default::default()));
+    }
+    serde_json::from_str(args).map_err(|e| crate::Error::InvalidRequest(format!("arguments of tool call '{tool}' are not JSON ({e}): {args}")))
+}
+
+/// Maps provider finish reasons that Mirascope distinguishes.
+pub(crate) fn finish_reason_from(value: &str) -> Option<FinishReason> {
+    match value {
+        "length" | "max_tokens" | "max_output_tokens" | "MAX_TOKENS" => Some(FinishReason::MaxTokens),
+        "content_filter" | "refusal" | "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" => Some(FinishReason::Refusal),
+        "model_context_window_exceeded" => Some(FinishReason::ContextLengthExceeded),
+        _ => None,
+    }
+}

@@ -1,0 +1,312 @@
+//! OpenAI Chat Completions (`POST {base}/chat/completions`), also spoken by OpenAI-compatible
+//! servers (Ollama, Together, xAI, OpenRouter, vLLM, ...).
+
+use serde_json::{json, Map, Value};
+
+use super::{openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext, StreamDecoder, StreamMeta, WireFormat};
+use crate::content::{AudioSource, DocumentSource, ImageSource, Message, Part};
+use crate::error::{Error, ErrorClass, Result};
+use crate::format::{ensure_additional_properties_false, FormatMode};
+use crate::registry::ApiKey;
+use crate::response::{Decoded, FinishReason};
+use crate::stream::StreamChunk;
+use crate::tool::{ToolSchema, FORMAT_TOOL_NAME};
+
+pub(crate) struct OpenAiCompletions;
+
+fn function_tool(t: &ToolSchema) -> Value {
+    let mut params = t.parameters.to_wire_json();
+    ensure_additional_properties_false(&mut params);
+    json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": params, "strict": t.strict}})
+}
+
+fn encode_user(content: &[Part], out: &mut Vec<Value>, provider: &str) -> Result<()> {
+    let mut current: Vec<Value> = Vec::new();
+    let flush = |current: &mut Vec<Value>, out: &mut Vec<Value>| {
+        if current.is_empty() {
+            return;
+        }
+        let parts = std::mem::take(current);
+        if let [single] = parts.as_slice() {
+            if single["type"] == "text" {
+                out.push(json!({"role": "user", "content": single["text"]}));
+                return;
+            }
+        }
+        out.push(json!({"role": "user", "content": parts}));
+    };
+    for part in content {
+        match part {
+            Part::Text { text } => current.push(json!({"text": text, "type": "text"})),
+            Part::Image { source } => {
+                let url = match source {
+                    ImageSource::Url { url } => url.clone(),
+                    ImageSource::Base64 { mime_type, data } => format!("data:{mime_type};base64,{data}"),
+                };
+                current.push(json!({"type": "image_url", "image_url": {"url": url, "detail": "auto"}}));
+            }
+            Part::Audio { source: AudioSource::Base64 { mime_type, data } } => {
+                let format = mime_type.split('/').nth(1).unwrap_or_default();
+                let format = if format == "mpeg" { "mp3" } else { format };
+                if !matches!(format, "wav" | "mp3") {
+                    return Err(Error::unsupported(provider, format!("audio format '{mime_type}' (only wav and mp3)")));
+                }
+                current.push(json!({"type": "input_audio", "input_audio": {"data": data, "format": format}}));
+            }
+            Part::Document { source } => match source {
+                DocumentSource::Base64 { data, media_type } => current.push(json!({"type": "file", "file": {"filename": "document.pdf", "file_data": format!("data:{media_type};base64,{data}")}})),
+                DocumentSource::Text { data, .. } => current.push(json!({"text": data, "type": "text"})),
+                DocumentSource::Url { .. } => return Err(Error::unsupported(provider, "URL documents with Chat Completions")),
+            },
+            Part::ToolOutput { id, result, .. } => {
+                flush(&mut current, out);
+                out.push(json!({"role": "tool", "content": tool_result_text(result), "tool_call_id": id}));
+            }
+            Part::ToolCall { .. } | Part::Thought { .. } => return Err(Error::InvalidRequest("user messages cannot contain tool calls or thoughts".into())),
+        }
+    }
+    flush(&mut current, out);
+    Ok(())
+}
+
+fn encode_assistant(content: &[Part], encode_thoughts: bool) -> Result<Value> {
+    let mut texts: Vec<Value> = Vec::new();
+    let mut calls: Vec<Value> = Vec::new();
+    for part in content {
+        match part {
+            Part::Text { text } => texts.push(json!({"text": text, "type": "text"})),
+            Part::Thought { thought } if encode_thoughts => texts.push(json!({"text": format!("**Thinking:** {thought}"), "type": "text"})),
+            Part::Thought { .. } => {}
+            Part::ToolCall { id, name, args } => calls.push(json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}})),
+            _ => return Err(Error::InvalidRequest("assistant messages can only contain text, thoughts and tool calls".into())),
+        }
+    }
+    let content = match texts.len() {
+        0 => Value::Null,
+        1 => texts[0]["text"].clone(),
+        _ => Value::Array(texts),
+    };
+    let mut msg = json!({"role": "assistant", "content": content});
+    if !calls.is_empty() {
+        msg["tool_calls"] = Value::Array(calls);
+    }
+    Ok(msg)
+}
+
+impl WireFormat for OpenAiCompletions {
+    fn path(&self, _model_name: &str, _stream: bool) -> String {
+        "/chat/completions".into()
+    }
+
+    fn auth_header(&self, key: &ApiKey) -> (&'static str, String) {
+        ("authorization", format!("Bearer {}", key.expose()))
+    }
+
+    fn default_format_mode(&self) -> FormatMode {
+        FormatMode::Strict
+    }
+
+    fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value> {
+        let mut body = Map::new();
+        body.insert("model".into(), json!(ctx.model_name));
+        let p = ctx.params;
+        for (ours, theirs) in [("temperature", "temperature"), ("max_tokens", "max_tokens"), ("top_p", "top_p"), ("seed", "seed"), ("stop_sequences", "stop")] {
+            if let Some(v) = p.get(ours) {
+                body.insert(theirs.into(), v.clone());
+            }
+        }
+        for unsupported in ["top_k", "thinking"] {
+            if p.get(unsupported).is_some() {
+                tracing::warn!(target: "mirascope_llm", "skipping unsupported parameter {unsupported} (provider: {}:completions)", ctx.provider_id);
+            }
+        }
+        let encode_thoughts = p.get_thinking().and_then(|t| t.encode_thoughts_as_text).unwrap_or(false);
+
+        let mut messages = Vec::new();
+        for m in ctx.messages {
+            match m {
+                Message::System(s) => messages.push(json!({"role": "system", "content": s.content.text})),
+                Message::Assistant(a) if ctx.is_own(a) && !encode_thoughts && a.raw_message.is_some() => messages.extend(a.raw_message.clone()),
+                Message::Assistant(a) => messages.push(encode_assistant(&a.content, encode_thoughts)?),
+                Message::User(u) => encode_user(&u.content, &mut messages, ctx.provider_id)?,
+            }
+        }
+        body.insert("messages".into(), Value::Array(messages));
+
+        let mut tools: Vec<Value> = ctx.tools.iter().map(|t| function_tool(t.schema())).collect();
+        if let Some(f) = ctx.format {
+            match f.mode {
+                FormatMode::Strict => {
+                    let mut schema = f.schema.clone();
+                    ensure_additional_properties_false(&mut schema);
+                    let mut js = json!({"name": f.name, "schema": schema, "strict": true});
+                    if let Some(d) = f.description.as_deref().filter(|d| !d.is_empty()) {
+                        js["description"] = json!(d);
+                    }
+                    body.insert("response_format".into(), json!({"type": "json_schema", "json_schema": js}));
+                }
+                FormatMode::Tool => {
+                    if tools.is_empty() {
+                        body.insert("tool_choice".into(), json!({"type": "function", "function": {"name": FORMAT_TOOL_NAME}}));
+                        body.insert("parallel_tool_calls".into(), json!(false));
+                    } else {
+                        body.insert("tool_choice".into(), json!("required"));
+                    }
+                    tools.push(function_tool(&f.tool_schema()));
+                }
+                FormatMode::Json => {
+                    body.insert("response_format".into(), json!({"type": "json_object"}));
+                }
+            }
+        }
+        if !tools.is_empty() {
+            body.insert("tools".into(), Value::Array(tools));
+        }
+        if ctx.stream {
+            body.insert("stream".into(), json!(true));
+            body.insert("stream_options".into(), json!({"include_usage": true}));
+        }
+        Ok(Value::Object(body))
+    }
+
+    fn decode(&self, ctx: &DecodeContext, body: Value) -> Result<Decoded> {
+        let choice = body.pointer("/choices/0").ok_or_else(|| Error::malformed(&ctx.provider_id, "no choices", body.to_string().as_bytes()))?;
+        let message = &choice["message"];
+        let mut content = Vec::new();
+        let mut finish_reason = choice.get("finish_reason").and_then(Value::as_str).and_then(super::finish_reason_from);
+        if let Some(text) = message.get("content").and_then(Value::as_str) {
+            content.push(Part::text(text));
+        }
+        if let Some(refusal) = message.get("refusal").and_then(Value::as_str) {
+            content.push(Part::text(refusal));
+            finish_reason = Some(FinishReason::Refusal);
+        }
+        for call in message.get("tool_calls").and_then(Value::as_array).into_iter().flatten() {
+            content.push(Part::ToolCall {
+                id: call.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
+                name: call.pointer("/function/name").and_then(Value::as_str).unwrap_or_default().to_string(),
+                args: call.pointer("/function/arguments").and_then(Value::as_str).unwrap_or_default().to_string(),
+            });
+        }
+        let mut raw_message = json!({"role": "assistant", "content": message.get("content").cloned().unwrap_or(Value::Null)});
+        if let Some(calls) = message.get("tool_calls").filter(|c| c.is_array()) {
+            raw_message["tool_calls"] = calls.clone();
+        }
+        Ok(Decoded {
+            content,
+            finish_reason,
+            usage: body.get("usage").filter(|u| u.is_object()).map(openai_usage),
+            id: body.get("id").and_then(Value::as_str).map(str::to_string),
+            raw_message: Some(raw_message),
+            raw: body,
+        })
+    }
+
+    fn stream_decoder(&self, ctx: &DecodeContext) -> Box<dyn StreamDecoder> {
+        Box::new(CompletionsStream { provider: ctx.provider_id.clone(), ..Default::default() })
+    }
+
+    fn error_class(&self, status: u16) -> ErrorClass {
+        openai_error_class(status)
+    }
+}
+
+/// Chat Completions chunks, closed by `data: [DONE]`.
+#[derive(Default)]
+struct CompletionsStream {
+    provider: String,
+    in_text: bool,
+    text: String,
+    /// Tool calls by index: (id, name, arguments).
+    calls: Vec<(i64, String, String, String)>,
+    open_call: Option<i64>,
+    finished: bool,
+    done: bool,
+    id: Option<String>,
+}
+
+impl CompletionsStream {
+    fn close_open(&mut self, out: &mut Vec<StreamChunk>) {
+        if self.in_text {
+            out.push(StreamChunk::TextEnd);
+            self.in_text = false;
+        }
+        if let Some(idx) = self.open_call.take() {
+            if let Some(c) = self.calls.iter().find(|c| c.0 == idx) {
+                out.push(StreamChunk::ToolCallEnd { id: c.1.clone() });
+            }
+        }
+    }
+}
+
+impl StreamDecoder for CompletionsStream {
+    fn event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()> {
+        if data.trim() == "[DONE]" {
+            self.close_open(out);
+            self.done = true;
+            return Ok(());
+        }
+        let v: Value = serde_json::from_str(data).map_err(|e| Error::malformed(&self.provider, format!("stream chunk is not JSON: {e}"), data.as_bytes()))?;
+        if let Some(err) = v.get("error") {
+            return Err(Error::Stream {
+                provider: self.provider.clone(),
+                error_type: err.get("type").or_else(|| err.get("code")).and_then(Value::as_str).map(str::to_string),
+                message: err.get("message").and_then(Value::as_str).unwrap_or("the provider reported a stream error").to_string(),
+            });
+        }
+        if self.id.is_none() {
+            self.id = v.get("id").and_then(Value::as_str).map(str::to_string);
+        }
+        if let Some(choice) = v.pointer("/choices/0") {
+            let delta = &choice["delta"];
+            if let Some(text) = delta.get("content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+                if !self.in_text {
+                    self.close_open(out);
+                    out.push(StreamChunk::TextStart);
+                    self.in_text = true;
+                }
+                self.text.push_str(text);
+                out.push(StreamChunk::TextDelta(text.to_string()));
+            }
+            for call in delta.get("tool_calls").and_then(Value::as_array).into_iter().flatten() {
+                let index = call.get("index").and_then(Value::as_i64).unwrap_or(0);
+                if let Some(id) = call.get("id").and_then(Value::as_str) {
+                    self.close_open(out);
+                    let name = call.pointer("/function/name").and_then(Value::as_str).unwrap_or_default().to_string();
+                    out.push(StreamChunk::ToolCallStart { id: id.to_string(), name: name.clone() });
+                    self.calls.push((index, id.to_string(), name, String::new()));
+                    self.open_call = Some(index);
+                }
+                if let Some(args) = call.pointer("/function/arguments").and_then(Value::as_str).filter(|a| !a.is_empty()) {
+                    if let Some(c) = self.calls.iter_mut().find(|c| c.0 == index) {
+                        c.3.push_str(args);
+                        out.push(StreamChunk::ToolCallDelta { id: c.1.clone(), delta: args.to_string() });
+                    }
+                }
+            }
+            if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+                self.close_open(out);
+                self.finished = true;
+                if let Some(r) = super::finish_reason_from(reason) {
+                    out.push(StreamChunk::FinishReason(r));
+                }
+            }
+        }
+        if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
+            out.push(StreamChunk::UsageDelta(openai_usage(u)));
+        }
+        Ok(())
+    }
+
+    fn is_done(&self) -> bool {
+        self.done || self.finished
+    }
+
+    fn finish(&mut self) -> StreamMeta {
+        let mut raw_message = json!({"role": "assistant", "content": if self.text.is_empty() { Value::Null } else { json!(self.text) }});
+        if !self.calls.is_empty() {
+            raw_message["tool_calls"] = self.calls.iter().map(|(_, id, name, args)| json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}})).collect();
+        }
+        StreamMeta { id: self.id.take(), raw_message: Some(raw_message), raw: Value::Null }
+    }
+}

@@ -1,0 +1,249 @@
+//! Model ids, providers, and which provider serves a model.
+//!
+//! A model id is `provider/model-name` (`openai/gpt-4o-mini`, `anthropic/claude-haiku-4-5`,
+//! `google/gemini-2.5-flash`, `ollama/llama3.2`). OpenAI ids may end in `:responses` (the default
+//! API) or `:completions` (Chat Completions). Providers are found by the longest registered scope
+//! that prefixes the id; the built-in ones read their key and base URL from the environment.
+
+use std::sync::RwLock;
+
+use crate::error::{Error, Result};
+
+/// The wire format a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Api {
+    /// OpenAI Responses (`POST /responses`).
+    OpenAiResponses,
+    /// OpenAI Chat Completions (`POST /chat/completions`), also spoken by OpenAI-compatible servers.
+    OpenAiCompletions,
+    /// Anthropic Messages (`POST /v1/messages`).
+    Anthropic,
+    /// Google `generateContent` / `streamGenerateContent`.
+    Google,
+}
+
+/// An API key. Its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps a key.
+    pub fn new(key: impl Into<String>) -> Self {
+        ApiKey(key.into())
+    }
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+struct BuiltIn {
+    id: &'static str,
+    api: Api,
+    key_env: Option<&'static str>,
+    base_env: &'static str,
+    default_base: &'static str,
+}
+
+const BUILT_INS: &[BuiltIn] = &[
+    BuiltIn { id: "openai", api: Api::OpenAiResponses, key_env: Some("OPENAI_API_KEY"), base_env: "OPENAI_BASE_URL", default_base: "https://api.openai.com/v1" },
+    BuiltIn { id: "anthropic", api: Api::Anthropic, key_env: Some("ANTHROPIC_API_KEY"), base_env: "ANTHROPIC_BASE_URL", default_base: "https://api.anthropic.com" },
+    BuiltIn { id: "google", api: Api::Google, key_env: Some("GOOGLE_API_KEY"), base_env: "GOOGLE_BASE_URL", default_base: "https://generativelanguage.googleapis.com" },
+    BuiltIn { id: "ollama", api: Api::OpenAiCompletions, key_env: None, base_env: "OLLAMA_BASE_URL", default_base: "http://localhost:11434/v1" },
+    BuiltIn { id: "together", api: Api::OpenAiCompletions, key_env: Some("TOGETHER_API_KEY"), base_env: "TOGETHER_BASE_URL", default_base: "https://api.together.xyz/v1" },
+    BuiltIn { id: "xai", api: Api::OpenAiCompletions, key_env: Some("XAI_API_KEY"), base_env: "XAI_BASE_URL", default_base: "https://api.x.ai/v1" },
+    BuiltIn { id: "openrouter", api: Api::OpenAiCompletions, key_env: Some("OPENROUTER_API_KEY"), base_env: "OPENROUTER_BASE_URL", default_base: "https://openrouter.ai/api/v1" },
+];
+
+/// A provider registered with [`register_provider`].
+#[derive(Debug, Clone)]
+struct Registration {
+    provider: String,
+    scope: String,
+    api_key: Option<ApiKey>,
+    base_url: Option<String>,
+}
+
+static REGISTRY: RwLock<Vec<Registration>> = RwLock::new(Vec::new());
+
+/// Everything needed to send a call for one model id.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    /// `gen_ai.provider.name`: `openai` (also for `:completions`), `anthropic`, `google`, `ollama`, ...
+    pub provider_id: String,
+    pub api: Api,
+    pub base_url: String,
+    pub api_key: Option<ApiKey>,
+    /// The name on the wire (`gpt-4o-mini`).
+    pub model_name: String,
+}
+
+/// Checks a model id and splits it into provider prefix and model name.
+///
+/// ```
+/// assert!(mirascope_llm::validate_model_id("openai/gpt-4o-mini").is_ok());
+/// assert!(mirascope_llm::validate_model_id("gpt-4o-mini").is_err());
+/// ```
+pub fn validate_model_id(model_id: &str) -> Result<(&str, &str)> {
+    match model_id.split_once('/') {
+        Some((p, m)) if !p.is_empty() && !m.is_empty() && !m.starts_with(':') => Ok((p, m)),
+        _ => Err(Error::InvalidModelId { model_id: model_id.to_string() }),
+    }
+}
+
+/// Registers a provider for every model id starting with `scope` (default: `"{provider}/"`).
+///
+/// `provider` is a provider id: `openai`, `openai:responses`, `openai:completions`, `anthropic`,
+/// `google`, `ollama`, `together`, `xai`, `openrouter`. Use `openai:completions` (or `openai`) with a
+/// `base_url` for any OpenAI-compatible server. The longest matching scope wins; a later
+/// registration of the same scope replaces the earlier one.
+///
+/// ```
+/// use mirascope_llm as llm;
+/// llm::register_provider("openai:completions", Some("local/"), None, Some("http://127.0.0.1:8080/v1")).unwrap();
+/// let model = llm::model("local/llama3").unwrap();
+/// assert_eq!(model.id(), "local/llama3");
+/// ```
+pub fn register_provider(provider: &str, scope: Option<&str>, api_key: Option<&str>, base_url: Option<&str>) -> Result<()> {
+    let base_id = provider.split(':').next().unwrap_or(provider);
+    if !matches!(provider, "openai:responses" | "openai:completions") && !BUILT_INS.iter().any(|b| b.id == provider) {
+        return Err(Error::InvalidRequest(format!(
+            "unknown provider id {provider:?}; known: openai, openai:responses, openai:completions, {}",
+            BUILT_INS.iter().skip(1).map(|b| b.id).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let scope = scope.map(str::to_string).unwrap_or_else(|| format!("{base_id}/"));
+    if scope.is_empty() {
+        return Err(Error::InvalidRequest("provider scope must not be empty".into()));
+    }
+    let reg = Registration {
+        provider: provider.to_string(),
+        scope,
+        api_key: api_key.map(ApiKey::new),
+        base_url: base_url.map(|u| u.trim_end_matches('/').to_string()),
+    };
+    let mut registry = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    registry.retain(|r| r.scope != reg.scope);
+    registry.push(reg);
+    Ok(())
+}
+
+/// Removes every registration (built-in providers stay).
+pub fn reset_providers() {
+    REGISTRY.write().unwrap_or_else(|e| e.into_inner()).clear();
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Splits off an OpenAI API suffix.
+fn api_suffix(model_id: &str) -> (&str, Option<Api>) {
+    if let Some(base) = model_id.strip_suffix(":completions") {
+        (base, Some(Api::OpenAiCompletions))
+    } else if let Some(base) = model_id.strip_suffix(":responses") {
+        (base, Some(Api::OpenAiResponses))
+    } else {
+        (model_id, None)
+    }
+}
+
+/// Finds the provider for a model id, with its key and base URL.
+pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
+    let (prefix, _) = validate_model_id(model_id)?;
+    let (base_id, suffix_api) = api_suffix(model_id);
+    let model_name = base_id.split_once('/').map(|(_, m)| m).unwrap_or(base_id).to_string();
+
+    let registered = {
+        let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+        registry
+            .iter()
+            .filter(|r| model_id.starts_with(&r.scope))
+            .max_by_key(|r| r.scope.len())
+            .cloned()
+    };
+
+    let (provider, api_key, base_url) = match registered {
+        Some(r) => (r.provider, r.api_key, r.base_url),
+        None => (prefix.to_string(), None, None),
+    };
+    let base_id = provider.split(':').next().unwrap_or(&provider).to_string();
+    let built_in = BUILT_INS.iter().find(|b| b.id == base_id).ok_or_else(|| Error::UnknownProvider {
+        model_id: model_id.to_string(),
+        known: BUILT_INS.iter().map(|b| format!("{}/", b.id)).collect::<Vec<_>>().join(", "),
+    })?;
+
+    let api = match provider.as_str() {
+        "openai:completions" => Api::OpenAiCompletions,
+        "openai:responses" => Api::OpenAiResponses,
+        "openai" => suffix_api.unwrap_or(Api::OpenAiResponses),
+        _ => built_in.api,
+    };
+    if suffix_api.is_some() && !matches!(built_in.api, Api::OpenAiResponses) {
+        return Err(Error::InvalidModelId { model_id: model_id.to_string() });
+    }
+
+    let api_key = match api_key {
+        Some(k) => Some(k),
+        None => match built_in.key_env {
+            Some(var) => Some(ApiKey::new(env(var).ok_or_else(|| Error::MissingApiKey {
+                provider: base_id.clone(),
+                env_var: var.to_string(),
+            })?)),
+            None => None,
+        },
+    };
+    let base_url = base_url
+        .or_else(|| env(built_in.base_env))
+        .unwrap_or_else(|| built_in.default_base.to_string())
+        .trim_end_matches('/')
+        .to_string();
+    Ok(Resolved { provider_id: base_id, api, base_url, api_key, model_name })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_id_rules() {
+        assert!(validate_model_id("openai/gpt-4o").is_ok());
+        for bad in ["gpt-4o", "/gpt", "openai/", "", "openai/:completions"] {
+            let err = validate_model_id(bad).unwrap_err();
+            assert!(err.to_string().contains("provider/model-name"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn suffix_picks_api_and_is_stripped() {
+        assert_eq!(api_suffix("openai/gpt-4o:completions"), ("openai/gpt-4o", Some(Api::OpenAiCompletions)));
+        assert_eq!(api_suffix("openai/gpt-4o"), ("openai/gpt-4o", None));
+    }
+
+    #[test]
+    fn longest_scope_wins_and_keys_are_redacted() {
+        register_provider("openai", Some("zz-test/"), Some("sk-outer"), Some("http://outer/v1/")).unwrap();
+        register_provider("anthropic", Some("zz-test/inner/"), Some("sk-inner"), Some("http://inner")).unwrap();
+        let r = resolve("zz-test/inner/model").unwrap();
+        assert_eq!(r.api, Api::Anthropic);
+        assert_eq!(r.base_url, "http://inner");
+        let r = resolve("zz-test/gpt:completions").unwrap();
+        assert_eq!((r.api, r.model_name.as_str(), r.base_url.as_str()), (Api::OpenAiCompletions, "gpt", "http://outer/v1"));
+        assert!(!format!("{r:?}").contains("sk-outer"));
+        assert!(register_provider("nope", None, None, None).is_err());
+    }
+
+    #[test]
+    fn unknown_prefix_is_a_typed_error() {
+        match resolve("mystery/model") {
+            Err(Error::UnknownProvider { known, .. }) => assert!(known.contains("openai/")),
+            other => panic!("{other:?}"),
+        }
+    }
+}

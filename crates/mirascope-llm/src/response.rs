@@ -1,0 +1,303 @@
+//! What a model call returns.
+
+use serde_json::Value;
+
+use crate::content::{AssistantMessage, Message, Part};
+use crate::error::{Error, Result};
+use crate::format::FormatMode;
+use crate::model::{CallRequest, Model};
+use crate::tool::FORMAT_TOOL_NAME;
+
+/// Why a model stopped, when it was not a normal end (a normal end is `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FinishReason {
+    /// The output hit the token limit.
+    MaxTokens,
+    /// The provider refused or filtered the output.
+    Refusal,
+    /// The input did not fit the model's context window.
+    ContextLengthExceeded,
+}
+
+impl FinishReason {
+    /// Mirascope's name: `max_tokens`, `refusal`, `context_length_exceeded`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinishReason::MaxTokens => "max_tokens",
+            FinishReason::Refusal => "refusal",
+            FinishReason::ContextLengthExceeded => "context_length_exceeded",
+        }
+    }
+}
+
+/// Token usage, normalized across providers.
+///
+/// `input_tokens` includes cached input (Anthropic's cache reads and writes are added in);
+/// `output_tokens` includes reasoning (Google's thoughts are added in).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// All input tokens.
+    pub input_tokens: i64,
+    /// All output tokens.
+    pub output_tokens: i64,
+    /// Input tokens read from the provider's prompt cache.
+    pub cache_read_tokens: i64,
+    /// Input tokens written to the provider's prompt cache.
+    pub cache_write_tokens: i64,
+    /// Output tokens spent on reasoning.
+    pub reasoning_tokens: i64,
+}
+
+impl Usage {
+    /// `input_tokens + output_tokens`.
+    pub fn total_tokens(&self) -> i64 {
+        self.input_tokens + self.output_tokens
+    }
+
+    /// Adds a delta (streams report usage in pieces).
+    pub fn add(&mut self, d: &Usage) {
+        self.input_tokens += d.input_tokens;
+        self.output_tokens += d.output_tokens;
+        self.cache_read_tokens += d.cache_read_tokens;
+        self.cache_write_tokens += d.cache_write_tokens;
+        self.reasoning_tokens += d.reasoning_tokens;
+    }
+}
+
+/// A completed model call.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub(crate) model: Model,
+    pub(crate) request: CallRequest,
+    pub(crate) provider_id: String,
+    pub(crate) messages: Vec<Message>,
+    pub(crate) finish_reason: Option<FinishReason>,
+    pub(crate) usage: Option<Usage>,
+    pub(crate) id: Option<String>,
+    pub(crate) raw: Value,
+}
+
+/// The provider-independent result of decoding one answer, before it becomes a [`Response`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Decoded {
+    pub content: Vec<Part>,
+    pub finish_reason: Option<FinishReason>,
+    pub usage: Option<Usage>,
+    pub id: Option<String>,
+    /// The provider's encoding of the assistant turn, to re-send when resuming.
+    pub raw_message: Option<Value>,
+    /// The whole raw answer (the response body; for streams the final response object if any).
+    pub raw: Value,
+}
+
+impl Response {
+    pub(crate) fn assemble(model: Model, request: CallRequest, provider_id: String, decoded: Decoded) -> Self {
+        let content = finalize_content(decoded.content, &request);
+        let assistant = Message::Assistant(AssistantMessage {
+            content,
+            name: None,
+            provider_id: Some(provider_id.clone()),
+            model_id: Some(model.id().to_string()),
+            raw_message: decoded.raw_message,
+        });
+        let mut messages = request.messages.clone();
+        messages.push(assistant);
+        Response {
+            model,
+            request,
+            provider_id,
+            messages,
+            finish_reason: decoded.finish_reason,
+            usage: decoded.usage,
+            id: decoded.id,
+            raw: decoded.raw,
+        }
+    }
+
+    /// The Mirascope model id (`openai/gpt-4o-mini`).
+    pub fn model_id(&self) -> &str {
+        self.model.id()
+    }
+
+    /// The provider id (`openai`, `anthropic`, `google`, ...).
+    pub fn provider_id(&self) -> &str {
+        &self.provider_id
+    }
+
+    /// The provider's response id, when it gave one.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The provider's raw answer (the response body as JSON).
+    pub fn raw(&self) -> &Value {
+        &self.raw
+    }
+
+    /// The whole conversation: the input messages, then the assistant's answer.
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    /// The input messages (everything but the answer).
+    pub fn input_messages(&self) -> &[Message] {
+        &self.messages[..self.messages.len() - 1]
+    }
+
+    /// The answer's parts.
+    pub fn content(&self) -> &[Part] {
+        self.messages.last().map(Message::parts).unwrap_or(&[])
+    }
+
+    /// Why the model stopped (`None`: a normal end, tool-call turns included).
+    pub fn finish_reason(&self) -> Option<FinishReason> {
+        self.finish_reason
+    }
+
+    /// Token usage, when the provider reported it.
+    pub fn usage(&self) -> Option<&Usage> {
+        self.usage.as_ref()
+    }
+
+    /// The params the call was made with.
+    pub fn params(&self) -> &crate::Params {
+        &self.request.params
+    }
+
+    /// The tools the call offered.
+    pub fn tools(&self) -> &[crate::Tool] {
+        &self.request.tools
+    }
+
+    /// The requested format.
+    pub fn format(&self) -> Option<&crate::Format> {
+        self.request.format.as_ref()
+    }
+
+    /// The text parts joined by `"\n"`.
+    pub fn text(&self) -> String {
+        self.text_with("\n")
+    }
+
+    /// The text parts joined by `sep`.
+    pub fn text_with(&self, sep: &str) -> String {
+        let texts: Vec<&str> = self.content().iter().filter_map(Part::as_text).collect();
+        texts.join(sep)
+    }
+
+    /// The tool calls as `(id, name, raw JSON args)`.
+    pub fn tool_calls(&self) -> Vec<(&str, &str, &str)> {
+        self.content()
+            .iter()
+            .filter_map(|p| match p {
+                Part::ToolCall { id, name, args } => Some((id.as_str(), name.as_str(), args.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The thoughts.
+    pub fn thoughts(&self) -> Vec<&str> {
+        self.content()
+            .iter()
+            .filter_map(|p| match p {
+                Part::Thought { thought } => Some(thought.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Human-readable text: parts joined by blank lines, tool calls and thoughts marked.
+    pub fn pretty(&self) -> String {
+        pretty(self.content())
+    }
+
+    /// Parses the structured output (the text of a formatted response) into `T`.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        let text = self.text_with("");
+        serde_json::from_str(&text).map_err(|e| Error::malformed(&self.provider_id, format!("output does not parse as the format: {e}"), text.as_bytes()))
+    }
+
+    /// Continues the conversation: the history plus `content` as a new user turn (tool outputs
+    /// included), with the same model, params, tools and format.
+    pub async fn resume(&self, content: impl Into<crate::Prompt>) -> Result<Response> {
+        let (model, request) = self.resume_request(content.into());
+        model.call_request(request).await
+    }
+
+    /// [`Response::resume`] for programs without an async runtime.
+    pub fn resume_blocking(&self, content: impl Into<crate::Prompt>) -> Result<Response> {
+        futures_executor::block_on(self.resume(content))
+    }
+
+    /// Continues the conversation as a stream.
+    pub async fn resume_stream(&self, content: impl Into<crate::Prompt>) -> Result<crate::StreamResponse> {
+        let (model, request) = self.resume_request(content.into());
+        model.stream_request(request).await
+    }
+
+    pub(crate) fn resume_request(&self, content: crate::Prompt) -> (Model, CallRequest) {
+        let mut messages = self.messages.clone();
+        for m in content.into_messages() {
+            messages.push(m);
+        }
+        let request = CallRequest { messages, ..self.request.clone() };
+        (self.model.clone(), request)
+    }
+}
+
+/// Mirascope's `pretty()`: parts joined by `"\n\n"`.
+pub(crate) fn pretty(content: &[Part]) -> String {
+    let parts: Vec<String> = content
+        .iter()
+        .filter_map(|p| match p {
+            Part::Text { text } => Some(text.clone()),
+            Part::ToolCall { name, args, .. } => Some(format!("**ToolCall ({name}):** {args}")),
+            Part::Thought { thought } => {
+                let indented: Vec<String> = thought.lines().map(|l| format!("  {l}")).collect();
+                Some(format!("**Thinking:**\n{}", indented.join("\n")))
+            }
+            _ => None,
+        })
+        .collect();
+    parts.join("\n\n")
+}
+
+/// A call of the format tool in `tool` mode is the structured output: it becomes a text part.
+pub(crate) fn finalize_content(content: Vec<Part>, request: &CallRequest) -> Vec<Part> {
+    let tool_mode = request.resolved_format.as_ref().is_some_and(|f| f.mode == FormatMode::Tool);
+    if !tool_mode {
+        return content;
+    }
+    content
+        .into_iter()
+        .map(|p| match p {
+            Part::ToolCall { name, args, .. } if name.starts_with(FORMAT_TOOL_NAME) => Part::Text { text: args },
+            other => other,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pretty_marks_tool_calls_and_thoughts() {
+        let c = vec![
+            Part::Thought { thought: "a\nb".into() },
+            Part::text("hi"),
+            Part::ToolCall { id: "1".into(), name: "f".into(), args: "{}".into() },
+        ];
+        assert_eq!(pretty(&c), "**Thinking:**\n  a\n  b\n\nhi\n\n**ToolCall (f):** {}");
+    }
+
+    #[test]
+    fn usage_total_and_add() {
+        let mut u = Usage { input_tokens: 3, ..Default::default() };
+        u.add(&Usage { output_tokens: 4, reasoning_tokens: 1, ..Default::default() });
+        assert_eq!(u.total_tokens(), 7);
+        assert_eq!(u.reasoning_tokens, 1);
+    }
+}

@@ -1,0 +1,379 @@
+//! Streamed answers: typed chunks, their accumulation into a [`Response`], and the async and
+//! blocking stream types.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use futures_util::StreamExt;
+
+use crate::content::Part;
+use crate::error::{Error, Result};
+use crate::genai::StreamSpan;
+use crate::model::{CallRequest, Model};
+use crate::provider::http::EventStream;
+use crate::provider::{StreamDecoder, StreamMeta};
+use crate::response::{Decoded, FinishReason, Response, Usage};
+
+/// One piece of a streamed answer.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum StreamChunk {
+    /// A text part begins.
+    TextStart,
+    /// More text.
+    TextDelta(String),
+    /// The text part ends.
+    TextEnd,
+    /// A thought begins.
+    ThoughtStart,
+    /// More of the thought.
+    ThoughtDelta(String),
+    /// The thought ends.
+    ThoughtEnd,
+    /// A tool call begins.
+    ToolCallStart {
+        /// The call id.
+        id: String,
+        /// The tool name.
+        name: String,
+    },
+    /// More of a tool call's JSON arguments.
+    ToolCallDelta {
+        /// The call id.
+        id: String,
+        /// The next piece of the arguments.
+        delta: String,
+    },
+    /// The tool call ends.
+    ToolCallEnd {
+        /// The call id.
+        id: String,
+    },
+    /// Why the model stopped (only sent for non-normal ends).
+    FinishReason(FinishReason),
+    /// Token usage to add to the total.
+    UsageDelta(Usage),
+}
+
+/// Builds the final content from chunks.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Accumulator {
+    pub content: Vec<Part>,
+    pub finish_reason: Option<FinishReason>,
+    pub usage: Option<Usage>,
+    /// Which kind of part the last start chunk opened.
+    open_text: bool,
+    open_thought: bool,
+}
+
+impl Accumulator {
+    pub fn push(&mut self, chunk: &StreamChunk) {
+        match chunk {
+            StreamChunk::TextStart => {
+                self.content.push(Part::Text { text: String::new() });
+                self.open_text = true;
+            }
+            StreamChunk::TextDelta(d) => {
+                if !self.open_text || !matches!(self.content.last(), Some(Part::Text { .. })) {
+                    self.content.push(Part::Text { text: String::new() });
+                    self.open_text = true;
+                }
+                if let Some(Part::Text { text }) = self.content.last_mut() {
+                    text.push_str(d);
+                }
+            }
+            StreamChunk::TextEnd => self.open_text = false,
+            StreamChunk::ThoughtStart => {
+                self.content.push(Part::Thought { thought: String::new() });
+                self.open_thought = true;
+            }
+            StreamChunk::ThoughtDelta(d) => {
+                if !self.open_thought || !matches!(self.content.last(), Some(Part::Thought { .. })) {
+                    self.content.push(Part::Thought { thought: String::new() });
+                    self.open_thought = true;
+                }
+                if let Some(Part::Thought { thought }) = self.content.last_mut() {
+                    thought.push_str(d);
+                }
+            }
+            StreamChunk::ThoughtEnd => self.open_thought = false,
+            StreamChunk::ToolCallStart { id, name } => {
+                self.open_text = false;
+                self.content.push(Part::ToolCall { id: id.clone(), name: name.clone(), args: String::new() });
+            }
+            StreamChunk::ToolCallDelta { id, delta } => {
+                let found = self.content.iter_mut().rev().find_map(|p| match p {
+                    Part::ToolCall { id: pid, args, .. } if pid == id => Some(args),
+                    _ => None,
+                });
+                if let Some(args) = found {
+                    args.push_str(delta);
+                }
+            }
+            StreamChunk::ToolCallEnd { .. } => {}
+            StreamChunk::FinishReason(r) => self.finish_reason = Some(*r),
+            StreamChunk::UsageDelta(u) => self.usage.get_or_insert_with(Usage::default).add(u),
+        }
+    }
+
+    pub fn decoded(&self, meta: StreamMeta) -> Decoded {
+        Decoded {
+            content: self.content.clone(),
+            finish_reason: self.finish_reason,
+            usage: self.usage.clone(),
+            id: meta.id,
+            raw_message: meta.raw_message,
+            raw: meta.raw,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Running,
+    Done,
+    Failed,
+}
+
+/// A streamed answer: a [`Stream`] of [`StreamChunk`]s that also accumulates them into a
+/// [`Response`] (see [`StreamResponse::finish`]).
+///
+/// The stream owns the call's GenAI span and ends it exactly once: when the answer is complete,
+/// when it fails, or when the stream is dropped before the end.
+#[pin_project::pin_project(PinnedDrop)]
+pub struct StreamResponse {
+    events: EventStream,
+    decoder: Box<dyn StreamDecoder>,
+    pending: VecDeque<StreamChunk>,
+    acc: Accumulator,
+    state: State,
+    model: Model,
+    request: CallRequest,
+    provider_id: String,
+    meta: Option<StreamMeta>,
+    span: StreamSpan,
+}
+
+impl std::fmt::Debug for StreamResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamResponse")
+            .field("model_id", &self.model.id())
+            .field("state", &self.state)
+            .field("content", &self.acc.content)
+            .finish()
+    }
+}
+
+impl StreamResponse {
+    pub(crate) fn new(events: EventStream, decoder: Box<dyn StreamDecoder>, model: Model, request: CallRequest, provider_id: String, span: StreamSpan) -> Self {
+        StreamResponse {
+            events,
+            decoder,
+            pending: VecDeque::new(),
+            acc: Accumulator::default(),
+            state: State::Running,
+            model,
+            request,
+            provider_id,
+            meta: None,
+            span,
+        }
+    }
+
+    /// The Mirascope model id.
+    pub fn model_id(&self) -> &str {
+        self.model.id()
+    }
+
+    /// The content received so far.
+    pub fn content(&self) -> &[Part] {
+        &self.acc.content
+    }
+
+    /// Whether the answer is complete.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Reads the rest of the stream and returns the whole response.
+    pub async fn finish(mut self) -> Result<Response> {
+        while let Some(item) = self.next().await {
+            item?;
+        }
+        self.response()
+    }
+
+    /// The response, once the stream is complete.
+    pub fn response(&self) -> Result<Response> {
+        if self.state != State::Done {
+            return Err(Error::StreamEndedEarly { provider: self.provider_id.clone() });
+        }
+        let meta = self.meta.clone().unwrap_or_default();
+        Ok(Response::assemble(self.model.clone(), self.request.clone(), self.provider_id.clone(), self.acc.decoded(meta)))
+    }
+
+    /// Only the text deltas.
+    pub fn text_stream(self) -> impl Stream<Item = Result<String>> + Send {
+        self.filter_map(|item| async move {
+            match item {
+                Ok(StreamChunk::TextDelta(d)) => Some(Ok(d)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            }
+        })
+    }
+
+    /// This stream as a blocking iterator.
+    pub fn into_blocking(self) -> BlockingStream {
+        BlockingStream { inner: self }
+    }
+
+    /// The partial response (what was received so far), for the span on error or drop.
+    fn partial(&self) -> Response {
+        Response::assemble(self.model.clone(), self.request.clone(), self.provider_id.clone(), self.acc.decoded(StreamMeta::default()))
+    }
+}
+
+impl Stream for StreamResponse {
+    type Item = Result<StreamChunk>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.project();
+        let _entered = this.span.enter();
+        loop {
+            if let Some(chunk) = this.pending.pop_front() {
+                this.acc.push(&chunk);
+                return Poll::Ready(Some(Ok(chunk)));
+            }
+            if *this.state != State::Running {
+                return Poll::Ready(None);
+            }
+            let failure = match this.events.poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(ev))) => {
+                    let mut out = Vec::new();
+                    match this.decoder.event(&ev.event, &ev.data, &mut out) {
+                        Ok(()) => {
+                            this.pending.extend(out);
+                            continue;
+                        }
+                        Err(e) => {
+                            // Chunks decoded before the error still count.
+                            for c in out {
+                                this.acc.push(&c);
+                            }
+                            e
+                        }
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => e,
+                Poll::Ready(None) => {
+                    if this.decoder.is_done() {
+                        *this.state = State::Done;
+                        let meta = this.decoder.finish();
+                        *this.meta = Some(meta.clone());
+                        let resp = Response::assemble(this.model.clone(), this.request.clone(), this.provider_id.clone(), this.acc.decoded(meta));
+                        this.span.complete(&resp);
+                        return Poll::Ready(None);
+                    }
+                    Error::StreamEndedEarly { provider: this.provider_id.clone() }
+                }
+            };
+            *this.state = State::Failed;
+            let partial = Response::assemble(this.model.clone(), this.request.clone(), this.provider_id.clone(), this.acc.decoded(StreamMeta::default()));
+            this.span.fail(&partial, &failure);
+            return Poll::Ready(Some(Err(failure)));
+        }
+    }
+}
+
+#[pin_project::pinned_drop]
+impl PinnedDrop for StreamResponse {
+    fn drop(self: Pin<&mut Self>) {
+        if self.state == State::Running && self.span.is_open() {
+            let partial = self.partial();
+            let this = self.project();
+            this.span.cancel(&partial);
+        }
+    }
+}
+
+/// A streamed answer for programs without an async runtime: an [`Iterator`] of chunks.
+///
+/// Each `next()` blocks the current thread until the next chunk arrives. Dropping it before the
+/// end stops the download and ends the span.
+#[derive(Debug)]
+pub struct BlockingStream {
+    inner: StreamResponse,
+}
+
+impl BlockingStream {
+    /// Reads the rest and returns the whole response.
+    pub fn finish(self) -> Result<Response> {
+        futures_executor::block_on(self.inner.finish())
+    }
+
+    /// The content received so far.
+    pub fn content(&self) -> &[Part] {
+        self.inner.content()
+    }
+
+    /// The response, once the stream is complete.
+    pub fn response(&self) -> Result<Response> {
+        self.inner.response()
+    }
+
+    /// Only the text deltas.
+    pub fn text_stream(self) -> impl Iterator<Item = Result<String>> {
+        self.filter_map(|item| match item {
+            Ok(StreamChunk::TextDelta(d)) => Some(Ok(d)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+    }
+}
+
+impl Iterator for BlockingStream {
+    type Item = Result<StreamChunk>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        futures_executor::block_on(self.inner.next())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accumulates_text_thoughts_and_parallel_tool_calls() {
+        let mut acc = Accumulator::default();
+        for c in [
+            StreamChunk::ThoughtStart,
+            StreamChunk::ThoughtDelta("hm".into()),
+            StreamChunk::ThoughtEnd,
+            StreamChunk::TextDelta("He".into()),
+            StreamChunk::TextDelta("llo".into()),
+            StreamChunk::ToolCallStart { id: "a".into(), name: "f".into() },
+            StreamChunk::ToolCallStart { id: "b".into(), name: "f".into() },
+            StreamChunk::ToolCallDelta { id: "a".into(), delta: "{}".into() },
+            StreamChunk::ToolCallDelta { id: "b".into(), delta: "[]".into() },
+            StreamChunk::UsageDelta(Usage { input_tokens: 2, ..Default::default() }),
+            StreamChunk::UsageDelta(Usage { output_tokens: 3, ..Default::default() }),
+        ] {
+            acc.push(&c);
+        }
+        assert_eq!(
+            acc.content,
+            vec![
+                Part::Thought { thought: "hm".into() },
+                Part::text("Hello"),
+                Part::ToolCall { id: "a".into(), name: "f".into(), args: "{}".into() },
+                Part::ToolCall { id: "b".into(), name: "f".into(), args: "[]".into() },
+            ]
+        );
+        assert_eq!(acc.usage.unwrap().total_tokens(), 5);
+    }
+}

@@ -1,0 +1,3 @@
+//! Attribute macros of mirascope (proc-macros only; the runtime lives in `mirascope-ops` and
+//! `mirascope-llm`).
+#![warn(missing_docs)]
