@@ -1,6 +1,9 @@
 //! What a model call returns.
 
 use serde_json::Value;
+use tracing::Instrument;
+
+use crate::genai::resume;
 
 use crate::content::{AssistantMessage, Message, Part};
 use crate::error::{Error, Result};
@@ -221,9 +224,18 @@ impl Response {
 
     /// Continues the conversation: the history plus `content` as a new user turn (tool outputs
     /// included), with the same model, params, tools and format.
+    ///
+    /// Emits a `Response.resume {model_id}` span (INTERNAL) around the new call, as Python
+    /// Mirascope does.
     pub async fn resume(&self, content: impl Into<crate::Prompt>) -> Result<Response> {
         let (model, request) = self.resume_request(content.into());
-        model.call_request(request).await
+        let span = resume::start("Response", model.id(), &self.provider_id);
+        let result = model.call_request(request).instrument(span.clone()).await;
+        match &result {
+            Ok(r) => resume::attach_response(&span, r),
+            Err(e) => resume::record_failure(&span, e),
+        }
+        result
     }
 
     /// [`Response::resume`] for programs without an async runtime.
@@ -232,9 +244,19 @@ impl Response {
     }
 
     /// Continues the conversation as a stream.
+    ///
+    /// Emits a `StreamResponse.resume {model_id}` span that, as in Python Mirascope, ends when
+    /// the stream is returned (before it is read).
     pub async fn resume_stream(&self, content: impl Into<crate::Prompt>) -> Result<crate::StreamResponse> {
         let (model, request) = self.resume_request(content.into());
-        model.stream_request(request).await
+        let span = resume::start("StreamResponse", model.id(), &self.provider_id);
+        let input = request.messages.clone();
+        let result = model.stream_request(request).instrument(span.clone()).await;
+        match &result {
+            Ok(_) => resume::attach_unread_stream(&span, &self.provider_id, model.id(), &input),
+            Err(e) => resume::record_failure(&span, e),
+        }
+        result
     }
 
     pub(crate) fn resume_request(&self, content: crate::Prompt) -> (Model, CallRequest) {

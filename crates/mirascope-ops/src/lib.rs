@@ -1,4 +1,29 @@
 //! # mirascope-ops
 //!
-//! OpenTelemetry export and instrumentation for `mirascope-llm`.
+//! OpenTelemetry for `mirascope-llm`: [`configure`] installs the layers that turn mirascope's
+//! `tracing` spans into OpenTelemetry spans with the GenAI semantic conventions, and
+//! [`instrument_llm`] / [`uninstrument_llm`] switch GenAI spans on and off at runtime.
+//!
+//! ```
+//! use mirascope_ops as ops;
+//! let (provider, exporter) = ops::testing::in_memory_provider();
+//! let _guard = ops::configure(provider).unwrap();
+//! ops::instrument_llm().unwrap();
+//! // ... model calls now produce `chat {model_id}` spans ...
+//! # drop(exporter);
+//! ```
 #![warn(missing_docs)]
+
+mod bridge;
+mod configure;
+mod error;
+mod instrument;
+pub mod testing;
+mod tracer;
+
+pub use configure::{configure, layer, Configuration, OpsGuard, DEFAULT_TRACER_NAME, OPS_TRACER_NAME};
+pub use error::OpsError;
+pub use instrument::{instrument_llm, is_llm_instrumented, uninstrument_llm};
+pub use mirascope_llm::genai::{capture_content, propagate_trace_context, set_capture_content, set_propagate_trace_context};
+/// The OpenTelemetry SDK this crate is built on (one version family with `opentelemetry`).
+pub use opentelemetry_sdk as sdk;

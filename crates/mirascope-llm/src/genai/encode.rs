@@ -127,7 +127,9 @@ fn tool_definition(t: &ToolSchema) -> Value {
 pub(crate) fn tool_definitions(tools: &[Tool], format: Option<&ResolvedFormat>) -> Option<String> {
     let mut items: Vec<Value> = tools.iter().map(|t| tool_definition(t.schema())).collect();
     if let Some(f) = format.filter(|f| f.mode == FormatMode::Tool) {
-        items.push(tool_definition(&f.tool_schema()));
+        // Mirascope records the format tool without its `strict` flag.
+        let schema = ToolSchema { strict: None, ..f.tool_schema() };
+        items.push(tool_definition(&schema));
     }
     (!items.is_empty()).then(|| Value::Array(items).to_string())
 }

@@ -15,6 +15,7 @@
 
 pub mod encode;
 pub mod mirascope;
+pub mod resume;
 pub mod span;
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};

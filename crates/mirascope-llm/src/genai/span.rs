@@ -249,12 +249,17 @@ pub(crate) fn record_error(span: &Span, err: &Error, stream: bool) {
     span.record("otel.status_code", "error");
     let description = if stream || message.is_empty() { message.clone() } else { format!("{class}: {message}") };
     span.record("otel.status_description", description.as_str());
+    exception_event(span, err);
+}
+
+/// The OpenTelemetry `exception` event of an error.
+pub(crate) fn exception_event(span: &Span, err: &Error) {
     add_event(
         span,
         "exception",
         vec![
-            ("exception.type", AttrValue::Str(format!("mirascope_llm::{class}"))),
-            ("exception.message", AttrValue::Str(message)),
+            ("exception.type", AttrValue::Str(format!("mirascope_llm::{}", err.class().name()))),
+            ("exception.message", AttrValue::Str(err.to_string())),
             ("exception.stacktrace", AttrValue::Str(format!("{err:?}"))),
             ("exception.escaped", AttrValue::Str("False".into())),
         ],

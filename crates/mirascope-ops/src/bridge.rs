@@ -1,0 +1,43 @@
+//! The OpenTelemetry side of what `tracing` fields cannot carry (installed into `mirascope-llm`):
+//! string-array attributes, events with typed attributes, and W3C trace-context injection.
+
+use mirascope_llm::genai::{AttrValue, OtelBridge};
+use opentelemetry::propagation::{Injector, TextMapPropagator};
+use opentelemetry::{Array, KeyValue, StringValue, Value};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+fn to_value(v: AttrValue) -> Value {
+    match v {
+        AttrValue::Str(s) => Value::String(s.into()),
+        AttrValue::I64(i) => Value::I64(i),
+        AttrValue::Bool(b) => Value::Bool(b),
+        AttrValue::StrArray(items) => Value::Array(Array::String(items.into_iter().map(StringValue::from).collect())),
+    }
+}
+
+fn set_string_array(span: &tracing::Span, key: &'static str, values: Vec<String>) {
+    span.set_attribute(key, to_value(AttrValue::StrArray(values)));
+}
+
+fn add_event(span: &tracing::Span, name: &'static str, attrs: Vec<(&'static str, AttrValue)>) {
+    span.add_event(name, attrs.into_iter().map(|(k, v)| KeyValue::new(k, to_value(v))).collect());
+}
+
+struct Headers<'a>(&'a mut Vec<(String, String)>);
+
+impl Injector for Headers<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.push((key.to_string(), value));
+    }
+}
+
+fn inject_context(span: &tracing::Span, headers: &mut Vec<(String, String)>) {
+    let cx = span.context();
+    TraceContextPropagator::new().inject_context(&cx, &mut Headers(headers));
+}
+
+/// Installs the bridge once per process.
+pub(crate) fn install() {
+    mirascope_llm::genai::install_otel_bridge(OtelBridge { set_string_array, add_event, inject_context });
+}
