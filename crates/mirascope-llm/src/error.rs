@@ -17,7 +17,9 @@ pub(crate) const EXCERPT_CHARS: usize = 500;
 #[non_exhaustive]
 pub enum Error {
     /// The model id is not of the form `provider/model-name`.
-    #[error("invalid model id {model_id:?}: expected 'provider/model-name' (e.g. 'openai/gpt-4o-mini')")]
+    #[error(
+        "invalid model id {model_id:?}: expected 'provider/model-name' (e.g. 'openai/gpt-4o-mini')"
+    )]
     InvalidModelId {
         /// The id as given.
         model_id: String,
@@ -194,7 +196,11 @@ pub struct ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "provider '{}' answered HTTP {}", self.provider, self.status)?;
+        write!(
+            f,
+            "provider '{}' answered HTTP {}",
+            self.provider, self.status
+        )?;
         if let Some(t) = &self.error_type {
             write!(f, " ({t})")?;
         }

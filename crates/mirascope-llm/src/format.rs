@@ -152,7 +152,10 @@ impl ResolvedFormat {
             .unwrap_or_default();
         let required = properties.keys().cloned().collect();
         let defs = self.schema.get("$defs").and_then(Value::as_object).cloned();
-        let mut description = format!("Use this tool to extract data in {} format for a final response.", self.name);
+        let mut description = format!(
+            "Use this tool to extract data in {} format for a final response.",
+            self.name
+        );
         if let Some(d) = self.description.as_deref().filter(|d| !d.is_empty()) {
             description.push('\n');
             description.push_str(d);
@@ -160,7 +163,11 @@ impl ResolvedFormat {
         ToolSchema {
             name: FORMAT_TOOL_NAME.to_string(),
             description,
-            parameters: ToolParameters { properties, required, defs },
+            parameters: ToolParameters {
+                properties,
+                required,
+                defs,
+            },
             strict: Some(true),
         }
     }
@@ -178,7 +185,9 @@ impl ResolvedFormat {
                 }
                 let mut out = messages.to_vec();
                 out[0] = Message::System(SystemMessage {
-                    content: Text { text: format!("{}\n{}", sys.content.text, instructions) },
+                    content: Text {
+                        text: format!("{}\n{}", sys.content.text, instructions),
+                    },
                 });
                 out
             }
@@ -197,14 +206,18 @@ impl ResolvedFormat {
 pub(crate) fn ensure_additional_properties_false(value: &mut Value) {
     match value {
         Value::Object(obj) => {
-            if obj.get("type").and_then(Value::as_str) == Some("object") && !obj.contains_key("additionalProperties") {
+            if obj.get("type").and_then(Value::as_str) == Some("object")
+                && !obj.contains_key("additionalProperties")
+            {
                 obj.insert("additionalProperties".into(), Value::Bool(false));
             }
             for v in obj.values_mut() {
                 ensure_additional_properties_false(v);
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(ensure_additional_properties_false),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(ensure_additional_properties_false),
         _ => {}
     }
 }
@@ -230,12 +243,20 @@ pub(crate) fn ensure_all_properties_required(value: &mut Value) {
 pub(crate) fn resolve_refs(value: &Value, defs: &Map<String, Value>) -> Value {
     match value {
         Value::Object(obj) => {
-            if let Some(name) = obj.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+            if let Some(name) = obj
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+            {
                 if let Some(def) = defs.get(name) {
                     return resolve_refs(def, defs);
                 }
             }
-            Value::Object(obj.iter().map(|(k, v)| (k.clone(), resolve_refs(v, defs))).collect())
+            Value::Object(
+                obj.iter()
+                    .map(|(k, v)| (k.clone(), resolve_refs(v, defs)))
+                    .collect(),
+            )
         }
         Value::Array(items) => Value::Array(items.iter().map(|v| resolve_refs(v, defs)).collect()),
         other => other.clone(),
@@ -278,7 +299,10 @@ mod tests {
         assert_eq!(s["required"], json!(["a"]));
         assert_eq!(s["properties"]["a"]["required"], json!(["b"]));
         let defs = json!({"A": {"type": "string"}});
-        let r = resolve_refs(&json!({"x": {"$ref": "#/$defs/A"}}), defs.as_object().unwrap());
+        let r = resolve_refs(
+            &json!({"x": {"$ref": "#/$defs/A"}}),
+            defs.as_object().unwrap(),
+        );
         assert_eq!(r, json!({"x": {"type": "string"}}));
     }
 }

@@ -35,7 +35,10 @@ pub mod response;
 pub mod stream;
 pub mod tool;
 
-pub use content::{AssistantMessage, AudioSource, DocumentSource, ImageSource, Message, Part, Prompt, SystemMessage, Text, UserMessage};
+pub use content::{
+    AssistantMessage, AudioSource, DocumentSource, ImageSource, Message, Part, Prompt,
+    SystemMessage, Text, UserMessage,
+};
 pub use error::{ApiError, Error, ErrorClass, Result};
 pub use format::{Format, FormatMode};
 pub use model::{model, Call, Model, StreamCall};

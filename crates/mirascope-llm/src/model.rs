@@ -63,7 +63,11 @@ impl Model {
     /// A model for `model_id`.
     pub fn new(model_id: &str) -> Result<Self> {
         registry::validate_model_id(model_id)?;
-        Ok(Model { id: Arc::from(model_id), params: Params::new(), options: CallOptions::default() })
+        Ok(Model {
+            id: Arc::from(model_id),
+            params: Params::new(),
+            options: CallOptions::default(),
+        })
     }
 
     /// The Mirascope model id.
@@ -97,7 +101,10 @@ impl Model {
 
     /// Starts a call; add tools, a format or params, then `.await` it (or `.blocking()`).
     pub fn call(&self, prompt: impl Into<Prompt>) -> Call<'_> {
-        Call { model: self, request: self.request(prompt.into()) }
+        Call {
+            model: self,
+            request: self.request(prompt.into()),
+        }
     }
 
     /// Calls the model, blocking the current thread (no async runtime needed).
@@ -107,7 +114,10 @@ impl Model {
 
     /// Starts a streamed call; `.await` gives a [`StreamResponse`] once the answer begins.
     pub fn stream(&self, prompt: impl Into<Prompt>) -> StreamCall<'_> {
-        StreamCall { model: self, request: self.request(prompt.into()) }
+        StreamCall {
+            model: self,
+            request: self.request(prompt.into()),
+        }
     }
 
     /// Streams, blocking the current thread: an iterator of chunks.
@@ -116,16 +126,25 @@ impl Model {
     }
 
     fn request(&self, prompt: Prompt) -> CallRequest {
-        CallRequest { messages: prompt.into_messages(), params: self.params.clone(), ..Default::default() }
+        CallRequest {
+            messages: prompt.into_messages(),
+            params: self.params.clone(),
+            ..Default::default()
+        }
     }
 
     fn prepare(&self, request: &mut CallRequest) -> Result<(Resolved, &'static dyn WireFormat)> {
         if request.messages.is_empty() {
-            return Err(Error::InvalidRequest("a call needs at least one message".into()));
+            return Err(Error::InvalidRequest(
+                "a call needs at least one message".into(),
+            ));
         }
         let resolved = registry::resolve(&self.id)?;
         let wire = provider::wire(resolved.api);
-        request.resolved_format = request.format.as_ref().map(|f| f.resolve(wire.default_format_mode()));
+        request.resolved_format = request
+            .format
+            .as_ref()
+            .map(|f| f.resolve(wire.default_format_mode()));
         Ok((resolved, wire))
     }
 
@@ -139,7 +158,14 @@ impl Model {
         })
     }
 
-    fn http_request(&self, resolved: &Resolved, wire: &'static dyn WireFormat, request: &CallRequest, span: &tracing::Span, stream: bool) -> Result<HttpRequest> {
+    fn http_request(
+        &self,
+        resolved: &Resolved,
+        wire: &'static dyn WireFormat,
+        request: &CallRequest,
+        span: &tracing::Span,
+        stream: bool,
+    ) -> Result<HttpRequest> {
         let messages: Cow<'_, [Message]> = match &request.resolved_format {
             Some(f) => Cow::Owned(f.apply_instructions(&request.messages)),
             None => Cow::Borrowed(&request.messages),
@@ -171,9 +197,15 @@ impl Model {
         }
         Ok(HttpRequest {
             provider_id: resolved.provider_id.clone(),
-            url: format!("{}{}", resolved.base_url, wire.path(&resolved.model_name, stream)),
+            url: format!(
+                "{}{}",
+                resolved.base_url,
+                wire.path(&resolved.model_name, stream)
+            ),
             headers: http::headers(&pairs)?,
-            body: serde_json::to_vec(&body).map_err(|e| Error::InvalidRequest(format!("request does not serialize: {e}")))?.into(),
+            body: serde_json::to_vec(&body)
+                .map_err(|e| Error::InvalidRequest(format!("request does not serialize: {e}")))?
+                .into(),
             wire,
             options: self.options.clone(),
         })
@@ -185,9 +217,20 @@ impl Model {
         let result = async {
             let req = self.http_request(&resolved, wire, &request, &span, false)?;
             let body = http::send(req).await?;
-            let json: serde_json::Value = serde_json::from_slice(&body).map_err(|e| Error::malformed(&resolved.provider_id, format!("body is not JSON: {e}"), &body))?;
+            let json: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+                Error::malformed(
+                    &resolved.provider_id,
+                    format!("body is not JSON: {e}"),
+                    &body,
+                )
+            })?;
             let decoded = wire.decode(&decode_context(&resolved, &request), json)?;
-            Ok(Response::assemble(self.clone(), request.clone(), resolved.provider_id.clone(), decoded))
+            Ok(Response::assemble(
+                self.clone(),
+                request.clone(),
+                resolved.provider_id.clone(),
+                decoded,
+            ))
         }
         .instrument(span.clone())
         .await;
@@ -214,7 +257,14 @@ impl Model {
             Ok(events) => {
                 genai::span::record_untracked_params(&span, &request.params);
                 let decoder = wire.stream_decoder(&decode_context(&resolved, &request));
-                Ok(StreamResponse::new(events, decoder, self.clone(), request, resolved.provider_id, StreamSpan::new(span)))
+                Ok(StreamResponse::new(
+                    events,
+                    decoder,
+                    self.clone(),
+                    request,
+                    resolved.provider_id,
+                    StreamSpan::new(span),
+                ))
             }
             Err(e) => {
                 genai::span::record_error(&span, &e, true);
@@ -227,7 +277,11 @@ impl Model {
 fn decode_context(resolved: &Resolved, request: &CallRequest) -> DecodeContext {
     DecodeContext {
         provider_id: resolved.provider_id.clone(),
-        include_thoughts: request.params.get_thinking().and_then(|t| t.include_thoughts).unwrap_or(false),
+        include_thoughts: request
+            .params
+            .get_thinking()
+            .and_then(|t| t.include_thoughts)
+            .unwrap_or(false),
     }
 }
 

@@ -148,7 +148,11 @@ fn float_repr(f: f64) -> String {
 }
 
 fn write_str_repr(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push(quote);
     for c in s.chars() {
         match c {
@@ -160,7 +164,9 @@ fn write_str_repr(s: &str, out: &mut String) {
                 out.push('\\');
                 out.push(c);
             }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
             c if c.is_control() => {
                 let n = c as u32;
                 if n <= 0xff {
@@ -186,12 +192,20 @@ mod tests {
     fn matches_python() {
         assert_eq!(py_str(&json!("plain")), "plain");
         assert_eq!(
-            py_str(&json!({"error": {"message": "Invalid 'temperature'", "param": null, "ok": true, "n": 2, "f": 1.0}})),
+            py_str(
+                &json!({"error": {"message": "Invalid 'temperature'", "param": null, "ok": true, "n": 2, "f": 1.0}})
+            ),
             r#"{'error': {'message': "Invalid 'temperature'", 'param': None, 'ok': True, 'n': 2, 'f': 1.0}}"#
         );
-        assert_eq!(py_repr(&json!(["a\nb", 0.5, 1e20, 1e-5])), r"['a\nb', 0.5, 1e+20, 1e-05]");
+        assert_eq!(
+            py_repr(&json!(["a\nb", 0.5, 1e20, 1e-5])),
+            r"['a\nb', 0.5, 1e+20, 1e-05]"
+        );
         assert_eq!(py_repr(&json!("it's \"q\"")), r#"'it\'s "q"'"#);
         assert_eq!(py_repr(&json!("72°F")), "'72°F'");
-        assert_eq!(py_json_dumps(&json!({"location": "Tōkyō", "n": [1, 2.5, true, null]})), r#"{"location": "T\u014dky\u014d", "n": [1, 2.5, true, null]}"#);
+        assert_eq!(
+            py_json_dumps(&json!({"location": "Tōkyō", "n": [1, 2.5, true, null]})),
+            r#"{"location": "T\u014dky\u014d", "n": [1, 2.5, true, null]}"#
+        );
     }
 }

@@ -52,13 +52,55 @@ struct BuiltIn {
 }
 
 const BUILT_INS: &[BuiltIn] = &[
-    BuiltIn { id: "openai", api: Api::OpenAiResponses, key_env: Some("OPENAI_API_KEY"), base_env: "OPENAI_BASE_URL", default_base: "https://api.openai.com/v1" },
-    BuiltIn { id: "anthropic", api: Api::Anthropic, key_env: Some("ANTHROPIC_API_KEY"), base_env: "ANTHROPIC_BASE_URL", default_base: "https://api.anthropic.com" },
-    BuiltIn { id: "google", api: Api::Google, key_env: Some("GOOGLE_API_KEY"), base_env: "GOOGLE_BASE_URL", default_base: "https://generativelanguage.googleapis.com" },
-    BuiltIn { id: "ollama", api: Api::OpenAiCompletions, key_env: None, base_env: "OLLAMA_BASE_URL", default_base: "http://localhost:11434/v1" },
-    BuiltIn { id: "together", api: Api::OpenAiCompletions, key_env: Some("TOGETHER_API_KEY"), base_env: "TOGETHER_BASE_URL", default_base: "https://api.together.xyz/v1" },
-    BuiltIn { id: "xai", api: Api::OpenAiCompletions, key_env: Some("XAI_API_KEY"), base_env: "XAI_BASE_URL", default_base: "https://api.x.ai/v1" },
-    BuiltIn { id: "openrouter", api: Api::OpenAiCompletions, key_env: Some("OPENROUTER_API_KEY"), base_env: "OPENROUTER_BASE_URL", default_base: "https://openrouter.ai/api/v1" },
+    BuiltIn {
+        id: "openai",
+        api: Api::OpenAiResponses,
+        key_env: Some("OPENAI_API_KEY"),
+        base_env: "OPENAI_BASE_URL",
+        default_base: "https://api.openai.com/v1",
+    },
+    BuiltIn {
+        id: "anthropic",
+        api: Api::Anthropic,
+        key_env: Some("ANTHROPIC_API_KEY"),
+        base_env: "ANTHROPIC_BASE_URL",
+        default_base: "https://api.anthropic.com",
+    },
+    BuiltIn {
+        id: "google",
+        api: Api::Google,
+        key_env: Some("GOOGLE_API_KEY"),
+        base_env: "GOOGLE_BASE_URL",
+        default_base: "https://generativelanguage.googleapis.com",
+    },
+    BuiltIn {
+        id: "ollama",
+        api: Api::OpenAiCompletions,
+        key_env: None,
+        base_env: "OLLAMA_BASE_URL",
+        default_base: "http://localhost:11434/v1",
+    },
+    BuiltIn {
+        id: "together",
+        api: Api::OpenAiCompletions,
+        key_env: Some("TOGETHER_API_KEY"),
+        base_env: "TOGETHER_BASE_URL",
+        default_base: "https://api.together.xyz/v1",
+    },
+    BuiltIn {
+        id: "xai",
+        api: Api::OpenAiCompletions,
+        key_env: Some("XAI_API_KEY"),
+        base_env: "XAI_BASE_URL",
+        default_base: "https://api.x.ai/v1",
+    },
+    BuiltIn {
+        id: "openrouter",
+        api: Api::OpenAiCompletions,
+        key_env: Some("OPENROUTER_API_KEY"),
+        base_env: "OPENROUTER_BASE_URL",
+        default_base: "https://openrouter.ai/api/v1",
+    },
 ];
 
 /// A provider registered with [`register_provider`].
@@ -93,7 +135,9 @@ pub(crate) struct Resolved {
 pub fn validate_model_id(model_id: &str) -> Result<(&str, &str)> {
     match model_id.split_once('/') {
         Some((p, m)) if !p.is_empty() && !m.is_empty() && !m.starts_with(':') => Ok((p, m)),
-        _ => Err(Error::InvalidModelId { model_id: model_id.to_string() }),
+        _ => Err(Error::InvalidModelId {
+            model_id: model_id.to_string(),
+        }),
     }
 }
 
@@ -110,17 +154,28 @@ pub fn validate_model_id(model_id: &str) -> Result<(&str, &str)> {
 /// let model = llm::model("local/llama3").unwrap();
 /// assert_eq!(model.id(), "local/llama3");
 /// ```
-pub fn register_provider(provider: &str, scope: Option<&str>, api_key: Option<&str>, base_url: Option<&str>) -> Result<()> {
+pub fn register_provider(
+    provider: &str,
+    scope: Option<&str>,
+    api_key: Option<&str>,
+    base_url: Option<&str>,
+) -> Result<()> {
     let base_id = provider.split(':').next().unwrap_or(provider);
-    if !matches!(provider, "openai:responses" | "openai:completions") && !BUILT_INS.iter().any(|b| b.id == provider) {
+    if !matches!(provider, "openai:responses" | "openai:completions")
+        && !BUILT_INS.iter().any(|b| b.id == provider)
+    {
         return Err(Error::InvalidRequest(format!(
             "unknown provider id {provider:?}; known: openai, openai:responses, openai:completions, {}",
             BUILT_INS.iter().skip(1).map(|b| b.id).collect::<Vec<_>>().join(", ")
         )));
     }
-    let scope = scope.map(str::to_string).unwrap_or_else(|| format!("{base_id}/"));
+    let scope = scope
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{base_id}/"));
     if scope.is_empty() {
-        return Err(Error::InvalidRequest("provider scope must not be empty".into()));
+        return Err(Error::InvalidRequest(
+            "provider scope must not be empty".into(),
+        ));
     }
     let reg = Registration {
         provider: provider.to_string(),
@@ -158,7 +213,11 @@ fn api_suffix(model_id: &str) -> (&str, Option<Api>) {
 pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
     let (prefix, _) = validate_model_id(model_id)?;
     let (base_id, suffix_api) = api_suffix(model_id);
-    let model_name = base_id.split_once('/').map(|(_, m)| m).unwrap_or(base_id).to_string();
+    let model_name = base_id
+        .split_once('/')
+        .map(|(_, m)| m)
+        .unwrap_or(base_id)
+        .to_string();
 
     let registered = {
         let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
@@ -174,10 +233,18 @@ pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
         None => (prefix.to_string(), None, None),
     };
     let base_id = provider.split(':').next().unwrap_or(&provider).to_string();
-    let built_in = BUILT_INS.iter().find(|b| b.id == base_id).ok_or_else(|| Error::UnknownProvider {
-        model_id: model_id.to_string(),
-        known: BUILT_INS.iter().map(|b| format!("{}/", b.id)).collect::<Vec<_>>().join(", "),
-    })?;
+    let built_in =
+        BUILT_INS
+            .iter()
+            .find(|b| b.id == base_id)
+            .ok_or_else(|| Error::UnknownProvider {
+                model_id: model_id.to_string(),
+                known: BUILT_INS
+                    .iter()
+                    .map(|b| format!("{}/", b.id))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
 
     let api = match provider.as_str() {
         "openai:completions" => Api::OpenAiCompletions,
@@ -186,15 +253,19 @@ pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
         _ => built_in.api,
     };
     if suffix_api.is_some() && !matches!(built_in.api, Api::OpenAiResponses) {
-        return Err(Error::InvalidModelId { model_id: model_id.to_string() });
+        return Err(Error::InvalidModelId {
+            model_id: model_id.to_string(),
+        });
     }
 
     let api_key = match api_key {
         Some(k) => Some(k),
         None => match built_in.key_env {
-            Some(var) => Some(ApiKey::new(env(var).ok_or_else(|| Error::MissingApiKey {
-                provider: base_id.clone(),
-                env_var: var.to_string(),
+            Some(var) => Some(ApiKey::new(env(var).ok_or_else(|| {
+                Error::MissingApiKey {
+                    provider: base_id.clone(),
+                    env_var: var.to_string(),
+                }
             })?)),
             None => None,
         },
@@ -204,7 +275,13 @@ pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
         .unwrap_or_else(|| built_in.default_base.to_string())
         .trim_end_matches('/')
         .to_string();
-    Ok(Resolved { provider_id: base_id, api, base_url, api_key, model_name })
+    Ok(Resolved {
+        provider_id: base_id,
+        api,
+        base_url,
+        api_key,
+        model_name,
+    })
 }
 
 #[cfg(test)]
@@ -216,25 +293,46 @@ mod tests {
         assert!(validate_model_id("openai/gpt-4o").is_ok());
         for bad in ["gpt-4o", "/gpt", "openai/", "", "openai/:completions"] {
             let err = validate_model_id(bad).unwrap_err();
-            assert!(err.to_string().contains("provider/model-name"), "{bad}: {err}");
+            assert!(
+                err.to_string().contains("provider/model-name"),
+                "{bad}: {err}"
+            );
         }
     }
 
     #[test]
     fn suffix_picks_api_and_is_stripped() {
-        assert_eq!(api_suffix("openai/gpt-4o:completions"), ("openai/gpt-4o", Some(Api::OpenAiCompletions)));
+        assert_eq!(
+            api_suffix("openai/gpt-4o:completions"),
+            ("openai/gpt-4o", Some(Api::OpenAiCompletions))
+        );
         assert_eq!(api_suffix("openai/gpt-4o"), ("openai/gpt-4o", None));
     }
 
     #[test]
     fn longest_scope_wins_and_keys_are_redacted() {
-        register_provider("openai", Some("zz-test/"), Some("sk-outer"), Some("http://outer/v1/")).unwrap();
-        register_provider("anthropic", Some("zz-test/inner/"), Some("sk-inner"), Some("http://inner")).unwrap();
+        register_provider(
+            "openai",
+            Some("zz-test/"),
+            Some("sk-outer"),
+            Some("http://outer/v1/"),
+        )
+        .unwrap();
+        register_provider(
+            "anthropic",
+            Some("zz-test/inner/"),
+            Some("sk-inner"),
+            Some("http://inner"),
+        )
+        .unwrap();
         let r = resolve("zz-test/inner/model").unwrap();
         assert_eq!(r.api, Api::Anthropic);
         assert_eq!(r.base_url, "http://inner");
         let r = resolve("zz-test/gpt:completions").unwrap();
-        assert_eq!((r.api, r.model_name.as_str(), r.base_url.as_str()), (Api::OpenAiCompletions, "gpt", "http://outer/v1"));
+        assert_eq!(
+            (r.api, r.model_name.as_str(), r.base_url.as_str()),
+            (Api::OpenAiCompletions, "gpt", "http://outer/v1")
+        );
         assert!(!format!("{r:?}").contains("sk-outer"));
         assert!(register_provider("nope", None, None, None).is_err());
     }

@@ -92,7 +92,10 @@ impl ReceivedRequest {
 
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -113,7 +116,9 @@ pub struct ReplayServer {
 
 impl std::fmt::Debug for ReplayServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReplayServer").field("addr", &self.addr).finish()
+        f.debug_struct("ReplayServer")
+            .field("addr", &self.addr)
+            .finish()
     }
 }
 
@@ -121,15 +126,24 @@ impl ReplayServer {
     /// Starts serving `exchanges` on `127.0.0.1` (a free port), on a thread of its own.
     pub fn start(exchanges: Vec<Exchange>, matching: Matching) -> std::io::Result<Self> {
         let used = vec![false; exchanges.len()];
-        let state = Arc::new(Mutex::new(State { exchanges, used, matching, received: Vec::new() }));
+        let state = Arc::new(Mutex::new(State {
+            exchanges,
+            used,
+            matching,
+            received: Vec::new(),
+        }));
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         let thread_state = state.clone();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let thread = std::thread::Builder::new().name("mirascope-replay".into()).spawn(move || {
-            runtime.block_on(async move {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("mirascope-replay".into())
+            .spawn(move || {
+                runtime.block_on(async move {
                 let Ok(listener) = tokio::net::TcpListener::from_std(std_listener) else { return };
                 loop {
                     tokio::select! {
@@ -148,8 +162,13 @@ impl ReplayServer {
                     }
                 }
             });
-        })?;
-        Ok(ReplayServer { addr, state, shutdown: Some(tx), thread: Some(thread) })
+            })?;
+        Ok(ReplayServer {
+            addr,
+            state,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -164,7 +183,10 @@ impl ReplayServer {
 
     /// The requests received so far, in order.
     pub fn requests(&self) -> Vec<ReceivedRequest> {
-        self.state.lock().map(|s| s.received.clone()).unwrap_or_default()
+        self.state
+            .lock()
+            .map(|s| s.received.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -182,8 +204,12 @@ impl Drop for ReplayServer {
 fn error_response(status: u16, message: String) -> hyper::Response<Full<Bytes>> {
     let body = serde_json::json!({"error": {"type": "replay_error", "message": message}});
     let mut resp = hyper::Response::new(Full::new(Bytes::from(body.to_string())));
-    *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    *resp.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
@@ -216,25 +242,56 @@ pub fn json_diff(expected: &Value, actual: &Value) -> Vec<String> {
     out
 }
 
-async fn handle(state: Arc<Mutex<State>>, req: hyper::Request<hyper::body::Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    state: Arc<Mutex<State>>,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let method = req.method().to_string();
-    let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_else(|| req.uri().path().to_string());
-    let headers: Vec<(String, String)> = req.headers().iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
-        Err(e) => return Ok(error_response(400, format!("cannot read request body: {e}"))),
+        Err(e) => {
+            return Ok(error_response(
+                400,
+                format!("cannot read request body: {e}"),
+            ))
+        }
     };
     let json: Option<Value> = serde_json::from_slice(&body).ok();
     let chosen = {
-        let Ok(mut s) = state.lock() else { return Ok(error_response(500, "replay state poisoned".into())) };
-        s.received.push(ReceivedRequest { method: method.clone(), path: path.clone(), headers, body });
+        let Ok(mut s) = state.lock() else {
+            return Ok(error_response(500, "replay state poisoned".into()));
+        };
+        s.received.push(ReceivedRequest {
+            method: method.clone(),
+            path: path.clone(),
+            headers,
+            body,
+        });
         let index = match s.matching {
             Matching::Sequential => {
                 let i = s.received.len() - 1;
                 (i < s.exchanges.len()).then_some(i)
             }
             Matching::ByRequest => s.exchanges.iter().enumerate().position(|(i, e)| {
-                !s.used[i] && e.request.method.eq_ignore_ascii_case(&method) && e.request.path == path && e.request.json == json
+                !s.used[i]
+                    && e.request.method.eq_ignore_ascii_case(&method)
+                    && e.request.path == path
+                    && e.request.json == json
             }),
         };
         match index {
@@ -259,10 +316,15 @@ async fn handle(state: Arc<Mutex<State>>, req: hyper::Request<hyper::body::Incom
                             (Some(a), Some(b)) => json_diff(a, b).join("; "),
                             _ => String::new(),
                         };
-                        format!("nearest recorded request: {} {} ({diff})", e.request.method, e.request.path)
+                        format!(
+                            "nearest recorded request: {} {} ({diff})",
+                            e.request.method, e.request.path
+                        )
                     })
                     .unwrap_or_else(|| "there are no recorded exchanges".into());
-                Err(format!("no recorded exchange matches {method} {path}; {nearest}"))
+                Err(format!(
+                    "no recorded exchange matches {method} {path}; {nearest}"
+                ))
             }
         }
     };
@@ -276,9 +338,13 @@ async fn handle(state: Arc<Mutex<State>>, req: hyper::Request<hyper::body::Incom
         (None, None) => Bytes::new(),
     };
     let mut resp = hyper::Response::new(Full::new(body));
-    *resp.status_mut() = hyper::StatusCode::from_u16(recorded.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() = hyper::StatusCode::from_u16(recorded.status)
+        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     for (k, v) in &recorded.headers {
-        if let (Ok(name), Some(Ok(value))) = (hyper::header::HeaderName::from_bytes(k.as_bytes()), v.as_str().map(hyper::header::HeaderValue::from_str)) {
+        if let (Ok(name), Some(Ok(value))) = (
+            hyper::header::HeaderName::from_bytes(k.as_bytes()),
+            v.as_str().map(hyper::header::HeaderValue::from_str),
+        ) {
             resp.headers_mut().insert(name, value);
         }
     }

@@ -95,7 +95,12 @@ pub(crate) struct Decoded {
 }
 
 impl Response {
-    pub(crate) fn assemble(model: Model, request: CallRequest, provider_id: String, decoded: Decoded) -> Self {
+    pub(crate) fn assemble(
+        model: Model,
+        request: CallRequest,
+        provider_id: String,
+        decoded: Decoded,
+    ) -> Self {
         let content = finalize_content(decoded.content, &request);
         let assistant = Message::Assistant(AssistantMessage {
             content,
@@ -194,7 +199,9 @@ impl Response {
         self.content()
             .iter()
             .filter_map(|p| match p {
-                Part::ToolCall { id, name, args } => Some((id.as_str(), name.as_str(), args.as_str())),
+                Part::ToolCall { id, name, args } => {
+                    Some((id.as_str(), name.as_str(), args.as_str()))
+                }
                 _ => None,
             })
             .collect()
@@ -219,7 +226,13 @@ impl Response {
     /// Parses the structured output (the text of a formatted response) into `T`.
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         let text = self.text_with("");
-        serde_json::from_str(&text).map_err(|e| Error::malformed(&self.provider_id, format!("output does not parse as the format: {e}"), text.as_bytes()))
+        serde_json::from_str(&text).map_err(|e| {
+            Error::malformed(
+                &self.provider_id,
+                format!("output does not parse as the format: {e}"),
+                text.as_bytes(),
+            )
+        })
     }
 
     /// Continues the conversation: the history plus `content` as a new user turn (tool outputs
@@ -247,7 +260,10 @@ impl Response {
     ///
     /// Emits a `StreamResponse.resume {model_id}` span that, as in Python Mirascope, ends when
     /// the stream is returned (before it is read).
-    pub async fn resume_stream(&self, content: impl Into<crate::Prompt>) -> Result<crate::StreamResponse> {
+    pub async fn resume_stream(
+        &self,
+        content: impl Into<crate::Prompt>,
+    ) -> Result<crate::StreamResponse> {
         let (model, request) = self.resume_request(content.into());
         let span = resume::start("StreamResponse", model.id(), &self.provider_id);
         let input = request.messages.clone();
@@ -264,7 +280,10 @@ impl Response {
         for m in content.into_messages() {
             messages.push(m);
         }
-        let request = CallRequest { messages, ..self.request.clone() };
+        let request = CallRequest {
+            messages,
+            ..self.request.clone()
+        };
         (self.model.clone(), request)
     }
 }
@@ -288,14 +307,19 @@ pub(crate) fn pretty(content: &[Part]) -> String {
 
 /// A call of the format tool in `tool` mode is the structured output: it becomes a text part.
 pub(crate) fn finalize_content(content: Vec<Part>, request: &CallRequest) -> Vec<Part> {
-    let tool_mode = request.resolved_format.as_ref().is_some_and(|f| f.mode == FormatMode::Tool);
+    let tool_mode = request
+        .resolved_format
+        .as_ref()
+        .is_some_and(|f| f.mode == FormatMode::Tool);
     if !tool_mode {
         return content;
     }
     content
         .into_iter()
         .map(|p| match p {
-            Part::ToolCall { name, args, .. } if name.starts_with(FORMAT_TOOL_NAME) => Part::Text { text: args },
+            Part::ToolCall { name, args, .. } if name.starts_with(FORMAT_TOOL_NAME) => {
+                Part::Text { text: args }
+            }
             other => other,
         })
         .collect()
@@ -308,17 +332,33 @@ mod tests {
     #[test]
     fn pretty_marks_tool_calls_and_thoughts() {
         let c = vec![
-            Part::Thought { thought: "a\nb".into() },
+            Part::Thought {
+                thought: "a\nb".into(),
+            },
             Part::text("hi"),
-            Part::ToolCall { id: "1".into(), name: "f".into(), args: "{}".into() },
+            Part::ToolCall {
+                id: "1".into(),
+                name: "f".into(),
+                args: "{}".into(),
+            },
         ];
-        assert_eq!(pretty(&c), "**Thinking:**\n  a\n  b\n\nhi\n\n**ToolCall (f):** {}");
+        assert_eq!(
+            pretty(&c),
+            "**Thinking:**\n  a\n  b\n\nhi\n\n**ToolCall (f):** {}"
+        );
     }
 
     #[test]
     fn usage_total_and_add() {
-        let mut u = Usage { input_tokens: 3, ..Default::default() };
-        u.add(&Usage { output_tokens: 4, reasoning_tokens: 1, ..Default::default() });
+        let mut u = Usage {
+            input_tokens: 3,
+            ..Default::default()
+        };
+        u.add(&Usage {
+            output_tokens: 4,
+            reasoning_tokens: 1,
+            ..Default::default()
+        });
         assert_eq!(u.total_tokens(), 7);
         assert_eq!(u.reasoning_tokens, 1);
     }

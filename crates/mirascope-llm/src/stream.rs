@@ -72,12 +72,16 @@ impl Accumulator {
     pub fn push(&mut self, chunk: &StreamChunk) {
         match chunk {
             StreamChunk::TextStart => {
-                self.content.push(Part::Text { text: String::new() });
+                self.content.push(Part::Text {
+                    text: String::new(),
+                });
                 self.open_text = true;
             }
             StreamChunk::TextDelta(d) => {
                 if !self.open_text || !matches!(self.content.last(), Some(Part::Text { .. })) {
-                    self.content.push(Part::Text { text: String::new() });
+                    self.content.push(Part::Text {
+                        text: String::new(),
+                    });
                     self.open_text = true;
                 }
                 if let Some(Part::Text { text }) = self.content.last_mut() {
@@ -86,12 +90,17 @@ impl Accumulator {
             }
             StreamChunk::TextEnd => self.open_text = false,
             StreamChunk::ThoughtStart => {
-                self.content.push(Part::Thought { thought: String::new() });
+                self.content.push(Part::Thought {
+                    thought: String::new(),
+                });
                 self.open_thought = true;
             }
             StreamChunk::ThoughtDelta(d) => {
-                if !self.open_thought || !matches!(self.content.last(), Some(Part::Thought { .. })) {
-                    self.content.push(Part::Thought { thought: String::new() });
+                if !self.open_thought || !matches!(self.content.last(), Some(Part::Thought { .. }))
+                {
+                    self.content.push(Part::Thought {
+                        thought: String::new(),
+                    });
                     self.open_thought = true;
                 }
                 if let Some(Part::Thought { thought }) = self.content.last_mut() {
@@ -101,7 +110,11 @@ impl Accumulator {
             StreamChunk::ThoughtEnd => self.open_thought = false,
             StreamChunk::ToolCallStart { id, name } => {
                 self.open_text = false;
-                self.content.push(Part::ToolCall { id: id.clone(), name: name.clone(), args: String::new() });
+                self.content.push(Part::ToolCall {
+                    id: id.clone(),
+                    name: name.clone(),
+                    args: String::new(),
+                });
             }
             StreamChunk::ToolCallDelta { id, delta } => {
                 let found = self.content.iter_mut().rev().find_map(|p| match p {
@@ -167,7 +180,14 @@ impl std::fmt::Debug for StreamResponse {
 }
 
 impl StreamResponse {
-    pub(crate) fn new(events: EventStream, decoder: Box<dyn StreamDecoder>, model: Model, request: CallRequest, provider_id: String, span: StreamSpan) -> Self {
+    pub(crate) fn new(
+        events: EventStream,
+        decoder: Box<dyn StreamDecoder>,
+        model: Model,
+        request: CallRequest,
+        provider_id: String,
+        span: StreamSpan,
+    ) -> Self {
         StreamResponse {
             events,
             decoder,
@@ -208,10 +228,17 @@ impl StreamResponse {
     /// The response, once the stream is complete.
     pub fn response(&self) -> Result<Response> {
         if self.state != State::Done {
-            return Err(Error::StreamEndedEarly { provider: self.provider_id.clone() });
+            return Err(Error::StreamEndedEarly {
+                provider: self.provider_id.clone(),
+            });
         }
         let meta = self.meta.clone().unwrap_or_default();
-        Ok(Response::assemble(self.model.clone(), self.request.clone(), self.provider_id.clone(), self.acc.decoded(meta)))
+        Ok(Response::assemble(
+            self.model.clone(),
+            self.request.clone(),
+            self.provider_id.clone(),
+            self.acc.decoded(meta),
+        ))
     }
 
     /// Only the text deltas.
@@ -232,7 +259,12 @@ impl StreamResponse {
 
     /// The partial response (what was received so far), for the span on error or drop.
     fn partial(&self) -> Response {
-        Response::assemble(self.model.clone(), self.request.clone(), self.provider_id.clone(), self.acc.decoded(StreamMeta::default()))
+        Response::assemble(
+            self.model.clone(),
+            self.request.clone(),
+            self.provider_id.clone(),
+            self.acc.decoded(StreamMeta::default()),
+        )
     }
 }
 
@@ -274,15 +306,27 @@ impl Stream for StreamResponse {
                         *this.state = State::Done;
                         let meta = this.decoder.finish();
                         *this.meta = Some(meta.clone());
-                        let resp = Response::assemble(this.model.clone(), this.request.clone(), this.provider_id.clone(), this.acc.decoded(meta));
+                        let resp = Response::assemble(
+                            this.model.clone(),
+                            this.request.clone(),
+                            this.provider_id.clone(),
+                            this.acc.decoded(meta),
+                        );
                         this.span.complete(&resp);
                         return Poll::Ready(None);
                     }
-                    Error::StreamEndedEarly { provider: this.provider_id.clone() }
+                    Error::StreamEndedEarly {
+                        provider: this.provider_id.clone(),
+                    }
                 }
             };
             *this.state = State::Failed;
-            let partial = Response::assemble(this.model.clone(), this.request.clone(), this.provider_id.clone(), this.acc.decoded(StreamMeta::default()));
+            let partial = Response::assemble(
+                this.model.clone(),
+                this.request.clone(),
+                this.provider_id.clone(),
+                this.acc.decoded(StreamMeta::default()),
+            );
             this.span.fail(&partial, &failure);
             return Poll::Ready(Some(Err(failure)));
         }
@@ -356,22 +400,50 @@ mod tests {
             StreamChunk::ThoughtEnd,
             StreamChunk::TextDelta("He".into()),
             StreamChunk::TextDelta("llo".into()),
-            StreamChunk::ToolCallStart { id: "a".into(), name: "f".into() },
-            StreamChunk::ToolCallStart { id: "b".into(), name: "f".into() },
-            StreamChunk::ToolCallDelta { id: "a".into(), delta: "{}".into() },
-            StreamChunk::ToolCallDelta { id: "b".into(), delta: "[]".into() },
-            StreamChunk::UsageDelta(Usage { input_tokens: 2, ..Default::default() }),
-            StreamChunk::UsageDelta(Usage { output_tokens: 3, ..Default::default() }),
+            StreamChunk::ToolCallStart {
+                id: "a".into(),
+                name: "f".into(),
+            },
+            StreamChunk::ToolCallStart {
+                id: "b".into(),
+                name: "f".into(),
+            },
+            StreamChunk::ToolCallDelta {
+                id: "a".into(),
+                delta: "{}".into(),
+            },
+            StreamChunk::ToolCallDelta {
+                id: "b".into(),
+                delta: "[]".into(),
+            },
+            StreamChunk::UsageDelta(Usage {
+                input_tokens: 2,
+                ..Default::default()
+            }),
+            StreamChunk::UsageDelta(Usage {
+                output_tokens: 3,
+                ..Default::default()
+            }),
         ] {
             acc.push(&c);
         }
         assert_eq!(
             acc.content,
             vec![
-                Part::Thought { thought: "hm".into() },
+                Part::Thought {
+                    thought: "hm".into()
+                },
                 Part::text("Hello"),
-                Part::ToolCall { id: "a".into(), name: "f".into(), args: "{}".into() },
-                Part::ToolCall { id: "b".into(), name: "f".into(), args: "[]".into() },
+                Part::ToolCall {
+                    id: "a".into(),
+                    name: "f".into(),
+                    args: "{}".into()
+                },
+                Part::ToolCall {
+                    id: "b".into(),
+                    name: "f".into(),
+                    args: "[]".into()
+                },
             ]
         );
         assert_eq!(acc.usage.unwrap().total_tokens(), 5);

@@ -25,8 +25,11 @@ impl ToolParameters {
     /// Reads an object JSON schema (`{"type":"object","properties":{..},"required":[..]}`).
     /// Top-level `type`, `title`, `description` and `additionalProperties` are normalized away.
     pub fn from_json_schema(schema: &Value) -> Result<Self> {
-        let bad = |why: &str| Error::InvalidRequest(format!("tool parameters schema {why}: {schema}"));
-        let obj = schema.as_object().ok_or_else(|| bad("must be a JSON object"))?;
+        let bad =
+            |why: &str| Error::InvalidRequest(format!("tool parameters schema {why}: {schema}"));
+        let obj = schema
+            .as_object()
+            .ok_or_else(|| bad("must be a JSON object"))?;
         if let Some(t) = obj.get("type") {
             if t != "object" {
                 return Err(bad("must have \"type\": \"object\""));
@@ -41,7 +44,11 @@ impl ToolParameters {
             None => Vec::new(),
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad("has a non-string in \"required\"")))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| bad("has a non-string in \"required\""))
+                })
                 .collect::<Result<_>>()?,
             Some(_) => return Err(bad("has non-array \"required\"")),
         };
@@ -50,7 +57,11 @@ impl ToolParameters {
             Some(Value::Object(d)) => Some(d.clone()),
             Some(_) => return Err(bad("has non-object \"$defs\"")),
         };
-        Ok(ToolParameters { properties, required, defs })
+        Ok(ToolParameters {
+            properties,
+            required,
+            defs,
+        })
     }
 
     /// Mirascope's form as recorded in `gen_ai.tool.definitions`: `$defs` always present
@@ -58,9 +69,15 @@ impl ToolParameters {
     pub fn to_mirascope_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("properties".into(), Value::Object(self.properties.clone()));
-        m.insert("required".into(), self.required.iter().cloned().map(Value::String).collect());
+        m.insert(
+            "required".into(),
+            self.required.iter().cloned().map(Value::String).collect(),
+        );
         m.insert("additionalProperties".into(), Value::Bool(false));
-        m.insert("$defs".into(), self.defs.clone().map(Value::Object).unwrap_or(Value::Null));
+        m.insert(
+            "$defs".into(),
+            self.defs.clone().map(Value::Object).unwrap_or(Value::Null),
+        );
         Value::Object(m)
     }
 
@@ -68,7 +85,10 @@ impl ToolParameters {
     pub fn to_wire_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("properties".into(), Value::Object(self.properties.clone()));
-        m.insert("required".into(), self.required.iter().cloned().map(Value::String).collect());
+        m.insert(
+            "required".into(),
+            self.required.iter().cloned().map(Value::String).collect(),
+        );
         m.insert("additionalProperties".into(), Value::Bool(false));
         if let Some(defs) = &self.defs {
             m.insert("$defs".into(), Value::Object(defs.clone()));
@@ -130,7 +150,11 @@ impl Tool {
     /// })).unwrap();
     /// assert_eq!(t.schema().name, "get_weather");
     /// ```
-    pub fn new(name: impl Into<String>, description: impl Into<String>, parameters: &Value) -> Result<Self> {
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        parameters: &Value,
+    ) -> Result<Self> {
         let name = name.into();
         if name.is_empty() {
             return Err(Error::InvalidRequest("tool name must not be empty".into()));
@@ -148,7 +172,10 @@ impl Tool {
 
     /// A tool from a ready schema.
     pub fn from_schema(schema: ToolSchema) -> Self {
-        Tool { schema, handler: None }
+        Tool {
+            schema,
+            handler: None,
+        }
     }
 
     /// Sets the `strict` flag.

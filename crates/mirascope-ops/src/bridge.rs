@@ -12,7 +12,9 @@ fn to_value(v: AttrValue) -> Value {
         AttrValue::Str(s) => Value::String(s.into()),
         AttrValue::I64(i) => Value::I64(i),
         AttrValue::Bool(b) => Value::Bool(b),
-        AttrValue::StrArray(items) => Value::Array(Array::String(items.into_iter().map(StringValue::from).collect())),
+        AttrValue::StrArray(items) => Value::Array(Array::String(
+            items.into_iter().map(StringValue::from).collect(),
+        )),
     }
 }
 
@@ -21,7 +23,13 @@ fn set_string_array(span: &tracing::Span, key: &'static str, values: Vec<String>
 }
 
 fn add_event(span: &tracing::Span, name: &'static str, attrs: Vec<(&'static str, AttrValue)>) {
-    span.add_event(name, attrs.into_iter().map(|(k, v)| KeyValue::new(k, to_value(v))).collect());
+    span.add_event(
+        name,
+        attrs
+            .into_iter()
+            .map(|(k, v)| KeyValue::new(k, to_value(v)))
+            .collect(),
+    );
 }
 
 struct Headers<'a>(&'a mut Vec<(String, String)>);
@@ -39,5 +47,9 @@ fn inject_context(span: &tracing::Span, headers: &mut Vec<(String, String)>) {
 
 /// Installs the bridge once per process.
 pub(crate) fn install() {
-    mirascope_llm::genai::install_otel_bridge(OtelBridge { set_string_array, add_event, inject_context });
+    mirascope_llm::genai::install_otel_bridge(OtelBridge {
+        set_string_array,
+        add_event,
+        inject_context,
+    });
 }

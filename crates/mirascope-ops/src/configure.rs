@@ -42,7 +42,11 @@ pub struct Configuration {
 impl Configuration {
     /// Export to `provider`.
     pub fn new(provider: SdkTracerProvider) -> Self {
-        Configuration { provider, tracer_name: DEFAULT_TRACER_NAME.into(), tracer_version: None }
+        Configuration {
+            provider,
+            tracer_name: DEFAULT_TRACER_NAME.into(),
+            tracer_version: None,
+        }
     }
 
     /// The instrumentation scope name of GenAI spans (default `mirascope.llm`).
@@ -61,7 +65,11 @@ impl Configuration {
     /// calls), and sets the provider as OpenTelemetry's global one. The guard flushes and shuts
     /// the provider down when dropped.
     pub fn install(self) -> Result<OpsGuard, OpsError> {
-        let llm = scoped_tracer(&self.provider, &self.tracer_name, self.tracer_version.as_deref());
+        let llm = scoped_tracer(
+            &self.provider,
+            &self.tracer_name,
+            self.tracer_version.as_deref(),
+        );
         let ops = scoped_tracer(&self.provider, OPS_TRACER_NAME, None);
         opentelemetry::global::set_tracer_provider(self.provider.clone());
         crate::bridge::install();
@@ -73,13 +81,17 @@ impl Configuration {
             }
             None => {
                 let (llm, ops) = (SwitchableTracer::new(llm), SwitchableTracer::new(ops));
-                let subscriber = tracing_subscriber::registry().with(build(llm.clone(), ops.clone()));
-                tracing::subscriber::set_global_default(subscriber).map_err(|_| OpsError::SubscriberAlreadySet)?;
+                let subscriber =
+                    tracing_subscriber::registry().with(build(llm.clone(), ops.clone()));
+                tracing::subscriber::set_global_default(subscriber)
+                    .map_err(|_| OpsError::SubscriberAlreadySet)?;
                 *global = Some(Global { llm, ops });
             }
         }
         instrument::mark_configured();
-        Ok(OpsGuard { provider: Some(self.provider) })
+        Ok(OpsGuard {
+            provider: Some(self.provider),
+        })
     }
 }
 
@@ -120,7 +132,9 @@ where
     layer
 }
 
-fn otel_layer<S>(tracer: SwitchableTracer) -> tracing_opentelemetry::OpenTelemetryLayer<S, SwitchableTracer>
+fn otel_layer<S>(
+    tracer: SwitchableTracer,
+) -> tracing_opentelemetry::OpenTelemetryLayer<S, SwitchableTracer>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
@@ -138,15 +152,25 @@ fn build<S>(llm: SwitchableTracer, ops: SwitchableTracer) -> impl Layer<S> + Sen
 where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync + 'static,
 {
-    let initial = if instrument::is_llm_instrumented() { LevelFilter::TRACE } else { LevelFilter::OFF };
+    let initial = if instrument::is_llm_instrumented() {
+        LevelFilter::TRACE
+    } else {
+        LevelFilter::OFF
+    };
     let (switch, handle) = reload::Layer::new(initial);
     instrument::register_switch(move |on| {
-        let level = if on { LevelFilter::TRACE } else { LevelFilter::OFF };
+        let level = if on {
+            LevelFilter::TRACE
+        } else {
+            LevelFilter::OFF
+        };
         handle.modify(|f| *f = level).is_ok()
     });
     let genai = Targets::new().with_target(mirascope_llm::genai::TARGET, LevelFilter::TRACE);
     let internal = Targets::new().with_target(mirascope_llm::genai::OPS_TARGET, LevelFilter::TRACE);
-    otel_layer(llm).with_filter(genai.and(switch)).and_then(otel_layer(ops).with_filter(internal))
+    otel_layer(llm)
+        .with_filter(genai.and(switch))
+        .and_then(otel_layer(ops).with_filter(internal))
 }
 
 /// Flushes and shuts down the tracer provider when dropped (pending spans are exported).

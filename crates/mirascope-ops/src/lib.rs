@@ -21,9 +21,13 @@ mod instrument;
 pub mod testing;
 mod tracer;
 
-pub use configure::{configure, layer, Configuration, OpsGuard, DEFAULT_TRACER_NAME, OPS_TRACER_NAME};
+pub use configure::{
+    configure, layer, Configuration, OpsGuard, DEFAULT_TRACER_NAME, OPS_TRACER_NAME,
+};
 pub use error::OpsError;
 pub use instrument::{instrument_llm, is_llm_instrumented, uninstrument_llm};
-pub use mirascope_llm::genai::{capture_content, propagate_trace_context, set_capture_content, set_propagate_trace_context};
+pub use mirascope_llm::genai::{
+    capture_content, propagate_trace_context, set_capture_content, set_propagate_trace_context,
+};
 /// The OpenTelemetry SDK this crate is built on (one version family with `opentelemetry`).
 pub use opentelemetry_sdk as sdk;

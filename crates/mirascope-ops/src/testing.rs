@@ -7,6 +7,8 @@ pub use opentelemetry_sdk::trace::{InMemorySpanExporter as SpanExporter, SpanDat
 /// A provider that exports every span, as it ends, to the returned in-memory exporter.
 pub fn in_memory_provider() -> (SdkTracerProvider, InMemorySpanExporter) {
     let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
     (provider, exporter)
 }

@@ -14,7 +14,11 @@ pub(crate) struct SwitchableTracer {
     inner: Arc<RwLock<SdkTracer>>,
 }
 
-pub(crate) fn scoped_tracer(provider: &SdkTracerProvider, name: &str, version: Option<&str>) -> SdkTracer {
+pub(crate) fn scoped_tracer(
+    provider: &SdkTracerProvider,
+    name: &str,
+    version: Option<&str>,
+) -> SdkTracer {
     let mut scope = InstrumentationScope::builder(Cow::Owned(name.to_string()));
     if let Some(v) = version {
         scope = scope.with_version(Cow::Owned(v.to_string()));
@@ -24,7 +28,9 @@ pub(crate) fn scoped_tracer(provider: &SdkTracerProvider, name: &str, version: O
 
 impl SwitchableTracer {
     pub(crate) fn new(tracer: SdkTracer) -> Self {
-        SwitchableTracer { inner: Arc::new(RwLock::new(tracer)) }
+        SwitchableTracer {
+            inner: Arc::new(RwLock::new(tracer)),
+        }
     }
 
     pub(crate) fn replace(&self, tracer: SdkTracer) {
@@ -36,6 +42,9 @@ impl opentelemetry::trace::Tracer for SwitchableTracer {
     type Span = opentelemetry_sdk::trace::Span;
 
     fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> Self::Span {
-        self.inner.read().unwrap_or_else(|e| e.into_inner()).build_with_context(builder, parent_cx)
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .build_with_context(builder, parent_cx)
     }
 }

@@ -34,23 +34,55 @@ pub(crate) fn part(p: &Part) -> Value {
             ("type", s("tool_call")),
             ("id", s(id)),
             ("name", s(name)),
-            ("arguments", serde_json::from_str(args).unwrap_or_else(|_| s(""))),
+            (
+                "arguments",
+                serde_json::from_str(args).unwrap_or_else(|_| s("")),
+            ),
         ]),
-        Part::ToolOutput { id, result, .. } => obj(vec![("type", s("tool_call_response")), ("id", s(id)), ("response", result.clone())]),
+        Part::ToolOutput { id, result, .. } => obj(vec![
+            ("type", s("tool_call_response")),
+            ("id", s(id)),
+            ("response", result.clone()),
+        ]),
         Part::Thought { thought } => obj(vec![("type", s("reasoning")), ("content", s(thought))]),
-        Part::Image { source: ImageSource::Base64 { mime_type, data } } => blob("image", mime_type, data),
-        Part::Image { source: ImageSource::Url { url } } => obj(vec![("type", s("uri")), ("modality", s("image")), ("uri", s(url))]),
-        Part::Audio { source: AudioSource::Base64 { mime_type, data } } => blob("audio", mime_type, data),
+        Part::Image {
+            source: ImageSource::Base64 { mime_type, data },
+        } => blob("image", mime_type, data),
+        Part::Image {
+            source: ImageSource::Url { url },
+        } => obj(vec![
+            ("type", s("uri")),
+            ("modality", s("image")),
+            ("uri", s(url)),
+        ]),
+        Part::Audio {
+            source: AudioSource::Base64 { mime_type, data },
+        } => blob("audio", mime_type, data),
         // Python Mirascope raises on documents (and fails the user's call); we record them with
         // the `document` modality of the GenAI conventions' head.
-        Part::Document { source: DocumentSource::Base64 { data, media_type } } => blob("document", media_type, data),
-        Part::Document { source: DocumentSource::Text { data, .. } } => obj(vec![("type", s("text")), ("content", s(data))]),
-        Part::Document { source: DocumentSource::Url { url } } => obj(vec![("type", s("uri")), ("modality", s("document")), ("uri", s(url))]),
+        Part::Document {
+            source: DocumentSource::Base64 { data, media_type },
+        } => blob("document", media_type, data),
+        Part::Document {
+            source: DocumentSource::Text { data, .. },
+        } => obj(vec![("type", s("text")), ("content", s(data))]),
+        Part::Document {
+            source: DocumentSource::Url { url },
+        } => obj(vec![
+            ("type", s("uri")),
+            ("modality", s("document")),
+            ("uri", s(url)),
+        ]),
     }
 }
 
 fn blob(modality: &str, mime_type: &str, data: &str) -> Value {
-    obj(vec![("type", s("blob")), ("modality", s(modality)), ("mime_type", s(mime_type)), ("content", s(data))])
+    obj(vec![
+        ("type", s("blob")),
+        ("modality", s(modality)),
+        ("mime_type", s(mime_type)),
+        ("content", s(data)),
+    ])
 }
 
 fn parts(content: &[Part]) -> Value {
@@ -62,7 +94,10 @@ pub(crate) fn system_instructions(messages: &[Message]) -> Option<String> {
     let items: Vec<Value> = messages
         .iter()
         .filter_map(|m| match m {
-            Message::System(sys) => Some(obj(vec![("type", s("text")), ("content", s(&sys.content.text))])),
+            Message::System(sys) => Some(obj(vec![
+                ("type", s("text")),
+                ("content", s(&sys.content.text)),
+            ])),
             _ => None,
         })
         .collect();
@@ -102,8 +137,16 @@ pub(crate) fn finish_reason(r: Option<FinishReason>) -> &'static str {
 }
 
 /// `gen_ai.output.messages`.
-pub(crate) fn output_messages(content: &[Part], reason: Option<FinishReason>, name: Option<&str>) -> String {
-    let mut fields = vec![("role", s("assistant")), ("parts", parts(content)), ("finish_reason", s(finish_reason(reason)))];
+pub(crate) fn output_messages(
+    content: &[Part],
+    reason: Option<FinishReason>,
+    name: Option<&str>,
+) -> String {
+    let mut fields = vec![
+        ("role", s("assistant")),
+        ("parts", parts(content)),
+        ("finish_reason", s(finish_reason(reason))),
+    ];
     if let Some(n) = name.filter(|n| !n.is_empty()) {
         fields.push(("name", s(n)));
     }
@@ -128,7 +171,10 @@ pub(crate) fn tool_definitions(tools: &[Tool], format: Option<&ResolvedFormat>) 
     let mut items: Vec<Value> = tools.iter().map(|t| tool_definition(t.schema())).collect();
     if let Some(f) = format.filter(|f| f.mode == FormatMode::Tool) {
         // Mirascope records the format tool without its `strict` flag.
-        let schema = ToolSchema { strict: None, ..f.tool_schema() };
+        let schema = ToolSchema {
+            strict: None,
+            ..f.tool_schema()
+        };
         items.push(tool_definition(&schema));
     }
     (!items.is_empty()).then(|| Value::Array(items).to_string())
@@ -144,14 +190,24 @@ mod tests {
             Message::system("You are a concise assistant."),
             Message::user("Say hello to the user named Kai.").with_name("kai"),
         ];
-        assert_eq!(system_instructions(&msgs).unwrap(), r#"[{"type":"text","content":"You are a concise assistant."}]"#);
+        assert_eq!(
+            system_instructions(&msgs).unwrap(),
+            r#"[{"type":"text","content":"You are a concise assistant."}]"#
+        );
         assert_eq!(
             input_messages(&msgs).unwrap(),
             r#"[{"role":"user","parts":[{"type":"text","content":"Say hello to the user named Kai."}],"name":"kai"}]"#
         );
         assert_eq!(input_messages(&msgs[..1]), None);
-        let tc = Part::ToolCall { id: "c".into(), name: "f".into(), args: "not json".into() };
-        assert_eq!(part(&tc).to_string(), r#"{"type":"tool_call","id":"c","name":"f","arguments":""}"#);
+        let tc = Part::ToolCall {
+            id: "c".into(),
+            name: "f".into(),
+            args: "not json".into(),
+        };
+        assert_eq!(
+            part(&tc).to_string(),
+            r#"{"type":"tool_call","id":"c","name":"f","arguments":""}"#
+        );
         assert_eq!(
             output_messages(&[Part::text("72°F")], Some(FinishReason::MaxTokens), None),
             r#"[{"role":"assistant","parts":[{"type":"text","content":"72°F"}],"finish_reason":"length"}]"#

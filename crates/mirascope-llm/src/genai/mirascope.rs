@@ -33,7 +33,11 @@ mod tests {
 
     #[test]
     fn usage_shape() {
-        let u = Usage { input_tokens: 25, output_tokens: 5, ..Default::default() };
+        let u = Usage {
+            input_tokens: 25,
+            output_tokens: 5,
+            ..Default::default()
+        };
         assert_eq!(
             usage(&u),
             r#"{"input_tokens":25,"output_tokens":5,"cache_read_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":30}"#

@@ -77,10 +77,7 @@ static PROPAGATE: AtomicBool = AtomicBool::new(true);
 /// `SPAN_ONLY/SPAN_AND_EVENT/EVENT_ONLY` capture; `false/0/no/off/NO_CONTENT` do not; unset or
 /// unknown keeps Mirascope's default (capture).
 pub fn capture_from_env_value(value: Option<&str>) -> bool {
-    match value.map(|v| v.trim().to_ascii_lowercase()) {
-        Some(v) if ["false", "0", "no", "off", "no_content"].contains(&v.as_str()) => false,
-        _ => true,
-    }
+    !matches!(value.map(|v| v.trim().to_ascii_lowercase()), Some(v) if ["false", "0", "no", "off", "no_content"].contains(&v.as_str()))
 }
 
 /// Whether message content (instructions, messages, tool arguments and results) is recorded.
@@ -90,8 +87,17 @@ pub fn capture_content() -> bool {
         CAPTURE_ON => true,
         CAPTURE_OFF => false,
         _ => {
-            let on = capture_from_env_value(std::env::var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT").ok().as_deref());
-            let _ = CAPTURE.compare_exchange(CAPTURE_UNSET, if on { CAPTURE_ON } else { CAPTURE_OFF }, Ordering::Relaxed, Ordering::Relaxed);
+            let on = capture_from_env_value(
+                std::env::var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")
+                    .ok()
+                    .as_deref(),
+            );
+            let _ = CAPTURE.compare_exchange(
+                CAPTURE_UNSET,
+                if on { CAPTURE_ON } else { CAPTURE_OFF },
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
             on
         }
     }
@@ -119,7 +125,14 @@ mod tests {
 
     #[test]
     fn capture_env_values() {
-        for on in [None, Some("true"), Some("1"), Some("SPAN_ONLY"), Some("span_and_event"), Some("whatever")] {
+        for on in [
+            None,
+            Some("true"),
+            Some("1"),
+            Some("SPAN_ONLY"),
+            Some("span_and_event"),
+            Some("whatever"),
+        ] {
             assert!(capture_from_env_value(on), "{on:?}");
         }
         for off in ["false", "0", "NO_CONTENT", "off", " No "] {

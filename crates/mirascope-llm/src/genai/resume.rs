@@ -38,8 +38,14 @@ pub fn attach_response(span: &Span, resp: &Response) {
     span.record("mirascope.response.model_id", resp.model_id());
     span.record("mirascope.trace.output", resp.pretty());
     if capture_content() {
-        span.record("mirascope.response.messages", mirascope::messages(resp.input_messages()));
-        span.record("mirascope.response.content", mirascope::content(resp.content()));
+        span.record(
+            "mirascope.response.messages",
+            mirascope::messages(resp.input_messages()),
+        );
+        span.record(
+            "mirascope.response.content",
+            mirascope::content(resp.content()),
+        );
     }
     if let Some(u) = resp.usage() {
         span.record("mirascope.response.usage", mirascope::usage(u));
@@ -48,7 +54,12 @@ pub fn attach_response(span: &Span, resp: &Response) {
 
 /// Records what Mirascope records for a stream that has not been read yet: the input messages,
 /// empty content and output.
-pub fn attach_unread_stream(span: &Span, provider_id: &str, model_id: &str, input: &[crate::Message]) {
+pub fn attach_unread_stream(
+    span: &Span,
+    provider_id: &str,
+    model_id: &str,
+    input: &[crate::Message],
+) {
     if span.is_disabled() {
         return;
     }

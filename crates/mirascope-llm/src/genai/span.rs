@@ -24,7 +24,11 @@ pub(crate) struct CallInfo<'a> {
 /// Opens the GenAI span `chat {model_id}` (CLIENT) as a child of the current span and records
 /// the request attributes. Builds nothing when no subscriber is interested.
 pub(crate) fn start(info: &CallInfo<'_>) -> Span {
-    let output_type = if info.request.format.is_some() { "json" } else { "text" };
+    let output_type = if info.request.format.is_some() {
+        "json"
+    } else {
+        "text"
+    };
     let span = tracing::info_span!(
         target: TARGET,
         "chat",
@@ -133,7 +137,10 @@ fn record_params(span: &Span, params: &Params) {
     // Later entries of each list win, whatever order the user set them in.
     const SCALARS: &[(&str, &[&str])] = &[
         ("gen_ai.request.temperature", &["temperature"]),
-        ("gen_ai.request.max_tokens", &["max_tokens", "max_output_tokens", "max_completion_tokens"]),
+        (
+            "gen_ai.request.max_tokens",
+            &["max_tokens", "max_output_tokens", "max_completion_tokens"],
+        ),
         ("gen_ai.request.top_p", &["top_p"]),
         ("gen_ai.request.top_k", &["top_k"]),
         ("gen_ai.request.seed", &["seed"]),
@@ -142,14 +149,25 @@ fn record_params(span: &Span, params: &Params) {
         ("gen_ai.request.choice.count", &["n", "choice_count"]),
     ];
     for (attr, names) in SCALARS {
-        if let Some(v) = names.iter().rev().filter_map(|n| params.get(n)).find(|v| is_primitive(v) && !v.is_array()) {
+        if let Some(v) = names
+            .iter()
+            .rev()
+            .filter_map(|n| params.get(n))
+            .find(|v| is_primitive(v) && !v.is_array())
+        {
             record_value(span, attr, v);
         }
     }
-    let stop = ["stop", "stop_sequences"].iter().filter_map(|n| params.get(n)).find(|v| is_primitive(v));
+    let stop = ["stop", "stop_sequences"]
+        .iter()
+        .filter_map(|n| params.get(n))
+        .find(|v| is_primitive(v));
     if let Some(stop) = stop {
         let list: Vec<String> = match stop {
-            Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
             Value::String(s) => vec![s.clone()],
             other => vec![other.to_string()],
         };
@@ -162,7 +180,10 @@ pub(crate) fn record_untracked_params(span: &Span, params: &Params) {
     if span.is_disabled() {
         return;
     }
-    let untracked: Vec<(&str, &Value)> = params.iter().filter(|(_, v)| !v.is_null() && !is_primitive(v)).collect();
+    let untracked: Vec<(&str, &Value)> = params
+        .iter()
+        .filter(|(_, v)| !v.is_null() && !is_primitive(v))
+        .collect();
     if untracked.is_empty() {
         return;
     }
@@ -174,9 +195,18 @@ pub(crate) fn record_untracked_params(span: &Span, params: &Params) {
         span,
         "gen_ai.request.params.untracked",
         vec![
-            ("gen_ai.untracked_params.count", AttrValue::I64(untracked.len() as i64)),
-            ("gen_ai.untracked_params.keys", AttrValue::StrArray(untracked.iter().map(|(k, _)| k.to_string()).collect())),
-            ("gen_ai.untracked_params.json", AttrValue::Str(Value::Object(json).to_string())),
+            (
+                "gen_ai.untracked_params.count",
+                AttrValue::I64(untracked.len() as i64),
+            ),
+            (
+                "gen_ai.untracked_params.keys",
+                AttrValue::StrArray(untracked.iter().map(|(k, _)| k.to_string()).collect()),
+            ),
+            (
+                "gen_ai.untracked_params.json",
+                AttrValue::Str(Value::Object(json).to_string()),
+            ),
         ],
     );
 }
@@ -193,7 +223,9 @@ fn set_string_array(span: &Span, key: &'static str, values: Vec<String>) {
 fn add_event(span: &Span, name: &'static str, attrs: Vec<(&'static str, AttrValue)>) {
     match bridge() {
         Some(b) => (b.add_event)(span, name, attrs),
-        None => tracing::event!(target: TARGET, parent: span, tracing::Level::INFO, event = name, attributes = ?attrs),
+        None => {
+            tracing::event!(target: TARGET, parent: span, tracing::Level::INFO, event = name, attributes = ?attrs)
+        }
     }
 }
 
@@ -209,10 +241,17 @@ pub(crate) fn record_response(span: &Span, resp: &Response, stream: bool) {
         span.record("gen_ai.response.id", id);
     }
     let _ = stream;
-    set_string_array(span, "gen_ai.response.finish_reasons", vec![encode::finish_reason(resp.finish_reason()).to_string()]);
+    set_string_array(
+        span,
+        "gen_ai.response.finish_reasons",
+        vec![encode::finish_reason(resp.finish_reason()).to_string()],
+    );
     if capture {
         let name = resp.messages().last().and_then(|m| m.name());
-        span.record("gen_ai.output.messages", encode::output_messages(resp.content(), resp.finish_reason(), name));
+        span.record(
+            "gen_ai.output.messages",
+            encode::output_messages(resp.content(), resp.finish_reason(), name),
+        );
     }
     if let Some(u) = resp.usage() {
         span.record("gen_ai.usage.input_tokens", u.input_tokens);
@@ -221,7 +260,10 @@ pub(crate) fn record_response(span: &Span, resp: &Response, stream: bool) {
             span.record("gen_ai.usage.cache_read.input_tokens", u.cache_read_tokens);
         }
         if u.cache_write_tokens > 0 {
-            span.record("gen_ai.usage.cache_creation.input_tokens", u.cache_write_tokens);
+            span.record(
+                "gen_ai.usage.cache_creation.input_tokens",
+                u.cache_write_tokens,
+            );
         }
         if u.reasoning_tokens > 0 {
             span.record("gen_ai.usage.reasoning.output_tokens", u.reasoning_tokens);
@@ -229,8 +271,14 @@ pub(crate) fn record_response(span: &Span, resp: &Response, stream: bool) {
         span.record("mirascope.response.usage", mirascope::usage(u));
     }
     if capture {
-        span.record("mirascope.response.messages", mirascope::messages(resp.input_messages()));
-        span.record("mirascope.response.content", mirascope::content(resp.content()));
+        span.record(
+            "mirascope.response.messages",
+            mirascope::messages(resp.input_messages()),
+        );
+        span.record(
+            "mirascope.response.content",
+            mirascope::content(resp.content()),
+        );
     }
 }
 
@@ -247,7 +295,11 @@ pub(crate) fn record_error(span: &Span, err: &Error, stream: bool) {
         span.record("error.message", message.as_str());
     }
     span.record("otel.status_code", "error");
-    let description = if stream || message.is_empty() { message.clone() } else { format!("{class}: {message}") };
+    let description = if stream || message.is_empty() {
+        message.clone()
+    } else {
+        format!("{class}: {message}")
+    };
     span.record("otel.status_description", description.as_str());
     exception_event(span, err);
 }
@@ -258,7 +310,10 @@ pub(crate) fn exception_event(span: &Span, err: &Error) {
         span,
         "exception",
         vec![
-            ("exception.type", AttrValue::Str(format!("mirascope_llm::{}", err.class().name()))),
+            (
+                "exception.type",
+                AttrValue::Str(format!("mirascope_llm::{}", err.class().name())),
+            ),
             ("exception.message", AttrValue::Str(err.to_string())),
             ("exception.stacktrace", AttrValue::Str(format!("{err:?}"))),
             ("exception.escaped", AttrValue::Str("False".into())),
@@ -279,7 +334,10 @@ impl StreamSpan {
 
     /// Enters the span for one poll (a clone keeps it alive until the guard drops).
     pub(crate) fn enter(&self) -> Option<tracing::span::EnteredSpan> {
-        self.span.as_ref().filter(|s| !s.is_disabled()).map(|s| s.clone().entered())
+        self.span
+            .as_ref()
+            .filter(|s| !s.is_disabled())
+            .map(|s| s.clone().entered())
     }
 
     pub(crate) fn is_open(&self) -> bool {
@@ -308,7 +366,14 @@ impl StreamSpan {
                 return;
             }
             record_response(&span, partial, true);
-            add_event(&span, "mirascope.stream.cancelled", vec![("mirascope.stream.received_parts", AttrValue::I64(partial.content().len() as i64))]);
+            add_event(
+                &span,
+                "mirascope.stream.cancelled",
+                vec![(
+                    "mirascope.stream.received_parts",
+                    AttrValue::I64(partial.content().len() as i64),
+                )],
+            );
         }
     }
 }

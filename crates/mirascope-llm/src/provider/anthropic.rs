@@ -2,7 +2,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{int, tool_result_text, DecodeContext, EncodeContext, StreamDecoder, StreamMeta, WireFormat};
+use super::{
+    int, tool_result_text, DecodeContext, EncodeContext, StreamDecoder, StreamMeta, WireFormat,
+};
 use crate::content::{DocumentSource, ImageSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
 use crate::format::FormatMode;
@@ -45,14 +47,25 @@ fn encode_content(content: &[Part], encode_thoughts: bool, cache: bool) -> Resul
         if text.is_empty() {
             return Err(Error::unsupported(PROVIDER, "empty message content"));
         }
-        return Ok(if cache { json!([{"type": "text", "text": text, "cache_control": ephemeral()}]) } else { json!(text) });
+        return Ok(if cache {
+            json!([{"type": "text", "text": text, "cache_control": ephemeral()}])
+        } else {
+            json!(text)
+        });
     }
     let cacheable = |p: &Part| match p {
         Part::Text { text } => !text.is_empty(),
-        Part::Image { .. } | Part::Document { .. } | Part::ToolOutput { .. } | Part::ToolCall { .. } => true,
+        Part::Image { .. }
+        | Part::Document { .. }
+        | Part::ToolOutput { .. }
+        | Part::ToolCall { .. } => true,
         _ => false,
     };
-    let last_cacheable = if cache { content.iter().rposition(cacheable) } else { None };
+    let last_cacheable = if cache {
+        content.iter().rposition(cacheable)
+    } else {
+        None
+    };
     let mut blocks = Vec::new();
     for (i, part) in content.iter().enumerate() {
         let mut block = match part {
@@ -73,9 +86,15 @@ fn encode_content(content: &[Part], encode_thoughts: bool, cache: bool) -> Resul
                 DocumentSource::Url { url } => json!({"type": "url", "url": url}),
             }}),
             Part::Audio { .. } => return Err(Error::unsupported(PROVIDER, "audio input")),
-            Part::ToolOutput { id, result, .. } => json!({"type": "tool_result", "tool_use_id": id, "content": tool_result_text(result)}),
-            Part::ToolCall { id, name, args } => json!({"type": "tool_use", "id": id, "name": name, "input": super::parse_args(name, args)?}),
-            Part::Thought { thought } if encode_thoughts => json!({"type": "text", "text": format!("**Thinking:** {thought}")}),
+            Part::ToolOutput { id, result, .. } => {
+                json!({"type": "tool_result", "tool_use_id": id, "content": tool_result_text(result)})
+            }
+            Part::ToolCall { id, name, args } => {
+                json!({"type": "tool_use", "id": id, "name": name, "input": super::parse_args(name, args)?})
+            }
+            Part::Thought { thought } if encode_thoughts => {
+                json!({"type": "text", "text": format!("**Thinking:** {thought}")})
+            }
             Part::Thought { .. } => continue,
         };
         if Some(i) == last_cacheable {
@@ -90,9 +109,16 @@ fn encode_content(content: &[Part], encode_thoughts: bool, cache: bool) -> Resul
 }
 
 fn has_format_tool_call(raw: &Value) -> bool {
-    raw.get("content").and_then(Value::as_array).is_some_and(|blocks| {
-        blocks.iter().any(|b| b["type"] == "tool_use" && b["name"].as_str().is_some_and(|n| n.starts_with(FORMAT_TOOL_NAME)))
-    })
+    raw.get("content")
+        .and_then(Value::as_array)
+        .is_some_and(|blocks| {
+            blocks.iter().any(|b| {
+                b["type"] == "tool_use"
+                    && b["name"]
+                        .as_str()
+                        .is_some_and(|n| n.starts_with(FORMAT_TOOL_NAME))
+            })
+        })
 }
 
 impl WireFormat for Anthropic {
@@ -127,14 +153,20 @@ impl WireFormat for Anthropic {
             tracing::warn!(target: "mirascope_llm", "skipping unsupported parameter seed (provider: anthropic)");
         }
         let thinking = p.get_thinking();
-        let encode_thoughts = thinking.as_ref().and_then(|t| t.encode_thoughts_as_text).unwrap_or(false);
+        let encode_thoughts = thinking
+            .as_ref()
+            .and_then(|t| t.encode_thoughts_as_text)
+            .unwrap_or(false);
         if let Some(t) = &thinking {
             match thinking_budget(t.level, max_tokens) {
                 Some(0) => {
                     body.insert("thinking".into(), json!({"type": "disabled"}));
                 }
                 Some(budget) => {
-                    body.insert("thinking".into(), json!({"type": "enabled", "budget_tokens": budget}));
+                    body.insert(
+                        "thinking".into(),
+                        json!({"type": "enabled", "budget_tokens": budget}),
+                    );
                 }
                 None => {}
             }
@@ -145,7 +177,9 @@ impl WireFormat for Anthropic {
         let mut tools: Vec<Value> = ctx.tools.iter().map(|t| tool_param(t.schema())).collect();
         if let Some(f) = ctx.format {
             match f.mode {
-                FormatMode::Strict => return Err(Error::unsupported(PROVIDER, "the strict formatting mode")),
+                FormatMode::Strict => {
+                    return Err(Error::unsupported(PROVIDER, "the strict formatting mode"))
+                }
                 FormatMode::Tool => {
                     let choice = if tools.is_empty() {
                         json!({"type": "tool", "name": FORMAT_TOOL_NAME, "disable_parallel_tool_use": true})
@@ -170,7 +204,9 @@ impl WireFormat for Anthropic {
         for (i, m) in ctx.messages.iter().enumerate() {
             match m {
                 Message::System(s) if i == 0 => system = Some(s.content.text.clone()),
-                Message::System(_) => tracing::warn!(target: "mirascope_llm", "skipping system message at index {i} because it is not the first message"),
+                Message::System(_) => {
+                    tracing::warn!(target: "mirascope_llm", "skipping system message at index {i} because it is not the first message")
+                }
                 other => rest.push(other),
             }
         }
@@ -179,16 +215,32 @@ impl WireFormat for Anthropic {
         for (i, m) in rest.iter().enumerate() {
             let cache = multi_turn && i == rest.len() - 1;
             let encoded = match m {
-                Message::Assistant(a) if ctx.is_own(a) && !encode_thoughts && !cache && a.raw_message.as_ref().is_some_and(|r| !has_format_tool_call(r)) => a.raw_message.clone().unwrap_or_default(),
-                Message::Assistant(a) => json!({"role": "assistant", "content": encode_content(&a.content, encode_thoughts, cache)?}),
-                Message::User(u) => json!({"role": "user", "content": encode_content(&u.content, encode_thoughts, cache)?}),
+                Message::Assistant(a)
+                    if ctx.is_own(a)
+                        && !encode_thoughts
+                        && !cache
+                        && a.raw_message
+                            .as_ref()
+                            .is_some_and(|r| !has_format_tool_call(r)) =>
+                {
+                    a.raw_message.clone().unwrap_or_default()
+                }
+                Message::Assistant(a) => {
+                    json!({"role": "assistant", "content": encode_content(&a.content, encode_thoughts, cache)?})
+                }
+                Message::User(u) => {
+                    json!({"role": "user", "content": encode_content(&u.content, encode_thoughts, cache)?})
+                }
                 Message::System(_) => continue,
             };
             messages.push(encoded);
         }
         body.insert("messages".into(), Value::Array(messages));
         if let Some(text) = system.filter(|s| !s.is_empty()) {
-            body.insert("system".into(), json!([{"type": "text", "text": text, "cache_control": ephemeral()}]));
+            body.insert(
+                "system".into(),
+                json!([{"type": "text", "text": text, "cache_control": ephemeral()}]),
+            );
         }
         if ctx.stream {
             body.insert("stream".into(), json!(true));
@@ -197,12 +249,19 @@ impl WireFormat for Anthropic {
     }
 
     fn decode(&self, ctx: &DecodeContext, body: Value) -> Result<Decoded> {
-        let blocks = body.get("content").and_then(Value::as_array).ok_or_else(|| Error::malformed(PROVIDER, "no `content` array", body.to_string().as_bytes()))?;
+        let blocks = body
+            .get("content")
+            .and_then(Value::as_array)
+            .ok_or_else(|| {
+                Error::malformed(PROVIDER, "no `content` array", body.to_string().as_bytes())
+            })?;
         let mut content = Vec::new();
         for b in blocks {
             match b.get("type").and_then(Value::as_str) {
                 Some("text") => content.push(Part::text(b["text"].as_str().unwrap_or_default())),
-                Some("thinking") if ctx.include_thoughts => content.push(Part::Thought { thought: b["thinking"].as_str().unwrap_or_default().to_string() }),
+                Some("thinking") if ctx.include_thoughts => content.push(Part::Thought {
+                    thought: b["thinking"].as_str().unwrap_or_default().to_string(),
+                }),
                 Some("tool_use") => content.push(Part::ToolCall {
                     id: b["id"].as_str().unwrap_or_default().to_string(),
                     name: b["name"].as_str().unwrap_or_default().to_string(),
@@ -224,16 +283,24 @@ impl WireFormat for Anthropic {
         });
         Ok(Decoded {
             content,
-            finish_reason: body.get("stop_reason").and_then(Value::as_str).and_then(super::finish_reason_from),
+            finish_reason: body
+                .get("stop_reason")
+                .and_then(Value::as_str)
+                .and_then(super::finish_reason_from),
             usage,
             id: body.get("id").and_then(Value::as_str).map(str::to_string),
-            raw_message: Some(json!({"role": body.get("role").cloned().unwrap_or(json!("assistant")), "content": blocks})),
+            raw_message: Some(
+                json!({"role": body.get("role").cloned().unwrap_or(json!("assistant")), "content": blocks}),
+            ),
             raw: body,
         })
     }
 
     fn stream_decoder(&self, ctx: &DecodeContext) -> Box<dyn StreamDecoder> {
-        Box::new(AnthropicStream { include_thoughts: ctx.include_thoughts, ..Default::default() })
+        Box::new(AnthropicStream {
+            include_thoughts: ctx.include_thoughts,
+            ..Default::default()
+        })
     }
 
     fn error_class(&self, status: u16) -> ErrorClass {
@@ -267,27 +334,46 @@ struct AnthropicStream {
 
 impl StreamDecoder for AnthropicStream {
     fn event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()> {
-        let v: Value = serde_json::from_str(data).map_err(|e| Error::malformed(PROVIDER, format!("stream event is not JSON: {e}"), data.as_bytes()))?;
+        let v: Value = serde_json::from_str(data).map_err(|e| {
+            Error::malformed(
+                PROVIDER,
+                format!("stream event is not JSON: {e}"),
+                data.as_bytes(),
+            )
+        })?;
         match v.get("type").and_then(Value::as_str).unwrap_or_default() {
             "message_start" => {
-                self.id = v.pointer("/message/id").and_then(Value::as_str).map(str::to_string);
+                self.id = v
+                    .pointer("/message/id")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
                 self.start_usage = v.pointer("/message/usage").cloned().unwrap_or(Value::Null);
             }
             "content_block_start" => {
                 let block = &v["content_block"];
                 match block.get("type").and_then(Value::as_str) {
                     Some("text") => {
-                        self.current = Some(json!({"type": "text", "text": block["text"].as_str().unwrap_or_default()}));
+                        self.current = Some(
+                            json!({"type": "text", "text": block["text"].as_str().unwrap_or_default()}),
+                        );
                         out.push(StreamChunk::TextStart);
                     }
                     Some("tool_use") => {
-                        let (id, name) = (block["id"].as_str().unwrap_or_default(), block["name"].as_str().unwrap_or_default());
-                        self.current = Some(json!({"type": "tool_use", "id": id, "name": name, "input": {}}));
+                        let (id, name) = (
+                            block["id"].as_str().unwrap_or_default(),
+                            block["name"].as_str().unwrap_or_default(),
+                        );
+                        self.current =
+                            Some(json!({"type": "tool_use", "id": id, "name": name, "input": {}}));
                         self.tool_json.clear();
-                        out.push(StreamChunk::ToolCallStart { id: id.into(), name: name.into() });
+                        out.push(StreamChunk::ToolCallStart {
+                            id: id.into(),
+                            name: name.into(),
+                        });
                     }
                     Some("thinking") => {
-                        self.current = Some(json!({"type": "thinking", "thinking": "", "signature": ""}));
+                        self.current =
+                            Some(json!({"type": "thinking", "thinking": "", "signature": ""}));
                         if self.include_thoughts {
                             out.push(StreamChunk::ThoughtStart);
                         }
@@ -297,7 +383,9 @@ impl StreamDecoder for AnthropicStream {
                 }
             }
             "content_block_delta" => {
-                let Some(cur) = self.current.as_mut() else { return Ok(()) };
+                let Some(cur) = self.current.as_mut() else {
+                    return Ok(());
+                };
                 let delta = &v["delta"];
                 let append = |cur: &mut Value, key: &str, s: &str| {
                     let prev = cur[key].as_str().unwrap_or_default().to_string();
@@ -312,7 +400,10 @@ impl StreamDecoder for AnthropicStream {
                     Some("input_json_delta") => {
                         let j = delta["partial_json"].as_str().unwrap_or_default();
                         self.tool_json.push_str(j);
-                        out.push(StreamChunk::ToolCallDelta { id: cur["id"].as_str().unwrap_or_default().into(), delta: j.into() });
+                        out.push(StreamChunk::ToolCallDelta {
+                            id: cur["id"].as_str().unwrap_or_default().into(),
+                            delta: j.into(),
+                        });
                     }
                     Some("thinking_delta") => {
                         let t = delta["thinking"].as_str().unwrap_or_default();
@@ -321,7 +412,11 @@ impl StreamDecoder for AnthropicStream {
                             out.push(StreamChunk::ThoughtDelta(t.into()));
                         }
                     }
-                    Some("signature_delta") => append(cur, "signature", delta["signature"].as_str().unwrap_or_default()),
+                    Some("signature_delta") => append(
+                        cur,
+                        "signature",
+                        delta["signature"].as_str().unwrap_or_default(),
+                    ),
                     _ => {}
                 }
             }
@@ -330,23 +425,42 @@ impl StreamDecoder for AnthropicStream {
                     match cur["type"].as_str() {
                         Some("text") => out.push(StreamChunk::TextEnd),
                         Some("tool_use") => {
-                            cur["input"] = if self.tool_json.is_empty() { json!({}) } else { serde_json::from_str(&self.tool_json).unwrap_or(json!({})) };
-                            out.push(StreamChunk::ToolCallEnd { id: cur["id"].as_str().unwrap_or_default().into() });
+                            cur["input"] = if self.tool_json.is_empty() {
+                                json!({})
+                            } else {
+                                serde_json::from_str(&self.tool_json).unwrap_or(json!({}))
+                            };
+                            out.push(StreamChunk::ToolCallEnd {
+                                id: cur["id"].as_str().unwrap_or_default().into(),
+                            });
                         }
-                        Some("thinking") if self.include_thoughts => out.push(StreamChunk::ThoughtEnd),
+                        Some("thinking") if self.include_thoughts => {
+                            out.push(StreamChunk::ThoughtEnd)
+                        }
                         _ => {}
                     }
                     self.blocks.push(cur);
                 }
             }
             "message_delta" => {
-                if let Some(r) = v.pointer("/delta/stop_reason").and_then(Value::as_str).and_then(super::finish_reason_from) {
+                if let Some(r) = v
+                    .pointer("/delta/stop_reason")
+                    .and_then(Value::as_str)
+                    .and_then(super::finish_reason_from)
+                {
                     out.push(StreamChunk::FinishReason(r));
                 }
                 let u = &v["usage"];
                 // message_delta carries cumulative usage; fields it omits come from message_start.
-                let pick = |k: &str| u.get(k).and_then(Value::as_i64).unwrap_or_else(|| int(&self.start_usage, k));
-                let (cache_read, cache_write) = (pick("cache_read_input_tokens"), pick("cache_creation_input_tokens"));
+                let pick = |k: &str| {
+                    u.get(k)
+                        .and_then(Value::as_i64)
+                        .unwrap_or_else(|| int(&self.start_usage, k))
+                };
+                let (cache_read, cache_write) = (
+                    pick("cache_read_input_tokens"),
+                    pick("cache_creation_input_tokens"),
+                );
                 out.push(StreamChunk::UsageDelta(Usage {
                     input_tokens: pick("input_tokens") + cache_read + cache_write,
                     output_tokens: pick("output_tokens"),
@@ -361,7 +475,11 @@ impl StreamDecoder for AnthropicStream {
                 return Err(Error::Stream {
                     provider: PROVIDER.into(),
                     error_type: err.get("type").and_then(Value::as_str).map(str::to_string),
-                    message: err.get("message").and_then(Value::as_str).unwrap_or("the provider reported a stream error").to_string(),
+                    message: err
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("the provider reported a stream error")
+                        .to_string(),
                 });
             }
             _ => {}
@@ -374,6 +492,12 @@ impl StreamDecoder for AnthropicStream {
     }
 
     fn finish(&mut self) -> StreamMeta {
-        StreamMeta { id: self.id.take(), raw_message: Some(json!({"role": "assistant", "content": std::mem::take(&mut self.blocks)})), raw: Value::Null }
+        StreamMeta {
+            id: self.id.take(),
+            raw_message: Some(
+                json!({"role": "assistant", "content": std::mem::take(&mut self.blocks)}),
+            ),
+            raw: Value::Null,
+        }
     }
 }

@@ -3,7 +3,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{int_at, DecodeContext, EncodeContext, ErrorDetails, StreamDecoder, StreamMeta, WireFormat};
+use super::{
+    int_at, DecodeContext, EncodeContext, ErrorDetails, StreamDecoder, StreamMeta, WireFormat,
+};
 use crate::content::{AudioSource, DocumentSource, ImageSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
 use crate::format::{resolve_refs, FormatMode};
@@ -28,7 +30,12 @@ fn function_declaration(t: &ToolSchema) -> Value {
     json!({"name": t.name, "description": t.description, "parameters": {"type": "OBJECT", "properties": properties, "required": t.parameters.required}})
 }
 
-fn thinking_config(model_name: &str, level: ThinkingLevel, include: Option<bool>, max_tokens: Option<i64>) -> Value {
+fn thinking_config(
+    model_name: &str,
+    level: ThinkingLevel,
+    include: Option<bool>,
+    max_tokens: Option<i64>,
+) -> Value {
     let mut cfg = Map::new();
     let named = |l: ThinkingLevel, pro: bool| -> &'static str {
         match (l, pro) {
@@ -109,9 +116,15 @@ fn base64_encode(bytes: &[u8]) -> String {
 }
 
 fn has_format_tool_call(raw: &Value) -> bool {
-    raw.get("parts").and_then(Value::as_array).is_some_and(|parts| {
-        parts.iter().any(|p| p.pointer("/functionCall/name").and_then(Value::as_str).is_some_and(|n| n.starts_with(FORMAT_TOOL_NAME)))
-    })
+    raw.get("parts")
+        .and_then(Value::as_array)
+        .is_some_and(|parts| {
+            parts.iter().any(|p| {
+                p.pointer("/functionCall/name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.starts_with(FORMAT_TOOL_NAME))
+            })
+        })
 }
 
 impl WireFormat for Google {
@@ -134,18 +147,39 @@ impl WireFormat for Google {
     fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value> {
         let p = ctx.params;
         let mut config = Map::new();
-        for (ours, theirs) in [("temperature", "temperature"), ("max_tokens", "maxOutputTokens"), ("top_p", "topP"), ("top_k", "topK"), ("seed", "seed"), ("stop_sequences", "stopSequences")] {
+        for (ours, theirs) in [
+            ("temperature", "temperature"),
+            ("max_tokens", "maxOutputTokens"),
+            ("top_p", "topP"),
+            ("top_k", "topK"),
+            ("seed", "seed"),
+            ("stop_sequences", "stopSequences"),
+        ] {
             if let Some(v) = p.get(ours) {
                 config.insert(theirs.into(), v.clone());
             }
         }
         let thinking = p.get_thinking();
-        let encode_thoughts = thinking.as_ref().and_then(|t| t.encode_thoughts_as_text).unwrap_or(false);
+        let encode_thoughts = thinking
+            .as_ref()
+            .and_then(|t| t.encode_thoughts_as_text)
+            .unwrap_or(false);
         if let Some(t) = &thinking {
-            config.insert("thinkingConfig".into(), thinking_config(ctx.model_name, t.level, t.include_thoughts, p.get_i64("max_tokens")));
+            config.insert(
+                "thinkingConfig".into(),
+                thinking_config(
+                    ctx.model_name,
+                    t.level,
+                    t.include_thoughts,
+                    p.get_i64("max_tokens"),
+                ),
+            );
         }
         if ctx.tools.iter().any(|t| t.schema().strict == Some(true)) {
-            return Err(Error::unsupported(PROVIDER, "strict tools (set strict to false or leave it unset)"));
+            return Err(Error::unsupported(
+                PROVIDER,
+                "strict tools (set strict to false or leave it unset)",
+            ));
         }
         let mut body = Map::new();
         let mut tools = Vec::new();
@@ -156,7 +190,9 @@ impl WireFormat for Google {
                     config.insert("responseJsonSchema".into(), f.schema.clone());
                 }
                 FormatMode::Tool => {
-                    tools.push(json!({"functionDeclarations": [function_declaration(&f.tool_schema())]}));
+                    tools.push(
+                        json!({"functionDeclarations": [function_declaration(&f.tool_schema())]}),
+                    );
                     let mut fcc = json!({"mode": "ANY"});
                     if !ctx.tools.is_empty() {
                         fcc["allowedFunctionNames"] = json!([FORMAT_TOOL_NAME]);
@@ -169,7 +205,11 @@ impl WireFormat for Google {
             }
         }
         if !ctx.tools.is_empty() {
-            let decls: Vec<Value> = ctx.tools.iter().map(|t| function_declaration(t.schema())).collect();
+            let decls: Vec<Value> = ctx
+                .tools
+                .iter()
+                .map(|t| function_declaration(t.schema()))
+                .collect();
             tools.push(json!({"functionDeclarations": decls}));
         }
 
@@ -178,17 +218,32 @@ impl WireFormat for Google {
         for (i, m) in ctx.messages.iter().enumerate() {
             match m {
                 Message::System(s) if i == 0 => system = Some(s.content.text.clone()),
-                Message::System(_) => tracing::warn!(target: "mirascope_llm", "skipping system message at index {i} because it is not the first message"),
-                Message::Assistant(a) if ctx.is_own(a) && !encode_thoughts && a.raw_message.as_ref().is_some_and(|r| !has_format_tool_call(r)) => {
+                Message::System(_) => {
+                    tracing::warn!(target: "mirascope_llm", "skipping system message at index {i} because it is not the first message")
+                }
+                Message::Assistant(a)
+                    if ctx.is_own(a)
+                        && !encode_thoughts
+                        && a.raw_message
+                            .as_ref()
+                            .is_some_and(|r| !has_format_tool_call(r)) =>
+                {
                     contents.push(a.raw_message.clone().unwrap_or_default())
                 }
-                Message::Assistant(a) => contents.push(json!({"parts": encode_parts(&a.content, encode_thoughts)?, "role": "model"})),
-                Message::User(u) => contents.push(json!({"parts": encode_parts(&u.content, encode_thoughts)?, "role": "user"})),
+                Message::Assistant(a) => contents.push(
+                    json!({"parts": encode_parts(&a.content, encode_thoughts)?, "role": "model"}),
+                ),
+                Message::User(u) => contents.push(
+                    json!({"parts": encode_parts(&u.content, encode_thoughts)?, "role": "user"}),
+                ),
             }
         }
         body.insert("contents".into(), Value::Array(contents));
         if let Some(text) = system.filter(|s| !s.is_empty()) {
-            body.insert("systemInstruction".into(), json!({"parts": [{"text": text}], "role": "user"}));
+            body.insert(
+                "systemInstruction".into(),
+                json!({"parts": [{"text": text}], "role": "user"}),
+            );
         }
         if !tools.is_empty() {
             body.insert("tools".into(), Value::Array(tools));
@@ -200,16 +255,26 @@ impl WireFormat for Google {
     }
 
     fn decode(&self, _ctx: &DecodeContext, body: Value) -> Result<Decoded> {
-        let candidate = body.pointer("/candidates/0").ok_or_else(|| Error::malformed(PROVIDER, "no candidates", body.to_string().as_bytes()))?;
+        let candidate = body.pointer("/candidates/0").ok_or_else(|| {
+            Error::malformed(PROVIDER, "no candidates", body.to_string().as_bytes())
+        })?;
         let mut content = Vec::new();
-        for p in candidate.pointer("/content/parts").and_then(Value::as_array).into_iter().flatten() {
+        for p in candidate
+            .pointer("/content/parts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(part) = decode_part(p) {
                 content.push(part);
             }
         }
         Ok(Decoded {
             content,
-            finish_reason: candidate.get("finishReason").and_then(Value::as_str).and_then(super::finish_reason_from),
+            finish_reason: candidate
+                .get("finishReason")
+                .and_then(Value::as_str)
+                .and_then(super::finish_reason_from),
             usage: body.get("usageMetadata").map(usage),
             // Python Mirascope reads `.id`, which Google responses do not have (`responseId`).
             id: None,
@@ -237,9 +302,15 @@ impl WireFormat for Google {
     fn error_details(&self, body: &Value) -> ErrorDetails {
         let err = body.get("error").unwrap_or(body);
         ErrorDetails {
-            error_type: err.get("status").and_then(Value::as_str).map(str::to_string),
+            error_type: err
+                .get("status")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             code: err.get("code").map(|c| c.to_string()),
-            message: err.get("message").and_then(Value::as_str).map(str::to_string),
+            message: err
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         }
     }
 }
@@ -247,15 +318,25 @@ impl WireFormat for Google {
 fn decode_part(p: &Value) -> Option<Part> {
     if let Some(text) = p.get("text").and_then(Value::as_str) {
         return Some(if p.get("thought").and_then(Value::as_bool) == Some(true) {
-            Part::Thought { thought: text.to_string() }
+            Part::Thought {
+                thought: text.to_string(),
+            }
         } else {
             Part::text(text)
         });
     }
     let fc = p.get("functionCall")?;
     Some(Part::ToolCall {
-        id: fc.get("id").and_then(Value::as_str).unwrap_or(UNKNOWN_TOOL_ID).to_string(),
-        name: fc.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+        id: fc
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or(UNKNOWN_TOOL_ID)
+            .to_string(),
+        name: fc
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         args: py_json_dumps(fc.get("args").unwrap_or(&json!({}))),
     })
 }
@@ -290,7 +371,13 @@ struct GoogleStream {
 
 impl Default for GoogleStream {
     fn default() -> Self {
-        GoogleStream { open: Open::None, parts: Vec::new(), last_usage: Usage::default(), finished: false, calls: 0 }
+        GoogleStream {
+            open: Open::None,
+            parts: Vec::new(),
+            last_usage: Usage::default(),
+            finished: false,
+            calls: 0,
+        }
     }
 }
 
@@ -315,16 +402,34 @@ impl GoogleStream {
 
 impl StreamDecoder for GoogleStream {
     fn event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()> {
-        let v: Value = serde_json::from_str(data).map_err(|e| Error::malformed(PROVIDER, format!("stream chunk is not JSON: {e}"), data.as_bytes()))?;
+        let v: Value = serde_json::from_str(data).map_err(|e| {
+            Error::malformed(
+                PROVIDER,
+                format!("stream chunk is not JSON: {e}"),
+                data.as_bytes(),
+            )
+        })?;
         if let Some(err) = v.get("error") {
             return Err(Error::Stream {
                 provider: PROVIDER.into(),
-                error_type: err.get("status").and_then(Value::as_str).map(str::to_string),
-                message: err.get("message").and_then(Value::as_str).unwrap_or("the provider reported a stream error").to_string(),
+                error_type: err
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                message: err
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("the provider reported a stream error")
+                    .to_string(),
             });
         }
         let candidate = v.pointer("/candidates/0");
-        for p in candidate.and_then(|c| c.pointer("/content/parts")).and_then(Value::as_array).into_iter().flatten() {
+        for p in candidate
+            .and_then(|c| c.pointer("/content/parts"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             match decode_part(p) {
                 Some(Part::Text { text }) => {
                     self.switch(Open::Text, out);
@@ -336,17 +441,31 @@ impl StreamDecoder for GoogleStream {
                 }
                 Some(Part::ToolCall { id, name, args }) => {
                     self.switch(Open::None, out);
-                    let id = if id == UNKNOWN_TOOL_ID && self.calls > 0 { format!("{UNKNOWN_TOOL_ID}_{}", self.calls) } else { id };
+                    let id = if id == UNKNOWN_TOOL_ID && self.calls > 0 {
+                        format!("{UNKNOWN_TOOL_ID}_{}", self.calls)
+                    } else {
+                        id
+                    };
                     self.calls += 1;
-                    out.push(StreamChunk::ToolCallStart { id: id.clone(), name });
-                    out.push(StreamChunk::ToolCallDelta { id: id.clone(), delta: args });
+                    out.push(StreamChunk::ToolCallStart {
+                        id: id.clone(),
+                        name,
+                    });
+                    out.push(StreamChunk::ToolCallDelta {
+                        id: id.clone(),
+                        delta: args,
+                    });
                     out.push(StreamChunk::ToolCallEnd { id });
                 }
                 _ => {}
             }
             // Merge consecutive text pieces into one part for the raw message.
             match (self.parts.last_mut(), p.get("text").and_then(Value::as_str)) {
-                (Some(last), Some(t)) if last.get("text").is_some() && last.get("thought") == p.get("thought") && p.get("thoughtSignature").is_none() => {
+                (Some(last), Some(t))
+                    if last.get("text").is_some()
+                        && last.get("thought") == p.get("thought")
+                        && p.get("thoughtSignature").is_none() =>
+                {
                     let merged = format!("{}{}", last["text"].as_str().unwrap_or_default(), t);
                     last["text"] = json!(merged);
                 }
@@ -365,7 +484,10 @@ impl StreamDecoder for GoogleStream {
             self.last_usage = total;
             out.push(StreamChunk::UsageDelta(delta));
         }
-        if let Some(reason) = candidate.and_then(|c| c.get("finishReason")).and_then(Value::as_str) {
+        if let Some(reason) = candidate
+            .and_then(|c| c.get("finishReason"))
+            .and_then(Value::as_str)
+        {
             self.switch(Open::None, out);
             if let Some(r) = super::finish_reason_from(reason) {
                 out.push(StreamChunk::FinishReason(r));
@@ -380,7 +502,11 @@ impl StreamDecoder for GoogleStream {
     }
 
     fn finish(&mut self) -> StreamMeta {
-        StreamMeta { id: None, raw_message: Some(json!({"parts": std::mem::take(&mut self.parts), "role": "model"})), raw: Value::Null }
+        StreamMeta {
+            id: None,
+            raw_message: Some(json!({"parts": std::mem::take(&mut self.parts), "role": "model"})),
+            raw: Value::Null,
+        }
     }
 }
 

@@ -32,7 +32,10 @@ pub(crate) struct CallOptions {
 
 impl Default for CallOptions {
     fn default() -> Self {
-        CallOptions { retry: RetryPolicy::default(), timeout: Duration::from_secs(600) }
+        CallOptions {
+            retry: RetryPolicy::default(),
+            timeout: Duration::from_secs(600),
+        }
     }
 }
 
@@ -62,7 +65,10 @@ pub(crate) struct EventStream {
 
 impl EventStream {
     /// The next event; `None` when the server closed the stream.
-    pub fn poll_next(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Result<SseEvent>>> {
+    pub fn poll_next(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<SseEvent>>> {
         self.rx.poll_recv(cx)
     }
 }
@@ -104,11 +110,16 @@ fn transport() -> Result<&'static Transport> {
 /// Builds the header map of a request.
 pub(crate) fn headers(pairs: &[(&str, &str)]) -> Result<HeaderMap> {
     let mut map = HeaderMap::with_capacity(pairs.len() + 1);
-    map.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    map.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     for (k, v) in pairs {
-        let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| Error::InvalidRequest(format!("invalid header name {k:?}")))?;
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| Error::InvalidRequest(format!("invalid header name {k:?}")))?;
         // The value may be a secret: never echo it in the error.
-        let mut value = HeaderValue::from_str(v).map_err(|_| Error::InvalidRequest(format!("invalid value for header {k:?}")))?;
+        let mut value = HeaderValue::from_str(v)
+            .map_err(|_| Error::InvalidRequest(format!("invalid value for header {k:?}")))?;
         if name == http::header::AUTHORIZATION || k.contains("key") {
             value.set_sensitive(true);
         }
@@ -119,7 +130,10 @@ pub(crate) fn headers(pairs: &[(&str, &str)]) -> Result<HeaderMap> {
 
 fn map_reqwest_error(provider: &str, timeout: Duration, e: reqwest::Error) -> Error {
     if e.is_timeout() {
-        return Error::Timeout { provider: provider.to_string(), after: timeout };
+        return Error::Timeout {
+            provider: provider.to_string(),
+            after: timeout,
+        };
     }
     let mut message = e.to_string();
     let mut source = std::error::Error::source(&e);
@@ -128,17 +142,40 @@ fn map_reqwest_error(provider: &str, timeout: Duration, e: reqwest::Error) -> Er
         message.push_str(&s.to_string());
         source = s.source();
     }
-    Error::Connection { provider: provider.to_string(), message }
+    Error::Connection {
+        provider: provider.to_string(),
+        message,
+    }
 }
 
 /// Builds the typed error of an HTTP error answer.
-pub(crate) fn api_error(wire: &dyn WireFormat, provider: &str, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+pub(crate) fn api_error(
+    wire: &dyn WireFormat,
+    provider: &str,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Error {
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    let details = parsed.as_ref().map(|b| wire.error_details(b)).unwrap_or_default();
+    let details = parsed
+        .as_ref()
+        .map(|b| wire.error_details(b))
+        .unwrap_or_default();
     let request_id = ["x-request-id", "request-id"]
         .iter()
-        .find_map(|h| headers.get(*h).and_then(|v| v.to_str().ok()).map(str::to_string))
-        .or_else(|| parsed.as_ref().and_then(|b| b.get("request_id")).and_then(Value::as_str).map(str::to_string));
+        .find_map(|h| {
+            headers
+                .get(*h)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .or_else(|| {
+            parsed
+                .as_ref()
+                .and_then(|b| b.get("request_id"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
     Error::Api(Box::new(ApiError {
         provider: provider.to_string(),
         status,
@@ -153,8 +190,15 @@ pub(crate) fn api_error(wire: &dyn WireFormat, provider: &str, status: u16, head
     }))
 }
 
-async fn send_once(client: &reqwest::Client, req: &HttpRequest, whole_timeout: bool) -> Result<reqwest::Response> {
-    let mut builder = client.post(&req.url).headers(req.headers.clone()).body(req.body.clone());
+async fn send_once(
+    client: &reqwest::Client,
+    req: &HttpRequest,
+    whole_timeout: bool,
+) -> Result<reqwest::Response> {
+    let mut builder = client
+        .post(&req.url)
+        .headers(req.headers.clone())
+        .body(req.body.clone());
     if whole_timeout {
         builder = builder.timeout(req.options.timeout);
     }
@@ -165,7 +209,12 @@ async fn send_once(client: &reqwest::Client, req: &HttpRequest, whole_timeout: b
     } else {
         match tokio::time::timeout(req.options.timeout, send).await {
             Ok(r) => r,
-            Err(_) => return Err(Error::Timeout { provider: req.provider_id.clone(), after: req.options.timeout }),
+            Err(_) => {
+                return Err(Error::Timeout {
+                    provider: req.provider_id.clone(),
+                    after: req.options.timeout,
+                })
+            }
         }
     }
     .map_err(|e| map_reqwest_error(&req.provider_id, req.options.timeout, e))?;
@@ -175,7 +224,13 @@ async fn send_once(client: &reqwest::Client, req: &HttpRequest, whole_timeout: b
     }
     let headers = resp.headers().clone();
     let body = resp.bytes().await.unwrap_or_default();
-    Err(api_error(req.wire, &req.provider_id, status, &headers, &body))
+    Err(api_error(
+        req.wire,
+        &req.provider_id,
+        status,
+        &headers,
+        &body,
+    ))
 }
 
 /// Runs `op` with the request's retry policy.
@@ -203,11 +258,15 @@ pub(crate) async fn send(req: HttpRequest) -> Result<Bytes> {
     let handle = t.runtime.spawn(async move {
         with_retries(&req.options.retry, || async {
             let resp = send_once(&client, &req, true).await?;
-            resp.bytes().await.map_err(|e| map_reqwest_error(&req.provider_id, req.options.timeout, e))
+            resp.bytes()
+                .await
+                .map_err(|e| map_reqwest_error(&req.provider_id, req.options.timeout, e))
         })
         .await
     });
-    handle.await.map_err(|e| Error::Runtime(format!("HTTP task failed: {e}")))?
+    handle
+        .await
+        .map_err(|e| Error::Runtime(format!("HTTP task failed: {e}")))?
 }
 
 /// Sends a streaming request. Resolves once the answer's head arrived (HTTP errors and retries
@@ -218,7 +277,8 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
     let (head_tx, head_rx) = oneshot::channel::<Result<()>>();
     let (tx, rx) = mpsc::channel::<Result<SseEvent>>(64);
     let task = t.runtime.spawn(async move {
-        let resp = match with_retries(&req.options.retry, || send_once(&client, &req, false)).await {
+        let resp = match with_retries(&req.options.retry, || send_once(&client, &req, false)).await
+        {
             Ok(r) => r,
             Err(e) => {
                 let _ = head_tx.send(Err(e));
@@ -236,12 +296,24 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
                 next = tokio::time::timeout(idle, events.next()) => next,
             };
             let item = match next {
-                Err(_) => Err(Error::Timeout { provider: req.provider_id.clone(), after: idle }),
+                Err(_) => Err(Error::Timeout {
+                    provider: req.provider_id.clone(),
+                    after: idle,
+                }),
                 Ok(None) => return,
-                Ok(Some(Ok(ev))) => Ok(SseEvent { event: ev.event, data: ev.data }),
+                Ok(Some(Ok(ev))) => Ok(SseEvent {
+                    event: ev.event,
+                    data: ev.data,
+                }),
                 Ok(Some(Err(e))) => Err(match e {
-                    eventsource_stream::EventStreamError::Transport(e) => map_reqwest_error(&req.provider_id, idle, e),
-                    other => Error::malformed(&req.provider_id, format!("invalid event stream: {other}"), b""),
+                    eventsource_stream::EventStreamError::Transport(e) => {
+                        map_reqwest_error(&req.provider_id, idle, e)
+                    }
+                    other => Error::malformed(
+                        &req.provider_id,
+                        format!("invalid event stream: {other}"),
+                        b"",
+                    ),
                 }),
             };
             let stop = item.is_err();
@@ -254,6 +326,8 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
     match head_rx.await {
         Ok(Ok(())) => Ok(EventStream { rx, task: abort }),
         Ok(Err(e)) => Err(e),
-        Err(_) => Err(Error::Runtime("HTTP stream task ended before answering".into())),
+        Err(_) => Err(Error::Runtime(
+            "HTTP stream task ended before answering".into(),
+        )),
     }
 }

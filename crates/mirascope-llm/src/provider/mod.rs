@@ -41,7 +41,8 @@ impl EncodeContext<'_> {
     /// Whether an assistant message came from this provider and model, so that its raw
     /// encoding can be re-sent as is.
     pub fn is_own(&self, m: &crate::content::AssistantMessage) -> bool {
-        m.provider_id.as_deref() == Some(self.provider_id) && m.model_id.as_deref() == Some(self.model_id)
+        m.provider_id.as_deref() == Some(self.provider_id)
+            && m.model_id.as_deref() == Some(self.model_id)
     }
 }
 
@@ -104,8 +105,15 @@ pub(crate) trait WireFormat: Sync {
         let err = body.get("error").unwrap_or(body);
         ErrorDetails {
             error_type: err.get("type").and_then(Value::as_str).map(str::to_string),
-            code: err.get("code").and_then(|c| c.as_str().map(str::to_string).or_else(|| c.as_i64().map(|n| n.to_string()))),
-            message: err.get("message").and_then(Value::as_str).map(str::to_string),
+            code: err.get("code").and_then(|c| {
+                c.as_str()
+                    .map(str::to_string)
+                    .or_else(|| c.as_i64().map(|n| n.to_string()))
+            }),
+            message: err
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         }
     }
 }
@@ -154,9 +162,19 @@ pub(crate) fn int_at(v: &Value, path: &[&str]) -> i64 {
 /// Usage from OpenAI's shapes (`input_tokens`/`prompt_tokens`, `*_details`).
 pub(crate) fn openai_usage(u: &Value) -> Usage {
     let (input_key, output_key, in_details, out_details) = if u.get("prompt_tokens").is_some() {
-        ("prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details")
+        (
+            "prompt_tokens",
+            "completion_tokens",
+            "prompt_tokens_details",
+            "completion_tokens_details",
+        )
     } else {
-        ("input_tokens", "output_tokens", "input_tokens_details", "output_tokens_details")
+        (
+            "input_tokens",
+            "output_tokens",
+            "input_tokens_details",
+            "output_tokens_details",
+        )
     };
     Usage {
         input_tokens: int(u, input_key),
@@ -181,14 +199,21 @@ pub(crate) fn parse_args(tool: &str, args: &str) -> Result<Value> {
     if args.trim().is_empty() {
         return Ok(Value::Object(Default::default()));
     }
-    serde_json::from_str(args).map_err(|e| crate::Error::InvalidRequest(format!("arguments of tool call '{tool}' are not JSON ({e}): {args}")))
+    serde_json::from_str(args).map_err(|e| {
+        crate::Error::InvalidRequest(format!(
+            "arguments of tool call '{tool}' are not JSON ({e}): {args}"
+        ))
+    })
 }
 
 /// Maps provider finish reasons that Mirascope distinguishes.
 pub(crate) fn finish_reason_from(value: &str) -> Option<FinishReason> {
     match value {
-        "length" | "max_tokens" | "max_output_tokens" | "MAX_TOKENS" => Some(FinishReason::MaxTokens),
-        "content_filter" | "refusal" | "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" => Some(FinishReason::Refusal),
+        "length" | "max_tokens" | "max_output_tokens" | "MAX_TOKENS" => {
+            Some(FinishReason::MaxTokens)
+        }
+        "content_filter" | "refusal" | "SAFETY" | "RECITATION" | "BLOCKLIST"
+        | "PROHIBITED_CONTENT" | "SPII" => Some(FinishReason::Refusal),
         "model_context_window_exceeded" => Some(FinishReason::ContextLengthExceeded),
         _ => None,
     }

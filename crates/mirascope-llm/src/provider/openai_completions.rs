@@ -3,7 +3,10 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext, StreamDecoder, StreamMeta, WireFormat};
+use super::{
+    openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext,
+    StreamDecoder, StreamMeta, WireFormat,
+};
 use crate::content::{AudioSource, DocumentSource, ImageSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
 use crate::format::{ensure_additional_properties_false, FormatMode};
@@ -110,7 +113,13 @@ impl WireFormat for OpenAiCompletions {
         let mut body = Map::new();
         body.insert("model".into(), json!(ctx.model_name));
         let p = ctx.params;
-        for (ours, theirs) in [("temperature", "temperature"), ("max_tokens", "max_tokens"), ("top_p", "top_p"), ("seed", "seed"), ("stop_sequences", "stop")] {
+        for (ours, theirs) in [
+            ("temperature", "temperature"),
+            ("max_tokens", "max_tokens"),
+            ("top_p", "top_p"),
+            ("seed", "seed"),
+            ("stop_sequences", "stop"),
+        ] {
             if let Some(v) = p.get(ours) {
                 body.insert(theirs.into(), v.clone());
             }
@@ -120,20 +129,35 @@ impl WireFormat for OpenAiCompletions {
                 tracing::warn!(target: "mirascope_llm", "skipping unsupported parameter {unsupported} (provider: {}:completions)", ctx.provider_id);
             }
         }
-        let encode_thoughts = p.get_thinking().and_then(|t| t.encode_thoughts_as_text).unwrap_or(false);
+        let encode_thoughts = p
+            .get_thinking()
+            .and_then(|t| t.encode_thoughts_as_text)
+            .unwrap_or(false);
 
         let mut messages = Vec::new();
         for m in ctx.messages {
             match m {
-                Message::System(s) => messages.push(json!({"role": "system", "content": s.content.text})),
-                Message::Assistant(a) if ctx.is_own(a) && !encode_thoughts && a.raw_message.is_some() => messages.extend(a.raw_message.clone()),
-                Message::Assistant(a) => messages.push(encode_assistant(&a.content, encode_thoughts)?),
+                Message::System(s) => {
+                    messages.push(json!({"role": "system", "content": s.content.text}))
+                }
+                Message::Assistant(a)
+                    if ctx.is_own(a) && !encode_thoughts && a.raw_message.is_some() =>
+                {
+                    messages.extend(a.raw_message.clone())
+                }
+                Message::Assistant(a) => {
+                    messages.push(encode_assistant(&a.content, encode_thoughts)?)
+                }
                 Message::User(u) => encode_user(&u.content, &mut messages, ctx.provider_id)?,
             }
         }
         body.insert("messages".into(), Value::Array(messages));
 
-        let mut tools: Vec<Value> = ctx.tools.iter().map(|t| function_tool(t.schema())).collect();
+        let mut tools: Vec<Value> = ctx
+            .tools
+            .iter()
+            .map(|t| function_tool(t.schema()))
+            .collect();
         if let Some(f) = ctx.format {
             match f.mode {
                 FormatMode::Strict => {
@@ -143,11 +167,17 @@ impl WireFormat for OpenAiCompletions {
                     if let Some(d) = f.description.as_deref().filter(|d| !d.is_empty()) {
                         js["description"] = json!(d);
                     }
-                    body.insert("response_format".into(), json!({"type": "json_schema", "json_schema": js}));
+                    body.insert(
+                        "response_format".into(),
+                        json!({"type": "json_schema", "json_schema": js}),
+                    );
                 }
                 FormatMode::Tool => {
                     if tools.is_empty() {
-                        body.insert("tool_choice".into(), json!({"type": "function", "function": {"name": FORMAT_TOOL_NAME}}));
+                        body.insert(
+                            "tool_choice".into(),
+                            json!({"type": "function", "function": {"name": FORMAT_TOOL_NAME}}),
+                        );
                         body.insert("parallel_tool_calls".into(), json!(false));
                     } else {
                         body.insert("tool_choice".into(), json!("required"));
@@ -170,10 +200,15 @@ impl WireFormat for OpenAiCompletions {
     }
 
     fn decode(&self, ctx: &DecodeContext, body: Value) -> Result<Decoded> {
-        let choice = body.pointer("/choices/0").ok_or_else(|| Error::malformed(&ctx.provider_id, "no choices", body.to_string().as_bytes()))?;
+        let choice = body.pointer("/choices/0").ok_or_else(|| {
+            Error::malformed(&ctx.provider_id, "no choices", body.to_string().as_bytes())
+        })?;
         let message = &choice["message"];
         let mut content = Vec::new();
-        let mut finish_reason = choice.get("finish_reason").and_then(Value::as_str).and_then(super::finish_reason_from);
+        let mut finish_reason = choice
+            .get("finish_reason")
+            .and_then(Value::as_str)
+            .and_then(super::finish_reason_from);
         if let Some(text) = message.get("content").and_then(Value::as_str) {
             content.push(Part::text(text));
         }
@@ -181,11 +216,28 @@ impl WireFormat for OpenAiCompletions {
             content.push(Part::text(refusal));
             finish_reason = Some(FinishReason::Refusal);
         }
-        for call in message.get("tool_calls").and_then(Value::as_array).into_iter().flatten() {
+        for call in message
+            .get("tool_calls")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             content.push(Part::ToolCall {
-                id: call.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
-                name: call.pointer("/function/name").and_then(Value::as_str).unwrap_or_default().to_string(),
-                args: call.pointer("/function/arguments").and_then(Value::as_str).unwrap_or_default().to_string(),
+                id: call
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                name: call
+                    .pointer("/function/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                args: call
+                    .pointer("/function/arguments")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
             });
         }
         let mut raw_message = json!({"role": "assistant", "content": message.get("content").cloned().unwrap_or(Value::Null)});
@@ -195,7 +247,10 @@ impl WireFormat for OpenAiCompletions {
         Ok(Decoded {
             content,
             finish_reason,
-            usage: body.get("usage").filter(|u| u.is_object()).map(openai_usage),
+            usage: body
+                .get("usage")
+                .filter(|u| u.is_object())
+                .map(openai_usage),
             id: body.get("id").and_then(Value::as_str).map(str::to_string),
             raw_message: Some(raw_message),
             raw: body,
@@ -203,7 +258,10 @@ impl WireFormat for OpenAiCompletions {
     }
 
     fn stream_decoder(&self, ctx: &DecodeContext) -> Box<dyn StreamDecoder> {
-        Box::new(CompletionsStream { provider: ctx.provider_id.clone(), ..Default::default() })
+        Box::new(CompletionsStream {
+            provider: ctx.provider_id.clone(),
+            ..Default::default()
+        })
     }
 
     fn error_class(&self, status: u16) -> ErrorClass {
@@ -246,12 +304,26 @@ impl StreamDecoder for CompletionsStream {
             self.done = true;
             return Ok(());
         }
-        let v: Value = serde_json::from_str(data).map_err(|e| Error::malformed(&self.provider, format!("stream chunk is not JSON: {e}"), data.as_bytes()))?;
+        let v: Value = serde_json::from_str(data).map_err(|e| {
+            Error::malformed(
+                &self.provider,
+                format!("stream chunk is not JSON: {e}"),
+                data.as_bytes(),
+            )
+        })?;
         if let Some(err) = v.get("error") {
             return Err(Error::Stream {
                 provider: self.provider.clone(),
-                error_type: err.get("type").or_else(|| err.get("code")).and_then(Value::as_str).map(str::to_string),
-                message: err.get("message").and_then(Value::as_str).unwrap_or("the provider reported a stream error").to_string(),
+                error_type: err
+                    .get("type")
+                    .or_else(|| err.get("code"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                message: err
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("the provider reported a stream error")
+                    .to_string(),
             });
         }
         if self.id.is_none() {
@@ -259,7 +331,11 @@ impl StreamDecoder for CompletionsStream {
         }
         if let Some(choice) = v.pointer("/choices/0") {
             let delta = &choice["delta"];
-            if let Some(text) = delta.get("content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+            if let Some(text) = delta
+                .get("content")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+            {
                 if !self.in_text {
                     self.close_open(out);
                     out.push(StreamChunk::TextStart);
@@ -268,19 +344,39 @@ impl StreamDecoder for CompletionsStream {
                 self.text.push_str(text);
                 out.push(StreamChunk::TextDelta(text.to_string()));
             }
-            for call in delta.get("tool_calls").and_then(Value::as_array).into_iter().flatten() {
+            for call in delta
+                .get("tool_calls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let index = call.get("index").and_then(Value::as_i64).unwrap_or(0);
                 if let Some(id) = call.get("id").and_then(Value::as_str) {
                     self.close_open(out);
-                    let name = call.pointer("/function/name").and_then(Value::as_str).unwrap_or_default().to_string();
-                    out.push(StreamChunk::ToolCallStart { id: id.to_string(), name: name.clone() });
-                    self.calls.push((index, id.to_string(), name, String::new()));
+                    let name = call
+                        .pointer("/function/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    out.push(StreamChunk::ToolCallStart {
+                        id: id.to_string(),
+                        name: name.clone(),
+                    });
+                    self.calls
+                        .push((index, id.to_string(), name, String::new()));
                     self.open_call = Some(index);
                 }
-                if let Some(args) = call.pointer("/function/arguments").and_then(Value::as_str).filter(|a| !a.is_empty()) {
+                if let Some(args) = call
+                    .pointer("/function/arguments")
+                    .and_then(Value::as_str)
+                    .filter(|a| !a.is_empty())
+                {
                     if let Some(c) = self.calls.iter_mut().find(|c| c.0 == index) {
                         c.3.push_str(args);
-                        out.push(StreamChunk::ToolCallDelta { id: c.1.clone(), delta: args.to_string() });
+                        out.push(StreamChunk::ToolCallDelta {
+                            id: c.1.clone(),
+                            delta: args.to_string(),
+                        });
                     }
                 }
             }
@@ -307,6 +403,10 @@ impl StreamDecoder for CompletionsStream {
         if !self.calls.is_empty() {
             raw_message["tool_calls"] = self.calls.iter().map(|(_, id, name, args)| json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}})).collect();
         }
-        StreamMeta { id: self.id.take(), raw_message: Some(raw_message), raw: Value::Null }
+        StreamMeta {
+            id: self.id.take(),
+            raw_message: Some(raw_message),
+            raw: Value::Null,
+        }
     }
 }

@@ -2,10 +2,15 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext, StreamDecoder, StreamMeta, WireFormat};
+use super::{
+    openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext,
+    StreamDecoder, StreamMeta, WireFormat,
+};
 use crate::content::{DocumentSource, ImageSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
-use crate::format::{ensure_additional_properties_false, ensure_all_properties_required, FormatMode};
+use crate::format::{
+    ensure_additional_properties_false, ensure_all_properties_required, FormatMode,
+};
 use crate::params::ThinkingLevel;
 use crate::registry::ApiKey;
 use crate::response::{Decoded, FinishReason};
@@ -18,7 +23,16 @@ pub(crate) struct OpenAiResponses;
 
 /// Models that reject a `reasoning` config.
 fn is_non_reasoning(model_name: &str) -> bool {
-    ["gpt-4o", "gpt-4.1", "gpt-4-", "gpt-4", "gpt-3.5", "chatgpt-4o"].iter().any(|p| model_name.starts_with(p))
+    [
+        "gpt-4o",
+        "gpt-4.1",
+        "gpt-4-",
+        "gpt-4",
+        "gpt-3.5",
+        "chatgpt-4o",
+    ]
+    .iter()
+    .any(|p| model_name.starts_with(p))
 }
 
 fn effort(level: ThinkingLevel) -> &'static str {
@@ -50,7 +64,9 @@ fn encode_user(content: &[Part], out: &mut Vec<Value>) -> Result<()> {
     let mut current: Vec<Value> = Vec::new();
     let flush = |current: &mut Vec<Value>, out: &mut Vec<Value>| {
         if !current.is_empty() {
-            out.push(json!({"content": std::mem::take(current), "role": "user", "type": "message"}));
+            out.push(
+                json!({"content": std::mem::take(current), "role": "user", "type": "message"}),
+            );
         }
     };
     for part in content {
@@ -84,10 +100,17 @@ fn encode_assistant(content: &[Part], encode_thoughts: bool, out: &mut Vec<Value
     for part in content {
         match part {
             Part::Text { text } => out.push(json!({"content": text, "role": "assistant"})),
-            Part::Thought { thought } if encode_thoughts => out.push(json!({"content": format!("**Thinking:** {thought}"), "role": "assistant"})),
+            Part::Thought { thought } if encode_thoughts => out
+                .push(json!({"content": format!("**Thinking:** {thought}"), "role": "assistant"})),
             Part::Thought { .. } => {}
-            Part::ToolCall { id, name, args } => out.push(json!({"call_id": id, "name": name, "arguments": args, "type": "function_call"})),
-            _ => return Err(Error::InvalidRequest("assistant messages can only contain text, thoughts and tool calls".into())),
+            Part::ToolCall { id, name, args } => out.push(
+                json!({"call_id": id, "name": name, "arguments": args, "type": "function_call"}),
+            ),
+            _ => {
+                return Err(Error::InvalidRequest(
+                    "assistant messages can only contain text, thoughts and tool calls".into(),
+                ))
+            }
         }
     }
     Ok(())
@@ -125,7 +148,10 @@ impl WireFormat for OpenAiResponses {
             }
         }
         let thinking = p.get_thinking();
-        let encode_thoughts = thinking.as_ref().and_then(|t| t.encode_thoughts_as_text).unwrap_or(false);
+        let encode_thoughts = thinking
+            .as_ref()
+            .and_then(|t| t.encode_thoughts_as_text)
+            .unwrap_or(false);
         if let Some(t) = &thinking {
             if is_non_reasoning(ctx.model_name) {
                 tracing::warn!(target: "mirascope_llm", "skipping unsupported parameter thinking for non-reasoning model {}", ctx.model_id);
@@ -141,19 +167,29 @@ impl WireFormat for OpenAiResponses {
         let mut input = Vec::new();
         for m in ctx.messages {
             match m {
-                Message::System(s) => input.push(json!({"role": "developer", "content": s.content.text})),
-                Message::Assistant(a) if ctx.is_own(a) && a.raw_message.is_some() && !encode_thoughts => match a.raw_message.as_ref() {
-                    Some(Value::Array(items)) => input.extend(items.iter().cloned()),
-                    Some(other) => input.push(other.clone()),
-                    None => {}
-                },
+                Message::System(s) => {
+                    input.push(json!({"role": "developer", "content": s.content.text}))
+                }
+                Message::Assistant(a)
+                    if ctx.is_own(a) && a.raw_message.is_some() && !encode_thoughts =>
+                {
+                    match a.raw_message.as_ref() {
+                        Some(Value::Array(items)) => input.extend(items.iter().cloned()),
+                        Some(other) => input.push(other.clone()),
+                        None => {}
+                    }
+                }
                 Message::Assistant(a) => encode_assistant(&a.content, encode_thoughts, &mut input)?,
                 Message::User(u) => encode_user(&u.content, &mut input)?,
             }
         }
         body.insert("input".into(), Value::Array(input));
 
-        let user_tools: Vec<Value> = ctx.tools.iter().map(|t| function_tool(t.schema())).collect();
+        let user_tools: Vec<Value> = ctx
+            .tools
+            .iter()
+            .map(|t| function_tool(t.schema()))
+            .collect();
         let mut tools = user_tools.clone();
         if let Some(f) = ctx.format {
             match f.mode {
@@ -172,7 +208,10 @@ impl WireFormat for OpenAiResponses {
                     let choice = if user_tools.is_empty() {
                         json!({"type": "function", "name": FORMAT_TOOL_NAME})
                     } else {
-                        let names: Vec<Value> = tools.iter().map(|t| json!({"type": "function", "name": t["name"]})).collect();
+                        let names: Vec<Value> = tools
+                            .iter()
+                            .map(|t| json!({"type": "function", "name": t["name"]}))
+                            .collect();
                         json!({"type": "allowed_tools", "mode": "required", "tools": names})
                     };
                     body.insert("tool_choice".into(), choice);
@@ -192,19 +231,30 @@ impl WireFormat for OpenAiResponses {
     }
 
     fn decode(&self, _ctx: &DecodeContext, body: Value) -> Result<Decoded> {
-        let output = body.get("output").and_then(Value::as_array).ok_or_else(|| Error::malformed(PROVIDER, "no `output` array", body.to_string().as_bytes()))?;
+        let output = body
+            .get("output")
+            .and_then(Value::as_array)
+            .ok_or_else(|| {
+                Error::malformed(PROVIDER, "no `output` array", body.to_string().as_bytes())
+            })?;
         let mut content = Vec::new();
         let mut finish_reason = None;
         for item in output {
             decode_item(item, &mut content, &mut finish_reason);
         }
-        if let Some(reason) = body.pointer("/incomplete_details/reason").and_then(Value::as_str) {
+        if let Some(reason) = body
+            .pointer("/incomplete_details/reason")
+            .and_then(Value::as_str)
+        {
             finish_reason = super::finish_reason_from(reason).or(finish_reason);
         }
         Ok(Decoded {
             content,
             finish_reason,
-            usage: body.get("usage").filter(|u| u.is_object()).map(openai_usage),
+            usage: body
+                .get("usage")
+                .filter(|u| u.is_object())
+                .map(openai_usage),
             id: body.get("id").and_then(Value::as_str).map(str::to_string),
             raw_message: Some(Value::Array(output.clone())),
             raw: body,
@@ -223,11 +273,20 @@ impl WireFormat for OpenAiResponses {
 fn decode_item(item: &Value, content: &mut Vec<Part>, finish_reason: &mut Option<FinishReason>) {
     match item.get("type").and_then(Value::as_str) {
         Some("message") => {
-            for c in item.get("content").and_then(Value::as_array).into_iter().flatten() {
+            for c in item
+                .get("content")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 match c.get("type").and_then(Value::as_str) {
-                    Some("output_text") => content.push(Part::text(c.get("text").and_then(Value::as_str).unwrap_or_default())),
+                    Some("output_text") => content.push(Part::text(
+                        c.get("text").and_then(Value::as_str).unwrap_or_default(),
+                    )),
                     Some("refusal") => {
-                        content.push(Part::text(c.get("refusal").and_then(Value::as_str).unwrap_or_default()));
+                        content.push(Part::text(
+                            c.get("refusal").and_then(Value::as_str).unwrap_or_default(),
+                        ));
                         *finish_reason = Some(FinishReason::Refusal);
                     }
                     _ => {}
@@ -240,9 +299,16 @@ fn decode_item(item: &Value, content: &mut Vec<Part>, finish_reason: &mut Option
             args: str_of(item, "arguments"),
         }),
         Some("reasoning") => {
-            for s in item.get("summary").and_then(Value::as_array).into_iter().flatten() {
+            for s in item
+                .get("summary")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(text) = s.get("text").and_then(Value::as_str) {
-                    content.push(Part::Thought { thought: text.to_string() });
+                    content.push(Part::Thought {
+                        thought: text.to_string(),
+                    });
                 }
             }
         }
@@ -251,7 +317,10 @@ fn decode_item(item: &Value, content: &mut Vec<Part>, finish_reason: &mut Option
 }
 
 fn str_of(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The Responses event stream: `response.created` ... `response.completed`.
@@ -267,7 +336,11 @@ struct ResponsesStream {
 
 impl ResponsesStream {
     fn call_id(&self, item_id: &str) -> String {
-        self.calls.iter().find(|(i, _)| i == item_id).map(|(_, c)| c.clone()).unwrap_or_else(|| item_id.to_string())
+        self.calls
+            .iter()
+            .find(|(i, _)| i == item_id)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_else(|| item_id.to_string())
     }
 }
 
@@ -275,14 +348,28 @@ fn stream_error(v: &Value) -> Error {
     let err = v.get("error").filter(|e| e.is_object()).unwrap_or(v);
     Error::Stream {
         provider: PROVIDER.into(),
-        error_type: err.get("type").or_else(|| err.get("code")).and_then(Value::as_str).map(str::to_string),
-        message: err.get("message").and_then(Value::as_str).unwrap_or("the provider reported a stream error").to_string(),
+        error_type: err
+            .get("type")
+            .or_else(|| err.get("code"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        message: err
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("the provider reported a stream error")
+            .to_string(),
     }
 }
 
 impl StreamDecoder for ResponsesStream {
     fn event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()> {
-        let v: Value = serde_json::from_str(data).map_err(|e| Error::malformed(PROVIDER, format!("stream event is not JSON: {e}"), data.as_bytes()))?;
+        let v: Value = serde_json::from_str(data).map_err(|e| {
+            Error::malformed(
+                PROVIDER,
+                format!("stream event is not JSON: {e}"),
+                data.as_bytes(),
+            )
+        })?;
         let kind = v.get("type").and_then(Value::as_str).unwrap_or_default();
         match kind {
             "response.created" | "response.in_progress" => {
@@ -295,27 +382,42 @@ impl StreamDecoder for ResponsesStream {
                 if item.get("type").and_then(Value::as_str) == Some("function_call") {
                     let call_id = str_of(item, "call_id");
                     self.calls.push((str_of(item, "id"), call_id.clone()));
-                    out.push(StreamChunk::ToolCallStart { id: call_id, name: str_of(item, "name") });
+                    out.push(StreamChunk::ToolCallStart {
+                        id: call_id,
+                        name: str_of(item, "name"),
+                    });
                 }
             }
             "response.content_part.added" => out.push(StreamChunk::TextStart),
-            "response.output_text.delta" | "response.refusal.delta" => out.push(StreamChunk::TextDelta(str_of(&v, "delta"))),
+            "response.output_text.delta" | "response.refusal.delta" => {
+                out.push(StreamChunk::TextDelta(str_of(&v, "delta")))
+            }
             "response.content_part.done" => out.push(StreamChunk::TextEnd),
             "response.refusal.done" => out.push(StreamChunk::FinishReason(FinishReason::Refusal)),
-            "response.function_call_arguments.delta" => out.push(StreamChunk::ToolCallDelta { id: self.call_id(&str_of(&v, "item_id")), delta: str_of(&v, "delta") }),
+            "response.function_call_arguments.delta" => out.push(StreamChunk::ToolCallDelta {
+                id: self.call_id(&str_of(&v, "item_id")),
+                delta: str_of(&v, "delta"),
+            }),
             "response.reasoning_summary_part.added" => out.push(StreamChunk::ThoughtStart),
-            "response.reasoning_summary_text.delta" => out.push(StreamChunk::ThoughtDelta(str_of(&v, "delta"))),
+            "response.reasoning_summary_text.delta" => {
+                out.push(StreamChunk::ThoughtDelta(str_of(&v, "delta")))
+            }
             "response.reasoning_summary_part.done" => out.push(StreamChunk::ThoughtEnd),
             "response.output_item.done" => {
                 let item = v["item"].clone();
                 if item.get("type").and_then(Value::as_str) == Some("function_call") {
-                    out.push(StreamChunk::ToolCallEnd { id: str_of(&item, "call_id") });
+                    out.push(StreamChunk::ToolCallEnd {
+                        id: str_of(&item, "call_id"),
+                    });
                 }
                 self.items.push(item);
             }
             "response.completed" | "response.incomplete" => {
                 let resp = &v["response"];
-                if let Some(reason) = resp.pointer("/incomplete_details/reason").and_then(Value::as_str) {
+                if let Some(reason) = resp
+                    .pointer("/incomplete_details/reason")
+                    .and_then(Value::as_str)
+                {
                     if let Some(r) = super::finish_reason_from(reason) {
                         out.push(StreamChunk::FinishReason(r));
                     }
@@ -341,6 +443,10 @@ impl StreamDecoder for ResponsesStream {
     }
 
     fn finish(&mut self) -> StreamMeta {
-        StreamMeta { id: self.id.take(), raw_message: Some(Value::Array(std::mem::take(&mut self.items))), raw: std::mem::take(&mut self.raw) }
+        StreamMeta {
+            id: self.id.take(),
+            raw_message: Some(Value::Array(std::mem::take(&mut self.items))),
+            raw: std::mem::take(&mut self.raw),
+        }
     }
 }
