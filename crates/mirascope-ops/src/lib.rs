@@ -17,6 +17,7 @@
 mod bridge;
 mod configure;
 mod error;
+pub mod export;
 mod instrument;
 pub mod testing;
 mod tracer;
@@ -25,6 +26,7 @@ pub use configure::{
     configure, layer, Configuration, OpsGuard, DEFAULT_TRACER_NAME, OPS_TRACER_NAME,
 };
 pub use error::OpsError;
+pub use export::configure_from_env;
 pub use instrument::{instrument_llm, is_llm_instrumented, uninstrument_llm};
 pub use mirascope_llm::genai::{
     capture_content, propagate_trace_context, set_capture_content, set_propagate_trace_context,

@@ -1,0 +1,218 @@
+//! A readable console exporter: each finished trace is printed as an indented tree with span
+//! names, kinds, durations and the key GenAI attributes.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
+use opentelemetry::Value;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+/// Attributes shown next to a span, in this order, with short labels.
+const SHOWN: &[(&str, &str)] = &[
+    ("gen_ai.provider.name", "provider"),
+    ("gen_ai.request.model", "model"),
+    ("gen_ai.usage.input_tokens", "in"),
+    ("gen_ai.usage.output_tokens", "out"),
+    ("gen_ai.response.finish_reasons", "finish"),
+    ("gen_ai.response.id", "id"),
+    ("gen_ai.tool.name", "tool"),
+    ("mirascope.trace.tags", "tags"),
+    ("mirascope.ops.session.id", "session"),
+    ("error.type", "error"),
+];
+
+/// Prints finished traces as trees (to stdout by default).
+///
+/// ```
+/// use mirascope_ops::export::ConsoleExporter;
+/// let exporter = ConsoleExporter::new(std::io::sink());
+/// ```
+#[derive(Clone)]
+pub struct ConsoleExporter {
+    out: Arc<Mutex<Box<dyn Write + Send>>>,
+    pending: Arc<Mutex<HashMap<TraceId, Vec<SpanData>>>>,
+}
+
+impl std::fmt::Debug for ConsoleExporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsoleExporter").finish_non_exhaustive()
+    }
+}
+
+impl Default for ConsoleExporter {
+    fn default() -> Self {
+        Self::stdout()
+    }
+}
+
+impl ConsoleExporter {
+    /// Prints to stdout.
+    pub fn stdout() -> Self {
+        Self::new(std::io::stdout())
+    }
+
+    /// Prints to `out`.
+    pub fn new(out: impl Write + Send + 'static) -> Self {
+        ConsoleExporter {
+            out: Arc::new(Mutex::new(Box::new(out))),
+            pending: Arc::default(),
+        }
+    }
+
+    fn print(&self, spans: Vec<SpanData>) {
+        let text = render(&spans);
+        if let Ok(mut out) = self.out.lock() {
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+    }
+
+    fn flush_pending(&self) {
+        let all: Vec<Vec<SpanData>> = match self.pending.lock() {
+            Ok(mut p) => p.drain().map(|(_, v)| v).collect(),
+            Err(_) => return,
+        };
+        for spans in all {
+            self.print(spans);
+        }
+    }
+}
+
+fn kind(k: &SpanKind) -> &'static str {
+    match k {
+        SpanKind::Client => "client",
+        SpanKind::Server => "server",
+        SpanKind::Producer => "producer",
+        SpanKind::Consumer => "consumer",
+        SpanKind::Internal => "internal",
+    }
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Array(opentelemetry::Array::String(items)) => items
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
+    }
+}
+
+fn duration(s: &SpanData) -> String {
+    let d = s
+        .end_time
+        .duration_since(s.start_time)
+        .unwrap_or(Duration::ZERO);
+    if d >= Duration::from_secs(1) {
+        format!("{:.2} s", d.as_secs_f64())
+    } else if d >= Duration::from_millis(1) {
+        format!("{:.1} ms", d.as_secs_f64() * 1e3)
+    } else {
+        format!("{} µs", d.as_micros())
+    }
+}
+
+fn line(s: &SpanData) -> String {
+    let mut out = format!("{} ({}, {})", s.name, kind(&s.span_kind), duration(s));
+    for (key, label) in SHOWN {
+        if let Some(kv) = s.attributes.iter().find(|kv| kv.key.as_str() == *key) {
+            out.push_str(&format!(" {label}={}", show(&kv.value)));
+        }
+    }
+    if let Status::Error { description } = &s.status {
+        out.push_str(&format!(" !! ERROR {description}"));
+    }
+    out
+}
+
+/// Renders spans of one trace as a tree (roots are spans whose parent is not among them).
+pub fn render(spans: &[SpanData]) -> String {
+    let ids: Vec<SpanId> = spans.iter().map(|s| s.span_context.span_id()).collect();
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&i| spans[i].start_time);
+    let mut out = String::new();
+    fn walk(
+        i: usize,
+        spans: &[SpanData],
+        order: &[usize],
+        prefix: &str,
+        last: bool,
+        root: bool,
+        out: &mut String,
+    ) {
+        let branch = if root {
+            ""
+        } else if last {
+            "└─ "
+        } else {
+            "├─ "
+        };
+        out.push_str(&format!("{prefix}{branch}{}\n", line(&spans[i])));
+        let id = spans[i].span_context.span_id();
+        let children: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&j| spans[j].parent_span_id == id && j != i)
+            .collect();
+        let child_prefix = if root {
+            prefix.to_string()
+        } else {
+            format!("{prefix}{}", if last { "   " } else { "│  " })
+        };
+        for (n, &c) in children.iter().enumerate() {
+            walk(
+                c,
+                spans,
+                order,
+                &child_prefix,
+                n + 1 == children.len(),
+                false,
+                out,
+            );
+        }
+    }
+    for &i in &order {
+        if !ids.contains(&spans[i].parent_span_id) {
+            walk(i, spans, &order, "", true, true, &mut out);
+        }
+    }
+    out
+}
+
+impl SpanExporter for ConsoleExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let mut done = Vec::new();
+        if let Ok(mut pending) = self.pending.lock() {
+            for span in batch {
+                let trace = span.span_context.trace_id();
+                let is_root = span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote;
+                let entry = pending.entry(trace).or_default();
+                entry.push(span);
+                if is_root {
+                    if let Some(spans) = pending.remove(&trace) {
+                        done.push(spans);
+                    }
+                }
+            }
+        }
+        for spans in done {
+            self.print(spans);
+        }
+        Ok(())
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.flush_pending();
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        self.flush_pending();
+        Ok(())
+    }
+}

@@ -1,0 +1,52 @@
+//! Quickstart: one instrumented model call, printed as a span tree.
+//!
+//! ```text
+//! cargo run --example quickstart
+//! ```
+//!
+//! With `OPENAI_API_KEY` set it calls OpenAI; without it, it replays a recorded real OpenAI
+//! exchange from `examples/data/quickstart.json` over a loopback server. Spans go to the console
+//! as a tree, or over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+
+use mirascope::llm::replay::{Exchange, Matching, ReplayServer};
+use mirascope::{llm, ops};
+
+fn offline_replay() -> Result<ReplayServer, Box<dyn std::error::Error>> {
+    let data: serde_json::Value = serde_json::from_str(include_str!("data/quickstart.json"))?;
+    let exchanges: Vec<Exchange> = serde_json::from_value(data["exchanges"].clone())?;
+    let server = ReplayServer::start(exchanges, Matching::ByRequest)?;
+    llm::register_provider(
+        "openai",
+        None,
+        Some("offline-replay"),
+        Some(&format!("{}/v1", server.base_url())),
+    )?;
+    Ok(server)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let _replay = if std::env::var("OPENAI_API_KEY").is_ok_and(|k| !k.is_empty()) {
+        None
+    } else {
+        println!("OPENAI_API_KEY is not set: replaying a recorded OpenAI exchange (examples/data/quickstart.json).");
+        Some(offline_replay()?)
+    };
+
+    // Console span tree by default; OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    let mut guard = ops::configure_from_env()?;
+    ops::instrument_llm()?;
+
+    let model = llm::model("openai/gpt-4o-mini")?;
+    let response = model
+        .call(vec![
+            llm::Message::system("You are a concise assistant."),
+            llm::Message::user("Say hello to the user named Kai."),
+        ])
+        .await?;
+    println!("{}\n", response.text());
+
+    // Flush: the console exporter prints the trace, OTLP sends pending spans.
+    guard.shutdown()?;
+    Ok(())
+}
