@@ -50,6 +50,9 @@ pub struct RecordedResponse {
     /// An SSE body, served as is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sse: Option<String>,
+    /// Wait this long before answering (to exercise timeouts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
 }
 
 /// One request and the answer to give it.
@@ -332,6 +335,9 @@ async fn handle(
         Ok(r) => r,
         Err(message) => return Ok(error_response(599, message)),
     };
+    if let Some(ms) = recorded.delay_ms {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     let body = match (&recorded.json, &recorded.sse) {
         (_, Some(sse)) => Bytes::from(sse.clone()),
         (Some(j), None) => Bytes::from(j.to_string()),

@@ -1,0 +1,174 @@
+//! Shared helpers of the behaviour tests: canned provider answers and replay servers.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use mirascope::llm::replay::{Exchange, Matching, RecordedRequest, RecordedResponse, ReplayServer};
+use mirascope::llm::{self, Model, RetryPolicy};
+use serde_json::{json, Map, Value};
+
+/// The four wire formats under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    Responses,
+    Completions,
+    Anthropic,
+    Google,
+}
+
+pub const ALL: [Wire; 4] = [Wire::Responses, Wire::Completions, Wire::Anthropic, Wire::Google];
+
+impl Wire {
+    pub fn provider(self) -> &'static str {
+        match self {
+            Wire::Responses => "openai:responses",
+            Wire::Completions => "openai:completions",
+            Wire::Anthropic => "anthropic",
+            Wire::Google => "google",
+        }
+    }
+
+    /// The provider id recorded on spans and errors.
+    pub fn provider_id(self) -> &'static str {
+        match self {
+            Wire::Responses | Wire::Completions => "openai",
+            Wire::Anthropic => "anthropic",
+            Wire::Google => "google",
+        }
+    }
+
+    pub fn path(self, stream: bool) -> String {
+        match (self, stream) {
+            (Wire::Responses, _) => "/v1/responses".into(),
+            (Wire::Completions, _) => "/v1/chat/completions".into(),
+            (Wire::Anthropic, _) => "/v1/messages".into(),
+            (Wire::Google, false) => "/v1beta/models/test-model:generateContent".into(),
+            (Wire::Google, true) => "/v1beta/models/test-model:streamGenerateContent?alt=sse".into(),
+        }
+    }
+
+    pub fn base_url(self, server: &ReplayServer) -> String {
+        match self {
+            Wire::Responses | Wire::Completions => format!("{}/v1", server.base_url()),
+            Wire::Anthropic | Wire::Google => server.base_url(),
+        }
+    }
+
+    /// A successful answer with `text`.
+    pub fn text_body(self, text: &str) -> Value {
+        match self {
+            Wire::Responses => json!({"id": "resp_1", "object": "response", "status": "completed", "model": "test-model", "output": [{"id": "msg_1", "type": "message", "status": "completed", "role": "assistant", "content": [{"type": "output_text", "text": text, "annotations": []}]}], "usage": {"input_tokens": 3, "output_tokens": 2, "total_tokens": 5}}),
+            Wire::Completions => json!({"id": "chatcmpl-1", "object": "chat.completion", "model": "test-model", "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}),
+            Wire::Anthropic => json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "test-model", "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "usage": {"input_tokens": 3, "output_tokens": 2}}),
+            Wire::Google => json!({"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 2}}),
+        }
+    }
+
+    /// A streamed answer: `pieces` of text, complete unless `truncate`.
+    pub fn sse_body(self, pieces: &[&str], truncate: bool) -> String {
+        let mut frames: Vec<(Option<&str>, Value)> = Vec::new();
+        match self {
+            Wire::Responses => {
+                frames.push((Some("response.created"), json!({"type": "response.created", "response": {"id": "resp_s"}})));
+                frames.push((Some("response.content_part.added"), json!({"type": "response.content_part.added", "item_id": "msg_1", "part": {"type": "output_text", "text": ""}})));
+                for p in pieces {
+                    frames.push((Some("response.output_text.delta"), json!({"type": "response.output_text.delta", "item_id": "msg_1", "delta": p})));
+                }
+                if !truncate {
+                    frames.push((Some("response.content_part.done"), json!({"type": "response.content_part.done", "item_id": "msg_1"})));
+                    frames.push((Some("response.completed"), json!({"type": "response.completed", "response": {"id": "resp_s", "usage": {"input_tokens": 3, "output_tokens": 2}}})));
+                }
+            }
+            Wire::Completions => {
+                for p in pieces {
+                    frames.push((None, json!({"id": "chatcmpl-s", "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": null}]})));
+                }
+                if !truncate {
+                    frames.push((None, json!({"id": "chatcmpl-s", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})));
+                    frames.push((None, json!({"id": "chatcmpl-s", "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2}})));
+                }
+            }
+            Wire::Anthropic => {
+                frames.push((Some("message_start"), json!({"type": "message_start", "message": {"id": "msg_s", "usage": {"input_tokens": 3, "output_tokens": 1}}})));
+                frames.push((Some("content_block_start"), json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})));
+                for p in pieces {
+                    frames.push((Some("content_block_delta"), json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}})));
+                }
+                if !truncate {
+                    frames.push((Some("content_block_stop"), json!({"type": "content_block_stop", "index": 0})));
+                    frames.push((Some("message_delta"), json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 2}})));
+                    frames.push((Some("message_stop"), json!({"type": "message_stop"})));
+                }
+            }
+            Wire::Google => {
+                let n = pieces.len();
+                for (i, p) in pieces.iter().enumerate() {
+                    let mut chunk = json!({"candidates": [{"content": {"parts": [{"text": p}], "role": "model"}}], "usageMetadata": {"promptTokenCount": 3}});
+                    if i + 1 == n && !truncate {
+                        chunk["candidates"][0]["finishReason"] = json!("STOP");
+                        chunk["usageMetadata"]["candidatesTokenCount"] = json!(2);
+                    }
+                    frames.push((None, chunk));
+                }
+            }
+        }
+        let mut out = String::new();
+        for (event, data) in frames {
+            if let Some(e) = event {
+                out.push_str(&format!("event: {e}\n"));
+            }
+            out.push_str(&format!("data: {data}\n\n"));
+        }
+        if self == Wire::Completions && !truncate {
+            out.push_str("data: [DONE]\n\n");
+        }
+        out
+    }
+
+    /// A provider error body.
+    pub fn error_body(self, status: u16, message: &str) -> Value {
+        match self {
+            Wire::Responses | Wire::Completions => json!({"error": {"message": message, "type": "test_error", "param": null, "code": "test_code"}}),
+            Wire::Anthropic => json!({"type": "error", "error": {"type": "test_error", "message": message}}),
+            Wire::Google => json!({"error": {"code": status, "message": message, "status": "TEST_STATUS"}}),
+        }
+    }
+}
+
+pub fn json_response(status: u16, body: Value) -> RecordedResponse {
+    let mut headers = Map::new();
+    headers.insert("content-type".into(), json!("application/json"));
+    RecordedResponse { status, headers, json: Some(body), sse: None, delay_ms: None }
+}
+
+pub fn sse_response(body: String) -> RecordedResponse {
+    let mut headers = Map::new();
+    headers.insert("content-type".into(), json!("text/event-stream"));
+    RecordedResponse { status: 200, headers, json: None, sse: Some(body), delay_ms: None }
+}
+
+/// An exchange whose request is not checked (for Sequential servers).
+pub fn answer(response: RecordedResponse) -> Exchange {
+    Exchange { request: RecordedRequest { method: "POST".into(), path: String::new(), json: None }, response }
+}
+
+static SCOPES: AtomicUsize = AtomicUsize::new(0);
+
+/// Starts a replay server, registers `wire`'s provider for a fresh scope pointing at it, and
+/// returns the server and a model of that scope (fast retries).
+pub fn serve(wire: Wire, responses: Vec<RecordedResponse>) -> (ReplayServer, Model) {
+    let server = ReplayServer::start(responses.into_iter().map(answer).collect(), Matching::Sequential).expect("replay server");
+    let model = model_at(wire, &wire.base_url(&server));
+    (server, model)
+}
+
+/// A model of a fresh scope served at `base_url`.
+pub fn model_at(wire: Wire, base_url: &str) -> Model {
+    let n = SCOPES.fetch_add(1, Ordering::SeqCst);
+    let scope = format!("t{n}-{}/", wire.provider().replace(':', "-"));
+    llm::register_provider(wire.provider(), Some(&scope), Some("sk-test-secret-key"), Some(base_url)).expect("register");
+    llm::model(&format!("{scope}test-model"))
+        .expect("model id")
+        .with_retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)).max_backoff(Duration::from_millis(5)))
+}
