@@ -30,19 +30,41 @@ async fn status_errors_are_typed_for_every_provider() {
             let message = format!("{status} from {wire:?}");
             let retried = matches!(status, 429 | 500 | 529);
             let attempts = if retried { 3 } else { 1 };
-            let responses = (0..attempts).map(|_| json_response(status, wire.error_body(status, &message))).collect();
+            let responses = (0..attempts)
+                .map(|_| json_response(status, wire.error_body(status, &message)))
+                .collect();
             let (server, model) = serve(wire, responses);
             let err = model.call("hi").await.expect_err("must fail");
-            let Error::Api(api) = &err else { panic!("{wire:?} {status}: expected Api error, got {err:?}") };
+            let Error::Api(api) = &err else {
+                panic!("{wire:?} {status}: expected Api error, got {err:?}")
+            };
             assert_eq!(api.status, status);
             assert_eq!(api.provider, wire.provider_id());
-            assert_eq!(api.message.as_deref(), Some(message.as_str()), "{wire:?} {status}");
-            assert!(api.error_type.is_some(), "{wire:?} {status}: provider error type parsed");
-            assert_eq!(err.class(), expected_class(wire, status), "{wire:?} {status}");
-            assert_eq!(server.requests().len(), attempts, "{wire:?} {status}: retries");
+            assert_eq!(
+                api.message.as_deref(),
+                Some(message.as_str()),
+                "{wire:?} {status}"
+            );
+            assert!(
+                api.error_type.is_some(),
+                "{wire:?} {status}: provider error type parsed"
+            );
+            assert_eq!(
+                err.class(),
+                expected_class(wire, status),
+                "{wire:?} {status}"
+            );
+            assert_eq!(
+                server.requests().len(),
+                attempts,
+                "{wire:?} {status}: retries"
+            );
             let shown = format!("{err} {err:?}");
             assert!(shown.contains(&message));
-            assert!(!shown.contains("sk-test-secret-key"), "secret leaked: {shown}");
+            assert!(
+                !shown.contains("sk-test-secret-key"),
+                "secret leaked: {shown}"
+            );
         }
     }
 }
@@ -52,12 +74,18 @@ async fn retry_after_is_honoured_and_capped() {
     let wire = Wire::Responses;
     let mut limited = json_response(429, wire.error_body(429, "slow down"));
     limited.headers.insert("retry-after-ms".into(), json!("20"));
-    let (server, model) = serve(wire, vec![limited.clone(), json_response(200, wire.text_body("ok"))]);
+    let (server, model) = serve(
+        wire,
+        vec![limited.clone(), json_response(200, wire.text_body("ok"))],
+    );
     let started = std::time::Instant::now();
     let response = model.call("hi").await.expect("second attempt succeeds");
     assert_eq!(response.text(), "ok");
     assert_eq!(server.requests().len(), 2);
-    assert!(started.elapsed() >= Duration::from_millis(20), "waited as asked");
+    assert!(
+        started.elapsed() >= Duration::from_millis(20),
+        "waited as asked"
+    );
 
     // A wait longer than the policy accepts ends the retries at once.
     let mut long = json_response(429, wire.error_body(429, "come back tomorrow"));
@@ -68,8 +96,18 @@ async fn retry_after_is_honoured_and_capped() {
     assert_eq!(server.requests().len(), 1);
 
     // No retries at all with RetryPolicy::none().
-    let (server, model) = serve(wire, vec![json_response(500, wire.error_body(500, "boom")), json_response(200, wire.text_body("ok"))]);
-    let err = model.with_retry(RetryPolicy::none()).call("hi").await.expect_err("not retried");
+    let (server, model) = serve(
+        wire,
+        vec![
+            json_response(500, wire.error_body(500, "boom")),
+            json_response(200, wire.text_body("ok")),
+        ],
+    );
+    let err = model
+        .with_retry(RetryPolicy::none())
+        .call("hi")
+        .await
+        .expect_err("not retried");
     assert_eq!(err.class(), ErrorClass::Server);
     assert_eq!(server.requests().len(), 1);
 }
@@ -77,7 +115,10 @@ async fn retry_after_is_honoured_and_capped() {
 #[tokio::test]
 async fn truncated_streams_end_early_with_partial_content() {
     for wire in ALL {
-        let (_server, model) = serve(wire, vec![sse_response(wire.sse_body(&["Hel", "lo"], true))]);
+        let (_server, model) = serve(
+            wire,
+            vec![sse_response(wire.sse_body(&["Hel", "lo"], true))],
+        );
         let mut stream = model.stream("hi").await.expect("stream opens");
         let mut text = String::new();
         let mut error = None;
@@ -89,7 +130,10 @@ async fn truncated_streams_end_early_with_partial_content() {
             }
         }
         assert_eq!(text, "Hello", "{wire:?}");
-        assert!(matches!(error, Some(Error::StreamEndedEarly { .. })), "{wire:?}: {error:?}");
+        assert!(
+            matches!(error, Some(Error::StreamEndedEarly { .. })),
+            "{wire:?}: {error:?}"
+        );
         assert!(stream.response().is_err(), "{wire:?}: no complete response");
     }
 }
@@ -103,7 +147,9 @@ async fn malformed_answers_are_typed_errors_with_an_excerpt() {
         let (_server, model) = serve(wire, vec![bad]);
         let err = model.call("hi").await.expect_err("malformed");
         match &err {
-            Error::MalformedResponse { excerpt, provider, .. } => {
+            Error::MalformedResponse {
+                excerpt, provider, ..
+            } => {
                 assert!(excerpt.contains("this is not json"), "{wire:?}: {excerpt}");
                 assert_eq!(provider, wire.provider_id());
             }
@@ -111,12 +157,18 @@ async fn malformed_answers_are_typed_errors_with_an_excerpt() {
         }
         // JSON of the wrong shape.
         let (_server, model) = serve(wire, vec![json_response(200, json!({"unexpected": true}))]);
-        assert!(matches!(model.call("hi").await, Err(Error::MalformedResponse { .. })), "{wire:?}");
+        assert!(
+            matches!(model.call("hi").await, Err(Error::MalformedResponse { .. })),
+            "{wire:?}"
+        );
         // A stream whose events are not JSON.
         let (_server, model) = serve(wire, vec![sse_response("data: {not json\n\n".into())]);
         let mut stream = model.stream("hi").await.expect("opens");
         let first = stream.next().await.expect("an item");
-        assert!(matches!(first, Err(Error::MalformedResponse { .. })), "{wire:?}: {first:?}");
+        assert!(
+            matches!(first, Err(Error::MalformedResponse { .. })),
+            "{wire:?}: {first:?}"
+        );
         assert!(stream.next().await.is_none(), "stream ends after an error");
     }
 }
@@ -127,7 +179,8 @@ async fn refused_connections_and_timeouts() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let model = common::model_at(Wire::Completions, &format!("http://127.0.0.1:{port}/v1")).with_retry(RetryPolicy::none());
+    let model = common::model_at(Wire::Completions, &format!("http://127.0.0.1:{port}/v1"))
+        .with_retry(RetryPolicy::none());
     let err = model.call("hi").await.expect_err("refused");
     assert!(matches!(err, Error::Connection { .. }), "{err:?}");
     assert_eq!(err.class(), ErrorClass::Connection);
@@ -136,13 +189,23 @@ async fn refused_connections_and_timeouts() {
     let mut slow = json_response(200, wire.text_body("late"));
     slow.delay_ms = Some(2_000);
     let (_server, model) = serve(wire, vec![slow.clone()]);
-    let err = model.with_retry(RetryPolicy::none()).with_timeout(Duration::from_millis(150)).call("hi").await.expect_err("times out");
+    let err = model
+        .with_retry(RetryPolicy::none())
+        .with_timeout(Duration::from_millis(150))
+        .call("hi")
+        .await
+        .expect_err("times out");
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
 
     let mut slow_stream = sse_response(wire.sse_body(&["late"], false));
     slow_stream.delay_ms = Some(2_000);
     let (_server, model) = serve(wire, vec![slow_stream]);
-    let err = model.with_retry(RetryPolicy::none()).with_timeout(Duration::from_millis(150)).stream("hi").await.expect_err("times out");
+    let err = model
+        .with_retry(RetryPolicy::none())
+        .with_timeout(Duration::from_millis(150))
+        .stream("hi")
+        .await
+        .expect_err("times out");
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
 }
 
@@ -154,7 +217,10 @@ fn configuration_errors_are_typed() {
 
     // xAI needs XAI_API_KEY, which the test environment does not set.
     std::env::remove_var("XAI_API_KEY");
-    let err = llm::model("xai/grok-4").unwrap().call_blocking("hi").expect_err("no key");
+    let err = llm::model("xai/grok-4")
+        .unwrap()
+        .call_blocking("hi")
+        .expect_err("no key");
     match err {
         Error::MissingApiKey { env_var, provider } => {
             assert_eq!(env_var, "XAI_API_KEY");
@@ -162,18 +228,39 @@ fn configuration_errors_are_typed() {
         }
         other => panic!("{other:?}"),
     }
-    let err = llm::model("nope/model").unwrap().call_blocking("hi").expect_err("unknown provider");
+    let err = llm::model("nope/model")
+        .unwrap()
+        .call_blocking("hi")
+        .expect_err("unknown provider");
     assert!(matches!(err, Error::UnknownProvider { .. }), "{err:?}");
-    let err = llm::model("openai/gpt-4o").unwrap().call_blocking(Vec::<llm::Message>::new()).expect_err("no messages");
+    let err = llm::model("openai/gpt-4o")
+        .unwrap()
+        .call_blocking(Vec::<llm::Message>::new())
+        .expect_err("no messages");
     assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
 }
 
 #[test]
 fn blocking_calls_need_no_runtime() {
     for wire in ALL {
-        let (_server, model) = serve(wire, vec![json_response(200, wire.text_body("blocking ok")), sse_response(wire.sse_body(&["a", "b"], false))]);
-        assert_eq!(model.call_blocking("hi").unwrap().text(), "blocking ok", "{wire:?}");
-        let text: String = model.stream_blocking("hi").unwrap().text_stream().map(Result::unwrap).collect();
+        let (_server, model) = serve(
+            wire,
+            vec![
+                json_response(200, wire.text_body("blocking ok")),
+                sse_response(wire.sse_body(&["a", "b"], false)),
+            ],
+        );
+        assert_eq!(
+            model.call_blocking("hi").unwrap().text(),
+            "blocking ok",
+            "{wire:?}"
+        );
+        let text: String = model
+            .stream_blocking("hi")
+            .unwrap()
+            .text_stream()
+            .map(Result::unwrap)
+            .collect();
         assert_eq!(text, "ab", "{wire:?}");
     }
 }

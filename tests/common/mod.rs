@@ -17,7 +17,12 @@ pub enum Wire {
     Google,
 }
 
-pub const ALL: [Wire; 4] = [Wire::Responses, Wire::Completions, Wire::Anthropic, Wire::Google];
+pub const ALL: [Wire; 4] = [
+    Wire::Responses,
+    Wire::Completions,
+    Wire::Anthropic,
+    Wire::Google,
+];
 
 impl Wire {
     pub fn provider(self) -> &'static str {
@@ -44,7 +49,9 @@ impl Wire {
             (Wire::Completions, _) => "/v1/chat/completions".into(),
             (Wire::Anthropic, _) => "/v1/messages".into(),
             (Wire::Google, false) => "/v1beta/models/test-model:generateContent".into(),
-            (Wire::Google, true) => "/v1beta/models/test-model:streamGenerateContent?alt=sse".into(),
+            (Wire::Google, true) => {
+                "/v1beta/models/test-model:streamGenerateContent?alt=sse".into()
+            }
         }
     }
 
@@ -58,10 +65,18 @@ impl Wire {
     /// A successful answer with `text`.
     pub fn text_body(self, text: &str) -> Value {
         match self {
-            Wire::Responses => json!({"id": "resp_1", "object": "response", "status": "completed", "model": "test-model", "output": [{"id": "msg_1", "type": "message", "status": "completed", "role": "assistant", "content": [{"type": "output_text", "text": text, "annotations": []}]}], "usage": {"input_tokens": 3, "output_tokens": 2, "total_tokens": 5}}),
-            Wire::Completions => json!({"id": "chatcmpl-1", "object": "chat.completion", "model": "test-model", "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}),
-            Wire::Anthropic => json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "test-model", "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "usage": {"input_tokens": 3, "output_tokens": 2}}),
-            Wire::Google => json!({"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 2}}),
+            Wire::Responses => {
+                json!({"id": "resp_1", "object": "response", "status": "completed", "model": "test-model", "output": [{"id": "msg_1", "type": "message", "status": "completed", "role": "assistant", "content": [{"type": "output_text", "text": text, "annotations": []}]}], "usage": {"input_tokens": 3, "output_tokens": 2, "total_tokens": 5}})
+            }
+            Wire::Completions => {
+                json!({"id": "chatcmpl-1", "object": "chat.completion", "model": "test-model", "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})
+            }
+            Wire::Anthropic => {
+                json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "test-model", "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "usage": {"input_tokens": 3, "output_tokens": 2}})
+            }
+            Wire::Google => {
+                json!({"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 2}})
+            }
         }
     }
 
@@ -70,13 +85,19 @@ impl Wire {
         let mut frames: Vec<(Option<&str>, Value)> = Vec::new();
         match self {
             Wire::Responses => {
-                frames.push((Some("response.created"), json!({"type": "response.created", "response": {"id": "resp_s"}})));
+                frames.push((
+                    Some("response.created"),
+                    json!({"type": "response.created", "response": {"id": "resp_s"}}),
+                ));
                 frames.push((Some("response.content_part.added"), json!({"type": "response.content_part.added", "item_id": "msg_1", "part": {"type": "output_text", "text": ""}})));
                 for p in pieces {
                     frames.push((Some("response.output_text.delta"), json!({"type": "response.output_text.delta", "item_id": "msg_1", "delta": p})));
                 }
                 if !truncate {
-                    frames.push((Some("response.content_part.done"), json!({"type": "response.content_part.done", "item_id": "msg_1"})));
+                    frames.push((
+                        Some("response.content_part.done"),
+                        json!({"type": "response.content_part.done", "item_id": "msg_1"}),
+                    ));
                     frames.push((Some("response.completed"), json!({"type": "response.completed", "response": {"id": "resp_s", "usage": {"input_tokens": 3, "output_tokens": 2}}})));
                 }
             }
@@ -96,7 +117,10 @@ impl Wire {
                     frames.push((Some("content_block_delta"), json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}})));
                 }
                 if !truncate {
-                    frames.push((Some("content_block_stop"), json!({"type": "content_block_stop", "index": 0})));
+                    frames.push((
+                        Some("content_block_stop"),
+                        json!({"type": "content_block_stop", "index": 0}),
+                    ));
                     frames.push((Some("message_delta"), json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 2}})));
                     frames.push((Some("message_stop"), json!({"type": "message_stop"})));
                 }
@@ -129,9 +153,15 @@ impl Wire {
     /// A provider error body.
     pub fn error_body(self, status: u16, message: &str) -> Value {
         match self {
-            Wire::Responses | Wire::Completions => json!({"error": {"message": message, "type": "test_error", "param": null, "code": "test_code"}}),
-            Wire::Anthropic => json!({"type": "error", "error": {"type": "test_error", "message": message}}),
-            Wire::Google => json!({"error": {"code": status, "message": message, "status": "TEST_STATUS"}}),
+            Wire::Responses | Wire::Completions => {
+                json!({"error": {"message": message, "type": "test_error", "param": null, "code": "test_code"}})
+            }
+            Wire::Anthropic => {
+                json!({"type": "error", "error": {"type": "test_error", "message": message}})
+            }
+            Wire::Google => {
+                json!({"error": {"code": status, "message": message, "status": "TEST_STATUS"}})
+            }
         }
     }
 }
@@ -139,18 +169,37 @@ impl Wire {
 pub fn json_response(status: u16, body: Value) -> RecordedResponse {
     let mut headers = Map::new();
     headers.insert("content-type".into(), json!("application/json"));
-    RecordedResponse { status, headers, json: Some(body), sse: None, delay_ms: None }
+    RecordedResponse {
+        status,
+        headers,
+        json: Some(body),
+        sse: None,
+        delay_ms: None,
+    }
 }
 
 pub fn sse_response(body: String) -> RecordedResponse {
     let mut headers = Map::new();
     headers.insert("content-type".into(), json!("text/event-stream"));
-    RecordedResponse { status: 200, headers, json: None, sse: Some(body), delay_ms: None }
+    RecordedResponse {
+        status: 200,
+        headers,
+        json: None,
+        sse: Some(body),
+        delay_ms: None,
+    }
 }
 
 /// An exchange whose request is not checked (for Sequential servers).
 pub fn answer(response: RecordedResponse) -> Exchange {
-    Exchange { request: RecordedRequest { method: "POST".into(), path: String::new(), json: None }, response }
+    Exchange {
+        request: RecordedRequest {
+            method: "POST".into(),
+            path: String::new(),
+            json: None,
+        },
+        response,
+    }
 }
 
 static SCOPES: AtomicUsize = AtomicUsize::new(0);
@@ -158,7 +207,11 @@ static SCOPES: AtomicUsize = AtomicUsize::new(0);
 /// Starts a replay server, registers `wire`'s provider for a fresh scope pointing at it, and
 /// returns the server and a model of that scope (fast retries).
 pub fn serve(wire: Wire, responses: Vec<RecordedResponse>) -> (ReplayServer, Model) {
-    let server = ReplayServer::start(responses.into_iter().map(answer).collect(), Matching::Sequential).expect("replay server");
+    let server = ReplayServer::start(
+        responses.into_iter().map(answer).collect(),
+        Matching::Sequential,
+    )
+    .expect("replay server");
     let model = model_at(wire, &wire.base_url(&server));
     (server, model)
 }
@@ -167,8 +220,55 @@ pub fn serve(wire: Wire, responses: Vec<RecordedResponse>) -> (ReplayServer, Mod
 pub fn model_at(wire: Wire, base_url: &str) -> Model {
     let n = SCOPES.fetch_add(1, Ordering::SeqCst);
     let scope = format!("t{n}-{}/", wire.provider().replace(':', "-"));
-    llm::register_provider(wire.provider(), Some(&scope), Some("sk-test-secret-key"), Some(base_url)).expect("register");
+    llm::register_provider(
+        wire.provider(),
+        Some(&scope),
+        Some("sk-test-secret-key"),
+        Some(base_url),
+    )
+    .expect("register");
     llm::model(&format!("{scope}test-model"))
         .expect("model id")
-        .with_retry(RetryPolicy::default().initial_backoff(Duration::from_millis(1)).max_backoff(Duration::from_millis(5)))
+        .with_retry(
+            RetryPolicy::default()
+                .initial_backoff(Duration::from_millis(1))
+                .max_backoff(Duration::from_millis(5)),
+        )
+}
+
+/// Configures mirascope-ops once for this test binary, exporting to memory, with GenAI
+/// instrumentation on.
+pub fn otel() -> &'static mirascope::ops::testing::SpanExporter {
+    use std::sync::OnceLock;
+    static EXPORTER: OnceLock<mirascope::ops::testing::SpanExporter> = OnceLock::new();
+    EXPORTER.get_or_init(|| {
+        let (provider, exporter) = mirascope::ops::testing::in_memory_provider();
+        let guard = mirascope::ops::configure(provider).expect("configure");
+        std::mem::forget(guard);
+        mirascope::ops::instrument_llm().expect("instrument");
+        exporter
+    })
+}
+
+/// The finished spans whose `gen_ai.request.model` (or name) mentions `model_id`.
+pub fn spans_of(model_id: &str) -> Vec<mirascope::ops::testing::SpanData> {
+    otel()
+        .get_finished_spans()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| {
+            s.name.ends_with(model_id)
+                || s.attributes.iter().any(|kv| {
+                    kv.key.as_str() == "gen_ai.request.model" && kv.value.as_str() == model_id
+                })
+        })
+        .collect()
+}
+
+/// An attribute of a span, as a string.
+pub fn attr(span: &mirascope::ops::testing::SpanData, key: &str) -> Option<String> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| kv.value.as_str().into_owned())
 }

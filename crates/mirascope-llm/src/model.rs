@@ -326,7 +326,7 @@ impl Call<'_> {
 
     /// Runs the call on the current thread, blocking until the answer is complete.
     pub fn blocking(self) -> Result<Response> {
-        futures_executor::block_on(self.into_future())
+        pollster::block_on(self.into_future())
     }
 }
 
@@ -352,7 +352,7 @@ impl StreamCall<'_> {
 
     /// Opens the stream on the current thread; the iterator blocks for each chunk.
     pub fn blocking(self) -> Result<BlockingStream> {
-        futures_executor::block_on(self.into_future()).map(StreamResponse::into_blocking)
+        pollster::block_on(self.into_future()).map(StreamResponse::into_blocking)
     }
 }
 

@@ -253,7 +253,7 @@ impl Response {
 
     /// [`Response::resume`] for programs without an async runtime.
     pub fn resume_blocking(&self, content: impl Into<crate::Prompt>) -> Result<Response> {
-        futures_executor::block_on(self.resume(content))
+        pollster::block_on(self.resume(content))
     }
 
     /// Continues the conversation as a stream.

@@ -356,7 +356,7 @@ pub struct BlockingStream {
 impl BlockingStream {
     /// Reads the rest and returns the whole response.
     pub fn finish(self) -> Result<Response> {
-        futures_executor::block_on(self.inner.finish())
+        pollster::block_on(self.inner.finish())
     }
 
     /// The content received so far.
@@ -383,7 +383,7 @@ impl Iterator for BlockingStream {
     type Item = Result<StreamChunk>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        futures_executor::block_on(self.inner.next())
+        pollster::block_on(self.inner.next())
     }
 }
 
