@@ -72,6 +72,8 @@ pub enum Matching {
     /// Each request gets the first unused exchange with the same method, path and JSON body
     /// (compared as JSON values, so key order does not matter).
     ByRequest,
+    /// Every request gets the answers in turn, starting over at the end (load tests, benches).
+    Repeat,
 }
 
 /// A request the server received.
@@ -107,7 +109,12 @@ struct State {
     used: Vec<bool>,
     matching: Matching,
     received: Vec<ReceivedRequest>,
+    /// Requests served (the received list stops growing at [`MAX_KEPT`] in `Repeat` mode).
+    count: usize,
 }
+
+/// How many requests a `Repeat` server keeps for inspection.
+const MAX_KEPT: usize = 10_000;
 
 /// The running server; stops when dropped.
 pub struct ReplayServer {
@@ -134,6 +141,7 @@ impl ReplayServer {
             used,
             matching,
             received: Vec::new(),
+            count: 0,
         }));
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         std_listener.set_nonblocking(true)?;
@@ -290,6 +298,10 @@ async fn handle(
                 let i = s.received.len() - 1;
                 (i < s.exchanges.len()).then_some(i)
             }
+            Matching::Repeat => {
+                let n = s.exchanges.len();
+                (n > 0).then(|| (s.received.len() - 1) % n)
+            }
             Matching::ByRequest => s.exchanges.iter().enumerate().position(|(i, e)| {
                 !s.used[i]
                     && e.request.method.eq_ignore_ascii_case(&method)
@@ -299,7 +311,7 @@ async fn handle(
         };
         match index {
             Some(i) => {
-                s.used[i] = true;
+                s.used[i] = s.matching != Matching::Repeat;
                 Ok(s.exchanges[i].response.clone())
             }
             None => {

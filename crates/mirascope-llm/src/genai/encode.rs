@@ -6,107 +6,165 @@
 //!   in `user` messages as `tool_call_response` parts.
 //! - `gen_ai.output.messages`: one `{"role":"assistant","parts","finish_reason"}`.
 //! - `gen_ai.tool.definitions`: `{"name","description","type":"function","parameters","strict"?}`.
+//!
+//! Everything serializes straight from borrowed data (no intermediate JSON values): this runs on
+//! every instrumented call.
 
-use serde_json::{Map, Value};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 
 use crate::content::{AudioSource, DocumentSource, ImageSource, Message, Part};
 use crate::format::{FormatMode, ResolvedFormat};
 use crate::response::FinishReason;
-use crate::tool::{Tool, ToolSchema};
+use crate::tool::{Tool, ToolParameters, ToolSchema};
 
-fn obj(pairs: Vec<(&str, Value)>) -> Value {
-    let mut m = Map::with_capacity(pairs.len());
-    for (k, v) in pairs {
-        m.insert(k.to_string(), v);
+/// Tool-call arguments: the parsed JSON object, or `""` when they are not valid JSON.
+struct Arguments<'a>(&'a str);
+
+impl Serialize for Arguments<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match serde_json::from_str::<Value>(self.0) {
+            Ok(v) => v.serialize(s),
+            Err(_) => s.serialize_str(""),
+        }
     }
-    Value::Object(m)
-}
-
-fn s(v: &str) -> Value {
-    Value::String(v.to_string())
 }
 
 /// One content part in GenAI form.
-pub(crate) fn part(p: &Part) -> Value {
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum GenPart<'a> {
+    Text {
+        content: &'a str,
+    },
+    ToolCall {
+        id: &'a str,
+        name: &'a str,
+        arguments: Arguments<'a>,
+    },
+    ToolCallResponse {
+        id: &'a str,
+        response: &'a Value,
+    },
+    Reasoning {
+        content: &'a str,
+    },
+    Blob {
+        modality: &'static str,
+        mime_type: &'a str,
+        content: &'a str,
+    },
+    Uri {
+        modality: &'static str,
+        uri: &'a str,
+    },
+}
+
+fn gen_part(p: &Part) -> GenPart<'_> {
     match p {
-        Part::Text { text } => obj(vec![("type", s("text")), ("content", s(text))]),
-        Part::ToolCall { id, name, args } => obj(vec![
-            ("type", s("tool_call")),
-            ("id", s(id)),
-            ("name", s(name)),
-            (
-                "arguments",
-                serde_json::from_str(args).unwrap_or_else(|_| s("")),
-            ),
-        ]),
-        Part::ToolOutput { id, result, .. } => obj(vec![
-            ("type", s("tool_call_response")),
-            ("id", s(id)),
-            ("response", result.clone()),
-        ]),
-        Part::Thought { thought } => obj(vec![("type", s("reasoning")), ("content", s(thought))]),
+        Part::Text { text } => GenPart::Text { content: text },
+        Part::ToolCall { id, name, args } => GenPart::ToolCall {
+            id,
+            name,
+            arguments: Arguments(args),
+        },
+        Part::ToolOutput { id, result, .. } => GenPart::ToolCallResponse {
+            id,
+            response: result,
+        },
+        Part::Thought { thought } => GenPart::Reasoning { content: thought },
         Part::Image {
             source: ImageSource::Base64 { mime_type, data },
-        } => blob("image", mime_type, data),
+        } => GenPart::Blob {
+            modality: "image",
+            mime_type,
+            content: data,
+        },
         Part::Image {
             source: ImageSource::Url { url },
-        } => obj(vec![
-            ("type", s("uri")),
-            ("modality", s("image")),
-            ("uri", s(url)),
-        ]),
+        } => GenPart::Uri {
+            modality: "image",
+            uri: url,
+        },
         Part::Audio {
             source: AudioSource::Base64 { mime_type, data },
-        } => blob("audio", mime_type, data),
+        } => GenPart::Blob {
+            modality: "audio",
+            mime_type,
+            content: data,
+        },
         // Python Mirascope raises on documents (and fails the user's call); we record them with
         // the `document` modality of the GenAI conventions' head.
         Part::Document {
             source: DocumentSource::Base64 { data, media_type },
-        } => blob("document", media_type, data),
+        } => GenPart::Blob {
+            modality: "document",
+            mime_type: media_type,
+            content: data,
+        },
         Part::Document {
             source: DocumentSource::Text { data, .. },
-        } => obj(vec![("type", s("text")), ("content", s(data))]),
+        } => GenPart::Text { content: data },
         Part::Document {
             source: DocumentSource::Url { url },
-        } => obj(vec![
-            ("type", s("uri")),
-            ("modality", s("document")),
-            ("uri", s(url)),
-        ]),
+        } => GenPart::Uri {
+            modality: "document",
+            uri: url,
+        },
     }
 }
 
-fn blob(modality: &str, mime_type: &str, data: &str) -> Value {
-    obj(vec![
-        ("type", s("blob")),
-        ("modality", s(modality)),
-        ("mime_type", s(mime_type)),
-        ("content", s(data)),
-    ])
+struct Parts<'a>(&'a [Part]);
+
+impl Serialize for Parts<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for p in self.0 {
+            seq.serialize_element(&gen_part(p))?;
+        }
+        seq.end()
+    }
 }
 
-fn parts(content: &[Part]) -> Value {
-    Value::Array(content.iter().map(part).collect())
+#[derive(Serialize)]
+struct ChatMessage<'a> {
+    role: &'static str,
+    parts: Parts<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct OutputMessage<'a> {
+    role: &'static str,
+    parts: Parts<'a>,
+    finish_reason: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
 }
 
 /// `gen_ai.system_instructions`, or `None` when there is no system message.
 pub(crate) fn system_instructions(messages: &[Message]) -> Option<String> {
-    let items: Vec<Value> = messages
+    let items: Vec<GenPart<'_>> = messages
         .iter()
         .filter_map(|m| match m {
-            Message::System(sys) => Some(obj(vec![
-                ("type", s("text")),
-                ("content", s(&sys.content.text)),
-            ])),
+            Message::System(sys) => Some(GenPart::Text {
+                content: &sys.content.text,
+            }),
             _ => None,
         })
         .collect();
-    (!items.is_empty()).then(|| Value::Array(items).to_string())
+    (!items.is_empty()).then(|| to_json(&items))
 }
 
 /// `gen_ai.input.messages`, or `None` when there are only system messages.
 pub(crate) fn input_messages(messages: &[Message]) -> Option<String> {
-    let items: Vec<Value> = messages
+    let items: Vec<ChatMessage<'_>> = messages
         .iter()
         .filter_map(|m| {
             let (role, content, name) = match m {
@@ -114,14 +172,14 @@ pub(crate) fn input_messages(messages: &[Message]) -> Option<String> {
                 Message::User(u) => ("user", &u.content, u.name.as_deref()),
                 Message::Assistant(a) => ("assistant", &a.content, a.name.as_deref()),
             };
-            let mut fields = vec![("role", s(role)), ("parts", parts(content))];
-            if let Some(n) = name.filter(|n| !n.is_empty()) {
-                fields.push(("name", s(n)));
-            }
-            Some(obj(fields))
+            Some(ChatMessage {
+                role,
+                parts: Parts(content),
+                name: name.filter(|n| !n.is_empty()),
+            })
         })
         .collect();
-    (!items.is_empty()).then(|| Value::Array(items).to_string())
+    (!items.is_empty()).then(|| to_json(&items))
 }
 
 /// Mirascope's finish-reason mapping: normal ends (tool-call turns included) are `stop`.
@@ -142,42 +200,64 @@ pub(crate) fn output_messages(
     reason: Option<FinishReason>,
     name: Option<&str>,
 ) -> String {
-    let mut fields = vec![
-        ("role", s("assistant")),
-        ("parts", parts(content)),
-        ("finish_reason", s(finish_reason(reason))),
-    ];
-    if let Some(n) = name.filter(|n| !n.is_empty()) {
-        fields.push(("name", s(n)));
-    }
-    Value::Array(vec![obj(fields)]).to_string()
+    to_json(&[OutputMessage {
+        role: "assistant",
+        parts: Parts(content),
+        finish_reason: finish_reason(reason),
+        name: name.filter(|n| !n.is_empty()),
+    }])
 }
 
-fn tool_definition(t: &ToolSchema) -> Value {
-    let mut fields = vec![
-        ("name", s(&t.name)),
-        ("description", s(&t.description)),
-        ("type", s("function")),
-        ("parameters", t.parameters.to_mirascope_json()),
-    ];
-    if let Some(strict) = t.strict {
-        fields.push(("strict", Value::Bool(strict)));
+/// Mirascope's parameter schema: `$defs` always present (null when none), no `type`.
+pub(crate) struct MirascopeParameters<'a>(pub &'a ToolParameters);
+
+impl Serialize for MirascopeParameters<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("properties", &self.0.properties)?;
+        m.serialize_entry("required", &self.0.required)?;
+        m.serialize_entry("additionalProperties", &false)?;
+        m.serialize_entry("$defs", &self.0.defs)?;
+        m.end()
     }
-    obj(fields)
+}
+
+#[derive(Serialize)]
+struct ToolDefinition<'a> {
+    name: &'a str,
+    description: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    parameters: MirascopeParameters<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strict: Option<bool>,
+}
+
+fn tool_definition(t: &ToolSchema) -> ToolDefinition<'_> {
+    ToolDefinition {
+        name: &t.name,
+        description: &t.description,
+        kind: "function",
+        parameters: MirascopeParameters(&t.parameters),
+        strict: t.strict,
+    }
 }
 
 /// `gen_ai.tool.definitions`, or `None` without tools (the tool-mode format tool counts).
 pub(crate) fn tool_definitions(tools: &[Tool], format: Option<&ResolvedFormat>) -> Option<String> {
-    let mut items: Vec<Value> = tools.iter().map(|t| tool_definition(t.schema())).collect();
-    if let Some(f) = format.filter(|f| f.mode == FormatMode::Tool) {
+    let format_tool = format
+        .filter(|f| f.mode == FormatMode::Tool)
+        .map(|f| f.tool_schema());
+    let mut items: Vec<ToolDefinition<'_>> =
+        tools.iter().map(|t| tool_definition(t.schema())).collect();
+    if let Some(t) = &format_tool {
         // Mirascope records the format tool without its `strict` flag.
-        let schema = ToolSchema {
+        items.push(ToolDefinition {
             strict: None,
-            ..f.tool_schema()
-        };
-        items.push(tool_definition(&schema));
+            ..tool_definition(t)
+        });
     }
-    (!items.is_empty()).then(|| Value::Array(items).to_string())
+    (!items.is_empty()).then(|| to_json(&items))
 }
 
 #[cfg(test)]
@@ -199,18 +279,35 @@ mod tests {
             r#"[{"role":"user","parts":[{"type":"text","content":"Say hello to the user named Kai."}],"name":"kai"}]"#
         );
         assert_eq!(input_messages(&msgs[..1]), None);
-        let tc = Part::ToolCall {
-            id: "c".into(),
-            name: "f".into(),
-            args: "not json".into(),
-        };
+        let tc = [
+            Part::ToolCall {
+                id: "c".into(),
+                name: "f".into(),
+                args: "not json".into(),
+            },
+            Part::ToolCall {
+                id: "d".into(),
+                name: "f".into(),
+                args: r#"{"a": 1}"#.into(),
+            },
+        ];
         assert_eq!(
-            part(&tc).to_string(),
-            r#"{"type":"tool_call","id":"c","name":"f","arguments":""}"#
+            output_messages(&tc, None, None),
+            r#"[{"role":"assistant","parts":[{"type":"tool_call","id":"c","name":"f","arguments":""},{"type":"tool_call","id":"d","name":"f","arguments":{"a":1}}],"finish_reason":"stop"}]"#
         );
         assert_eq!(
             output_messages(&[Part::text("72°F")], Some(FinishReason::MaxTokens), None),
             r#"[{"role":"assistant","parts":[{"type":"text","content":"72°F"}],"finish_reason":"length"}]"#
+        );
+        let img = [
+            Part::image_base64("image/png", "AAAA"),
+            Part::image_url("https://x/y.png"),
+        ];
+        assert_eq!(
+            Value::from(serde_json::from_str::<Value>(&output_messages(&img, None, None)).unwrap())
+                [0]["parts"]
+                .to_string(),
+            r#"[{"type":"blob","modality":"image","mime_type":"image/png","content":"AAAA"},{"type":"uri","modality":"image","uri":"https://x/y.png"}]"#
         );
     }
 }

@@ -69,6 +69,7 @@ pub(crate) fn start(info: &CallInfo<'_>) -> Span {
         server.port = Empty,
         error.type = Empty,
         error.message = Empty,
+        gen_ai.request.stream = Empty,
     );
     if span.is_disabled() {
         return span;
@@ -76,29 +77,189 @@ pub(crate) fn start(info: &CallInfo<'_>) -> Span {
     record_params(&span, &info.request.params);
     let capture = capture_content();
     let messages = &info.request.messages;
-    if capture {
-        if let Some(v) = encode::system_instructions(messages) {
-            span.record("gen_ai.system_instructions", v);
+    let system = capture
+        .then(|| encode::system_instructions(messages))
+        .flatten();
+    let input = capture.then(|| encode::input_messages(messages)).flatten();
+    let tools = encode::tool_definitions(&info.request.tools, info.format);
+    let (host, port) = server(info.base_url);
+    let mut batch = Batch::default();
+    batch.set(
+        const { field_index("gen_ai.system_instructions") },
+        system.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("gen_ai.input.messages") },
+        input.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("gen_ai.tool.definitions") },
+        tools.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("server.address") },
+        host.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("server.port") },
+        port.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("gen_ai.conversation.id") },
+        info.request
+            .conversation_id
+            .as_ref()
+            .map(|v| v as &dyn tracing::Value),
+    );
+    batch.record(&span);
+    span
+}
+
+/// Host and port of a base URL (`https://api.openai.com/v1` -> `api.openai.com`, 443).
+fn server(base_url: &str) -> (Option<&str>, Option<i64>) {
+    let (scheme, rest) = match base_url.split_once("://") {
+        Some((s, r)) => (s, r),
+        None => return (None, None),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((h, p)) => (h, p.strip_prefix(':')),
+            None => return (None, None),
         }
-        if let Some(v) = encode::input_messages(messages) {
-            span.record("gen_ai.input.messages", v);
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return (None, None);
+    }
+    let port = match port {
+        Some(p) => p.parse::<u16>().ok().map(i64::from),
+        None => match scheme {
+            "https" => Some(443),
+            "http" => Some(80),
+            _ => None,
+        },
+    };
+    (Some(host), port)
+}
+
+/// The fields of the GenAI span, in declaration order (checked by a test).
+const FIELDS: [&str; 38] = [
+    "otel.name",
+    "otel.kind",
+    "otel.status_code",
+    "otel.status_description",
+    "gen_ai.operation.name",
+    "gen_ai.provider.name",
+    "gen_ai.request.model",
+    "gen_ai.output.type",
+    "gen_ai.request.temperature",
+    "gen_ai.request.max_tokens",
+    "gen_ai.request.top_p",
+    "gen_ai.request.top_k",
+    "gen_ai.request.seed",
+    "gen_ai.request.frequency_penalty",
+    "gen_ai.request.presence_penalty",
+    "gen_ai.request.stop_sequences",
+    "gen_ai.request.choice.count",
+    "gen_ai.system_instructions",
+    "gen_ai.input.messages",
+    "gen_ai.tool.definitions",
+    "gen_ai.response.model",
+    "gen_ai.response.id",
+    "gen_ai.response.finish_reasons",
+    "gen_ai.output.messages",
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.usage.cache_creation.input_tokens",
+    "gen_ai.usage.reasoning.output_tokens",
+    "gen_ai.conversation.id",
+    "mirascope.response.messages",
+    "mirascope.response.content",
+    "mirascope.response.usage",
+    "server.address",
+    "server.port",
+    "error.type",
+    "error.message",
+    "gen_ai.request.stream",
+];
+
+/// The position of a field in [`FIELDS`] (evaluated at compile time).
+const fn field_index(name: &str) -> usize {
+    let mut i = 0;
+    while i < FIELDS.len() {
+        let (a, b) = (FIELDS[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a field of the GenAI span")
+}
+
+/// Several field values recorded in one dispatch (`Span::record_all`): one trip through the
+/// subscriber stack instead of one per attribute.
+struct Batch<'a> {
+    slots: [Option<&'a dyn tracing::Value>; FIELDS.len()],
+}
+
+impl Default for Batch<'_> {
+    fn default() -> Self {
+        Batch {
+            slots: [None; FIELDS.len()],
         }
     }
-    if let Some(v) = encode::tool_definitions(&info.request.tools, info.format) {
-        span.record("gen_ai.tool.definitions", v);
+}
+
+/// The span's `Field` handles, looked up once (there is one callsite).
+static FIELD_HANDLES: std::sync::OnceLock<Option<Vec<tracing::field::Field>>> =
+    std::sync::OnceLock::new();
+
+impl<'a> Batch<'a> {
+    fn set(&mut self, index: usize, value: Option<&'a dyn tracing::Value>) {
+        self.slots[index] = value;
     }
-    if let Ok(url) = reqwest::Url::parse(info.base_url) {
-        if let Some(host) = url.host_str() {
-            span.record("server.address", host);
-            if let Some(port) = url.port_or_known_default() {
-                span.record("server.port", i64::from(port));
+
+    fn record(&self, span: &Span) {
+        let Some(meta) = span.metadata() else { return };
+        let fields = meta.fields();
+        let handles = FIELD_HANDLES.get_or_init(|| {
+            let all: Vec<tracing::field::Field> = fields.iter().collect();
+            (all.len() == FIELDS.len() && all.iter().zip(FIELDS).all(|(f, n)| f.name() == n))
+                .then_some(all)
+        });
+        match handles {
+            Some(all)
+                if fields
+                    .iter()
+                    .next()
+                    .is_some_and(|f| f.callsite() == all[0].callsite()) =>
+            {
+                let pairs: [(&tracing::field::Field, Option<&dyn tracing::Value>); FIELDS.len()] =
+                    std::array::from_fn(|i| (&all[i], self.slots[i]));
+                span.record_all(&fields.value_set(&pairs));
+            }
+            _ => {
+                for (name, v) in FIELDS.iter().zip(self.slots) {
+                    if let Some(v) = v {
+                        span.record(*name, v);
+                    }
+                }
             }
         }
     }
-    if let Some(id) = info.request.conversation_id.as_deref() {
-        span.record("gen_ai.conversation.id", id);
-    }
-    span
 }
 
 /// A param value Mirascope records as an attribute (`str|int|float|bool|list[str]`).
@@ -234,52 +395,77 @@ pub(crate) fn record_response(span: &Span, resp: &Response, stream: bool) {
     if span.is_disabled() {
         return;
     }
-    let capture = capture_content();
-    span.record("gen_ai.response.model", resp.model_id());
-    // Python Mirascope never records the id of streamed responses; we do when the provider sent one.
-    if let Some(id) = resp.id() {
-        span.record("gen_ai.response.id", id);
-    }
     let _ = stream;
+    let capture = capture_content();
     set_string_array(
         span,
         "gen_ai.response.finish_reasons",
         vec![encode::finish_reason(resp.finish_reason()).to_string()],
     );
-    if capture {
-        let name = resp.messages().last().and_then(|m| m.name());
-        span.record(
-            "gen_ai.output.messages",
-            encode::output_messages(resp.content(), resp.finish_reason(), name),
-        );
-    }
-    if let Some(u) = resp.usage() {
-        span.record("gen_ai.usage.input_tokens", u.input_tokens);
-        span.record("gen_ai.usage.output_tokens", u.output_tokens);
-        if u.cache_read_tokens > 0 {
-            span.record("gen_ai.usage.cache_read.input_tokens", u.cache_read_tokens);
-        }
-        if u.cache_write_tokens > 0 {
-            span.record(
-                "gen_ai.usage.cache_creation.input_tokens",
-                u.cache_write_tokens,
-            );
-        }
-        if u.reasoning_tokens > 0 {
-            span.record("gen_ai.usage.reasoning.output_tokens", u.reasoning_tokens);
-        }
-        span.record("mirascope.response.usage", mirascope::usage(u));
-    }
-    if capture {
-        span.record(
-            "mirascope.response.messages",
-            mirascope::messages(resp.input_messages()),
-        );
-        span.record(
-            "mirascope.response.content",
-            mirascope::content(resp.content()),
-        );
-    }
+    let name = resp.messages().last().and_then(|m| m.name());
+    let output =
+        capture.then(|| encode::output_messages(resp.content(), resp.finish_reason(), name));
+    let input = capture.then(|| mirascope::messages(resp.input_messages()));
+    let content = capture.then(|| mirascope::content(resp.content()));
+    let usage = resp.usage();
+    let usage_json = usage.map(mirascope::usage);
+    let nonzero = |v: i64| (v > 0).then_some(v);
+    let (cache_read, cache_write, reasoning) = match usage {
+        Some(u) => (
+            nonzero(u.cache_read_tokens),
+            nonzero(u.cache_write_tokens),
+            nonzero(u.reasoning_tokens),
+        ),
+        None => (None, None, None),
+    };
+    let model_id = resp.model_id();
+    let mut batch = Batch::default();
+    batch.set(
+        const { field_index("gen_ai.response.model") },
+        Some(&model_id),
+    );
+    // Python Mirascope never records the id of streamed responses; we do when the provider sent one.
+    batch.set(
+        const { field_index("gen_ai.response.id") },
+        resp.id.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("gen_ai.output.messages") },
+        output.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("gen_ai.usage.input_tokens") },
+        usage.map(|u| &u.input_tokens as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("gen_ai.usage.output_tokens") },
+        usage.map(|u| &u.output_tokens as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("gen_ai.usage.cache_read.input_tokens") },
+        cache_read.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("gen_ai.usage.cache_creation.input_tokens") },
+        cache_write.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("gen_ai.usage.reasoning.output_tokens") },
+        reasoning.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("mirascope.response.usage") },
+        usage_json.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("mirascope.response.messages") },
+        input.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("mirascope.response.content") },
+        content.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.record(span);
 }
 
 /// Records a failure: `error.type` (Mirascope's class name), `error.message`, status ERROR and
@@ -374,6 +560,93 @@ impl StreamSpan {
                     AttrValue::I64(partial.content().len() as i64),
                 )],
             );
+        }
+    }
+}
+
+/// Benchmark hook: opens the GenAI span of `resp`'s call as a real call would, records the
+/// response, and ends it. Returns whether the span was enabled.
+#[doc(hidden)]
+pub fn bench_lifecycle(resp: &Response) -> bool {
+    let span = start(&CallInfo {
+        model_id: resp.model_id(),
+        provider_id: resp.provider_id(),
+        request: &resp.request,
+        format: resp.request.resolved_format.as_ref(),
+        base_url: "https://api.openai.com/v1",
+    });
+    let enabled = !span.is_disabled();
+    record_response(&span, resp, false);
+    enabled
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_table_matches_the_span_declaration() {
+        let model = crate::Model::new("openai/x").unwrap();
+        let request = CallRequest {
+            messages: vec![crate::Message::user("hi")],
+            ..Default::default()
+        };
+        let info = CallInfo {
+            model_id: model.id(),
+            provider_id: "openai",
+            request: &request,
+            format: None,
+            base_url: "http://h",
+        };
+        let dispatch = tracing::Dispatch::new(tracing_subscriber_like::Everything);
+        tracing::dispatcher::with_default(&dispatch, || {
+            let span = start(&info);
+            let names: Vec<&str> = span
+                .metadata()
+                .unwrap()
+                .fields()
+                .iter()
+                .map(|f| f.name())
+                .collect();
+            assert_eq!(names, FIELDS);
+        });
+    }
+
+    #[test]
+    fn server_of_base_urls() {
+        assert_eq!(
+            server("https://api.openai.com/v1"),
+            (Some("api.openai.com"), Some(443))
+        );
+        assert_eq!(
+            server("http://127.0.0.1:8080/v1"),
+            (Some("127.0.0.1"), Some(8080))
+        );
+        assert_eq!(server("http://[::1]:9/x"), (Some("::1"), Some(9)));
+        assert_eq!(server("not a url"), (None, None));
+    }
+
+    /// A minimal subscriber that enables everything (no tracing-subscriber dependency).
+    mod tracing_subscriber_like {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use tracing::span::{Attributes, Id, Record};
+        use tracing::{Event, Metadata, Subscriber};
+
+        pub struct Everything;
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+
+        impl Subscriber for Everything {
+            fn enabled(&self, _: &Metadata<'_>) -> bool {
+                true
+            }
+            fn new_span(&self, _: &Attributes<'_>) -> Id {
+                Id::from_u64(NEXT.fetch_add(1, Ordering::Relaxed))
+            }
+            fn record(&self, _: &Id, _: &Record<'_>) {}
+            fn record_follows_from(&self, _: &Id, _: &Id) {}
+            fn event(&self, _: &Event<'_>) {}
+            fn enter(&self, _: &Id) {}
+            fn exit(&self, _: &Id) {}
         }
     }
 }
