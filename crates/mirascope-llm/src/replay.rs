@@ -287,20 +287,21 @@ async fn handle(
         let Ok(mut s) = state.lock() else {
             return Ok(error_response(500, "replay state poisoned".into()));
         };
-        s.received.push(ReceivedRequest {
-            method: method.clone(),
-            path: path.clone(),
-            headers,
-            body,
-        });
+        let seq = s.count;
+        s.count += 1;
+        if s.matching != Matching::Repeat || s.received.len() < MAX_KEPT {
+            s.received.push(ReceivedRequest {
+                method: method.clone(),
+                path: path.clone(),
+                headers,
+                body,
+            });
+        }
         let index = match s.matching {
-            Matching::Sequential => {
-                let i = s.received.len() - 1;
-                (i < s.exchanges.len()).then_some(i)
-            }
+            Matching::Sequential => (seq < s.exchanges.len()).then_some(seq),
             Matching::Repeat => {
                 let n = s.exchanges.len();
-                (n > 0).then(|| (s.received.len() - 1) % n)
+                (n > 0).then(|| seq % n)
             }
             Matching::ByRequest => s.exchanges.iter().enumerate().position(|(i, e)| {
                 !s.used[i]
