@@ -304,8 +304,7 @@ mod tests {
             Part::image_url("https://x/y.png"),
         ];
         assert_eq!(
-            Value::from(serde_json::from_str::<Value>(&output_messages(&img, None, None)).unwrap())
-                [0]["parts"]
+            serde_json::from_str::<Value>(&output_messages(&img, None, None)).unwrap()[0]["parts"]
                 .to_string(),
             r#"[{"type":"blob","modality":"image","mime_type":"image/png","content":"AAAA"},{"type":"uri","modality":"image","uri":"https://x/y.png"}]"#
         );
