@@ -20,6 +20,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod call;
 pub mod content;
 pub mod error;
 pub mod format;
@@ -35,6 +36,7 @@ pub mod response;
 pub mod stream;
 pub mod tool;
 
+pub use call::{Formattable, LazyCall};
 pub use content::{
     AssistantMessage, AudioSource, DocumentSource, ImageSource, Message, Part, Prompt,
     SystemMessage, Text, UserMessage,
@@ -48,3 +50,82 @@ pub use registry::{register_provider, reset_providers, validate_model_id, Api, A
 pub use response::{FinishReason, Response, Usage};
 pub use stream::{BlockingStream, StreamChunk, StreamResponse};
 pub use tool::{Tool, ToolParameters, ToolSchema, FORMAT_TOOL_NAME};
+
+/// `#[llm::call("provider/model", params.., tools = [..], format = T)]`: turns a prompt function
+/// into a lazy model call. See [`LazyCall`].
+pub use mirascope_ops_macros::call;
+/// `#[llm::tool]`: makes a function a tool the model can call. See [`Tool`].
+pub use mirascope_ops_macros::tool;
+
+/// What the attribute macros' generated code uses. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::call::{Formattable, LazyCall};
+    pub use crate::model::Model;
+    pub use crate::params::Params;
+    pub use crate::tool::Tool;
+    pub use crate::{Error, Prompt, Result};
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+
+    /// The model of a `#[llm::call]` attribute (its id was checked when the macro expanded).
+    pub fn model(id: &'static str, params: Params) -> Model {
+        match Model::new(id) {
+            Ok(m) => m.with_params(params),
+            // Unreachable for ids the macro accepted; keep a value that fails at call time.
+            Err(_) => Model::unchecked(id).with_params(params),
+        }
+    }
+
+    /// A tool from a generated argument type.
+    pub fn tool<A, F, Fut>(name: &str, description: &str, strict: Option<bool>, run: F) -> Tool
+    where
+        A: schemars::JsonSchema + serde::de::DeserializeOwned + Send + 'static,
+        F: Fn(A) -> Fut + Send + Sync + Clone + 'static,
+        Fut: std::future::Future<Output = Result<serde_json::Value>> + Send + 'static,
+    {
+        let mut schema = schemars::schema_for!(A).to_value();
+        if let Some(obj) = schema.as_object_mut() {
+            obj.remove("$schema");
+            obj.remove("title");
+        }
+        let tool = match Tool::new(name, description, &schema) {
+            Ok(t) => t,
+            Err(_) => Tool::from_schema(crate::ToolSchema {
+                name: name.into(),
+                description: description.into(),
+                parameters: crate::ToolParameters {
+                    properties: Default::default(),
+                    required: Vec::new(),
+                    defs: None,
+                },
+                strict: None,
+            }),
+        };
+        let tool = match strict {
+            Some(s) => tool.strict(s),
+            None => tool,
+        };
+        let tool_name = name.to_string();
+        tool.with_handler(move |args: serde_json::Value| {
+            let run = run.clone();
+            let tool_name = tool_name.clone();
+            async move {
+                let parsed: A = serde_json::from_value(args).map_err(|e| Error::Tool {
+                    tool: tool_name,
+                    message: format!("invalid arguments: {e}"),
+                })?;
+                run(parsed).await
+            }
+        })
+    }
+
+    /// Serializes a tool's return value.
+    pub fn tool_result<T: serde::Serialize>(tool: &str, value: T) -> Result<serde_json::Value> {
+        serde_json::to_value(value).map_err(|e| Error::Tool {
+            tool: tool.into(),
+            message: format!("result does not serialize: {e}"),
+        })
+    }
+}

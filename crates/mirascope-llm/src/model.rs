@@ -70,6 +70,16 @@ impl Model {
         })
     }
 
+    /// A model whose id was already checked (by a macro at compile time).
+    #[doc(hidden)]
+    pub fn unchecked(model_id: &str) -> Self {
+        Model {
+            id: Arc::from(model_id),
+            params: Params::new(),
+            options: CallOptions::default(),
+        }
+    }
+
     /// The Mirascope model id.
     pub fn id(&self) -> &str {
         &self.id

@@ -235,6 +235,30 @@ impl Response {
         })
     }
 
+    /// Runs every tool call of the answer with the matching tool's handler, in order, and
+    /// returns their outputs (ready for [`Response::resume`]).
+    pub async fn execute_tools(&self) -> Result<Vec<Part>> {
+        let mut outputs = Vec::new();
+        for (id, name, args) in self.tool_calls() {
+            let tool = self
+                .request
+                .tools
+                .iter()
+                .find(|t| t.schema().name == name)
+                .ok_or_else(|| Error::Tool {
+                    tool: name.to_string(),
+                    message: "the model called a tool that was not offered".into(),
+                })?;
+            outputs.push(tool.execute(id, args).await?);
+        }
+        Ok(outputs)
+    }
+
+    /// [`Response::execute_tools`], blocking.
+    pub fn execute_tools_blocking(&self) -> Result<Vec<Part>> {
+        pollster::block_on(self.execute_tools())
+    }
+
     /// Continues the conversation: the history plus `content` as a new user turn (tool outputs
     /// included), with the same model, params, tools and format.
     ///

@@ -18,8 +18,8 @@ fn to_value(v: AttrValue) -> Value {
     }
 }
 
-fn set_string_array(span: &tracing::Span, key: &'static str, values: Vec<String>) {
-    span.set_attribute(key, to_value(AttrValue::StrArray(values)));
+fn set_attribute(span: &tracing::Span, key: std::borrow::Cow<'static, str>, value: AttrValue) {
+    span.set_attribute(key, to_value(value));
 }
 
 fn add_event(span: &tracing::Span, name: &'static str, attrs: Vec<(&'static str, AttrValue)>) {
@@ -48,7 +48,7 @@ fn inject_context(span: &tracing::Span, headers: &mut Vec<(String, String)>) {
 /// Installs the bridge once per process.
 pub(crate) fn install() {
     mirascope_llm::genai::install_otel_bridge(OtelBridge {
-        set_string_array,
+        set_attribute,
         add_event,
         inject_context,
     });

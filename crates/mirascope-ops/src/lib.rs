@@ -19,7 +19,9 @@ mod configure;
 mod error;
 pub mod export;
 mod instrument;
+mod session;
 pub mod testing;
+mod trace;
 mod tracer;
 
 pub use configure::{
@@ -33,3 +35,27 @@ pub use mirascope_llm::genai::{
 };
 /// The OpenTelemetry SDK this crate is built on (one version family with `opentelemetry`).
 pub use opentelemetry_sdk as sdk;
+pub use session::{
+    current_session, in_session, session, with_current_session, InSession, SessionContext,
+    SessionGuard, WithSession, SESSION_HEADER_NAME,
+};
+pub use trace::{traced, traced_async, BlockingTracedStream, Traced, TracedCall, TracedStream};
+
+/// `#[ops::trace]`: one INTERNAL span per call of the function, with Mirascope's attributes.
+pub use mirascope_ops_macros::trace;
+/// `#[ops::version]`: a traced function whose span also carries `mirascope.version.*`.
+pub use mirascope_ops_macros::version;
+
+/// What the attribute macros' generated code uses. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::trace::{
+        arg_types_json, arg_values_json, qualname, start, ArgViaDebug, ArgViaName, ArgViaSerialize,
+        OutViaDebug, OutViaName, OutViaResponse, OutViaResult, OutViaResultDebug,
+        OutViaResultResponse, OutViaResultSerialize, OutViaSerialize, Output, TraceInfo, TraceSpan,
+        TracedCall, VersionInfo, Wrap,
+    };
+    pub use futures_util::FutureExt;
+    pub use mirascope_llm;
+    pub use tracing::Instrument;
+}

@@ -46,8 +46,8 @@ pub enum AttrValue {
 /// `mirascope-ops`): array attributes, events with typed attributes, and context injection.
 #[derive(Debug, Clone, Copy)]
 pub struct OtelBridge {
-    /// Sets a string-array attribute on a span.
-    pub set_string_array: fn(&tracing::Span, &'static str, Vec<String>),
+    /// Sets an attribute (any key, including dynamic ones and arrays) on a span.
+    pub set_attribute: fn(&tracing::Span, std::borrow::Cow<'static, str>, AttrValue),
     /// Adds an event with attributes to a span.
     pub add_event: fn(&tracing::Span, &'static str, Vec<(&'static str, AttrValue)>),
     /// Writes the span's context as propagation headers (e.g. `traceparent`).
@@ -65,6 +65,39 @@ pub fn install_otel_bridge(bridge: OtelBridge) -> bool {
 
 pub(crate) fn bridge() -> Option<&'static OtelBridge> {
     BRIDGE.get()
+}
+
+/// Sets an attribute that a `tracing` field cannot carry (a string array, or a key only known at
+/// run time). Without the OpenTelemetry bridge, the value goes to a `tracing` event instead.
+pub fn set_attribute(
+    span: &tracing::Span,
+    key: impl Into<std::borrow::Cow<'static, str>>,
+    value: AttrValue,
+) {
+    if span.is_disabled() {
+        return;
+    }
+    let key = key.into();
+    match bridge() {
+        Some(b) => (b.set_attribute)(span, key, value),
+        None => {
+            tracing::event!(target: TARGET, parent: span, tracing::Level::DEBUG, attribute = %key, value = ?value)
+        }
+    }
+}
+
+/// Adds an event with typed attributes to a span (through the OpenTelemetry bridge when
+/// installed, as a `tracing` event otherwise).
+pub fn add_event(span: &tracing::Span, name: &'static str, attrs: Vec<(&'static str, AttrValue)>) {
+    if span.is_disabled() {
+        return;
+    }
+    match bridge() {
+        Some(b) => (b.add_event)(span, name, attrs),
+        None => {
+            tracing::event!(target: TARGET, parent: span, tracing::Level::INFO, event = name, attributes = ?attrs)
+        }
+    }
 }
 
 const CAPTURE_UNSET: u8 = 0;

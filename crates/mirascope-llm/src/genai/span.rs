@@ -373,22 +373,14 @@ pub(crate) fn record_untracked_params(span: &Span, params: &Params) {
 }
 
 fn set_string_array(span: &Span, key: &'static str, values: Vec<String>) {
-    match bridge() {
-        Some(b) => (b.set_string_array)(span, key, values),
-        None => {
-            span.record(key, Value::from(values).to_string());
-        }
+    if bridge().is_some() {
+        super::set_attribute(span, key, AttrValue::StrArray(values));
+    } else {
+        span.record(key, Value::from(values).to_string());
     }
 }
 
-fn add_event(span: &Span, name: &'static str, attrs: Vec<(&'static str, AttrValue)>) {
-    match bridge() {
-        Some(b) => (b.add_event)(span, name, attrs),
-        None => {
-            tracing::event!(target: TARGET, parent: span, tracing::Level::INFO, event = name, attributes = ?attrs)
-        }
-    }
-}
+use super::add_event;
 
 /// Records the response attributes.
 pub(crate) fn record_response(span: &Span, resp: &Response, stream: bool) {
@@ -560,6 +552,49 @@ impl StreamSpan {
                     AttrValue::I64(partial.content().len() as i64),
                 )],
             );
+        }
+    }
+}
+
+/// Opens `execute_tool {name}` (INTERNAL) for one tool execution.
+pub(crate) fn start_tool(tool: &crate::ToolSchema, call_id: &str, args: &str) -> Span {
+    let span = tracing::info_span!(
+        target: TARGET,
+        "execute_tool",
+        otel.name = %format_args!("execute_tool {}", tool.name),
+        otel.kind = "internal",
+        otel.status_code = Empty,
+        otel.status_description = Empty,
+        gen_ai.operation.name = "execute_tool",
+        gen_ai.tool.name = tool.name.as_str(),
+        gen_ai.tool.call.id = call_id,
+        gen_ai.tool.description = tool.description.as_str(),
+        gen_ai.tool.type = "function",
+        gen_ai.tool.call.arguments = Empty,
+        gen_ai.tool.call.result = Empty,
+        error.type = Empty,
+    );
+    if !span.is_disabled() && capture_content() {
+        span.record("gen_ai.tool.call.arguments", args);
+    }
+    span
+}
+
+/// Ends a tool execution span with its result or error.
+pub(crate) fn end_tool(span: &Span, result: &crate::Result<Value>) {
+    if span.is_disabled() {
+        return;
+    }
+    match result {
+        Ok(v) if capture_content() => {
+            span.record("gen_ai.tool.call.result", v.to_string());
+        }
+        Ok(_) => {}
+        Err(e) => {
+            span.record("error.type", e.class().name());
+            span.record("otel.status_code", "error");
+            span.record("otel.status_description", e.to_string());
+            exception_event(span, e);
         }
     }
 }

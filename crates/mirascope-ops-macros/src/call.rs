@@ -1,0 +1,234 @@
+//! `#[llm::call("provider/model", params.., tools = [..], format = T)]`: the prompt function
+//! becomes a lazy model call. With trace or version options (from `#[ops::trace]` /
+//! `#[ops::version]`, in either attribute order), a traced call.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{Expr, ItemFn, ReturnType};
+
+use crate::options::{Opt, Opts};
+use crate::trace::{self, TraceOpts};
+use crate::{fnsig, paths, version};
+
+/// Params checked at compile time: Mirascope's params (typed builder methods) and the
+/// pass-through extras.
+const TYPED_PARAMS: &[&str] = &[
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "top_k",
+    "seed",
+    "stop_sequences",
+    "thinking",
+];
+const EXTRA_PARAMS: &[&str] = &["frequency_penalty", "presence_penalty", "stop", "n"];
+const OTHER: &[&str] = &["tools", "format"];
+
+fn allowed() -> Vec<&'static str> {
+    TYPED_PARAMS
+        .iter()
+        .chain(EXTRA_PARAMS)
+        .chain(OTHER)
+        .copied()
+        .collect()
+}
+
+pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(e) => return crate::fallback(e, item, "#[llm::call] applies to prompt functions"),
+    };
+    let opts: Opts = match syn::parse2(attr) {
+        Ok(o) => o,
+        Err(e) => return crate::fallback(e, item, ""),
+    };
+    match build(&mut func, &opts) {
+        Ok(ts) => ts,
+        Err(e) => crate::fallback(e, item, ""),
+    }
+}
+
+fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
+    let llm = paths::llm();
+    let allowed = allowed();
+    opts.check("#[llm::call]", &allowed)?;
+    let model = match opts.0.first() {
+        Some(Opt::Lit(l)) => l.clone(),
+        _ => {
+            return Err(syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "#[llm::call] needs the model id first: #[llm::call(\"openai/gpt-4o-mini\")]",
+            ))
+        }
+    };
+    let id = model.value();
+    match id.split_once('/') {
+        Some((p, m)) if !p.is_empty() && !m.is_empty() && !m.starts_with(':') => {}
+        _ => return Err(syn::Error::new(model.span(), format!("invalid model id {id:?}: expected 'provider/model-name' (e.g. 'openai/gpt-4o-mini')"))),
+    }
+    if func.sig.receiver().is_some() {
+        return Err(syn::Error::new_spanned(&func.sig.inputs[0], "#[llm::call] prompt functions cannot take `self`; pass what the prompt needs as arguments"));
+    }
+
+    // Params: typed builder calls for Mirascope's params, pass-through for the extras.
+    let mut params = quote!(#llm::__private::Params::new());
+    for o in &opts.0 {
+        match o {
+            Opt::Value(k, v) if TYPED_PARAMS.iter().any(|p| k == p) => {
+                params = quote!(#params.#k(#v))
+            }
+            Opt::Value(k, v) if EXTRA_PARAMS.iter().any(|p| k == p) => {
+                let name = k.to_string();
+                params = quote!(#params.extra(#name, #v));
+            }
+            Opt::Value(k, _) | Opt::Strings(k, _) | Opt::Map(k, _) | Opt::Idents(k, _)
+                if k != "format" && k != "tools" =>
+            {
+                return Err(syn::Error::new(
+                    k.span(),
+                    format!("`{k}` does not take this kind of value"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    let tools = match opts.get("tools") {
+        None => quote!(),
+        Some(Opt::Paths(_, paths)) => {
+            let makers = paths.iter().map(|p| {
+                let mut p = p.clone();
+                if let Some(last) = p.segments.last_mut() {
+                    last.ident = format_ident!("__mirascope_tool_{}", last.ident);
+                }
+                quote!(#p())
+            });
+            quote!(.tools(::std::vec![#(#makers),*]))
+        }
+        Some(Opt::Value(_, e)) => quote!(.tools(#e)),
+        Some(other) => {
+            return Err(syn::Error::new(
+                other
+                    .key()
+                    .map(|k| k.span())
+                    .unwrap_or_else(proc_macro2::Span::call_site),
+                "`tools` takes a list of #[llm::tool] functions: tools = [get_weather]",
+            ))
+        }
+    };
+    let format = match opts.get("format") {
+        None => quote!(),
+        Some(Opt::Value(_, Expr::Path(p))) => {
+            quote!(.format(<#p as #llm::__private::Formattable>::format()))
+        }
+        Some(Opt::Value(_, e)) => quote!(.format(#e)),
+        Some(other) => {
+            return Err(syn::Error::new(
+                other
+                    .key()
+                    .map(|k| k.span())
+                    .unwrap_or_else(proc_macro2::Span::call_site),
+                "`format` takes a type deriving schemars::JsonSchema, or an llm::Format",
+            ))
+        }
+    };
+
+    // Trace and version options, forwarded by #[ops::trace] / #[ops::version] above, or given by
+    // those attributes below this one.
+    let mut trace_opts: Option<TraceOpts> = None;
+    let mut version_tokens: Option<TokenStream> = None;
+    if let Some(t) = opts.forwarded("__trace") {
+        let o: Opts = syn::parse2(t.clone())?;
+        o.check("#[ops::trace]", trace::OPTIONS)?;
+        trace_opts = Some(TraceOpts::from_opts(&o)?);
+    }
+    let mut inner_attrs = Vec::new();
+    for a in std::mem::take(&mut func.attrs) {
+        if fnsig::is_attr(&a, "trace") {
+            let o: Opts = match &a.meta {
+                syn::Meta::List(l) => syn::parse2(l.tokens.clone())?,
+                _ => Opts(Vec::new()),
+            };
+            o.check("#[ops::trace]", trace::OPTIONS)?;
+            trace_opts
+                .get_or_insert_with(TraceOpts::default)
+                .merge(TraceOpts::from_opts(&o)?);
+        } else if fnsig::is_attr(&a, "version") {
+            let tokens = match &a.meta {
+                syn::Meta::List(l) => l.tokens.clone(),
+                _ => quote!(),
+            };
+            version_tokens = Some(tokens);
+        } else {
+            inner_attrs.push(a);
+        }
+    }
+    func.attrs = inner_attrs;
+    if let Some(v) = opts.forwarded("__version") {
+        version_tokens = Some(v.clone());
+    }
+    let mut version_static = quote!();
+    let mut version_ref = None;
+    if let Some(v) = version_tokens {
+        let vopts: Opts = syn::parse2(v)?;
+        let call_desc = format!("{} {}", id, params);
+        let (stat, reference, extra_trace) = version::info(func, &vopts, &call_desc)?;
+        trace_opts
+            .get_or_insert_with(TraceOpts::default)
+            .merge(extra_trace);
+        version_static = stat;
+        version_ref = Some(reference);
+    }
+
+    let is_async = func.sig.asyncness.is_some();
+    let block = &func.block;
+    let prompt_ty = match &func.sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => quote!(#ty),
+    };
+    let prompt = if is_async {
+        quote!(let __mirascope_prompt: #prompt_ty = async move #block.await;)
+    } else {
+        quote! {
+            #[allow(clippy::redundant_closure_call)]
+            let __mirascope_prompt: #prompt_ty = (|| -> #prompt_ty #block)();
+        }
+    };
+    let lazy = quote! {
+        #llm::__private::LazyCall::new(#llm::__private::model(#model, #params), __mirascope_prompt) #tools #format
+    };
+    let ItemFn {
+        attrs, vis, sig, ..
+    } = func.clone();
+    let mut sig = sig;
+    let body = match &trace_opts {
+        None => {
+            sig.output = syn::parse_quote!(-> #llm::__private::LazyCall);
+            quote! {
+                #prompt
+                #lazy
+            }
+        }
+        Some(t) => {
+            let ops = paths::ops();
+            let p = quote!(#ops::__private);
+            let gen = trace::generate(func, t, version_ref, is_async);
+            let (info_static, qualname, arg_values, imports) =
+                (gen.info_static, gen.qualname, gen.arg_values, gen.imports);
+            sig.output = syn::parse_quote!(-> #p::TracedCall);
+            quote! {
+                #imports
+                #version_static
+                #info_static
+                let __mirascope_args = #arg_values;
+                #prompt
+                #p::TracedCall::new(#lazy, &__MIRASCOPE_TRACE_INFO, #qualname, __mirascope_args)
+            }
+        }
+    };
+    Ok(quote! {
+        #(#attrs)*
+        #vis #sig {
+            #body
+        }
+    })
+}

@@ -1,0 +1,187 @@
+//! What the macros read off a function signature: arguments and their types as written, whether
+//! it is a method, the return type, the doc comment.
+
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
+use syn::visit::Visit;
+use syn::{Attribute, FnArg, Ident, Pat, ReturnType, Signature, Type};
+
+/// One recorded argument.
+pub struct Arg {
+    pub name: String,
+    pub ty: String,
+    /// The binding to read the value from (ident patterns only).
+    pub ident: Option<Ident>,
+}
+
+/// Renders tokens of a type the way a person writes it: `&str`, `Vec<String>`, `HashMap<K, V>`.
+pub fn type_string(ty: &impl ToTokens) -> String {
+    let raw = ty.to_token_stream().to_string();
+    let mut out = String::with_capacity(raw.len());
+    let chars: Vec<char> = raw.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let prev = out.chars().last().unwrap_or(' ');
+            let next = chars.get(i + 1).copied().unwrap_or(' ');
+            let glue_prev = matches!(prev, '&' | '<' | ':' | '(' | '[' | '*' | '\'');
+            let glue_next = matches!(next, '<' | '>' | ':' | ',' | ')' | ']' | ';');
+            if glue_prev || glue_next {
+                continue;
+            }
+            // `& 'a str` -> `&'a str` handled by the glue rules; keep `dyn Trait`, `mut T`.
+        }
+        out.push(c);
+    }
+    out.replace(",", ", ")
+        .replace(",  ", ", ")
+        .replace(";", "; ")
+        .replace(";  ", "; ")
+}
+
+/// The arguments (receivers excluded), minus `skip`ped ones.
+pub fn args(sig: &Signature, skip: &[Ident]) -> Vec<Arg> {
+    sig.inputs
+        .iter()
+        .filter_map(|a| match a {
+            FnArg::Receiver(_) => None,
+            FnArg::Typed(pt) => {
+                let (name, ident) = match &*pt.pat {
+                    Pat::Ident(pi) => (pi.ident.to_string(), Some(pi.ident.clone())),
+                    other => (type_string(other), None),
+                };
+                if skip.iter().any(|s| *s == name) {
+                    return None;
+                }
+                Some(Arg {
+                    name,
+                    ty: type_string(&pt.ty),
+                    ident,
+                })
+            }
+        })
+        .collect()
+}
+
+/// `mirascope.trace.arg_types` as a JSON literal.
+pub fn arg_types_json(args: &[Arg]) -> String {
+    let mut s = String::from("{");
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&json_str(&a.name));
+        s.push(':');
+        s.push_str(&json_str(&a.ty));
+    }
+    s.push('}');
+    s
+}
+
+/// A JSON string literal.
+pub fn json_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+struct FindSelf(bool);
+impl Visit<'_> for FindSelf {
+    fn visit_ident(&mut self, i: &Ident) {
+        if i == "Self" {
+            self.0 = true;
+        }
+    }
+}
+
+struct FindImpl(bool);
+impl Visit<'_> for FindImpl {
+    fn visit_type_impl_trait(&mut self, _: &syn::TypeImplTrait) {
+        self.0 = true;
+    }
+}
+
+/// Whether the function is a method or associated function (has a receiver, or names `Self`).
+pub fn is_method(sig: &Signature) -> bool {
+    if sig.receiver().is_some() {
+        return true;
+    }
+    let mut f = FindSelf(false);
+    f.visit_signature(sig);
+    f.0
+}
+
+/// The return type to annotate a wrapping closure or block with (`None` for `impl Trait`
+/// returns, which cannot be written there).
+pub fn return_annotation(sig: &Signature) -> Option<TokenStream> {
+    match &sig.output {
+        ReturnType::Default => Some(quote!(())),
+        ReturnType::Type(_, ty) => {
+            let mut f = FindImpl(false);
+            f.visit_type(ty);
+            (!f.0).then(|| quote!(#ty))
+        }
+    }
+}
+
+/// The return type, if it is `Result<..>` (by its last path segment).
+pub fn returns_result(sig: &Signature) -> bool {
+    match &sig.output {
+        ReturnType::Type(_, ty) => {
+            matches!(&**ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Result"))
+        }
+        ReturnType::Default => false,
+    }
+}
+
+/// The doc comment, cleaned like Python's `inspect.cleandoc`.
+pub fn doc(attrs: &[Attribute]) -> Option<String> {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let indent = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let cleaned: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            if l.len() >= indent {
+                l[indent..].trim_end().to_string()
+            } else {
+                l.trim().to_string()
+            }
+        })
+        .collect();
+    let text = cleaned.join("\n").trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
+
+/// Whether an attribute is `#[...::name(..)]` or `#[name(..)]`.
+pub fn is_attr(a: &Attribute, name: &str) -> bool {
+    a.path().segments.last().is_some_and(|s| s.ident == name)
+}

@@ -1,0 +1,158 @@
+//! Sessions: group the traces of one conversation or user session. The session's id and
+//! attributes land on every trace and span opened inside it (`mirascope.ops.session.id`,
+//! `mirascope.ops.session.attributes`).
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use serde_json::Value;
+
+/// The header that carries a session id between services.
+pub const SESSION_HEADER_NAME: &str = "Mirascope-Session-Id";
+
+/// A session: an id (a UUID unless given) and optional attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionContext {
+    /// The id.
+    pub id: String,
+    /// Attributes, recorded as JSON.
+    pub attributes: Option<Value>,
+}
+
+impl SessionContext {
+    /// A session with `id` (a new UUID when `None`).
+    pub fn new(id: Option<String>, attributes: Option<Value>) -> Self {
+        SessionContext {
+            id: id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            attributes,
+        }
+    }
+}
+
+thread_local! {
+    static STACK: RefCell<Vec<SessionContext>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Enters a session on this thread until the guard drops (the outer session comes back then,
+/// also when unwinding from a panic). For async code use [`in_session`].
+///
+/// ```
+/// use mirascope_ops as ops;
+/// {
+///     let _s = ops::session(Some("conv-1".into()), None);
+///     assert_eq!(ops::current_session().unwrap().id, "conv-1");
+/// }
+/// assert!(ops::current_session().is_none());
+/// ```
+pub fn session(id: Option<String>, attributes: Option<Value>) -> SessionGuard {
+    let ctx = SessionContext::new(id, attributes);
+    STACK.with(|s| s.borrow_mut().push(ctx.clone()));
+    SessionGuard {
+        ctx,
+        _not_send: PhantomData,
+    }
+}
+
+/// Restores the outer session when dropped.
+#[derive(Debug)]
+#[must_use = "the session ends when the guard drops"]
+pub struct SessionGuard {
+    ctx: SessionContext,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl SessionGuard {
+    /// The session.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+}
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        STACK.with(|s| {
+            s.borrow_mut().pop();
+        });
+    }
+}
+
+/// The innermost session, if any.
+pub fn current_session() -> Option<SessionContext> {
+    STACK.with(|s| s.borrow().last().cloned())
+}
+
+/// Runs a future inside a session: the session is current whenever the future runs, on any
+/// thread of any executor (also inside `tokio::spawn`).
+///
+/// ```
+/// # async fn run() {
+/// use mirascope_ops as ops;
+/// let ctx = ops::SessionContext::new(Some("conv-1".into()), None);
+/// ops::in_session(ctx, async { assert_eq!(ops::current_session().unwrap().id, "conv-1") }).await;
+/// # }
+/// ```
+pub fn in_session<F: Future>(ctx: SessionContext, fut: F) -> InSession<F> {
+    InSession {
+        ctx,
+        fut: Box::pin(fut),
+    }
+}
+
+/// Carries the current session (if any) into a future, e.g. before `tokio::spawn`.
+pub fn with_current_session<F: Future>(fut: F) -> WithSession<F> {
+    WithSession {
+        ctx: current_session(),
+        fut: Box::pin(fut),
+    }
+}
+
+/// A future run inside a session.
+#[derive(Debug)]
+pub struct InSession<F> {
+    ctx: SessionContext,
+    fut: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for InSession<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let _g = enter(self.ctx.clone());
+        self.fut.as_mut().poll(cx)
+    }
+}
+
+/// A future carrying the session that was current when it was made.
+#[derive(Debug)]
+pub struct WithSession<F> {
+    ctx: Option<SessionContext>,
+    fut: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for WithSession<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let _g = self.ctx.clone().map(enter);
+        self.fut.as_mut().poll(cx)
+    }
+}
+
+fn enter(ctx: SessionContext) -> SessionGuard {
+    STACK.with(|s| s.borrow_mut().push(ctx.clone()));
+    SessionGuard {
+        ctx,
+        _not_send: PhantomData,
+    }
+}
+
+/// Records the current session on a span that declares the session fields.
+pub(crate) fn record_on(span: &tracing::Span) {
+    if let Some(s) = current_session() {
+        span.record("mirascope.ops.session.id", s.id.as_str());
+        if let Some(a) = &s.attributes {
+            span.record("mirascope.ops.session.attributes", a.to_string());
+        }
+    }
+}

@@ -1,0 +1,608 @@
+//! The runtime of `#[ops::trace]`: the INTERNAL span of a traced function (target
+//! `mirascope_ops`, scope `mirascope.ops`) with Mirascope's attributes, argument and output
+//! recording, errors and panics; and [`TracedCall`], a traced `#[llm::call]`.
+
+use std::cell::RefCell;
+use std::fmt::Debug;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use mirascope_llm::genai::{self, resume::attach_response, AttrValue};
+use mirascope_llm::{LazyCall, Model, Response, StreamChunk, StreamResponse};
+use serde_json::Value;
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
+
+use crate::session;
+
+/// Static facts about a traced function, computed at compile time.
+#[derive(Debug)]
+pub struct TraceInfo {
+    /// The function's name.
+    pub name: &'static str,
+    /// The span name given with `name = ".."`, if any.
+    pub span_name: Option<&'static str>,
+    /// `module_path!()`.
+    pub module: &'static str,
+    /// Whether the function is `async`.
+    pub is_async: bool,
+    /// `mirascope.trace.arg_types`: JSON of the types as written.
+    pub arg_types: &'static str,
+    /// Sorted, de-duplicated tags.
+    pub tags: &'static [&'static str],
+    /// Metadata, in the order given.
+    pub metadata: &'static [(&'static str, &'static str)],
+    /// `#[ops::version]` facts, if versioned.
+    pub version: Option<&'static VersionInfo>,
+}
+
+/// `#[ops::version]` facts, computed at compile time.
+#[derive(Debug)]
+pub struct VersionInfo {
+    /// SHA-256 of the function's normalized tokens.
+    pub hash: &'static str,
+    /// SHA-256 of the signature's normalized tokens.
+    pub signature_hash: &'static str,
+    /// The doc comment.
+    pub description: Option<&'static str>,
+    /// The version (`"1.0"`, as Mirascope computes today).
+    pub version: &'static str,
+    /// The custom name.
+    pub name: Option<&'static str>,
+    /// Sorted, de-duplicated tags.
+    pub tags: &'static [&'static str],
+    /// Metadata, recorded as `mirascope.version.meta.<key>`.
+    pub metadata: &'static [(&'static str, &'static str)],
+}
+
+/// A function's result together with the ids of its trace span (Python's `.wrapped()`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Traced<R> {
+    /// What the function returned.
+    pub result: R,
+    /// The span id (16 hex digits), `None` when tracing is off.
+    pub span_id: Option<String>,
+    /// The trace id (32 hex digits), `None` when tracing is off.
+    pub trace_id: Option<String>,
+}
+
+thread_local! {
+    static LAST_TRACE: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+}
+
+fn ids(span: &Span) -> Option<(String, String)> {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    if span.is_disabled() {
+        return None;
+    }
+    let cx = span.context();
+    let sc = cx.span().span_context().clone();
+    sc.is_valid()
+        .then(|| (sc.span_id().to_string(), sc.trace_id().to_string()))
+}
+
+/// Runs `f` and returns its result with the ids of the last traced function it called on this
+/// thread (the documented way to get a traced function's `span_id` / `trace_id`).
+///
+/// ```
+/// #[mirascope_ops::trace]
+/// fn double(x: i64) -> i64 { x * 2 }
+/// let traced = mirascope_ops::traced(|| double(21));
+/// assert_eq!(traced.result, 42);
+/// ```
+pub fn traced<R>(f: impl FnOnce() -> R) -> Traced<R> {
+    LAST_TRACE.with(|l| l.borrow_mut().take());
+    let result = f();
+    let ids = LAST_TRACE.with(|l| l.borrow_mut().take());
+    Traced {
+        result,
+        span_id: ids.as_ref().map(|i| i.0.clone()),
+        trace_id: ids.map(|i| i.1),
+    }
+}
+
+/// [`traced`] for a future: the ids of the traced `async fn` it awaits last.
+pub async fn traced_async<F: Future>(fut: F) -> Traced<F::Output> {
+    let span = Span::none();
+    let out = TraceScope {
+        inner: Box::pin(fut),
+        last: None,
+    }
+    .instrument(span)
+    .await;
+    Traced {
+        result: out.0,
+        span_id: out.1.as_ref().map(|i| i.0.clone()),
+        trace_id: out.1.map(|i| i.1),
+    }
+}
+
+struct TraceScope<F> {
+    inner: Pin<Box<F>>,
+    last: Option<(String, String)>,
+}
+
+impl<F: Future> Future for TraceScope<F> {
+    type Output = (F::Output, Option<(String, String)>);
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        LAST_TRACE.with(|l| l.borrow_mut().take());
+        let poll = self.inner.as_mut().poll(cx);
+        if let Some(ids) = LAST_TRACE.with(|l| l.borrow_mut().take()) {
+            self.last = Some(ids);
+        }
+        match poll {
+            Poll::Ready(out) => Poll::Ready((out, self.last.take())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// A traced function's span.
+#[derive(Debug)]
+pub struct TraceSpan {
+    span: Span,
+}
+
+/// Opens the span of a traced function (`qualname` is `Type::method` for methods).
+pub fn start(info: &TraceInfo, qualname: &str, arg_values: &str) -> TraceSpan {
+    let name = info.span_name.unwrap_or(qualname);
+    let span = tracing::info_span!(
+        target: genai::OPS_TARGET,
+        "trace",
+        otel.name = %name,
+        otel.kind = "internal",
+        otel.status_code = Empty,
+        mirascope.type = "trace",
+        mirascope.fn.qualname = qualname,
+        mirascope.fn.module = info.module,
+        mirascope.fn.is_async = info.is_async,
+        mirascope.trace.arg_types = info.arg_types,
+        mirascope.trace.arg_values = arg_values,
+        mirascope.trace.metadata = Empty,
+        mirascope.trace.output = Empty,
+        mirascope.response.provider_id = Empty,
+        mirascope.response.model_id = Empty,
+        mirascope.response.messages = Empty,
+        mirascope.response.content = Empty,
+        mirascope.response.usage = Empty,
+        mirascope.ops.session.id = Empty,
+        mirascope.ops.session.attributes = Empty,
+        mirascope.version.hash = Empty,
+        mirascope.version.signature_hash = Empty,
+        mirascope.version.description = Empty,
+        mirascope.version.version = Empty,
+        mirascope.version.name = Empty,
+        user.id = Empty,
+        session.id = Empty,
+        error.type = Empty,
+    );
+    if span.is_disabled() {
+        return TraceSpan { span };
+    }
+    session::record_on(&span);
+    if !info.tags.is_empty() {
+        let tags: Vec<String> = info.tags.iter().map(|t| t.to_string()).collect();
+        genai::set_attribute(
+            &span,
+            "mirascope.trace.tags",
+            AttrValue::StrArray(tags.clone()),
+        );
+        genai::set_attribute(&span, "tags", AttrValue::StrArray(tags));
+    }
+    if !info.metadata.is_empty() {
+        let json: serde_json::Map<String, Value> = info
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(*v)))
+            .collect();
+        span.record("mirascope.trace.metadata", Value::Object(json).to_string());
+        for (k, v) in info.metadata {
+            match *k {
+                "user_id" => {
+                    span.record("user.id", *v);
+                }
+                "session_id" => {
+                    span.record("session.id", *v);
+                }
+                other => genai::set_attribute(
+                    &span,
+                    format!("metadata.{other}"),
+                    AttrValue::Str(v.to_string()),
+                ),
+            }
+        }
+    }
+    if let Some(v) = info.version {
+        span.record("mirascope.version.hash", v.hash);
+        span.record("mirascope.version.signature_hash", v.signature_hash);
+        if let Some(d) = v.description {
+            span.record("mirascope.version.description", d);
+        }
+        span.record("mirascope.version.version", v.version);
+        if let Some(n) = v.name {
+            span.record("mirascope.version.name", n);
+        }
+        if !v.tags.is_empty() {
+            genai::set_attribute(
+                &span,
+                "mirascope.version.tags",
+                AttrValue::StrArray(v.tags.iter().map(|t| t.to_string()).collect()),
+            );
+        }
+        for (k, val) in v.metadata {
+            genai::set_attribute(
+                &span,
+                format!("mirascope.version.meta.{k}"),
+                AttrValue::Str(val.to_string()),
+            );
+        }
+    }
+    TraceSpan { span }
+}
+
+/// What a traced function returned, as it is recorded.
+#[derive(Debug)]
+pub enum Output<'a> {
+    /// Nothing to record (`()`, `None`).
+    Nothing,
+    /// A JSON value (native attribute for strings, numbers and booleans).
+    Json(Value),
+    /// Text (a `Debug` rendering, or a type name).
+    Text(String),
+    /// A model response: its pretty text plus `mirascope.response.*`.
+    Response(&'a Response),
+    /// An `Err`: the error's type name and message.
+    Error {
+        /// The error's type.
+        type_name: &'static str,
+        /// Its `Display` (or `Debug`) text.
+        message: String,
+    },
+}
+
+impl TraceSpan {
+    /// The span.
+    pub fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// Records the output and ends the span.
+    pub fn finish(self, output: Output<'_>) {
+        let span = &self.span;
+        if !span.is_disabled() {
+            match output {
+                Output::Nothing => {}
+                Output::Json(Value::String(s)) => {
+                    span.record("mirascope.trace.output", s);
+                }
+                Output::Json(Value::Bool(b)) => {
+                    span.record("mirascope.trace.output", b);
+                }
+                Output::Json(Value::Number(n)) => match n.as_i64() {
+                    Some(i) => {
+                        span.record("mirascope.trace.output", i);
+                    }
+                    None => {
+                        span.record("mirascope.trace.output", n.as_f64().unwrap_or_default());
+                    }
+                },
+                Output::Json(Value::Null) => {}
+                Output::Json(other) => {
+                    span.record("mirascope.trace.output", other.to_string());
+                }
+                Output::Text(t) => {
+                    span.record("mirascope.trace.output", t);
+                }
+                Output::Response(r) => attach_response(span, r),
+                Output::Error { type_name, message } => fail(span, type_name, &message, None),
+            }
+        }
+        if let Some(ids) = ids(span) {
+            LAST_TRACE.with(|l| *l.borrow_mut() = Some(ids));
+        }
+    }
+
+    /// Records a panic (status ERROR, one exception event) and ends the span; the caller
+    /// resumes unwinding.
+    pub fn panicked(self, payload: &(dyn std::any::Any + Send)) {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string());
+        fail(&self.span, "panic", &message, None);
+    }
+}
+
+fn short_type_name(full: &'static str) -> &'static str {
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
+}
+
+fn fail(span: &Span, type_name: &'static str, message: &str, stacktrace: Option<String>) {
+    if span.is_disabled() {
+        return;
+    }
+    span.record("error.type", short_type_name(type_name));
+    span.record("otel.status_code", "error");
+    genai::add_event(
+        span,
+        "exception",
+        vec![
+            ("exception.type", AttrValue::Str(type_name.to_string())),
+            ("exception.message", AttrValue::Str(message.to_string())),
+            (
+                "exception.stacktrace",
+                AttrValue::Str(stacktrace.unwrap_or_else(|| message.to_string())),
+            ),
+            ("exception.escaped", AttrValue::Str("False".into())),
+        ],
+    );
+}
+
+/// `Type::method` from `std::any::type_name::<Self>()` (generics and paths dropped).
+pub fn qualname<T: ?Sized>(method: &str) -> String {
+    format!("{}::{method}", short_type_name(std::any::type_name::<T>()))
+}
+
+/// Wraps a borrowed value for autoref specialization of argument and output recording.
+#[derive(Debug)]
+pub struct Wrap<'a, T: ?Sized>(pub &'a T);
+
+/// Arguments: `serde` when the type is `Serialize`.
+pub trait ArgViaSerialize {
+    /// The JSON value.
+    fn mirascope_arg(&self) -> Value;
+}
+impl<T: serde::Serialize + ?Sized> ArgViaSerialize for &&Wrap<'_, T> {
+    fn mirascope_arg(&self) -> Value {
+        serde_json::to_value(self.0)
+            .unwrap_or_else(|e| Value::String(format!("<unserializable: {e}>")))
+    }
+}
+/// Arguments: `Debug` otherwise.
+pub trait ArgViaDebug {
+    /// The JSON value.
+    fn mirascope_arg(&self) -> Value;
+}
+impl<T: Debug + ?Sized> ArgViaDebug for &Wrap<'_, T> {
+    fn mirascope_arg(&self) -> Value {
+        Value::String(format!("{:?}", self.0))
+    }
+}
+/// Arguments: the type name as a last resort.
+pub trait ArgViaName {
+    /// The JSON value.
+    fn mirascope_arg(&self) -> Value;
+}
+impl<T: ?Sized> ArgViaName for Wrap<'_, T> {
+    fn mirascope_arg(&self) -> Value {
+        Value::String(std::any::type_name::<T>().to_string())
+    }
+}
+
+macro_rules! output_levels {
+    ($($trait:ident $(<$($gen:ident),*>)? for $ty:ty where [$($bounds:tt)*] => |$v:ident| $body:expr;)*) => {
+        $(
+            /// One level of output recording (most specific first).
+            pub trait $trait {
+                /// What is recorded.
+                fn mirascope_output(&self) -> Output<'_>;
+            }
+            impl<'a, $($($gen),*)?> $trait for $ty where $($bounds)* {
+                fn mirascope_output(&self) -> Output<'_> {
+                    let $v = self.0;
+                    $body
+                }
+            }
+        )*
+    };
+}
+
+fn error_output<E: Debug>(e: &E) -> Output<'_> {
+    Output::Error {
+        type_name: std::any::type_name::<E>(),
+        message: format!("{e:?}"),
+    }
+}
+
+output_levels! {
+    OutViaResultResponse<E> for &&&&&&&Wrap<'a, Result<Response, E>> where [E: Debug] => |v| match v { Ok(r) => Output::Response(r), Err(e) => error_output(e) };
+    OutViaResponse for &&&&&&Wrap<'a, Response> where [] => |v| Output::Response(v);
+    OutViaResultSerialize<T, E> for &&&&&Wrap<'a, Result<T, E>> where [T: serde::Serialize, E: Debug] => |v| match v { Ok(t) => Output::Json(serde_json::to_value(t).unwrap_or(Value::Null)), Err(e) => error_output(e) };
+    OutViaResultDebug<T, E> for &&&&Wrap<'a, Result<T, E>> where [T: Debug, E: Debug] => |v| match v { Ok(t) => Output::Text(format!("{t:?}")), Err(e) => error_output(e) };
+    OutViaResult<T, E> for &&&Wrap<'a, Result<T, E>> where [E: Debug] => |v| match v { Ok(_) => Output::Text(std::any::type_name::<T>().to_string()), Err(e) => error_output(e) };
+    OutViaSerialize<T> for &&Wrap<'a, T> where [T: serde::Serialize] => |v| match serde_json::to_value(v) { Ok(j) => Output::Json(j), Err(_) => Output::Nothing };
+    OutViaDebug<T> for &Wrap<'a, T> where [T: Debug] => |v| Output::Text(format!("{v:?}"));
+    OutViaName<T> for Wrap<'a, T> where [] => |_v| Output::Text(std::any::type_name::<T>().to_string());
+}
+
+/// A traced `#[llm::call]`: spans `{fn}.call` / `{fn}.stream` (INTERNAL) around the model call,
+/// with the trace attributes and `mirascope.response.*`.
+#[derive(Debug)]
+#[must_use = "a traced call does nothing until awaited or run"]
+pub struct TracedCall {
+    call: LazyCall,
+    info: &'static TraceInfo,
+    qualname: String,
+    arg_values: String,
+}
+
+impl TracedCall {
+    /// A traced call (used by the generated code).
+    pub fn new(
+        call: LazyCall,
+        info: &'static TraceInfo,
+        qualname: String,
+        arg_values: String,
+    ) -> Self {
+        TracedCall {
+            call,
+            info,
+            qualname,
+            arg_values,
+        }
+    }
+
+    /// Uses another model.
+    pub fn with_model(mut self, model: Model) -> Self {
+        self.call = self.call.with_model(model);
+        self
+    }
+
+    /// The untraced lazy call.
+    pub fn untraced(self) -> LazyCall {
+        self.call
+    }
+
+    /// Calls the model inside the `{fn}.call` span.
+    pub async fn call(self) -> mirascope_llm::Result<Response> {
+        self.wrapped().await.result
+    }
+
+    /// [`TracedCall::call`] with the trace span's ids.
+    pub async fn wrapped(self) -> Traced<mirascope_llm::Result<Response>> {
+        let trace = start(
+            self.info,
+            &format!("{}.call", self.qualname),
+            &self.arg_values,
+        );
+        let span = trace.span.clone();
+        let result = self.call.call().instrument(span.clone()).await;
+        let ids = ids(&span);
+        trace.finish((&&&&&&&Wrap(&result)).mirascope_output());
+        Traced {
+            result,
+            span_id: ids.as_ref().map(|i| i.0.clone()),
+            trace_id: ids.map(|i| i.1),
+        }
+    }
+
+    /// Streams inside the `{fn}.stream` span, which stays open until the stream ends, fails or
+    /// is dropped (unlike Python, where it ends before the stream is read).
+    pub async fn stream(self) -> mirascope_llm::Result<TracedStream> {
+        let trace = start(
+            self.info,
+            &format!("{}.stream", self.qualname),
+            &self.arg_values,
+        );
+        let span = trace.span.clone();
+        match self.call.stream().instrument(span.clone()).await {
+            Ok(inner) => Ok(TracedStream {
+                inner,
+                trace: Some(trace),
+            }),
+            Err(e) => {
+                trace.finish(error_output(&e));
+                Err(e)
+            }
+        }
+    }
+
+    /// [`TracedCall::call`], blocking.
+    pub fn call_blocking(self) -> mirascope_llm::Result<Response> {
+        pollster::block_on(self.call())
+    }
+
+    /// [`TracedCall::stream`], blocking.
+    pub fn stream_blocking(self) -> mirascope_llm::Result<BlockingTracedStream> {
+        pollster::block_on(self.stream()).map(|s| BlockingTracedStream { inner: s })
+    }
+}
+
+impl IntoFuture for TracedCall {
+    type Output = mirascope_llm::Result<Response>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.call())
+    }
+}
+
+/// The stream of a traced call; its trace span ends with it.
+#[derive(Debug)]
+pub struct TracedStream {
+    inner: StreamResponse,
+    trace: Option<TraceSpan>,
+}
+
+impl TracedStream {
+    /// Reads the rest and returns the response.
+    pub async fn finish(mut self) -> mirascope_llm::Result<Response> {
+        use futures_util::StreamExt;
+        while let Some(item) = self.next().await {
+            item?;
+        }
+        self.inner.response()
+    }
+
+    /// The underlying stream.
+    pub fn inner(&self) -> &StreamResponse {
+        &self.inner
+    }
+}
+
+impl Stream for TracedStream {
+    type Item = mirascope_llm::Result<StreamChunk>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let _entered = this.trace.as_ref().map(|t| t.span.clone().entered());
+        let poll = Pin::new(&mut this.inner).poll_next(cx);
+        match &poll {
+            Poll::Ready(None) => {
+                if let Some(t) = this.trace.take() {
+                    match this.inner.response() {
+                        Ok(r) => t.finish(Output::Response(&r)),
+                        Err(_) => t.finish(Output::Nothing),
+                    }
+                }
+            }
+            Poll::Ready(Some(Err(e))) => {
+                if let Some(t) = this.trace.take() {
+                    t.finish(error_output(e));
+                }
+            }
+            _ => {}
+        }
+        poll
+    }
+}
+
+/// [`TracedStream`] as a blocking iterator.
+#[derive(Debug)]
+pub struct BlockingTracedStream {
+    inner: TracedStream,
+}
+
+impl BlockingTracedStream {
+    /// Reads the rest and returns the response.
+    pub fn finish(self) -> mirascope_llm::Result<Response> {
+        pollster::block_on(self.inner.finish())
+    }
+}
+
+impl Iterator for BlockingTracedStream {
+    type Item = mirascope_llm::Result<StreamChunk>;
+    fn next(&mut self) -> Option<Self::Item> {
+        use futures_util::StreamExt;
+        pollster::block_on(self.inner.next())
+    }
+}
+
+/// Helpers the generated code calls.
+pub fn arg_types_json(pairs: &[(&str, &str)]) -> String {
+    let map: serde_json::Map<String, Value> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::from(*v)))
+        .collect();
+    Value::Object(map).to_string()
+}
+
+/// `mirascope.trace.arg_values`.
+pub fn arg_values_json(pairs: Vec<(&str, Value)>) -> String {
+    let map: serde_json::Map<String, Value> =
+        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    Value::Object(map).to_string()
+}
