@@ -23,6 +23,7 @@ pub(crate) struct CallInfo<'a> {
 
 /// Opens the GenAI span `chat {model_id}` (CLIENT) as a child of the current span and records
 /// the request attributes. Builds nothing when no subscriber is interested.
+#[inline]
 pub(crate) fn start(info: &CallInfo<'_>) -> Span {
     let output_type = if info.request.format.is_some() {
         "json"
@@ -71,9 +72,14 @@ pub(crate) fn start(info: &CallInfo<'_>) -> Span {
         error.message = Empty,
         gen_ai.request.stream = Empty,
     );
-    if span.is_disabled() {
-        return span;
+    if !span.is_disabled() {
+        record_request(&span, info);
     }
+    span
+}
+
+/// The request attributes (only for enabled spans).
+fn record_request(span: &Span, info: &CallInfo<'_>) {
     record_params(&span, &info.request.params);
     let capture = capture_content();
     let messages = &info.request.messages;
@@ -112,7 +118,6 @@ pub(crate) fn start(info: &CallInfo<'_>) -> Span {
             .map(|v| v as &dyn tracing::Value),
     );
     batch.record(&span);
-    span
 }
 
 /// Host and port of a base URL (`https://api.openai.com/v1` -> `api.openai.com`, 443).
@@ -383,10 +388,14 @@ fn set_string_array(span: &Span, key: &'static str, values: Vec<String>) {
 use super::add_event;
 
 /// Records the response attributes.
+#[inline]
 pub(crate) fn record_response(span: &Span, resp: &Response, stream: bool) {
-    if span.is_disabled() {
-        return;
+    if !span.is_disabled() {
+        record_response_enabled(span, resp, stream);
     }
+}
+
+fn record_response_enabled(span: &Span, resp: &Response, stream: bool) {
     let _ = stream;
     let capture = capture_content();
     set_string_array(

@@ -1,0 +1,6 @@
+use mirascope::ops;
+
+#[ops::trace(tags = "books")]
+fn f() {}
+
+fn main() {}

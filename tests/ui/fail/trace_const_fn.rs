@@ -1,0 +1,8 @@
+use mirascope::ops;
+
+#[ops::trace]
+const fn f() -> u8 {
+    1
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use mirascope::ops;
+
+#[ops::trace(tags = ["a"], tags = ["b"])]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use mirascope::ops;
+
+#[ops::trace]
+struct NotAFunction;
+
+fn main() {}

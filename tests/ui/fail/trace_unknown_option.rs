@@ -1,0 +1,6 @@
+use mirascope::ops;
+
+#[ops::trace(label = "x")]
+fn f() {}
+
+fn main() {}
