@@ -20,6 +20,13 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     match build(&func, &opts) {
         Ok(companion) => {
+            // Doc comments on parameters document the schema; Rust itself does not allow them.
+            let mut func = func;
+            for input in func.sig.inputs.iter_mut() {
+                if let FnArg::Typed(pt) = input {
+                    pt.attrs.retain(|a| !a.path().is_ident("doc"));
+                }
+            }
             let mut out = func.into_token_stream();
             out.extend(companion);
             out
