@@ -1,0 +1,539 @@
+//! The attribute macros through the real OpenTelemetry stack and the replay server: span names,
+//! kinds, parents, every `mirascope.*` attribute, errors, panics, streams dropped early, tools,
+//! versions, and concurrency (parents never cross tasks).
+
+mod common;
+
+use common::{attr, otel, sse_response, Wire};
+use futures_util::StreamExt;
+use mirascope::llm::replay::{Exchange, Matching, RecordedRequest, ReplayServer};
+use mirascope::{llm, ops};
+use opentelemetry::trace::{SpanKind, Status};
+use serde_json::json;
+
+type SpanData = ops::testing::SpanData;
+
+fn spans_named(name: &str) -> Vec<SpanData> {
+    otel()
+        .get_finished_spans()
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.name == name)
+        .collect()
+}
+
+fn one(name: &str) -> SpanData {
+    let spans = spans_named(name);
+    assert_eq!(spans.len(), 1, "exactly one span {name}");
+    spans.into_iter().next().unwrap()
+}
+
+fn array(span: &SpanData, key: &str) -> Option<Vec<String>> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .and_then(|kv| match &kv.value {
+            opentelemetry::Value::Array(opentelemetry::Array::String(items)) => {
+                Some(items.iter().map(|s| s.to_string()).collect())
+            }
+            _ => None,
+        })
+}
+
+fn int(span: &SpanData, key: &str) -> Option<i64> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .and_then(|kv| match kv.value {
+            opentelemetry::Value::I64(i) => Some(i),
+            _ => None,
+        })
+}
+
+#[ops::trace(tags = ["math", "demo", "math"], metadata = {"owner": "team", "user_id": "u-1"})]
+fn add_numbers(a: i64, b: i64) -> i64 {
+    a + b
+}
+
+#[test]
+fn plain_function_span_carries_mirascope_attributes() {
+    otel();
+    assert_eq!(add_numbers(40, 2), 42);
+    let s = one("add_numbers");
+    assert_eq!(s.span_kind, SpanKind::Internal);
+    assert_eq!(s.instrumentation_scope.name(), "mirascope.ops");
+    assert_eq!(s.status, Status::Unset);
+    assert_eq!(attr(&s, "mirascope.type").as_deref(), Some("trace"));
+    assert_eq!(
+        attr(&s, "mirascope.fn.qualname").as_deref(),
+        Some("add_numbers")
+    );
+    assert_eq!(
+        attr(&s, "mirascope.fn.module").as_deref(),
+        Some(module_path!())
+    );
+    assert_eq!(attr(&s, "mirascope.fn.is_async").as_deref(), Some("false"));
+    assert_eq!(
+        attr(&s, "mirascope.trace.arg_types").as_deref(),
+        Some(r#"{"a":"i64","b":"i64"}"#)
+    );
+    assert_eq!(
+        attr(&s, "mirascope.trace.arg_values").as_deref(),
+        Some(r#"{"a":40,"b":2}"#)
+    );
+    assert_eq!(
+        int(&s, "mirascope.trace.output"),
+        Some(42),
+        "numbers stay numbers"
+    );
+    assert_eq!(
+        array(&s, "mirascope.trace.tags"),
+        Some(vec!["demo".into(), "math".into()])
+    );
+    assert_eq!(array(&s, "tags"), Some(vec!["demo".into(), "math".into()]));
+    assert_eq!(
+        attr(&s, "mirascope.trace.metadata").as_deref(),
+        Some(r#"{"owner":"team","user_id":"u-1"}"#)
+    );
+    assert_eq!(attr(&s, "user.id").as_deref(), Some("u-1"));
+    assert_eq!(attr(&s, "metadata.owner").as_deref(), Some("team"));
+}
+
+#[derive(Debug)]
+struct Opaque(#[allow(dead_code)] u8);
+struct NoDebug;
+
+#[ops::trace(skip(secret))]
+fn describe(
+    person: &serde_json::Value,
+    opaque: Opaque,
+    _no_debug: NoDebug,
+    secret: &str,
+) -> Vec<String> {
+    vec![
+        person["name"].as_str().unwrap_or_default().to_string(),
+        secret.len().to_string(),
+    ]
+}
+
+#[test]
+fn argument_values_use_serde_then_debug_then_the_type_name() {
+    otel();
+    describe(&json!({"name": "Kai"}), Opaque(7), NoDebug, "hunter2");
+    let s = one("describe");
+    let values: serde_json::Value =
+        serde_json::from_str(&attr(&s, "mirascope.trace.arg_values").unwrap()).unwrap();
+    assert_eq!(values["person"], json!({"name": "Kai"}));
+    assert_eq!(values["opaque"], json!("Opaque(7)"));
+    assert_eq!(values["_no_debug"], json!("macros::NoDebug"));
+    assert!(values.get("secret").is_none(), "skipped");
+    assert!(!attr(&s, "mirascope.trace.arg_types")
+        .unwrap()
+        .contains("secret"));
+    assert_eq!(
+        attr(&s, "mirascope.trace.output").as_deref(),
+        Some(r#"["Kai","7"]"#)
+    );
+}
+
+struct Account {
+    balance: i64,
+}
+
+impl Account {
+    #[ops::trace]
+    fn deposit(&mut self, amount: i64) -> Result<i64, String> {
+        if amount <= 0 {
+            return Err(format!("invalid amount {amount}"));
+        }
+        self.balance += amount;
+        Ok(self.balance)
+    }
+}
+
+#[test]
+fn methods_and_errors() {
+    otel();
+    let mut acc = Account { balance: 1 };
+    assert_eq!(acc.deposit(2), Ok(3));
+    assert!(acc.deposit(-5).is_err());
+    let spans = spans_named("Account::deposit");
+    assert_eq!(spans.len(), 2);
+    let ok = spans
+        .iter()
+        .find(|s| s.status == Status::Unset)
+        .expect("the Ok call");
+    assert_eq!(int(ok, "mirascope.trace.output"), Some(3));
+    let err = spans
+        .iter()
+        .find(|s| matches!(s.status, Status::Error { .. }))
+        .expect("the Err call");
+    assert_eq!(
+        attr(err, "mirascope.fn.qualname").as_deref(),
+        Some("Account::deposit")
+    );
+    assert_eq!(attr(err, "error.type").as_deref(), Some("String"));
+    assert_eq!(
+        err.events.iter().filter(|e| e.name == "exception").count(),
+        1
+    );
+    assert_eq!(attr(err, "mirascope.trace.output"), None);
+}
+
+#[ops::trace]
+fn explode(n: u8) -> u8 {
+    if n > 0 {
+        panic!("boom {n}");
+    }
+    n
+}
+
+#[test]
+fn panics_end_the_span_with_error_and_keep_unwinding() {
+    otel();
+    let caught = std::panic::catch_unwind(|| explode(3));
+    assert!(caught.is_err(), "the panic propagates");
+    let s = one("explode");
+    assert!(matches!(s.status, Status::Error { .. }));
+    let ev = s
+        .events
+        .iter()
+        .find(|e| e.name == "exception")
+        .expect("exception event");
+    assert!(ev
+        .attributes
+        .iter()
+        .any(|kv| kv.key.as_str() == "exception.message" && kv.value.as_str() == "boom 3"));
+}
+
+#[ops::trace]
+async fn inner_step(i: u32) -> u32 {
+    tokio::task::yield_now().await;
+    i * 2
+}
+
+#[ops::trace]
+async fn outer_step(i: u32) -> u32 {
+    tokio::task::yield_now().await;
+    inner_step(i).await + 1
+}
+
+#[test]
+fn nested_traces_nest_across_await_on_a_multi_thread_runtime() {
+    otel();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let handles: Vec<_> = (0..50u32).map(|i| tokio::spawn(outer_step(i))).collect();
+        for (i, h) in handles.into_iter().enumerate() {
+            assert_eq!(h.await.unwrap(), i as u32 * 2 + 1);
+        }
+    });
+    let outers = spans_named("outer_step");
+    let inners = spans_named("inner_step");
+    assert_eq!((outers.len(), inners.len()), (50, 50));
+    for inner in &inners {
+        let i: serde_json::Value =
+            serde_json::from_str(&attr(inner, "mirascope.trace.arg_values").unwrap()).unwrap();
+        let parent = outers
+            .iter()
+            .find(|o| o.span_context.span_id() == inner.parent_span_id)
+            .expect("each inner span has an outer parent");
+        let p: serde_json::Value =
+            serde_json::from_str(&attr(parent, "mirascope.trace.arg_values").unwrap()).unwrap();
+        assert_eq!(i["i"], p["i"], "parents never cross tasks");
+        assert_eq!(
+            attr(inner, "mirascope.fn.is_async").as_deref(),
+            Some("true")
+        );
+    }
+}
+
+#[test]
+fn traced_returns_the_span_ids() {
+    otel();
+    let t = ops::traced(|| add_numbers(1, 1));
+    assert_eq!(t.result, 2);
+    let ids: Vec<String> = spans_named("add_numbers")
+        .iter()
+        .map(|s| s.span_context.span_id().to_string())
+        .collect();
+    assert!(
+        ids.contains(t.span_id.as_ref().expect("span id")),
+        "{ids:?} {t:?}"
+    );
+    assert_eq!(t.trace_id.as_ref().map(String::len), Some(32));
+}
+
+/// Recommends books based on genre
+#[ops::version(name = "book_recommender", tags = ["production", "ml"], metadata = {"owner": "team-ml", "ticket": "ENG-1234"})]
+fn recommend_book(genre: &str) -> String {
+    format!("Recommend a {genre} book")
+}
+
+#[test]
+fn version_attributes() {
+    otel();
+    recommend_book("fantasy");
+    let s = one("recommend_book");
+    let hash = attr(&s, "mirascope.version.hash").unwrap();
+    assert_eq!(hash.len(), 64);
+    assert!(hash.chars().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(
+        attr(&s, "mirascope.version.signature_hash").map(|h| h.len()),
+        Some(64)
+    );
+    assert_ne!(attr(&s, "mirascope.version.signature_hash"), Some(hash));
+    assert_eq!(
+        attr(&s, "mirascope.version.description").as_deref(),
+        Some("Recommends books based on genre")
+    );
+    assert_eq!(
+        attr(&s, "mirascope.version.version").as_deref(),
+        Some("1.0")
+    );
+    assert_eq!(
+        attr(&s, "mirascope.version.name").as_deref(),
+        Some("book_recommender")
+    );
+    assert_eq!(
+        array(&s, "mirascope.version.tags"),
+        Some(vec!["ml".into(), "production".into()])
+    );
+    assert_eq!(
+        array(&s, "mirascope.trace.tags"),
+        Some(vec!["ml".into(), "production".into()])
+    );
+    assert_eq!(
+        attr(&s, "mirascope.version.meta.owner").as_deref(),
+        Some("team-ml")
+    );
+    assert_eq!(
+        attr(&s, "mirascope.version.meta.ticket").as_deref(),
+        Some("ENG-1234")
+    );
+    assert_eq!(
+        attr(&s, "mirascope.trace.metadata").as_deref(),
+        Some(r#"{"owner":"team-ml","ticket":"ENG-1234"}"#)
+    );
+    assert_eq!(
+        attr(&s, "mirascope.trace.output").as_deref(),
+        Some("Recommend a fantasy book")
+    );
+}
+
+// --- #[ops::trace] over #[llm::call], against the recorded exchange of the
+// trace_llm_call_tags_metadata conformance case ---
+
+fn recorded_case(name: &str) -> serde_json::Value {
+    let path = format!(
+        "{}/tests/fixtures/conformance/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[ops::trace(tags = ["production", "recommendations"], metadata = {"user_id": "u-42", "team": "reco"})]
+#[llm::call("tracedcall/gpt-4o-mini")]
+fn recommend(genre: &str) -> String {
+    format!("Recommend a {genre} book.")
+}
+
+#[tokio::test]
+async fn traced_llm_call_matches_mirascope() {
+    otel();
+    let case = recorded_case("trace_llm_call_tags_metadata");
+    let exchanges: Vec<Exchange> = serde_json::from_value(case["exchanges"].clone()).unwrap();
+    let server = ReplayServer::start(exchanges, Matching::ByRequest).unwrap();
+    llm::register_provider(
+        "openai",
+        Some("tracedcall/"),
+        Some("k"),
+        Some(&format!("{}/v1", server.base_url())),
+    )
+    .unwrap();
+
+    let response = recommend("romance").await.unwrap();
+    assert!(response.text().contains("The Hating Game"));
+
+    let expected_trace = &case["expected_spans"][1]["attributes"];
+    let trace = one("recommend.call");
+    let chat = one("chat tracedcall/gpt-4o-mini");
+    assert_eq!(
+        chat.parent_span_id,
+        trace.span_context.span_id(),
+        "the chat span is the trace span's child"
+    );
+    assert_eq!(trace.span_kind, SpanKind::Internal);
+    assert_eq!(trace.instrumentation_scope.name(), "mirascope.ops");
+    for key in [
+        "mirascope.type",
+        "mirascope.fn.qualname",
+        "mirascope.trace.arg_values",
+        "mirascope.trace.metadata",
+        "user.id",
+        "metadata.team",
+        "mirascope.response.messages",
+        "mirascope.response.content",
+        "mirascope.response.usage",
+        "mirascope.trace.output",
+        "mirascope.response.provider_id",
+    ] {
+        assert_eq!(
+            attr(&trace, key).as_deref(),
+            expected_trace[key].as_str(),
+            "{key}"
+        );
+    }
+    assert_eq!(
+        attr(&trace, "mirascope.response.model_id").as_deref(),
+        Some("tracedcall/gpt-4o-mini")
+    );
+    assert_eq!(
+        attr(&trace, "mirascope.trace.arg_types").as_deref(),
+        Some(r#"{"genre":"&str"}"#)
+    );
+    assert_eq!(
+        array(&trace, "mirascope.trace.tags"),
+        Some(vec!["production".into(), "recommendations".into()])
+    );
+    assert_eq!(
+        attr(&chat, "mirascope.trace.tags"),
+        None,
+        "the chat span carries no trace attributes"
+    );
+}
+
+#[llm::call("tracedstream/gpt-4o-mini")]
+#[ops::trace]
+fn poem(topic: &str) -> String {
+    format!("A poem about {topic}")
+}
+
+#[tokio::test]
+async fn traced_stream_span_outlives_its_child() {
+    otel();
+    let wire = Wire::Responses;
+    let responses = vec![
+        sse_response(wire.sse_body(&["Roses", " are red"], false)),
+        sse_response(wire.sse_body(&["Violets", " are blue"], false)),
+    ];
+    let server = ReplayServer::start(
+        responses.into_iter().map(common::answer).collect(),
+        Matching::Sequential,
+    )
+    .unwrap();
+    llm::register_provider(
+        "openai",
+        Some("tracedstream/"),
+        Some("k"),
+        Some(&format!("{}/v1", server.base_url())),
+    )
+    .unwrap();
+
+    let stream = poem("roses").stream().await.unwrap();
+    assert!(
+        spans_named("poem.stream").is_empty(),
+        "the trace span stays open while the stream is unread"
+    );
+    let response = stream.finish().await.unwrap();
+    assert_eq!(response.text(), "Roses are red");
+    let trace = one("poem.stream");
+    let chat = spans_named("chat tracedstream/gpt-4o-mini").pop().unwrap();
+    assert_eq!(chat.parent_span_id, trace.span_context.span_id());
+    assert!(
+        trace.end_time >= chat.end_time,
+        "a child never outlives its parent"
+    );
+    assert_eq!(
+        attr(&trace, "mirascope.trace.output").as_deref(),
+        Some("Roses are red")
+    );
+
+    // Dropped after the first chunk: both spans end.
+    let mut stream = poem("violets").stream().await.unwrap();
+    let _ = stream.next().await;
+    drop(stream);
+    assert_eq!(spans_named("poem.stream").len(), 2);
+    assert_eq!(spans_named("chat tracedstream/gpt-4o-mini").len(), 2);
+}
+
+/// Get the current weather for a location.
+#[llm::tool]
+fn get_weather(location: String) -> String {
+    format!("Weather in {location}: 72°F, sunny")
+}
+
+#[llm::call("tooled/gpt-4o-mini", tools = [get_weather])]
+fn weather_question(city: &str) -> String {
+    format!("What's the weather in {city}?")
+}
+
+#[tokio::test]
+async fn tools_execute_with_spans_and_resume() {
+    otel();
+    let case = recorded_case("openai_responses_resume");
+    let mut exchanges: Vec<Exchange> = serde_json::from_value(case["exchanges"].clone()).unwrap();
+    for e in &mut exchanges {
+        e.request = RecordedRequest {
+            method: "POST".into(),
+            path: String::new(),
+            json: None,
+        };
+    }
+    let server = ReplayServer::start(exchanges, Matching::Sequential).unwrap();
+    llm::register_provider(
+        "openai",
+        Some("tooled/"),
+        Some("k"),
+        Some(&format!("{}/v1", server.base_url())),
+    )
+    .unwrap();
+
+    let first = weather_question("Tokyo").await.unwrap();
+    assert_eq!(first.tool_calls().len(), 1);
+    let outputs = first.execute_tools().await.unwrap();
+    assert_eq!(
+        outputs,
+        vec![llm::Part::tool_output(
+            "call_CeSmJnilYrx5gzGCtEYJkUwC",
+            "get_weather",
+            json!("Weather in Tokyo: 72°F, sunny")
+        )]
+    );
+    let exec = one("execute_tool get_weather");
+    assert_eq!(exec.span_kind, SpanKind::Internal);
+    assert_eq!(
+        attr(&exec, "gen_ai.operation.name").as_deref(),
+        Some("execute_tool")
+    );
+    assert_eq!(
+        attr(&exec, "gen_ai.tool.call.id").as_deref(),
+        Some("call_CeSmJnilYrx5gzGCtEYJkUwC")
+    );
+    assert_eq!(
+        attr(&exec, "gen_ai.tool.call.arguments").as_deref(),
+        Some(r#"{"location":"Tokyo"}"#)
+    );
+    assert_eq!(
+        attr(&exec, "gen_ai.tool.call.result").as_deref(),
+        Some(r#""Weather in Tokyo: 72°F, sunny""#)
+    );
+
+    let second = first.resume(outputs).await.unwrap();
+    assert_eq!(
+        second.text(),
+        "The current weather in Tokyo is 72°F and sunny."
+    );
+    // The tool's schema went on the wire, strict.
+    let sent = server.requests()[0].json().unwrap();
+    assert_eq!(sent["tools"][0]["name"], "get_weather");
+    assert_eq!(sent["tools"][0]["strict"], true);
+    assert_eq!(
+        sent["tools"][0]["parameters"]["required"],
+        json!(["location"])
+    );
+}
