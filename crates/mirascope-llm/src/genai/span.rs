@@ -80,7 +80,7 @@ pub(crate) fn start(info: &CallInfo<'_>) -> Span {
 
 /// The request attributes (only for enabled spans).
 fn record_request(span: &Span, info: &CallInfo<'_>) {
-    record_params(&span, &info.request.params);
+    record_params(span, &info.request.params);
     let capture = capture_content();
     let messages = &info.request.messages;
     let system = capture
@@ -117,7 +117,7 @@ fn record_request(span: &Span, info: &CallInfo<'_>) {
             .as_ref()
             .map(|v| v as &dyn tracing::Value),
     );
-    batch.record(&span);
+    batch.record(span);
 }
 
 /// Host and port of a base URL (`https://api.openai.com/v1` -> `api.openai.com`, 443).
