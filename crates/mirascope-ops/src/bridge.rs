@@ -12,6 +12,7 @@ fn to_value(v: AttrValue) -> Value {
         AttrValue::Str(s) => Value::String(s.into()),
         AttrValue::I64(i) => Value::I64(i),
         AttrValue::Bool(b) => Value::Bool(b),
+        AttrValue::F64(f) => Value::F64(f),
         AttrValue::StrArray(items) => Value::Array(Array::String(
             items.into_iter().map(StringValue::from).collect(),
         )),
@@ -22,7 +23,11 @@ fn set_attribute(span: &tracing::Span, key: std::borrow::Cow<'static, str>, valu
     span.set_attribute(key, to_value(value));
 }
 
-fn add_event(span: &tracing::Span, name: &'static str, attrs: Vec<(&'static str, AttrValue)>) {
+fn add_event(
+    span: &tracing::Span,
+    name: std::borrow::Cow<'static, str>,
+    attrs: Vec<(std::borrow::Cow<'static, str>, AttrValue)>,
+) {
     span.add_event(
         name,
         attrs
@@ -48,6 +53,7 @@ fn inject_context(span: &tracing::Span, headers: &mut Vec<(String, String)>) {
 /// Installs the bridge once per process.
 pub(crate) fn install() {
     mirascope_llm::genai::install_otel_bridge(OtelBridge {
+        conversation_id: || crate::session::current_session().map(|s| s.id),
         set_attribute,
         add_event,
         inject_context,

@@ -19,7 +19,9 @@ mod configure;
 mod error;
 pub mod export;
 mod instrument;
+mod propagation;
 mod session;
+mod span;
 pub mod testing;
 mod trace;
 mod tracer;
@@ -35,10 +37,15 @@ pub use mirascope_llm::genai::{
 };
 /// The OpenTelemetry SDK this crate is built on (one version family with `opentelemetry`).
 pub use opentelemetry_sdk as sdk;
+pub use propagation::{
+    extract_context, extract_session_id, inject_context, inject_span_context, propagated_context,
+    propagator_format, set_propagator, Carrier, ContextSource, PropagatedGuard, PropagatorFormat,
+};
 pub use session::{
     current_session, in_session, session, with_current_session, InSession, SessionContext,
     SessionGuard, WithSession, SESSION_HEADER_NAME,
 };
+pub use span::{current_span, span, Span, Value};
 pub use trace::{traced, traced_async, BlockingTracedStream, Traced, TracedCall, TracedStream};
 
 /// `#[ops::trace]`: one INTERNAL span per call of the function, with Mirascope's attributes.

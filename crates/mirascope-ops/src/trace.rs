@@ -72,7 +72,7 @@ thread_local! {
     static LAST_TRACE: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
 }
 
-fn ids(span: &Span) -> Option<(String, String)> {
+pub(crate) fn ids(span: &Span) -> Option<(String, String)> {
     use opentelemetry::trace::TraceContextExt;
     use tracing_opentelemetry::OpenTelemetrySpanExt;
     if span.is_disabled() {

@@ -38,8 +38,56 @@ pub enum AttrValue {
     I64(i64),
     /// A boolean.
     Bool(bool),
+    /// A float.
+    F64(f64),
     /// A string array.
     StrArray(Vec<String>),
+}
+
+impl From<&str> for AttrValue {
+    fn from(v: &str) -> Self {
+        AttrValue::Str(v.to_string())
+    }
+}
+impl From<String> for AttrValue {
+    fn from(v: String) -> Self {
+        AttrValue::Str(v)
+    }
+}
+impl From<i64> for AttrValue {
+    fn from(v: i64) -> Self {
+        AttrValue::I64(v)
+    }
+}
+impl From<i32> for AttrValue {
+    fn from(v: i32) -> Self {
+        AttrValue::I64(v.into())
+    }
+}
+impl From<u32> for AttrValue {
+    fn from(v: u32) -> Self {
+        AttrValue::I64(v.into())
+    }
+}
+impl From<f64> for AttrValue {
+    fn from(v: f64) -> Self {
+        AttrValue::F64(v)
+    }
+}
+impl From<bool> for AttrValue {
+    fn from(v: bool) -> Self {
+        AttrValue::Bool(v)
+    }
+}
+impl From<Vec<String>> for AttrValue {
+    fn from(v: Vec<String>) -> Self {
+        AttrValue::StrArray(v)
+    }
+}
+impl From<Vec<&str>> for AttrValue {
+    fn from(v: Vec<&str>) -> Self {
+        AttrValue::StrArray(v.into_iter().map(str::to_string).collect())
+    }
 }
 
 /// What `tracing` fields cannot express, done by the OpenTelemetry side (installed by
@@ -49,9 +97,15 @@ pub struct OtelBridge {
     /// Sets an attribute (any key, including dynamic ones and arrays) on a span.
     pub set_attribute: fn(&tracing::Span, std::borrow::Cow<'static, str>, AttrValue),
     /// Adds an event with attributes to a span.
-    pub add_event: fn(&tracing::Span, &'static str, Vec<(&'static str, AttrValue)>),
+    pub add_event: fn(
+        &tracing::Span,
+        std::borrow::Cow<'static, str>,
+        Vec<(std::borrow::Cow<'static, str>, AttrValue)>,
+    ),
     /// Writes the span's context as propagation headers (e.g. `traceparent`).
     pub inject_context: fn(&tracing::Span, &mut Vec<(String, String)>),
+    /// The current session id, recorded on GenAI spans as `gen_ai.conversation.id`.
+    pub conversation_id: fn() -> Option<String>,
 }
 
 static BRIDGE: OnceLock<OtelBridge> = OnceLock::new();
@@ -88,14 +142,21 @@ pub fn set_attribute(
 
 /// Adds an event with typed attributes to a span (through the OpenTelemetry bridge when
 /// installed, as a `tracing` event otherwise).
-pub fn add_event(span: &tracing::Span, name: &'static str, attrs: Vec<(&'static str, AttrValue)>) {
+pub fn add_event<N, K>(span: &tracing::Span, name: N, attrs: Vec<(K, AttrValue)>)
+where
+    N: Into<std::borrow::Cow<'static, str>>,
+    K: Into<std::borrow::Cow<'static, str>>,
+{
     if span.is_disabled() {
         return;
     }
+    let name = name.into();
+    let attrs: Vec<(std::borrow::Cow<'static, str>, AttrValue)> =
+        attrs.into_iter().map(|(k, v)| (k.into(), v)).collect();
     match bridge() {
         Some(b) => (b.add_event)(span, name, attrs),
         None => {
-            tracing::event!(target: TARGET, parent: span, tracing::Level::INFO, event = name, attributes = ?attrs)
+            tracing::event!(target: TARGET, parent: span, tracing::Level::INFO, event = %name, attributes = ?attrs)
         }
     }
 }

@@ -110,12 +110,14 @@ fn record_request(span: &Span, info: &CallInfo<'_>) {
         const { field_index("server.port") },
         port.as_ref().map(|v| v as &dyn tracing::Value),
     );
+    let session = match &info.request.conversation_id {
+        Some(_) => None,
+        None => bridge().and_then(|b| (b.conversation_id)()),
+    };
+    let conversation = info.request.conversation_id.as_ref().or(session.as_ref());
     batch.set(
         const { field_index("gen_ai.conversation.id") },
-        info.request
-            .conversation_id
-            .as_ref()
-            .map(|v| v as &dyn tracing::Value),
+        conversation.map(|v| v as &dyn tracing::Value),
     );
     batch.record(span);
 }

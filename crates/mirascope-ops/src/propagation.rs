@@ -1,0 +1,334 @@
+//! Context propagation between services: W3C `tracecontext` (default), `b3`, `b3multi`, `jaeger`,
+//! or all of them (`composite`), chosen by `MIRASCOPE_PROPAGATOR` or in code; plus the
+//! `Mirascope-Session-Id` header. Malformed headers start a new root trace, never an error.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use opentelemetry::propagation::{
+    Extractor, Injector, TextMapCompositePropagator, TextMapPropagator,
+};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry::Context;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+#[allow(deprecated)]
+use opentelemetry_zipkin::{B3Encoding, Propagator as B3Propagator};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::error::OpsError;
+
+// The opentelemetry-zipkin crate is deprecated as an *exporter* (Zipkin takes OTLP now); its B3
+// propagator is the maintained implementation of the B3 headers for opentelemetry 0.33.
+use crate::session::{self, SessionGuard, SESSION_HEADER_NAME};
+
+/// A propagation format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropagatorFormat {
+    /// W3C `traceparent` / `tracestate`.
+    TraceContext,
+    /// Zipkin B3, single `b3` header.
+    B3,
+    /// Zipkin B3, `x-b3-*` headers.
+    B3Multi,
+    /// Jaeger `uber-trace-id`.
+    Jaeger,
+    /// All of the above (inject all, extract the first that parses).
+    Composite,
+}
+
+impl std::str::FromStr for PropagatorFormat {
+    type Err = OpsError;
+    fn from_str(s: &str) -> Result<Self, OpsError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "tracecontext" => Ok(PropagatorFormat::TraceContext),
+            "b3" => Ok(PropagatorFormat::B3),
+            "b3multi" => Ok(PropagatorFormat::B3Multi),
+            "jaeger" => Ok(PropagatorFormat::Jaeger),
+            "composite" => Ok(PropagatorFormat::Composite),
+            other => Err(OpsError::Configuration(format!("Invalid propagator format: {other}. Valid options: tracecontext, b3, b3multi, jaeger, composite"))),
+        }
+    }
+}
+
+static FORMAT: RwLock<Option<PropagatorFormat>> = RwLock::new(None);
+
+/// Sets the format in code (overrides `MIRASCOPE_PROPAGATOR`).
+pub fn set_propagator(format: PropagatorFormat) {
+    *FORMAT.write().unwrap_or_else(|e| e.into_inner()) = Some(format);
+}
+
+/// The format in force: set in code, else `MIRASCOPE_PROPAGATOR`, else `tracecontext`. An
+/// invalid variable is a typed error listing the valid values.
+pub fn propagator_format() -> Result<PropagatorFormat, OpsError> {
+    if let Some(f) = *FORMAT.read().unwrap_or_else(|e| e.into_inner()) {
+        return Ok(f);
+    }
+    match std::env::var("MIRASCOPE_PROPAGATOR") {
+        Ok(v) if !v.trim().is_empty() => v.parse(),
+        _ => Ok(PropagatorFormat::TraceContext),
+    }
+}
+
+/// Jaeger's `uber-trace-id: {trace-id}:{span-id}:{parent-span-id}:{flags}` (no OpenTelemetry 0.33
+/// crate exists for it).
+#[derive(Debug, Default)]
+struct JaegerPropagator;
+
+const UBER: &str = "uber-trace-id";
+
+impl TextMapPropagator for JaegerPropagator {
+    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+        let span = cx.span();
+        let sc = span.span_context();
+        if sc.is_valid() {
+            let flags = if sc.is_sampled() { 1 } else { 0 };
+            injector.set(
+                UBER,
+                format!("{}:{}:0:{flags}", sc.trace_id(), sc.span_id()),
+            );
+        }
+    }
+
+    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+        let Some(value) = extractor.get(UBER) else {
+            return cx.clone();
+        };
+        let value = value.replace("%3A", ":").replace("%3a", ":");
+        let parts: Vec<&str> = value.split(':').collect();
+        if parts.len() != 4 {
+            return cx.clone();
+        }
+        let trace_id = TraceId::from_hex(&format!("{:0>32}", parts[0]));
+        let span_id = SpanId::from_hex(&format!("{:0>16}", parts[1]));
+        let flags = u8::from_str_radix(parts[3], 16).ok();
+        match (trace_id, span_id, flags) {
+            (Ok(t), Ok(s), Some(f)) if t != TraceId::INVALID && s != SpanId::INVALID => {
+                let sc =
+                    SpanContext::new(t, s, TraceFlags::new(f & 1), true, TraceState::default());
+                cx.with_remote_span_context(sc)
+            }
+            _ => cx.clone(),
+        }
+    }
+
+    fn fields(&self) -> opentelemetry::propagation::text_map_propagator::FieldIter<'_> {
+        opentelemetry::propagation::text_map_propagator::FieldIter::new(&[])
+    }
+}
+
+#[allow(deprecated)]
+fn propagator(format: PropagatorFormat) -> Box<dyn TextMapPropagator + Send + Sync> {
+    match format {
+        PropagatorFormat::TraceContext => Box::new(TraceContextPropagator::new()),
+        PropagatorFormat::B3 => Box::new(B3Propagator::with_encoding(B3Encoding::SingleHeader)),
+        PropagatorFormat::B3Multi => {
+            Box::new(B3Propagator::with_encoding(B3Encoding::MultipleHeader))
+        }
+        PropagatorFormat::Jaeger => Box::new(JaegerPropagator),
+        PropagatorFormat::Composite => Box::new(TextMapCompositePropagator::new(vec![
+            Box::new(TraceContextPropagator::new()),
+            Box::new(B3Propagator::with_encoding(B3Encoding::SingleHeader)),
+            Box::new(B3Propagator::with_encoding(B3Encoding::MultipleHeader)),
+            Box::new(JaegerPropagator),
+        ])),
+    }
+}
+
+/// A header carrier: `HashMap<String, String>` or `http::HeaderMap`. Names are matched
+/// case-insensitively.
+pub trait Carrier {
+    /// A header's value.
+    fn get_header(&self, name: &str) -> Option<String>;
+    /// Sets a header.
+    fn set_header(&mut self, name: &str, value: String);
+}
+
+impl Carrier for HashMap<String, String> {
+    fn get_header(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+    fn set_header(&mut self, name: &str, value: String) {
+        self.insert(name.to_string(), value);
+    }
+}
+
+impl Carrier for http::HeaderMap {
+    fn get_header(&self, name: &str) -> Option<String> {
+        self.get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    }
+    fn set_header(&mut self, name: &str, value: String) {
+        if let (Ok(n), Ok(v)) = (
+            http::header::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(&value),
+        ) {
+            self.insert(n, v);
+        }
+    }
+}
+
+struct In<'a, C: ?Sized>(&'a mut C);
+impl<C: Carrier + ?Sized> Injector for In<'_, C> {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.set_header(key, value);
+    }
+}
+/// Writes the current context (trace and, if any, session) into `carrier`.
+pub fn inject_context<C: Carrier + ?Sized>(carrier: &mut C) -> Result<(), OpsError> {
+    inject_span_context(&tracing::Span::current(), carrier)
+}
+
+/// Writes `span`'s context (and the current session) into `carrier`.
+pub fn inject_span_context<C: Carrier + ?Sized>(
+    span: &tracing::Span,
+    carrier: &mut C,
+) -> Result<(), OpsError> {
+    let format = propagator_format()?;
+    let cx = if span.is_disabled() {
+        Context::current()
+    } else {
+        span.context()
+    };
+    propagator(format).inject_context(&cx, &mut In(carrier));
+    if let Some(s) = session::current_session() {
+        carrier.set_header(SESSION_HEADER_NAME, s.id);
+    }
+    Ok(())
+}
+
+/// Headers copied into an owned, lowercase-keyed map (extractors borrow from it).
+struct Owned(HashMap<String, String>);
+impl Extractor for Owned {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(&key.to_ascii_lowercase()).map(String::as_str)
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+const HEADERS: &[&str] = &[
+    "traceparent",
+    "tracestate",
+    "b3",
+    "x-b3-traceid",
+    "x-b3-spanid",
+    "x-b3-sampled",
+    "x-b3-flags",
+    "x-b3-parentspanid",
+    UBER,
+];
+
+fn owned<C: Carrier + ?Sized>(carrier: &C) -> Owned {
+    Owned(
+        HEADERS
+            .iter()
+            .filter_map(|h| carrier.get_header(h).map(|v| (h.to_string(), v)))
+            .collect(),
+    )
+}
+
+/// Reads a context from `carrier`; malformed or missing headers give an empty context (a new
+/// root trace), never an error.
+pub fn extract_context<C: Carrier + ?Sized>(carrier: &C) -> Context {
+    let format = propagator_format().unwrap_or(PropagatorFormat::TraceContext);
+    propagator(format).extract(&owned(carrier))
+}
+
+/// The session id in `carrier` (`Mirascope-Session-Id`, case-insensitive), if present and non-empty.
+pub fn extract_session_id<C: Carrier + ?Sized>(carrier: &C) -> Option<String> {
+    carrier
+        .get_header(SESSION_HEADER_NAME)
+        .or_else(|| carrier.get_header(&SESSION_HEADER_NAME.to_ascii_lowercase()))
+        .filter(|s| !s.is_empty())
+}
+
+/// What a propagated context scope restores when dropped.
+#[derive(Debug)]
+#[must_use = "the context is current until the guard drops"]
+pub struct PropagatedGuard {
+    _cx: opentelemetry::ContextGuard,
+    _session: Option<SessionGuard>,
+}
+
+/// Where a propagated context comes from.
+#[derive(Debug)]
+pub enum ContextSource<'a, C: Carrier + ?Sized> {
+    /// A context you have.
+    Parent(Context),
+    /// Headers to extract it (and the session) from.
+    ExtractFrom(&'a C),
+}
+
+/// Makes a propagated context current (its trace becomes the parent of spans opened inside, and
+/// a session header enters that session) until the guard drops.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use mirascope_ops as ops;
+/// let mut headers = HashMap::new();
+/// headers.insert("traceparent".to_string(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string());
+/// headers.insert("Mirascope-Session-Id".to_string(), "conv-9".to_string());
+/// let _g = ops::propagated_context(ops::ContextSource::ExtractFrom(&headers));
+/// assert_eq!(ops::current_session().unwrap().id, "conv-9");
+/// ```
+pub fn propagated_context<C: Carrier + ?Sized>(source: ContextSource<'_, C>) -> PropagatedGuard {
+    match source {
+        ContextSource::Parent(cx) => PropagatedGuard {
+            _cx: cx.attach(),
+            _session: None,
+        },
+        ContextSource::ExtractFrom(carrier) => {
+            let session = extract_session_id(carrier).map(|id| session::session(Some(id), None));
+            PropagatedGuard {
+                _cx: extract_context(carrier).attach(),
+                _session: session,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_format_lists_valid_ones() {
+        let err = "zipkin".parse::<PropagatorFormat>().unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("Valid options: tracecontext, b3, b3multi, jaeger, composite"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn jaeger_round_trip() {
+        let sc = SpanContext::new(
+            TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        );
+        let cx = Context::new().with_remote_span_context(sc.clone());
+        let mut map: HashMap<String, String> = HashMap::new();
+        JaegerPropagator.inject_context(&cx, &mut In(&mut map));
+        assert_eq!(
+            map["uber-trace-id"],
+            "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1"
+        );
+        let back = JaegerPropagator.extract(&owned(&map));
+        assert_eq!(back.span().span_context().trace_id(), sc.trace_id());
+        let mut bad = HashMap::new();
+        bad.insert("uber-trace-id".to_string(), "zz:yy".to_string());
+        assert!(!JaegerPropagator
+            .extract(&owned(&bad))
+            .span()
+            .span_context()
+            .is_valid());
+    }
+}

@@ -1,0 +1,261 @@
+//! Explicit spans, sessions and context propagation through the in-memory exporter: attributes,
+//! events, status, nesting, session restore on panic, and propagation round trips across two
+//! "services" (two tracer providers) in every format.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{attr, json_response, otel, serve, Wire};
+use mirascope::ops::{self, ContextSource, PropagatorFormat, Value};
+use opentelemetry::trace::{SpanKind, Status};
+use tracing_subscriber::layer::SubscriberExt;
+
+type SpanData = ops::testing::SpanData;
+
+fn named(name: &str) -> Vec<SpanData> {
+    otel()
+        .get_finished_spans()
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.name == name)
+        .collect()
+}
+
+#[test]
+fn explicit_spans_record_attributes_events_and_status() {
+    otel();
+    let span = ops::span(
+        "retrieve-docs",
+        [("query", Value::from("rust")), ("k", Value::from(3))],
+    );
+    span.set([
+        ("hits", Value::from(2)),
+        ("scores", Value::from(vec!["0.9", "0.7"])),
+    ]);
+    span.info("searching", [("index", Value::from("books"))]);
+    span.warning("slow shard", Vec::<(&str, Value)>::new());
+    span.event("cache-miss", [("key", Value::from("q1"))]);
+    let id = span.span_id().expect("span id");
+    assert_eq!(id.len(), 16);
+    assert_eq!(span.trace_id().unwrap().len(), 32);
+    span.in_scope(|| {
+        let child = ops::span("rank", Vec::<(&str, Value)>::new());
+        child.finish();
+    });
+    span.finish();
+    span.error("ignored after finish", Vec::<(&str, Value)>::new());
+    drop(span);
+
+    let s = named("retrieve-docs").pop().expect("exported");
+    assert_eq!(s.span_kind, SpanKind::Internal);
+    assert_eq!(
+        s.status,
+        Status::Unset,
+        "error() after finish() does nothing"
+    );
+    assert_eq!(attr(&s, "mirascope.type").as_deref(), Some("trace"));
+    assert_eq!(attr(&s, "query").as_deref(), Some("rust"));
+    assert_eq!(attr(&s, "hits").as_deref(), Some("2"));
+    let events: Vec<&str> = s.events.iter().map(|e| e.name.as_ref()).collect();
+    assert_eq!(events, ["info", "warning", "cache-miss"]);
+    let info = &s.events.iter().next().unwrap().attributes;
+    assert!(info
+        .iter()
+        .any(|kv| kv.key.as_str() == "level" && kv.value.as_str() == "info"));
+    assert!(info
+        .iter()
+        .any(|kv| kv.key.as_str() == "message" && kv.value.as_str() == "searching"));
+    let child = named("rank").pop().unwrap();
+    assert_eq!(
+        child.parent_span_id.to_string(),
+        id,
+        "nested under the explicit span"
+    );
+
+    let failing = ops::span("failing-step", Vec::<(&str, Value)>::new());
+    failing.critical("disk on fire", [("disk", Value::from("sda"))]);
+    drop(failing);
+    let f = named("failing-step").pop().unwrap();
+    assert!(matches!(f.status, Status::Error { .. }));
+    let crit = f.events.iter().next().unwrap();
+    assert_eq!(crit.name, "critical");
+    assert!(crit
+        .attributes
+        .iter()
+        .any(|kv| kv.key.as_str() == "level" && kv.value.as_str() == "error"));
+}
+
+#[ops::trace]
+fn in_session_step(n: u32) -> u32 {
+    n + 1
+}
+
+#[test]
+fn sessions_land_on_spans_nest_and_restore_on_panic() {
+    otel();
+    {
+        let _outer = ops::session(
+            Some("outer".into()),
+            Some(serde_json::json!({"user": "alice"})),
+        );
+        in_session_step(1);
+        {
+            let _inner = ops::session(Some("inner".into()), None);
+            assert_eq!(ops::current_session().unwrap().id, "inner");
+            in_session_step(2);
+        }
+        assert_eq!(ops::current_session().unwrap().id, "outer");
+        let panicked = std::panic::catch_unwind(|| {
+            let _s = ops::session(Some("doomed".into()), None);
+            panic!("inside a session");
+        });
+        assert!(panicked.is_err());
+        assert_eq!(
+            ops::current_session().unwrap().id,
+            "outer",
+            "restored after the panic"
+        );
+    }
+    assert!(ops::current_session().is_none());
+    let spans = named("in_session_step");
+    let by_arg = |n: &str| {
+        spans
+            .iter()
+            .find(|s| {
+                attr(s, "mirascope.trace.arg_values").as_deref()
+                    == Some(&format!(r#"{{"n":{n}}}"#) as &str)
+            })
+            .unwrap()
+    };
+    assert_eq!(
+        attr(by_arg("1"), "mirascope.ops.session.id").as_deref(),
+        Some("outer")
+    );
+    assert_eq!(
+        attr(by_arg("1"), "mirascope.ops.session.attributes").as_deref(),
+        Some(r#"{"user":"alice"}"#)
+    );
+    assert_eq!(
+        attr(by_arg("2"), "mirascope.ops.session.id").as_deref(),
+        Some("inner")
+    );
+    assert_eq!(attr(by_arg("2"), "mirascope.ops.session.attributes"), None);
+
+    let generated = ops::session(None, None);
+    assert_eq!(generated.context().id.len(), 36, "a UUID by default");
+}
+
+#[tokio::test]
+async fn sessions_follow_futures_and_reach_genai_spans() {
+    otel();
+    let wire = Wire::Completions;
+    let (_server, model) = serve(wire, vec![json_response(200, wire.text_body("hi"))]);
+    let ctx = ops::SessionContext::new(Some("conv-42".into()), None);
+    let handle = tokio::spawn(ops::in_session(ctx, async move {
+        tokio::task::yield_now().await;
+        assert_eq!(ops::current_session().unwrap().id, "conv-42");
+        model.call("hello").await.map(|_| model.id().to_string())
+    }));
+    let model_id = handle.await.unwrap().unwrap();
+    let chat = common::spans_of(&model_id).pop().unwrap();
+    assert_eq!(
+        attr(&chat, "gen_ai.conversation.id").as_deref(),
+        Some("conv-42")
+    );
+}
+
+/// A second "service": its own tracer provider and exporter, on this thread only.
+fn service_b<R>(f: impl FnOnce() -> R) -> (R, Vec<SpanData>) {
+    let (provider, exporter) = ops::testing::in_memory_provider();
+    let subscriber = tracing_subscriber::registry().with(ops::layer(&provider));
+    let out = tracing::subscriber::with_default(subscriber, f);
+    let _ = provider.force_flush();
+    (out, exporter.get_finished_spans().unwrap())
+}
+
+#[test]
+fn propagation_round_trips_in_every_format() {
+    otel();
+    let expected_headers: &[(PropagatorFormat, &[&str])] = &[
+        (PropagatorFormat::TraceContext, &["traceparent"]),
+        (PropagatorFormat::B3, &["b3"]),
+        (
+            PropagatorFormat::B3Multi,
+            &["x-b3-traceid", "x-b3-spanid", "x-b3-sampled"],
+        ),
+        (PropagatorFormat::Jaeger, &["uber-trace-id"]),
+        (
+            PropagatorFormat::Composite,
+            &["traceparent", "b3", "x-b3-traceid", "uber-trace-id"],
+        ),
+    ];
+    for (format, headers) in expected_headers {
+        ops::set_propagator(*format);
+        // Service A: a span, its context injected into HTTP headers, with the session.
+        let span = ops::span(&format!("a-{format:?}"), Vec::<(&str, Value)>::new());
+        let _session = ops::session(Some(format!("session-{format:?}")), None);
+        let mut carrier = http::HeaderMap::new();
+        span.in_scope(|| ops::inject_context(&mut carrier)).unwrap();
+        for h in *headers {
+            assert!(
+                carrier.contains_key(*h),
+                "{format:?}: header {h} injected: {carrier:?}"
+            );
+        }
+        assert!(carrier.contains_key("mirascope-session-id"));
+        let (a_trace, a_span) = (span.trace_id().unwrap(), span.span_id().unwrap());
+        drop(_session);
+
+        // Service B: extract, then work under the propagated context.
+        let (session, spans) = service_b(|| {
+            let _g = ops::propagated_context(ContextSource::ExtractFrom(&carrier));
+            let s = ops::span("b-handler", Vec::<(&str, Value)>::new());
+            s.finish();
+            ops::current_session().map(|s| s.id)
+        });
+        assert_eq!(
+            session.as_deref(),
+            Some(format!("session-{format:?}").as_str()),
+            "{format:?}: session carried"
+        );
+        let b = spans
+            .iter()
+            .find(|s| s.name == "b-handler")
+            .expect("B exported its span");
+        assert_eq!(
+            b.span_context.trace_id().to_string(),
+            a_trace,
+            "{format:?}: one trace across services"
+        );
+        assert_eq!(
+            b.parent_span_id.to_string(),
+            a_span,
+            "{format:?}: parent is A's span"
+        );
+        assert!(b.parent_span_is_remote);
+    }
+    ops::set_propagator(PropagatorFormat::TraceContext);
+
+    // HashMap carriers, case-insensitive session header, malformed headers -> new root trace.
+    let mut map: HashMap<String, String> = HashMap::new();
+    map.insert("TraceParent".into(), "00-not-a-trace-id-01".into());
+    map.insert("mirascope-session-id".into(), "s-1".into());
+    assert_eq!(ops::extract_session_id(&map).as_deref(), Some("s-1"));
+    let (_, spans) = service_b(|| {
+        let _g = ops::propagated_context(ContextSource::ExtractFrom(&map));
+        ops::span("orphan", Vec::<(&str, Value)>::new()).finish();
+    });
+    let orphan = spans.iter().find(|s| s.name == "orphan").unwrap();
+    assert_eq!(
+        orphan.parent_span_id,
+        opentelemetry::trace::SpanId::INVALID,
+        "malformed headers start a new root trace"
+    );
+
+    // An invalid MIRASCOPE_PROPAGATOR is a typed error naming the valid values.
+    let err = "xray".parse::<PropagatorFormat>().unwrap_err();
+    assert!(err
+        .to_string()
+        .contains("tracecontext, b3, b3multi, jaeger, composite"));
+}
