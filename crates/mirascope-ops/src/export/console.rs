@@ -125,7 +125,10 @@ fn line(s: &SpanData) -> String {
         }
     }
     if let Status::Error { description } = &s.status {
-        out.push_str(&format!(" !! ERROR {description}"));
+        out.push_str(" !! ERROR");
+        if !description.is_empty() {
+            out.push_str(&format!(": {description}"));
+        }
     }
     out
 }
