@@ -90,6 +90,9 @@ impl From<Vec<&str>> for AttrValue {
     }
 }
 
+/// The attributes of an event.
+pub type EventAttributes = Vec<(std::borrow::Cow<'static, str>, AttrValue)>;
+
 /// What `tracing` fields cannot express, done by the OpenTelemetry side (installed by
 /// `mirascope-ops`): array attributes, events with typed attributes, and context injection.
 #[derive(Debug, Clone, Copy)]
@@ -97,11 +100,7 @@ pub struct OtelBridge {
     /// Sets an attribute (any key, including dynamic ones and arrays) on a span.
     pub set_attribute: fn(&tracing::Span, std::borrow::Cow<'static, str>, AttrValue),
     /// Adds an event with attributes to a span.
-    pub add_event: fn(
-        &tracing::Span,
-        std::borrow::Cow<'static, str>,
-        Vec<(std::borrow::Cow<'static, str>, AttrValue)>,
-    ),
+    pub add_event: fn(&tracing::Span, std::borrow::Cow<'static, str>, EventAttributes),
     /// Writes the span's context as propagation headers (e.g. `traceparent`).
     pub inject_context: fn(&tracing::Span, &mut Vec<(String, String)>),
     /// The current session id, recorded on GenAI spans as `gen_ai.conversation.id`.
