@@ -38,8 +38,11 @@ impl TraceService for Collector {
     }
 }
 
-/// `(name, kind, attributes)` of every received span.
-fn spans(received: &Received) -> Vec<(String, i32, Vec<(String, String)>, String)> {
+/// `(name, kind, attributes, scope)` of a received span.
+type ReceivedSpan = (String, i32, Vec<(String, String)>, String);
+
+/// Every received span.
+fn spans(received: &Received) -> Vec<ReceivedSpan> {
     let mut out = Vec::new();
     for req in received.lock().unwrap().iter() {
         for rs in &req.resource_spans {
