@@ -21,6 +21,8 @@
 #![warn(missing_docs)]
 
 pub mod call;
+#[cfg(feature = "replay")]
+pub mod cassette;
 pub mod content;
 pub mod error;
 pub mod format;

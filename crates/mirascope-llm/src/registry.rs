@@ -189,6 +189,23 @@ pub fn register_provider(
     Ok(())
 }
 
+/// The registration of exactly `scope`, to restore later with [`restore_scope`].
+#[derive(Debug, Clone)]
+pub(crate) struct ScopeSnapshot(Option<Registration>, String);
+
+pub(crate) fn snapshot_scope(scope: &str) -> ScopeSnapshot {
+    let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    ScopeSnapshot(registry.iter().find(|r| r.scope == scope).cloned(), scope.to_string())
+}
+
+pub(crate) fn restore_scope(snapshot: ScopeSnapshot) {
+    let mut registry = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    registry.retain(|r| r.scope != snapshot.1);
+    if let Some(r) = snapshot.0 {
+        registry.push(r);
+    }
+}
+
 /// Removes every registration (built-in providers stay).
 pub fn reset_providers() {
     REGISTRY.write().unwrap_or_else(|e| e.into_inner()).clear();

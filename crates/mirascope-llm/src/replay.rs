@@ -346,7 +346,8 @@ async fn handle(
     };
     let recorded = match chosen {
         Ok(r) => r,
-        Err(message) => return Ok(error_response(599, message)),
+        // 404 (not a 5xx): a missing recording must not be retried.
+        Err(message) => return Ok(error_response(404, message)),
     };
     if let Some(ms) = recorded.delay_ms {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
