@@ -25,34 +25,68 @@ async fn record_then_replay_offline() {
         Matching::ByRequest,
     )
     .unwrap();
-    llm::register_provider("openai", Some("openai/"), Some("sk-live-secret"), Some(&format!("{}/v1", live.base_url()))).unwrap();
+    llm::register_provider(
+        "openai",
+        Some("openai/"),
+        Some("sk-live-secret"),
+        Some(&format!("{}/v1", live.base_url())),
+    )
+    .unwrap();
 
     {
         let cassette = Cassette::with_mode(&path, "openai", Mode::Record).unwrap();
         assert_eq!(cassette.mode(), Mode::Record);
-        let r = llm::model("openai/gpt-4o-mini").unwrap().call("What is the capital of France?").await.unwrap();
+        let r = llm::model("openai/gpt-4o-mini")
+            .unwrap()
+            .call("What is the capital of France?")
+            .await
+            .unwrap();
         assert_eq!(r.text(), "Paris.");
     }
     let saved = std::fs::read_to_string(&path).unwrap();
     assert!(saved.contains("What is the capital of France?"));
-    assert!(!saved.contains("sk-live-secret") && !saved.to_ascii_lowercase().contains("authorization"), "no secrets in cassettes");
-    assert_eq!(live.requests()[0].header("authorization"), Some("Bearer sk-live-secret"), "the live provider got the real key");
+    assert!(
+        !saved.contains("sk-live-secret") && !saved.to_ascii_lowercase().contains("authorization"),
+        "no secrets in cassettes"
+    );
+    assert_eq!(
+        live.requests()[0].header("authorization"),
+        Some("Bearer sk-live-secret"),
+        "the live provider got the real key"
+    );
     drop(live);
 
     // Offline: the live server is gone; the cassette answers.
     let _cassette = Cassette::with_mode(&path, "openai", Mode::Replay).unwrap();
-    let model = llm::model("openai/gpt-4o-mini").unwrap().with_retry(llm::RetryPolicy::none());
+    let model = llm::model("openai/gpt-4o-mini")
+        .unwrap()
+        .with_retry(llm::RetryPolicy::none());
     let r = model.call("What is the capital of France?").await.unwrap();
     assert_eq!(r.text(), "Paris.");
 
     // Not recorded: a clear error naming the nearest recording and the difference.
-    let err = model.call("What is the capital of Spain?").await.unwrap_err();
-    let Error::Api(api) = &err else { panic!("{err:?}") };
+    let err = model
+        .call("What is the capital of Spain?")
+        .await
+        .unwrap_err();
+    let Error::Api(api) = &err else {
+        panic!("{err:?}")
+    };
     let msg = api.message.clone().unwrap_or_default();
-    assert!(msg.contains("no recorded exchange matches POST /v1/responses"), "{msg}");
-    assert!(msg.contains("nearest recorded request") && msg.contains("Spain"), "{msg}");
+    assert!(
+        msg.contains("no recorded exchange matches POST /v1/responses"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("nearest recorded request") && msg.contains("Spain"),
+        "{msg}"
+    );
 
-    let missing = Cassette::with_mode(dir.join("missing.json"), "openai", Mode::Replay).unwrap_err();
-    assert!(missing.to_string().contains("MIRASCOPE_RECORD"), "{missing}");
+    let missing =
+        Cassette::with_mode(dir.join("missing.json"), "openai", Mode::Replay).unwrap_err();
+    assert!(
+        missing.to_string().contains("MIRASCOPE_RECORD"),
+        "{missing}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -190,14 +190,20 @@ pub fn register_provider(
 }
 
 /// The registration of exactly `scope`, to restore later with [`restore_scope`].
+#[cfg(feature = "replay")]
 #[derive(Debug, Clone)]
 pub(crate) struct ScopeSnapshot(Option<Registration>, String);
 
+#[cfg(feature = "replay")]
 pub(crate) fn snapshot_scope(scope: &str) -> ScopeSnapshot {
     let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
-    ScopeSnapshot(registry.iter().find(|r| r.scope == scope).cloned(), scope.to_string())
+    ScopeSnapshot(
+        registry.iter().find(|r| r.scope == scope).cloned(),
+        scope.to_string(),
+    )
 }
 
+#[cfg(feature = "replay")]
 pub(crate) fn restore_scope(snapshot: ScopeSnapshot) {
     let mut registry = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
     registry.retain(|r| r.scope != snapshot.1);

@@ -108,6 +108,15 @@ impl Otlp {
     /// A tracer provider exporting through a batch processor (settings from `OTEL_BSP_*`), with
     /// the resource from `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES`.
     pub fn provider(&self) -> Result<SdkTracerProvider, OpsError> {
+        Ok(SdkTracerProvider::builder()
+            .with_span_processor(self.batch_processor()?)
+            .with_resource(resource())
+            .build())
+    }
+
+    /// The batch processor exporting over OTLP, to add to a provider you build yourself (next to
+    /// other processors).
+    pub fn batch_processor(&self) -> Result<BatchSpanProcessor, OpsError> {
         let sdk = |e: opentelemetry_otlp::ExporterBuildError| {
             OpsError::Configuration(format!("OTLP exporter: {e}"))
         };
@@ -137,7 +146,7 @@ impl Otlp {
                 if self.gzip {
                     b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
                 }
-                Ok(batch_provider(b.build().map_err(sdk)?))
+                Ok(BatchSpanProcessor::builder(b.build().map_err(sdk)?).build())
             }
             Protocol::Grpc => {
                 let rt = export_runtime()?;
@@ -156,10 +165,11 @@ impl Otlp {
                     b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
                 }
                 let exporter = b.build().map_err(sdk)?;
-                Ok(batch_provider(OnRuntime {
+                Ok(BatchSpanProcessor::builder(OnRuntime {
                     inner: Arc::new(exporter),
                     runtime: rt.handle().clone(),
-                }))
+                })
+                .build())
             }
         }
     }
@@ -183,13 +193,6 @@ fn tonic_metadata(
 /// The resource: service name and attributes from the environment.
 pub fn resource() -> Resource {
     Resource::builder().build()
-}
-
-fn batch_provider<E: SpanExporter + 'static>(exporter: E) -> SdkTracerProvider {
-    SdkTracerProvider::builder()
-        .with_span_processor(BatchSpanProcessor::builder(exporter).build())
-        .with_resource(resource())
-        .build()
 }
 
 /// A provider that prints each finished trace as a tree to stdout (simple processor: printed as

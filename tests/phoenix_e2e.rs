@@ -1,0 +1,267 @@
+//! End to end against a real LLM-observability backend: installs Arize Phoenix from PyPI into a
+//! virtualenv (`target/phoenix-venv`, reused), starts `phoenix serve` on loopback, exports an
+//! instrumented call, a stream and a traced `#[llm::call]` over OTLP http/protobuf, reads them
+//! back through Phoenix's REST API and checks names, parent links and every `gen_ai.*`
+//! attribute. Skips (with a message) only when Python is absent. The server it starts is stopped.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{json_response, serve, sse_response, Wire};
+use mirascope::ops::export::{Otlp, Protocol};
+use mirascope::{llm, ops};
+use serde_json::Value;
+use tracing_subscriber::layer::SubscriberExt;
+
+const PROJECT: &str = "mirascope-e2e";
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn python() -> Option<String> {
+    ["python3", "python"]
+        .iter()
+        .find(|p| {
+            Command::new(p)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(|p| p.to_string())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The virtualenv with Phoenix, installed if missing.
+fn phoenix_venv(python: &str) -> PathBuf {
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/phoenix-venv");
+    let phoenix = venv.join("bin/phoenix");
+    if !phoenix.exists() {
+        let ok = Command::new(python)
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python -m venv")
+            .success();
+        assert!(ok, "creating the virtualenv failed");
+        let ok = Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "arize-phoenix"])
+            .status()
+            .expect("pip")
+            .success();
+        assert!(ok, "pip install arize-phoenix failed");
+    }
+    venv
+}
+
+fn get(url: &str) -> Option<Value> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .get(url)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .ok()?;
+        if !resp.status().is_success() {
+            return None;
+        }
+        let text = resp.text().await.ok()?;
+        serde_json::from_str(&text)
+            .ok()
+            .or(Some(Value::String(text)))
+    })
+}
+
+/// Flattens nested attribute objects into dotted keys.
+fn flatten(prefix: &str, v: &Value, out: &mut HashMap<String, Value>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        other => {
+            out.insert(prefix.to_string(), other.clone());
+        }
+    }
+}
+
+#[ops::trace(tags = ["e2e"])]
+#[llm::call("phoenix/gpt-4o-mini")]
+fn recommend(genre: &str) -> String {
+    format!("Recommend a {genre} book.")
+}
+
+#[test]
+fn spans_round_trip_through_phoenix() {
+    let Some(python) = python() else {
+        println!("SKIPPED phoenix_e2e: no Python interpreter on this machine (Phoenix is a Python package)");
+        return;
+    };
+    let venv = phoenix_venv(&python);
+    let (port, grpc_port) = (free_port(), free_port());
+    let workdir = std::env::temp_dir().join(format!("phoenix-{}", std::process::id()));
+    let child = Command::new(venv.join("bin/phoenix"))
+        .arg("serve")
+        .env("PHOENIX_HOST", "127.0.0.1")
+        .env("PHOENIX_PORT", port.to_string())
+        .env("PHOENIX_GRPC_PORT", grpc_port.to_string())
+        .env("PHOENIX_WORKING_DIR", &workdir)
+        .env("PHOENIX_TELEMETRY_ENABLED", "false")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("phoenix serve");
+    let _server = Server(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while get(&format!("{base}/healthz")).is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "Phoenix did not become healthy"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    // Our spans go to Phoenix over OTLP http/protobuf and to memory, for comparison.
+    let otlp = Otlp::new()
+        .endpoint(&base)
+        .protocol(Protocol::HttpProtobuf)
+        .header("x-project-name", PROJECT);
+    let memory = ops::testing::SpanExporter::default();
+    let provider = ops::sdk::trace::SdkTracerProvider::builder()
+        .with_span_processor(otlp.batch_processor().expect("otlp"))
+        .with_simple_exporter(memory.clone())
+        .build();
+    let wire = Wire::Responses;
+    let (_s1, model) = serve(
+        wire,
+        vec![
+            json_response(200, wire.text_body("Hello from Phoenix")),
+            sse_response(wire.sse_body(&["Streamed", " hello"], false)),
+        ],
+    );
+    let traced_server = mirascope::llm::replay::ReplayServer::start(
+        vec![common::answer(json_response(
+            200,
+            wire.text_body("Read Dune."),
+        ))],
+        mirascope::llm::replay::Matching::Sequential,
+    )
+    .unwrap();
+    llm::register_provider(
+        "openai",
+        Some("phoenix/"),
+        Some("k"),
+        Some(&format!("{}/v1", traced_server.base_url())),
+    )
+    .unwrap();
+    let subscriber = tracing_subscriber::registry().with(ops::layer(&provider));
+    tracing::subscriber::with_default(subscriber, || {
+        ops::instrument_llm().unwrap();
+        model
+            .call_blocking(vec![
+                llm::Message::system("Be brief."),
+                llm::Message::user("hello"),
+            ])
+            .unwrap();
+        let streamed = model
+            .stream_blocking("stream please")
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!(streamed.text(), "Streamed hello");
+        let traced = recommend("sci-fi").call_blocking().unwrap();
+        assert_eq!(traced.text(), "Read Dune.");
+    });
+    provider.force_flush().unwrap();
+    let ours = memory.get_finished_spans().unwrap();
+    assert_eq!(
+        ours.len(),
+        4,
+        "two chat spans, the traced call's chat span and its trace span"
+    );
+
+    // Read them back.
+    let started = Instant::now();
+    let stored: Vec<Value> = loop {
+        let data = get(&format!("{base}/v1/projects/{PROJECT}/spans?limit=100"))
+            .and_then(|v| v["data"].as_array().cloned())
+            .unwrap_or_default();
+        if data.len() >= ours.len() || started.elapsed() > Duration::from_secs(30) {
+            break data;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(stored.len(), ours.len(), "every span reached Phoenix");
+    let by_id: HashMap<String, &Value> = stored
+        .iter()
+        .map(|s| {
+            (
+                s["context"]["span_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
+                s,
+            )
+        })
+        .collect();
+    for span in &ours {
+        let id = span.span_context.span_id().to_string();
+        let got = by_id
+            .get(&id)
+            .unwrap_or_else(|| panic!("span {} ({id}) not in Phoenix", span.name));
+        assert_eq!(got["name"], span.name.as_ref());
+        let parent = got["parent_id"].as_str().map(str::to_ascii_lowercase);
+        let expected_parent = (span.parent_span_id != opentelemetry::trace::SpanId::INVALID)
+            .then(|| span.parent_span_id.to_string());
+        assert_eq!(parent, expected_parent, "{}: parent link", span.name);
+        let mut attrs = HashMap::new();
+        flatten("", &got["attributes"], &mut attrs);
+        for kv in span
+            .attributes
+            .iter()
+            .filter(|kv| kv.key.as_str().starts_with("gen_ai."))
+        {
+            let stored = attrs
+                .get(kv.key.as_str())
+                .unwrap_or_else(|| panic!("{}: {} missing in Phoenix", span.name, kv.key));
+            let expected = match &kv.value {
+                opentelemetry::Value::I64(i) => Value::from(*i),
+                opentelemetry::Value::F64(f) => Value::from(*f),
+                opentelemetry::Value::Bool(b) => Value::from(*b),
+                opentelemetry::Value::Array(opentelemetry::Array::String(items)) => {
+                    Value::from(items.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                }
+                other => Value::from(other.as_str().to_string()),
+            };
+            assert_eq!(stored, &expected, "{}: {}", span.name, kv.key);
+        }
+    }
+    let _ = std::fs::remove_dir_all(workdir);
+}
