@@ -13,6 +13,9 @@ use tracing_subscriber::layer::SubscriberExt;
 
 type SpanData = ops::testing::SpanData;
 
+/// The propagator format is process-global: tests that set it run one at a time.
+static FORMAT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn named(name: &str) -> Vec<SpanData> {
     otel()
         .get_finished_spans()
@@ -176,6 +179,7 @@ fn service_b<R>(f: impl FnOnce() -> R) -> (R, Vec<SpanData>) {
 
 #[test]
 fn propagation_round_trips_in_every_format() {
+    let _lock = FORMAT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     otel();
     let expected_headers: &[(PropagatorFormat, &[&str])] = &[
         (PropagatorFormat::TraceContext, &["traceparent"]),
@@ -258,4 +262,74 @@ fn propagation_round_trips_in_every_format() {
     assert!(err
         .to_string()
         .contains("tracecontext, b3, b3multi, jaeger, composite"));
+}
+
+/// A handler that opens a span and reports the session it runs in.
+struct Handler;
+
+impl tower_service::Service<http::Request<()>> for Handler {
+    type Response = Option<String>;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<Option<String>, std::convert::Infallible>>
+                + Send,
+        >,
+    >;
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn call(&mut self, _req: http::Request<()>) -> Self::Future {
+        Box::pin(async {
+            tokio::task::yield_now().await;
+            ops::span("handler-work", Vec::<(&str, Value)>::new()).finish();
+            Ok(ops::current_session().map(|s| s.id))
+        })
+    }
+}
+
+#[test]
+fn tower_layer_continues_the_callers_trace_and_session() {
+    let _lock = FORMAT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(tower_layer_case());
+}
+
+async fn tower_layer_case() {
+    use tower_layer::Layer;
+    use tower_service::Service;
+    otel();
+    ops::set_propagator(PropagatorFormat::TraceContext);
+    let req = http::Request::builder()
+        .method("POST")
+        .uri("/chat")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .header("Mirascope-Session-Id", "caller-session")
+        .body(())
+        .unwrap();
+    let mut svc = ops::PropagationLayer.layer(Handler);
+    let session = svc.call(req).await.unwrap();
+    assert_eq!(session.as_deref(), Some("caller-session"));
+    let server = named("POST /chat").pop().expect("server span");
+    assert_eq!(server.span_kind, SpanKind::Server);
+    assert_eq!(
+        server.span_context.trace_id().to_string(),
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    assert_eq!(server.parent_span_id.to_string(), "00f067aa0ba902b7");
+    let work = named("handler-work").pop().expect("handler span");
+    assert_eq!(work.parent_span_id, server.span_context.span_id());
+    assert_eq!(
+        attr(&work, "mirascope.ops.session.id").as_deref(),
+        Some("caller-session")
+    );
 }

@@ -19,6 +19,8 @@ mod configure;
 mod error;
 pub mod export;
 mod instrument;
+#[cfg(feature = "axum")]
+mod middleware;
 mod propagation;
 mod session;
 mod span;
@@ -32,6 +34,8 @@ pub use configure::{
 pub use error::OpsError;
 pub use export::configure_from_env;
 pub use instrument::{instrument_llm, is_llm_instrumented, uninstrument_llm};
+#[cfg(feature = "axum")]
+pub use middleware::{Continued, PropagationLayer, PropagationService};
 pub use mirascope_llm::genai::{
     capture_content, propagate_trace_context, set_capture_content, set_propagate_trace_context,
 };
