@@ -261,3 +261,38 @@ fn otlp_http_protobuf_to_a_real_receiver() {
         "{paths:?}"
     );
 }
+
+/// A broken collector never breaks the program: calls succeed, flush and shutdown return
+/// (with an error) instead of hanging, on a current-thread runtime too.
+#[tokio::test(flavor = "current_thread")]
+async fn broken_collector_and_current_thread_shutdown() {
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    for protocol in [Protocol::HttpProtobuf, Protocol::Grpc] {
+        let provider = Otlp::new()
+            .protocol(protocol)
+            .endpoint(format!("http://{dead}"))
+            .timeout(std::time::Duration::from_millis(500))
+            .provider()
+            .unwrap();
+        let subscriber = tracing_subscriber::registry().with(ops::layer(&provider));
+        let _default = tracing::subscriber::set_default(subscriber);
+        ops::instrument_llm().unwrap();
+        assert_eq!(exported_step(1), 3, "the traced function is unaffected");
+        let wire = Wire::Google;
+        let (_server, model) = serve(
+            wire,
+            vec![json_response(200, wire.text_body("still works"))],
+        );
+        assert_eq!(model.call("hi").await.unwrap().text(), "still works");
+        let started = std::time::Instant::now();
+        let _ = provider.force_flush();
+        let _ = provider.shutdown();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "{protocol:?}: flush and shutdown return"
+        );
+    }
+}
