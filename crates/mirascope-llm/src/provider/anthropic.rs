@@ -249,12 +249,7 @@ impl WireFormat for Anthropic {
     }
 
     fn decode(&self, ctx: &DecodeContext, body: Value) -> Result<Decoded> {
-        let blocks = body
-            .get("content")
-            .and_then(Value::as_array)
-            .ok_or_else(|| {
-                Error::malformed(PROVIDER, "no `content` array", body.to_string().as_bytes())
-            })?;
+        let blocks = super::required_array(PROVIDER, &body, "content")?;
         let mut content = Vec::new();
         for b in blocks {
             match b.get("type").and_then(Value::as_str) {
@@ -471,16 +466,7 @@ impl StreamDecoder for AnthropicStream {
             }
             "message_stop" => self.done = true,
             "error" => {
-                let err = &v["error"];
-                return Err(Error::Stream {
-                    provider: PROVIDER.into(),
-                    error_type: err.get("type").and_then(Value::as_str).map(str::to_string),
-                    message: err
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .unwrap_or("the provider reported a stream error")
-                        .to_string(),
-                });
+                return Err(super::stream_error(&Anthropic, PROVIDER, &v));
             }
             _ => {}
         }

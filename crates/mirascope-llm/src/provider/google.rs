@@ -409,19 +409,8 @@ impl StreamDecoder for GoogleStream {
                 data.as_bytes(),
             )
         })?;
-        if let Some(err) = v.get("error") {
-            return Err(Error::Stream {
-                provider: PROVIDER.into(),
-                error_type: err
-                    .get("status")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                message: err
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("the provider reported a stream error")
-                    .to_string(),
-            });
+        if v.get("error").is_some() {
+            return Err(super::stream_error(&Google, PROVIDER, &v));
         }
         let candidate = v.pointer("/candidates/0");
         for p in candidate

@@ -142,6 +142,43 @@ pub(crate) fn openai_error_class(status: u16) -> ErrorClass {
     }
 }
 
+/// The error a provider reported inside a stream, read with its wire format's error parser.
+pub(crate) fn stream_error(wire: &dyn WireFormat, provider: &str, body: &Value) -> crate::Error {
+    let d = wire.error_details(body);
+    crate::Error::Stream {
+        provider: provider.to_string(),
+        error_type: d.error_type.or(d.code),
+        message: d
+            .message
+            .unwrap_or_else(|| "the provider reported a stream error".to_string()),
+    }
+}
+
+/// The URL OpenAI's APIs take for an image: the URL, or a base64 `data:` URL.
+pub(crate) fn image_url(source: &crate::content::ImageSource) -> String {
+    match source {
+        crate::content::ImageSource::Url { url } => url.clone(),
+        crate::content::ImageSource::Base64 { mime_type, data } => {
+            format!("data:{mime_type};base64,{data}")
+        }
+    }
+}
+
+/// The array `key` of an answer, or a malformed-response error naming it.
+pub(crate) fn required_array<'a>(
+    provider: &str,
+    body: &'a Value,
+    key: &str,
+) -> crate::Result<&'a Vec<Value>> {
+    body.get(key).and_then(Value::as_array).ok_or_else(|| {
+        crate::Error::malformed(
+            provider,
+            format!("no `{key}` array"),
+            body.to_string().as_bytes(),
+        )
+    })
+}
+
 /// Reads an integer field, 0 when absent.
 pub(crate) fn int(v: &Value, key: &str) -> i64 {
     v.get(key).and_then(Value::as_i64).unwrap_or(0)

@@ -7,7 +7,7 @@ use super::{
     openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext,
     StreamDecoder, StreamMeta, WireFormat,
 };
-use crate::content::{AudioSource, DocumentSource, ImageSource, Message, Part};
+use crate::content::{AudioSource, DocumentSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
 use crate::format::{ensure_additional_properties_false, FormatMode};
 use crate::registry::ApiKey;
@@ -42,10 +42,7 @@ fn encode_user(content: &[Part], out: &mut Vec<Value>, provider: &str) -> Result
         match part {
             Part::Text { text } => current.push(json!({"text": text, "type": "text"})),
             Part::Image { source } => {
-                let url = match source {
-                    ImageSource::Url { url } => url.clone(),
-                    ImageSource::Base64 { mime_type, data } => format!("data:{mime_type};base64,{data}"),
-                };
+                let url = super::image_url(source);
                 current.push(json!({"type": "image_url", "image_url": {"url": url, "detail": "auto"}}));
             }
             Part::Audio { source: AudioSource::Base64 { mime_type, data } } => {
@@ -311,20 +308,8 @@ impl StreamDecoder for CompletionsStream {
                 data.as_bytes(),
             )
         })?;
-        if let Some(err) = v.get("error") {
-            return Err(Error::Stream {
-                provider: self.provider.clone(),
-                error_type: err
-                    .get("type")
-                    .or_else(|| err.get("code"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                message: err
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("the provider reported a stream error")
-                    .to_string(),
-            });
+        if v.get("error").is_some() {
+            return Err(super::stream_error(&OpenAiCompletions, &self.provider, &v));
         }
         if self.id.is_none() {
             self.id = v.get("id").and_then(Value::as_str).map(str::to_string);

@@ -6,7 +6,7 @@ use super::{
     openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext,
     StreamDecoder, StreamMeta, WireFormat,
 };
-use crate::content::{DocumentSource, ImageSource, Message, Part};
+use crate::content::{DocumentSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
 use crate::format::{
     ensure_additional_properties_false, ensure_all_properties_required, FormatMode,
@@ -73,10 +73,7 @@ fn encode_user(content: &[Part], out: &mut Vec<Value>) -> Result<()> {
         match part {
             Part::Text { text } => current.push(json!({"text": text, "type": "input_text"})),
             Part::Image { source } => {
-                let url = match source {
-                    ImageSource::Url { url } => url.clone(),
-                    ImageSource::Base64 { mime_type, data } => format!("data:{mime_type};base64,{data}"),
-                };
+                let url = super::image_url(source);
                 current.push(json!({"image_url": url, "detail": "auto", "type": "input_image"}));
             }
             Part::Document { source } => current.push(match source {
@@ -231,12 +228,7 @@ impl WireFormat for OpenAiResponses {
     }
 
     fn decode(&self, _ctx: &DecodeContext, body: Value) -> Result<Decoded> {
-        let output = body
-            .get("output")
-            .and_then(Value::as_array)
-            .ok_or_else(|| {
-                Error::malformed(PROVIDER, "no `output` array", body.to_string().as_bytes())
-            })?;
+        let output = super::required_array(PROVIDER, &body, "output")?;
         let mut content = Vec::new();
         let mut finish_reason = None;
         for item in output {
@@ -344,23 +336,6 @@ impl ResponsesStream {
     }
 }
 
-fn stream_error(v: &Value) -> Error {
-    let err = v.get("error").filter(|e| e.is_object()).unwrap_or(v);
-    Error::Stream {
-        provider: PROVIDER.into(),
-        error_type: err
-            .get("type")
-            .or_else(|| err.get("code"))
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        message: err
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("the provider reported a stream error")
-            .to_string(),
-    }
-}
-
 impl StreamDecoder for ResponsesStream {
     fn event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()> {
         let v: Value = serde_json::from_str(data).map_err(|e| {
@@ -431,8 +406,14 @@ impl StreamDecoder for ResponsesStream {
                 self.raw = resp.clone();
                 self.done = true;
             }
-            "response.failed" => return Err(stream_error(v.get("response").unwrap_or(&v))),
-            "error" => return Err(stream_error(&v)),
+            "response.failed" => {
+                return Err(super::stream_error(
+                    &OpenAiResponses,
+                    PROVIDER,
+                    v.get("response").unwrap_or(&v),
+                ))
+            }
+            "error" => return Err(super::stream_error(&OpenAiResponses, PROVIDER, &v)),
             _ => {}
         }
         Ok(())
