@@ -144,6 +144,11 @@ impl WireFormat for Google {
         FormatMode::Strict
     }
 
+    /// `google-genai` does not retry by default.
+    fn default_retries(&self) -> usize {
+        0
+    }
+
     fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value> {
         let p = ctx.params;
         let mut config = Map::new();

@@ -234,13 +234,13 @@ async fn send_once(
 }
 
 /// Runs `op` with the request's retry policy.
-async fn with_retries<T, F, Fut>(policy: &RetryPolicy, op: F) -> Result<T>
+async fn with_retries<T, F, Fut>(policy: &RetryPolicy, provider_default: usize, op: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
     let max_retry_after = policy.max_retry_after;
-    op.retry(policy.backoff())
+    op.retry(policy.backoff(provider_default))
         .sleep(tokio::time::sleep)
         .when(Error::is_retryable)
         .adjust(move |e: &Error, dur| match e.retry_after() {
@@ -256,7 +256,7 @@ pub(crate) async fn send(req: HttpRequest) -> Result<Bytes> {
     let t = transport()?;
     let client = t.client.clone();
     let handle = t.runtime.spawn(async move {
-        with_retries(&req.options.retry, || async {
+        with_retries(&req.options.retry, req.wire.default_retries(), || async {
             let resp = send_once(&client, &req, true).await?;
             resp.bytes()
                 .await
@@ -277,7 +277,10 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
     let (head_tx, head_rx) = oneshot::channel::<Result<()>>();
     let (tx, rx) = mpsc::channel::<Result<SseEvent>>(64);
     let task = t.runtime.spawn(async move {
-        let resp = match with_retries(&req.options.retry, || send_once(&client, &req, false)).await
+        let resp = match with_retries(&req.options.retry, req.wire.default_retries(), || {
+            send_once(&client, &req, false)
+        })
+        .await
         {
             Ok(r) => r,
             Err(e) => {

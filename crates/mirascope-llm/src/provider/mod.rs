@@ -92,6 +92,10 @@ pub(crate) trait WireFormat: Sync {
     }
     /// The default format mode.
     fn default_format_mode(&self) -> FormatMode;
+    /// How often a failed request is retried by default (what the provider's official SDK does).
+    fn default_retries(&self) -> usize {
+        2
+    }
     /// The JSON body.
     fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value>;
     /// Decodes a whole answer.

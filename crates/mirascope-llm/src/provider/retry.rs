@@ -8,19 +8,21 @@ use std::time::Duration;
 /// `overloaded_error` included), timeouts and connection failures. The wait doubles from
 /// `initial_backoff` up to `max_backoff`, with jitter; a provider's `Retry-After` /
 /// `retry-after-ms` header replaces it when present (capped at `max_retry_after`; a longer
-/// requested wait ends the retries). The defaults match the official Python SDKs: 2 retries,
-/// 0.5 s doubling to at most 8 s.
+/// requested wait ends the retries). The defaults match the official SDKs Python Mirascope
+/// calls through: 2 retries for OpenAI and Anthropic (and OpenAI-compatible servers), none for
+/// Google (`google-genai` does not retry); waits of 0.5 s doubling to at most 8 s.
 ///
 /// ```
 /// use std::time::Duration;
 /// use mirascope_llm::RetryPolicy;
 /// let p = RetryPolicy::default().max_retries(5).initial_backoff(Duration::from_millis(100));
-/// assert_eq!(p.max_retries_value(), 5);
-/// assert_eq!(RetryPolicy::none().max_retries_value(), 0);
+/// assert_eq!(p.max_retries_value(), Some(5));
+/// assert_eq!(RetryPolicy::default().max_retries_value(), None, "the provider's default");
+/// assert_eq!(RetryPolicy::none().max_retries_value(), Some(0));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
-    pub(crate) max_retries: usize,
+    pub(crate) max_retries: Option<usize>,
     pub(crate) initial_backoff: Duration,
     pub(crate) max_backoff: Duration,
     pub(crate) max_retry_after: Duration,
@@ -30,7 +32,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_retries: 2,
+            max_retries: None,
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(60),
@@ -43,13 +45,13 @@ impl RetryPolicy {
     /// Never retry.
     pub fn none() -> Self {
         RetryPolicy {
-            max_retries: 0,
+            max_retries: Some(0),
             ..Default::default()
         }
     }
     /// How many times a request may be sent again.
     pub fn max_retries(mut self, n: usize) -> Self {
-        self.max_retries = n;
+        self.max_retries = Some(n);
         self
     }
     /// The first wait.
@@ -72,16 +74,16 @@ impl RetryPolicy {
         self.jitter = on;
         self
     }
-    /// The configured number of retries.
-    pub fn max_retries_value(&self) -> usize {
+    /// The configured number of retries (`None`: the provider's default).
+    pub fn max_retries_value(&self) -> Option<usize> {
         self.max_retries
     }
 
-    pub(crate) fn backoff(&self) -> backon::ExponentialBuilder {
+    pub(crate) fn backoff(&self, provider_default: usize) -> backon::ExponentialBuilder {
         let b = backon::ExponentialBuilder::default()
             .with_min_delay(self.initial_backoff)
             .with_max_delay(self.max_backoff)
-            .with_max_times(self.max_retries);
+            .with_max_times(self.max_retries.unwrap_or(provider_default));
         if self.jitter {
             b.with_jitter()
         } else {
