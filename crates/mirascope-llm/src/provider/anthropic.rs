@@ -329,13 +329,7 @@ struct AnthropicStream {
 
 impl StreamDecoder for AnthropicStream {
     fn event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()> {
-        let v: Value = serde_json::from_str(data).map_err(|e| {
-            Error::malformed(
-                PROVIDER,
-                format!("stream event is not JSON: {e}"),
-                data.as_bytes(),
-            )
-        })?;
+        let v = super::parse_event(PROVIDER, data)?;
         match v.get("type").and_then(Value::as_str).unwrap_or_default() {
             "message_start" => {
                 self.id = v

@@ -407,13 +407,7 @@ impl GoogleStream {
 
 impl StreamDecoder for GoogleStream {
     fn event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()> {
-        let v: Value = serde_json::from_str(data).map_err(|e| {
-            Error::malformed(
-                PROVIDER,
-                format!("stream chunk is not JSON: {e}"),
-                data.as_bytes(),
-            )
-        })?;
+        let v = super::parse_event(PROVIDER, data)?;
         if v.get("error").is_some() {
             return Err(super::stream_error(&Google, PROVIDER, &v));
         }

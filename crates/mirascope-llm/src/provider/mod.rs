@@ -158,6 +158,17 @@ pub(crate) fn stream_error(wire: &dyn WireFormat, provider: &str, body: &Value) 
     }
 }
 
+/// One SSE event's JSON data.
+pub(crate) fn parse_event(provider: &str, data: &str) -> crate::Result<Value> {
+    serde_json::from_str(data).map_err(|e| {
+        crate::Error::malformed(
+            provider,
+            format!("stream event is not JSON: {e}"),
+            data.as_bytes(),
+        )
+    })
+}
+
 /// The URL OpenAI's APIs take for an image: the URL, or a base64 `data:` URL.
 pub(crate) fn image_url(source: &crate::content::ImageSource) -> String {
     match source {

@@ -301,13 +301,7 @@ impl StreamDecoder for CompletionsStream {
             self.done = true;
             return Ok(());
         }
-        let v: Value = serde_json::from_str(data).map_err(|e| {
-            Error::malformed(
-                &self.provider,
-                format!("stream chunk is not JSON: {e}"),
-                data.as_bytes(),
-            )
-        })?;
+        let v = super::parse_event(&self.provider, data)?;
         if v.get("error").is_some() {
             return Err(super::stream_error(&OpenAiCompletions, &self.provider, &v));
         }

@@ -338,13 +338,7 @@ impl ResponsesStream {
 
 impl StreamDecoder for ResponsesStream {
     fn event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()> {
-        let v: Value = serde_json::from_str(data).map_err(|e| {
-            Error::malformed(
-                PROVIDER,
-                format!("stream event is not JSON: {e}"),
-                data.as_bytes(),
-            )
-        })?;
+        let v = super::parse_event(PROVIDER, data)?;
         let kind = v.get("type").and_then(Value::as_str).unwrap_or_default();
         match kind {
             "response.created" | "response.in_progress" => {
