@@ -333,3 +333,42 @@ async fn tower_layer_case() {
         Some("caller-session")
     );
 }
+
+#[test]
+fn resume_spans_carry_the_session() {
+    otel();
+    let wire = Wire::Completions;
+    let (_server, model) = serve(
+        wire,
+        vec![
+            json_response(200, wire.text_body("first")),
+            json_response(200, wire.text_body("second")),
+        ],
+    );
+    let _s = ops::session(
+        Some("resume-session".into()),
+        Some(serde_json::json!({"tier": "gold"})),
+    );
+    let first = model.call_blocking("hi").unwrap();
+    let second = first.resume_blocking("and more").unwrap();
+    assert_eq!(second.text(), "second");
+    let resume = named(&format!("Response.resume {}", model.id()))
+        .pop()
+        .expect("resume span");
+    assert_eq!(
+        attr(&resume, "mirascope.type").as_deref(),
+        Some("response_resume")
+    );
+    assert_eq!(
+        attr(&resume, "mirascope.ops.session.id").as_deref(),
+        Some("resume-session")
+    );
+    assert_eq!(
+        attr(&resume, "mirascope.ops.session.attributes").as_deref(),
+        Some(r#"{"tier":"gold"}"#)
+    );
+    assert_eq!(
+        attr(&resume, "mirascope.trace.output").as_deref(),
+        Some("second")
+    );
+}

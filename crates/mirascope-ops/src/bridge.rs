@@ -53,7 +53,9 @@ fn inject_context(span: &tracing::Span, headers: &mut Vec<(String, String)>) {
 /// Installs the bridge once per process.
 pub(crate) fn install() {
     mirascope_llm::genai::install_otel_bridge(OtelBridge {
-        conversation_id: || crate::session::current_session().map(|s| s.id),
+        session: || {
+            crate::session::current_session().map(|s| (s.id, s.attributes.map(|a| a.to_string())))
+        },
         set_attribute,
         add_event,
         inject_context,

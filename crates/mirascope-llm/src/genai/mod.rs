@@ -103,8 +103,9 @@ pub struct OtelBridge {
     pub add_event: fn(&tracing::Span, std::borrow::Cow<'static, str>, EventAttributes),
     /// Writes the span's context as propagation headers (e.g. `traceparent`).
     pub inject_context: fn(&tracing::Span, &mut Vec<(String, String)>),
-    /// The current session id, recorded on GenAI spans as `gen_ai.conversation.id`.
-    pub conversation_id: fn() -> Option<String>,
+    /// The current session: its id (recorded on GenAI spans as `gen_ai.conversation.id`) and
+    /// attributes as JSON (recorded with the id on `Response.resume` spans).
+    pub session: fn() -> Option<(String, Option<String>)>,
 }
 
 static BRIDGE: OnceLock<OtelBridge> = OnceLock::new();

@@ -10,7 +10,7 @@ use crate::response::Response;
 
 /// Opens `{class}.resume {model_id}` (`class` is `Response` or `StreamResponse`).
 pub(crate) fn start(class: &str, model_id: &str, provider_id: &str) -> Span {
-    tracing::info_span!(
+    let span = tracing::info_span!(
         target: OPS_TARGET,
         "resume",
         otel.name = %format_args!("{class}.resume {model_id}"),
@@ -25,7 +25,16 @@ pub(crate) fn start(class: &str, model_id: &str, provider_id: &str) -> Span {
         mirascope.response.usage = Empty,
         mirascope.ops.session.id = Empty,
         mirascope.ops.session.attributes = Empty,
-    )
+    );
+    if !span.is_disabled() {
+        if let Some((id, attributes)) = super::bridge().and_then(|b| (b.session)()) {
+            span.record("mirascope.ops.session.id", id);
+            if let Some(a) = attributes {
+                span.record("mirascope.ops.session.attributes", a);
+            }
+        }
+    }
+    span
 }
 
 /// Records `mirascope.response.*` and `mirascope.trace.output` (the response's pretty text) on a

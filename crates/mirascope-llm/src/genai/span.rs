@@ -112,7 +112,7 @@ fn record_request(span: &Span, info: &CallInfo<'_>) {
     );
     let session = match &info.request.conversation_id {
         Some(_) => None,
-        None => bridge().and_then(|b| (b.conversation_id)()),
+        None => bridge().and_then(|b| (b.session)()).map(|(id, _)| id),
     };
     let conversation = info.request.conversation_id.as_ref().or(session.as_ref());
     batch.set(
