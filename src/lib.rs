@@ -29,7 +29,7 @@
 //! }
 //! ```
 //!
-//! Features: `axum` adds [`ops::PropagationLayer`](mirascope_ops::PropagationLayer), a tower
+//! Features: `axum` adds `ops::PropagationLayer`, a tower
 //! layer that continues incoming requests' traces and sessions.
 #![warn(missing_docs)]
 
