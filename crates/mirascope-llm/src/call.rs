@@ -64,34 +64,27 @@ impl LazyCall {
         &self.model
     }
 
-    /// Calls the model.
-    pub async fn call(self) -> Result<Response> {
+    fn into_request(self) -> (Model, crate::model::CallRequest) {
         let LazyCall {
             model,
             tools,
             format,
             prompt,
         } = self;
-        let mut call = model.call(prompt).tools(tools);
-        if let Some(f) = format {
-            call = call.format(f);
-        }
-        call.await
+        let request = model.request_with(prompt, tools, format);
+        (model, request)
+    }
+
+    /// Calls the model.
+    pub async fn call(self) -> Result<Response> {
+        let (model, request) = self.into_request();
+        model.call_request(request).await
     }
 
     /// Streams the model's answer.
     pub async fn stream(self) -> Result<StreamResponse> {
-        let LazyCall {
-            model,
-            tools,
-            format,
-            prompt,
-        } = self;
-        let mut call = model.stream(prompt).tools(tools);
-        if let Some(f) = format {
-            call = call.format(f);
-        }
-        call.await
+        let (model, request) = self.into_request();
+        model.stream_request(request).await
     }
 
     /// Calls the model, blocking the current thread.

@@ -135,6 +135,20 @@ impl Model {
         self.stream(prompt).blocking()
     }
 
+    /// The request of a call with these tools and format (params: the model's).
+    pub(crate) fn request_with(
+        &self,
+        prompt: Prompt,
+        tools: Vec<Tool>,
+        format: Option<Format>,
+    ) -> CallRequest {
+        CallRequest {
+            tools,
+            format,
+            ..self.request(prompt)
+        }
+    }
+
     fn request(&self, prompt: Prompt) -> CallRequest {
         CallRequest {
             messages: prompt.into_messages(),

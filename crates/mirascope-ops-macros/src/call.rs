@@ -24,6 +24,16 @@ const TYPED_PARAMS: &[&str] = &[
 const EXTRA_PARAMS: &[&str] = &["frequency_penalty", "presence_penalty", "stop", "n"];
 const OTHER: &[&str] = &["tools", "format"];
 
+/// A spanned error about one option.
+fn opt_error(opt: &Opt, message: &str) -> syn::Error {
+    syn::Error::new(
+        opt.key()
+            .map(|k| k.span())
+            .unwrap_or_else(proc_macro2::Span::call_site),
+        message,
+    )
+}
+
 fn allowed() -> Vec<&'static str> {
     TYPED_PARAMS
         .iter()
@@ -106,11 +116,8 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
         }
         Some(Opt::Value(_, e)) => quote!(.tools(#e)),
         Some(other) => {
-            return Err(syn::Error::new(
-                other
-                    .key()
-                    .map(|k| k.span())
-                    .unwrap_or_else(proc_macro2::Span::call_site),
+            return Err(opt_error(
+                other,
                 "`tools` takes a list of #[llm::tool] functions: tools = [get_weather]",
             ))
         }
@@ -122,11 +129,8 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
         }
         Some(Opt::Value(_, e)) => quote!(.format(#e)),
         Some(other) => {
-            return Err(syn::Error::new(
-                other
-                    .key()
-                    .map(|k| k.span())
-                    .unwrap_or_else(proc_macro2::Span::call_site),
+            return Err(opt_error(
+                other,
                 "`format` takes a type deriving schemars::JsonSchema, or an llm::Format",
             ))
         }
