@@ -259,7 +259,7 @@ impl WireFormat for Google {
         Ok(Value::Object(body))
     }
 
-    fn decode(&self, _ctx: &DecodeContext, body: Value) -> Result<Decoded> {
+    fn decode(&self, ctx: &DecodeContext, body: Value) -> Result<Decoded> {
         let candidate = body.pointer("/candidates/0").ok_or_else(|| {
             Error::malformed(PROVIDER, "no candidates", body.to_string().as_bytes())
         })?;
@@ -270,8 +270,10 @@ impl WireFormat for Google {
             .into_iter()
             .flatten()
         {
-            if let Some(part) = decode_part(p) {
-                content.push(part);
+            match decode_part(p) {
+                Some(Part::Thought { .. }) if !ctx.include_thoughts => {}
+                Some(part) => content.push(part),
+                None => {}
             }
         }
         Ok(Decoded {
@@ -288,8 +290,11 @@ impl WireFormat for Google {
         })
     }
 
-    fn stream_decoder(&self, _ctx: &DecodeContext) -> Box<dyn StreamDecoder> {
-        Box::new(GoogleStream::default())
+    fn stream_decoder(&self, ctx: &DecodeContext) -> Box<dyn StreamDecoder> {
+        Box::new(GoogleStream {
+            include_thoughts: ctx.include_thoughts,
+            ..GoogleStream::default()
+        })
     }
 
     fn error_class(&self, status: u16) -> ErrorClass {
@@ -367,6 +372,7 @@ enum Open {
 /// Google's stream: each chunk is a whole `GenerateContentResponse` with cumulative usage; the
 /// stream ends after the chunk with a `finishReason`.
 struct GoogleStream {
+    include_thoughts: bool,
     open: Open,
     parts: Vec<Value>,
     last_usage: Usage,
@@ -377,6 +383,7 @@ struct GoogleStream {
 impl Default for GoogleStream {
     fn default() -> Self {
         GoogleStream {
+            include_thoughts: false,
             open: Open::None,
             parts: Vec::new(),
             last_usage: Usage::default(),
@@ -391,15 +398,16 @@ impl GoogleStream {
         if self.open == to {
             return;
         }
+        // Thoughts are only streamed when asked for (`thinking.include_thoughts`).
         match self.open {
             Open::Text => out.push(StreamChunk::TextEnd),
-            Open::Thought => out.push(StreamChunk::ThoughtEnd),
-            Open::None => {}
+            Open::Thought if self.include_thoughts => out.push(StreamChunk::ThoughtEnd),
+            _ => {}
         }
         match to {
             Open::Text => out.push(StreamChunk::TextStart),
-            Open::Thought => out.push(StreamChunk::ThoughtStart),
-            Open::None => {}
+            Open::Thought if self.include_thoughts => out.push(StreamChunk::ThoughtStart),
+            _ => {}
         }
         self.open = to;
     }
@@ -425,7 +433,9 @@ impl StreamDecoder for GoogleStream {
                 }
                 Some(Part::Thought { thought }) => {
                     self.switch(Open::Thought, out);
-                    out.push(StreamChunk::ThoughtDelta(thought));
+                    if self.include_thoughts {
+                        out.push(StreamChunk::ThoughtDelta(thought));
+                    }
                 }
                 Some(Part::ToolCall { id, name, args }) => {
                     self.switch(Open::None, out);
@@ -501,6 +511,47 @@ impl StreamDecoder for GoogleStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thoughts_only_when_asked_for() {
+        let body = serde_json::json!({"candidates": [{"content": {"parts": [{"text": "hmm", "thought": true}, {"text": "4"}], "role": "model"}, "finishReason": "STOP"}]});
+        let ctx = |include_thoughts| DecodeContext {
+            provider_id: "google".into(),
+            include_thoughts,
+        };
+        assert_eq!(
+            Google.decode(&ctx(false), body.clone()).unwrap().content,
+            vec![Part::text("4")]
+        );
+        assert_eq!(
+            Google.decode(&ctx(true), body).unwrap().content,
+            vec![
+                Part::Thought {
+                    thought: "hmm".into()
+                },
+                Part::text("4")
+            ]
+        );
+        let mut stream = Google.stream_decoder(&ctx(false));
+        let mut out = Vec::new();
+        stream
+            .event(
+                "",
+                r#"{"candidates": [{"content": {"parts": [{"text": "hmm", "thought": true}]}}]}"#,
+                &mut out,
+            )
+            .unwrap();
+        stream.event("", r#"{"candidates": [{"content": {"parts": [{"text": "4"}]}, "finishReason": "STOP"}]}"#, &mut out).unwrap();
+        assert_eq!(
+            out,
+            vec![
+                StreamChunk::TextStart,
+                StreamChunk::TextDelta("4".into()),
+                StreamChunk::TextEnd
+            ]
+        );
+        assert!(stream.is_done());
+    }
 
     #[test]
     fn base64_matches_standard() {
