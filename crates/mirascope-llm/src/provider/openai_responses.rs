@@ -227,19 +227,24 @@ impl WireFormat for OpenAiResponses {
         Ok(Value::Object(body))
     }
 
-    fn decode(&self, _ctx: &DecodeContext, body: Value) -> Result<Decoded> {
+    fn decode(&self, ctx: &DecodeContext, body: Value) -> Result<Decoded> {
         let output = super::required_array(PROVIDER, &body, "output")?;
         let mut content = Vec::new();
-        let mut finish_reason = None;
+        let mut refused = false;
         for item in output {
-            decode_item(item, &mut content, &mut finish_reason);
+            decode_item(item, &mut content, &mut refused);
         }
-        if let Some(reason) = body
-            .pointer("/incomplete_details/reason")
-            .and_then(Value::as_str)
-        {
-            finish_reason = super::finish_reason_from(reason).or(finish_reason);
+        if !ctx.include_thoughts {
+            content.retain(|p| !matches!(p, Part::Thought { .. }));
         }
+        // A refusal wins over the incomplete reason, as in Mirascope.
+        let finish_reason = if refused {
+            Some(FinishReason::Refusal)
+        } else {
+            body.pointer("/incomplete_details/reason")
+                .and_then(Value::as_str)
+                .and_then(super::finish_reason_from)
+        };
         Ok(Decoded {
             content,
             finish_reason,
@@ -248,13 +253,16 @@ impl WireFormat for OpenAiResponses {
                 .filter(|u| u.is_object())
                 .map(openai_usage),
             id: body.get("id").and_then(Value::as_str).map(str::to_string),
-            raw_message: Some(Value::Array(output.clone())),
+            raw_message: Some(raw_items(output)),
             raw: body,
         })
     }
 
-    fn stream_decoder(&self, _ctx: &DecodeContext) -> Box<dyn StreamDecoder> {
-        Box::new(ResponsesStream::default())
+    fn stream_decoder(&self, ctx: &DecodeContext) -> Box<dyn StreamDecoder> {
+        Box::new(ResponsesStream {
+            include_thoughts: ctx.include_thoughts,
+            ..ResponsesStream::default()
+        })
     }
 
     fn error_class(&self, status: u16) -> ErrorClass {
@@ -262,7 +270,34 @@ impl WireFormat for OpenAiResponses {
     }
 }
 
-fn decode_item(item: &Value, content: &mut Vec<Part>, finish_reason: &mut Option<FinishReason>) {
+/// The output items as Mirascope re-sends them: top-level nulls dropped.
+fn raw_items(items: &[Value]) -> Value {
+    Value::Array(
+        items
+            .iter()
+            .map(|item| match item {
+                Value::Object(m) => Value::Object(
+                    m.iter()
+                        .filter(|(_, v)| !v.is_null())
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ),
+                other => other.clone(),
+            })
+            .collect(),
+    )
+}
+
+fn decode_item(item: &Value, content: &mut Vec<Part>, refused: &mut bool) {
+    let texts = |key: &str, kind: &str| -> Vec<String> {
+        item.get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|c| c.get("type").and_then(Value::as_str) == Some(kind))
+            .filter_map(|c| c.get("text").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    };
     match item.get("type").and_then(Value::as_str) {
         Some("message") => {
             for c in item
@@ -279,7 +314,7 @@ fn decode_item(item: &Value, content: &mut Vec<Part>, finish_reason: &mut Option
                         content.push(Part::text(
                             c.get("refusal").and_then(Value::as_str).unwrap_or_default(),
                         ));
-                        *finish_reason = Some(FinishReason::Refusal);
+                        *refused = true;
                     }
                     _ => {}
                 }
@@ -291,17 +326,11 @@ fn decode_item(item: &Value, content: &mut Vec<Part>, finish_reason: &mut Option
             args: str_of(item, "arguments"),
         }),
         Some("reasoning") => {
-            for s in item
-                .get("summary")
-                .and_then(Value::as_array)
+            for thought in texts("summary", "summary_text")
                 .into_iter()
-                .flatten()
+                .chain(texts("content", "reasoning_text"))
             {
-                if let Some(text) = s.get("text").and_then(Value::as_str) {
-                    content.push(Part::Thought {
-                        thought: text.to_string(),
-                    });
-                }
+                content.push(Part::Thought { thought });
             }
         }
         _ => {}
@@ -315,87 +344,109 @@ fn str_of(v: &Value, key: &str) -> String {
         .to_string()
 }
 
-/// The Responses event stream: `response.created` ... `response.completed`.
+/// The Responses event stream: `response.created` ... `response.completed`, decoded as
+/// Mirascope's chunk processor does.
 #[derive(Default)]
 struct ResponsesStream {
-    /// item id -> call id of function calls.
-    calls: Vec<(String, String)>,
+    include_thoughts: bool,
+    in_text: bool,
+    in_thought: bool,
+    /// The call id of the function call being streamed.
+    call: Option<String>,
+    refused: bool,
     done: bool,
     id: Option<String>,
     items: Vec<Value>,
     raw: Value,
 }
 
-impl ResponsesStream {
-    fn call_id(&self, item_id: &str) -> String {
-        self.calls
-            .iter()
-            .find(|(i, _)| i == item_id)
-            .map(|(_, c)| c.clone())
-            .unwrap_or_else(|| item_id.to_string())
-    }
-}
-
 impl StreamDecoder for ResponsesStream {
     fn event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()> {
         let v = super::parse_event(PROVIDER, data)?;
-        let kind = v.get("type").and_then(Value::as_str).unwrap_or_default();
-        match kind {
+        match v.get("type").and_then(Value::as_str).unwrap_or_default() {
             "response.created" | "response.in_progress" => {
                 if let Some(id) = v.pointer("/response/id").and_then(Value::as_str) {
                     self.id = Some(id.to_string());
                 }
             }
+            "response.output_text.delta" | "response.refusal.delta" => {
+                if !self.in_text {
+                    out.push(StreamChunk::TextStart);
+                    self.in_text = true;
+                }
+                out.push(StreamChunk::TextDelta(str_of(&v, "delta")));
+            }
+            kind @ ("response.output_text.done" | "response.refusal.done") => {
+                out.push(StreamChunk::TextEnd);
+                self.in_text = false;
+                self.refused |= kind == "response.refusal.done";
+            }
             "response.output_item.added" => {
                 let item = &v["item"];
                 if item.get("type").and_then(Value::as_str) == Some("function_call") {
                     let call_id = str_of(item, "call_id");
-                    self.calls.push((str_of(item, "id"), call_id.clone()));
+                    self.call = Some(call_id.clone());
                     out.push(StreamChunk::ToolCallStart {
                         id: call_id,
                         name: str_of(item, "name"),
                     });
                 }
             }
-            "response.content_part.added" => out.push(StreamChunk::TextStart),
-            "response.output_text.delta" | "response.refusal.delta" => {
-                out.push(StreamChunk::TextDelta(str_of(&v, "delta")))
-            }
-            "response.content_part.done" => out.push(StreamChunk::TextEnd),
-            "response.refusal.done" => out.push(StreamChunk::FinishReason(FinishReason::Refusal)),
-            "response.function_call_arguments.delta" => out.push(StreamChunk::ToolCallDelta {
-                id: self.call_id(&str_of(&v, "item_id")),
-                delta: str_of(&v, "delta"),
-            }),
-            "response.reasoning_summary_part.added" => out.push(StreamChunk::ThoughtStart),
-            "response.reasoning_summary_text.delta" => {
-                out.push(StreamChunk::ThoughtDelta(str_of(&v, "delta")))
-            }
-            "response.reasoning_summary_part.done" => out.push(StreamChunk::ThoughtEnd),
-            "response.output_item.done" => {
-                let item = v["item"].clone();
-                if item.get("type").and_then(Value::as_str) == Some("function_call") {
-                    out.push(StreamChunk::ToolCallEnd {
-                        id: str_of(&item, "call_id"),
+            "response.function_call_arguments.delta" => {
+                if let Some(id) = &self.call {
+                    out.push(StreamChunk::ToolCallDelta {
+                        id: id.clone(),
+                        delta: str_of(&v, "delta"),
                     });
                 }
-                self.items.push(item);
             }
-            "response.completed" | "response.incomplete" => {
+            "response.function_call_arguments.done" => {
+                if let Some(id) = self.call.take() {
+                    out.push(StreamChunk::ToolCallEnd { id });
+                }
+            }
+            "response.reasoning_text.delta" | "response.reasoning_summary_text.delta"
+                if self.include_thoughts =>
+            {
+                if !self.in_thought {
+                    out.push(StreamChunk::ThoughtStart);
+                    self.in_thought = true;
+                }
+                out.push(StreamChunk::ThoughtDelta(str_of(&v, "delta")));
+            }
+            "response.reasoning_text.done" | "response.reasoning_summary_text.done" => {
+                if self.include_thoughts && self.in_thought {
+                    out.push(StreamChunk::ThoughtEnd);
+                }
+                self.in_thought = false;
+            }
+            "response.output_item.done" => self.items.push(v["item"].clone()),
+            kind @ ("response.completed" | "response.incomplete") => {
                 let resp = &v["response"];
-                if let Some(reason) = resp
-                    .pointer("/incomplete_details/reason")
-                    .and_then(Value::as_str)
-                {
-                    if let Some(r) = super::finish_reason_from(reason) {
+                if kind == "response.incomplete" {
+                    if let Some(r) = resp
+                        .pointer("/incomplete_details/reason")
+                        .and_then(Value::as_str)
+                        .and_then(super::finish_reason_from)
+                    {
                         out.push(StreamChunk::FinishReason(r));
                     }
+                }
+                if self.refused {
+                    out.push(StreamChunk::FinishReason(FinishReason::Refusal));
                 }
                 if let Some(u) = resp.get("usage").filter(|u| u.is_object()) {
                     out.push(StreamChunk::UsageDelta(openai_usage(u)));
                 }
                 if let Some(id) = resp.get("id").and_then(Value::as_str) {
                     self.id = Some(id.to_string());
+                }
+                if let Some(output) = resp
+                    .get("output")
+                    .and_then(Value::as_array)
+                    .filter(|o| !o.is_empty())
+                {
+                    self.items = output.clone();
                 }
                 self.raw = resp.clone();
                 self.done = true;
@@ -420,8 +471,68 @@ impl StreamDecoder for ResponsesStream {
     fn finish(&mut self) -> StreamMeta {
         StreamMeta {
             id: self.id.take(),
-            raw_message: Some(Value::Array(std::mem::take(&mut self.items))),
+            raw_message: Some(raw_items(&std::mem::take(&mut self.items))),
             raw: std::mem::take(&mut self.raw),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(include_thoughts: bool, events: &[&str]) -> Vec<StreamChunk> {
+        let mut d = OpenAiResponses.stream_decoder(&DecodeContext {
+            provider_id: PROVIDER.into(),
+            include_thoughts,
+        });
+        let mut out = Vec::new();
+        for e in events {
+            d.event("", e, &mut out).unwrap();
+        }
+        assert!(d.is_done());
+        out
+    }
+
+    #[test]
+    fn thoughts_only_when_asked_for_and_refusals_win() {
+        let events = [
+            r#"{"type":"response.reasoning_summary_text.delta","delta":"hm"}"#,
+            r#"{"type":"response.reasoning_summary_text.done"}"#,
+            r#"{"type":"response.refusal.delta","delta":"No."}"#,
+            r#"{"type":"response.refusal.done"}"#,
+            r#"{"type":"response.completed","response":{"id":"r","output":[],"usage":{"input_tokens":1,"output_tokens":2}}}"#,
+        ];
+        let without = run(false, &events);
+        assert!(!without
+            .iter()
+            .any(|c| matches!(c, StreamChunk::ThoughtDelta(_))));
+        assert!(without.contains(&StreamChunk::FinishReason(FinishReason::Refusal)));
+        let with = run(true, &events);
+        assert_eq!(
+            &with[..3],
+            &[
+                StreamChunk::ThoughtStart,
+                StreamChunk::ThoughtDelta("hm".into()),
+                StreamChunk::ThoughtEnd
+            ]
+        );
+
+        let body = serde_json::json!({"id": "r", "output": [{"type": "message", "content": [{"type": "refusal", "refusal": "No."}], "status": null}], "incomplete_details": {"reason": "max_output_tokens"}});
+        let d = OpenAiResponses
+            .decode(
+                &DecodeContext {
+                    provider_id: PROVIDER.into(),
+                    include_thoughts: false,
+                },
+                body,
+            )
+            .unwrap();
+        assert_eq!(d.finish_reason, Some(FinishReason::Refusal));
+        assert_eq!(
+            d.raw_message.unwrap()[0].get("status"),
+            None,
+            "top-level nulls are not re-sent"
+        );
     }
 }
