@@ -206,10 +206,18 @@ impl WireFormat for OpenAiCompletions {
             .get("finish_reason")
             .and_then(Value::as_str)
             .and_then(super::finish_reason_from);
-        if let Some(text) = message.get("content").and_then(Value::as_str) {
+        if let Some(text) = message
+            .get("content")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+        {
             content.push(Part::text(text));
         }
-        if let Some(refusal) = message.get("refusal").and_then(Value::as_str) {
+        if let Some(refusal) = message
+            .get("refusal")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+        {
             content.push(Part::text(refusal));
             finish_reason = Some(FinishReason::Refusal);
         }
@@ -237,10 +245,8 @@ impl WireFormat for OpenAiCompletions {
                     .to_string(),
             });
         }
-        let mut raw_message = json!({"role": "assistant", "content": message.get("content").cloned().unwrap_or(Value::Null)});
-        if let Some(calls) = message.get("tool_calls").filter(|c| c.is_array()) {
-            raw_message["tool_calls"] = calls.clone();
-        }
+        // Mirascope re-sends `message.model_dump(exclude_none=True)`.
+        let raw_message = without_nulls(message);
         Ok(Decoded {
             content,
             finish_reason,
@@ -266,6 +272,20 @@ impl WireFormat for OpenAiCompletions {
     }
 }
 
+/// A JSON value with every null member removed, at any depth.
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Chat Completions chunks, closed by `data: [DONE]`.
 #[derive(Default)]
 struct CompletionsStream {
@@ -277,6 +297,7 @@ struct CompletionsStream {
     open_call: Option<i64>,
     finished: bool,
     done: bool,
+    refused: bool,
     id: Option<String>,
 }
 
@@ -362,7 +383,12 @@ impl StreamDecoder for CompletionsStream {
             if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
                 self.close_open(out);
                 self.finished = true;
-                if let Some(r) = super::finish_reason_from(reason) {
+                let r = if self.refused {
+                    Some(FinishReason::Refusal)
+                } else {
+                    super::finish_reason_from(reason)
+                };
+                if let Some(r) = r {
                     out.push(StreamChunk::FinishReason(r));
                 }
             }
@@ -387,5 +413,50 @@ impl StreamDecoder for CompletionsStream {
             raw_message: Some(raw_message),
             raw: Value::Null,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_and_raw_message_as_mirascope() {
+        let ctx = DecodeContext {
+            provider_id: "openai".into(),
+            include_thoughts: false,
+        };
+        let body = serde_json::json!({"id": "c", "choices": [{"message": {"role": "assistant", "content": "", "refusal": "I can't.", "annotations": [], "audio": null}, "finish_reason": "stop"}]});
+        let d = OpenAiCompletions.decode(&ctx, body).unwrap();
+        assert_eq!(d.content, vec![Part::text("I can't.")]);
+        assert_eq!(d.finish_reason, Some(FinishReason::Refusal));
+        assert_eq!(
+            d.raw_message.unwrap(),
+            serde_json::json!({"role": "assistant", "content": "", "refusal": "I can't.", "annotations": []})
+        );
+
+        let mut s = OpenAiCompletions.stream_decoder(&ctx);
+        let mut out = Vec::new();
+        s.event(
+            "",
+            r#"{"choices":[{"index":0,"delta":{"refusal":"No"},"finish_reason":null}]}"#,
+            &mut out,
+        )
+        .unwrap();
+        s.event(
+            "",
+            r#"{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            vec![
+                StreamChunk::TextStart,
+                StreamChunk::TextDelta("No".into()),
+                StreamChunk::TextEnd,
+                StreamChunk::FinishReason(FinishReason::Refusal)
+            ]
+        );
     }
 }
