@@ -331,10 +331,16 @@ impl StreamDecoder for CompletionsStream {
         }
         if let Some(choice) = v.pointer("/choices/0") {
             let delta = &choice["delta"];
+            let refusal = delta
+                .get("refusal")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty());
+            self.refused |= refusal.is_some();
             if let Some(text) = delta
                 .get("content")
                 .and_then(Value::as_str)
                 .filter(|t| !t.is_empty())
+                .or(refusal)
             {
                 if !self.in_text {
                     self.close_open(out);
