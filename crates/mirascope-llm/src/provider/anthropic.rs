@@ -285,7 +285,7 @@ impl WireFormat for Anthropic {
             usage,
             id: body.get("id").and_then(Value::as_str).map(str::to_string),
             raw_message: Some(
-                json!({"role": body.get("role").cloned().unwrap_or(json!("assistant")), "content": blocks}),
+                json!({"role": body.get("role").cloned().unwrap_or(json!("assistant")), "content": sdk_blocks(blocks)}),
             ),
             raw: body,
         })
@@ -312,6 +312,23 @@ impl WireFormat for Anthropic {
             _ => ErrorClass::Provider,
         }
     }
+}
+
+/// Content blocks as Mirascope re-sends them (`block.model_dump()` of the anthropic SDK: text
+/// blocks carry `citations`, null when absent).
+fn sdk_blocks(blocks: &[Value]) -> Vec<Value> {
+    blocks
+        .iter()
+        .map(|b| {
+            let mut b = b.clone();
+            if b["type"] == "text" {
+                if let Some(obj) = b.as_object_mut() {
+                    obj.entry("citations").or_insert(Value::Null);
+                }
+            }
+            b
+        })
+        .collect()
 }
 
 /// The Messages event stream: `message_start` ... `message_stop`.
