@@ -260,7 +260,7 @@ impl Model {
         .await;
         match &result {
             Ok(resp) => {
-                genai::span::record_response(&span, resp, false);
+                genai::span::record_response(&span, resp);
                 genai::span::record_untracked_params(&span, &request.params);
             }
             Err(e) => genai::span::record_error(&span, e, false),

@@ -67,18 +67,7 @@ impl ToolParameters {
     /// Mirascope's form as recorded in `gen_ai.tool.definitions`: `$defs` always present
     /// (null when none), no `type`.
     pub fn to_mirascope_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("properties".into(), Value::Object(self.properties.clone()));
-        m.insert(
-            "required".into(),
-            self.required.iter().cloned().map(Value::String).collect(),
-        );
-        m.insert("additionalProperties".into(), Value::Bool(false));
-        m.insert(
-            "$defs".into(),
-            self.defs.clone().map(Value::Object).unwrap_or(Value::Null),
-        );
-        Value::Object(m)
+        serde_json::to_value(crate::genai::encode::MirascopeParameters(self)).unwrap_or(Value::Null)
     }
 
     /// The schema as providers receive it: `$defs` only when present, then `"type": "object"`.

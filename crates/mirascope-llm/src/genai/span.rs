@@ -391,14 +391,13 @@ use super::add_event;
 
 /// Records the response attributes.
 #[inline]
-pub(crate) fn record_response(span: &Span, resp: &Response, stream: bool) {
+pub(crate) fn record_response(span: &Span, resp: &Response) {
     if !span.is_disabled() {
-        record_response_enabled(span, resp, stream);
+        record_response_enabled(span, resp);
     }
 }
 
-fn record_response_enabled(span: &Span, resp: &Response, stream: bool) {
-    let _ = stream;
+fn record_response_enabled(span: &Span, resp: &Response) {
     let capture = capture_content();
     set_string_array(
         span,
@@ -536,14 +535,14 @@ impl StreamSpan {
     /// The stream completed.
     pub(crate) fn complete(&mut self, resp: &Response) {
         if let Some(span) = self.span.take() {
-            record_response(&span, resp, true);
+            record_response(&span, resp);
         }
     }
 
     /// The stream failed: partial response plus the error.
     pub(crate) fn fail(&mut self, partial: &Response, err: &Error) {
         if let Some(span) = self.span.take() {
-            record_response(&span, partial, true);
+            record_response(&span, partial);
             record_error(&span, err, true);
         }
     }
@@ -554,7 +553,7 @@ impl StreamSpan {
             if span.is_disabled() {
                 return;
             }
-            record_response(&span, partial, true);
+            record_response(&span, partial);
             add_event(
                 &span,
                 "mirascope.stream.cancelled",
@@ -622,7 +621,7 @@ pub fn bench_lifecycle(resp: &Response) -> bool {
         base_url: "https://api.openai.com/v1",
     });
     let enabled = !span.is_disabled();
-    record_response(&span, resp, false);
+    record_response(&span, resp);
     enabled
 }
 
