@@ -9,6 +9,8 @@
 //! as a tree, or over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 
 use mirascope::llm::replay::{Exchange, Matching, ReplayServer};
+use std::future::IntoFuture;
+
 use mirascope::{llm, ops};
 
 fn offline_replay() -> Result<ReplayServer, Box<dyn std::error::Error>> {
@@ -37,16 +39,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut guard = ops::configure_from_env()?;
     ops::instrument_llm()?;
 
+    // One explicit span around the work, so the trace prints (or exports) as one tree.
+    let span = ops::span("quickstart", Vec::<(&str, ops::Value)>::new());
     let model = llm::model("openai/gpt-4o-mini")?;
-    let response = model
-        .call(vec![
-            llm::Message::system("You are a concise assistant."),
-            llm::Message::user("Say hello to the user named Kai."),
-        ])
-        .await?;
+    let call = model.call(vec![
+        llm::Message::system("You are a concise assistant."),
+        llm::Message::user("Say hello to the user named Kai."),
+    ]);
+    let response = span.instrument(call.into_future()).await?;
     println!("{}\n", response.text());
+    drop(span);
 
-    // Flush: the console exporter prints the trace, OTLP sends pending spans.
+    // Flush: the console exporter has printed the trace; OTLP sends pending spans.
     guard.shutdown()?;
     Ok(())
 }

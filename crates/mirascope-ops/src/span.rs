@@ -191,11 +191,10 @@ impl Span {
         self.span.in_scope(f)
     }
 
-    /// Runs a future inside this span (current across `.await`), then ends the span.
-    pub async fn instrument<F: Future>(self, fut: F) -> F::Output {
-        let out = fut.instrument(self.span.clone()).await;
-        self.finish();
-        out
+    /// Runs a future inside this span: the span is current whenever the future runs, across
+    /// `.await` and threads. The span ends when this handle (and the future) are dropped.
+    pub fn instrument<F: Future>(&self, fut: F) -> tracing::instrument::Instrumented<F> {
+        fut.instrument(self.span.clone())
     }
 
     /// The underlying `tracing` span.
