@@ -1,93 +1,77 @@
-//! `configure()`: the subscriber stack that turns mirascope's `tracing` spans into OpenTelemetry
-//! spans, and `layer()` for users who compose their own subscriber.
-//!
-//! Two OpenTelemetry layers share one registry: GenAI spans (target `mirascope_llm::genai`) go to
-//! the tracer `mirascope.llm` behind the instrumentation switch; Mirascope's own INTERNAL spans
-//! (target `mirascope_ops`: traces, explicit spans, `Response.resume`) go to the tracer
-//! `mirascope.ops`. Parent links cross the two through the activated OpenTelemetry context.
+//! `configure()`: installs the global subscriber whose [`crate::OpsLayer`] turns mirascope's
+//! `tracing` spans into OpenTelemetry spans (see [`crate::layer`] for composing your own).
 
 use std::sync::Mutex;
 
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracing::Subscriber;
-use tracing_subscriber::filter::{FilterExt, LevelFilter, Targets};
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::{reload, Layer};
 
 use crate::error::OpsError;
 use crate::instrument;
-use crate::tracer::{scoped_tracer, SwitchableTracer};
+use crate::layer::{LayerBuilder, OpsLayer, Tracers};
 
-/// The default instrumentation scope of GenAI spans.
-pub const DEFAULT_TRACER_NAME: &str = "mirascope.llm";
-/// The instrumentation scope of trace, span and resume spans.
-pub const OPS_TRACER_NAME: &str = "mirascope.ops";
-
-struct Global {
-    llm: SwitchableTracer,
-    ops: SwitchableTracer,
-}
-
-static GLOBAL: Mutex<Option<Global>> = Mutex::new(None);
+static GLOBAL: Mutex<Option<Tracers>> = Mutex::new(None);
 
 /// Configuration for [`Configuration::install`].
 #[derive(Debug, Clone)]
 pub struct Configuration {
+    layer: LayerBuilder,
     provider: SdkTracerProvider,
-    tracer_name: String,
-    tracer_version: Option<String>,
 }
 
 impl Configuration {
     /// Export to `provider`.
     pub fn new(provider: SdkTracerProvider) -> Self {
         Configuration {
+            layer: LayerBuilder::new(&provider),
             provider,
-            tracer_name: DEFAULT_TRACER_NAME.into(),
-            tracer_version: None,
         }
     }
 
     /// The instrumentation scope name of GenAI spans (default `mirascope.llm`).
     pub fn tracer_name(mut self, name: impl Into<String>) -> Self {
-        self.tracer_name = name.into();
+        self.layer = self.layer.tracer_name(name);
         self
     }
 
     /// The instrumentation scope version of GenAI spans.
     pub fn tracer_version(mut self, version: impl Into<String>) -> Self {
-        self.tracer_version = Some(version.into());
+        self.layer = self.layer.tracer_version(version);
+        self
+    }
+
+    /// The least severe level of the application's own spans that are exported (default INFO;
+    /// `LevelFilter::OFF` exports only Mirascope's spans). Only the first successful
+    /// `install` sets it.
+    pub fn app_spans(mut self, level: LevelFilter) -> Self {
+        self.layer = self.layer.app_spans(level);
         self
     }
 
     /// Installs the global subscriber (first call) or switches it to this provider (later
     /// calls), and sets the provider as OpenTelemetry's global one. The guard flushes and shuts
     /// the provider down when dropped.
+    ///
+    /// Nothing global changes when it fails: if another global subscriber is installed, the
+    /// global tracer provider is left as it was.
     pub fn install(self) -> Result<OpsGuard, OpsError> {
-        let llm = scoped_tracer(
-            &self.provider,
-            &self.tracer_name,
-            self.tracer_version.as_deref(),
-        );
-        let ops = scoped_tracer(&self.provider, OPS_TRACER_NAME, None);
-        opentelemetry::global::set_tracer_provider(self.provider.clone());
-        crate::bridge::install();
+        let (tracers, app) = self.layer.tracers();
         let mut global = GLOBAL.lock().unwrap_or_else(|e| e.into_inner());
         match global.as_ref() {
-            Some(g) => {
-                g.llm.replace(llm);
-                g.ops.replace(ops);
-            }
+            Some(g) => g.replace(tracers),
             None => {
-                let (llm, ops) = (SwitchableTracer::new(llm), SwitchableTracer::new(ops));
+                let tracers = Tracers::new(tracers);
                 let subscriber =
-                    tracing_subscriber::registry().with(build(llm.clone(), ops.clone()));
+                    tracing_subscriber::registry().with(OpsLayer::new(tracers.clone(), app));
                 tracing::subscriber::set_global_default(subscriber)
                     .map_err(|_| OpsError::SubscriberAlreadySet)?;
-                *global = Some(Global { llm, ops });
+                *global = Some(tracers);
             }
         }
+        // Only now that the subscriber is in place: the global provider, the bridge, the switch.
+        opentelemetry::global::set_tracer_provider(self.provider.clone());
+        crate::bridge::install();
         instrument::mark_configured();
         Ok(OpsGuard {
             provider: Some(self.provider),
@@ -109,68 +93,6 @@ impl Configuration {
 /// ```
 pub fn configure(provider: SdkTracerProvider) -> Result<OpsGuard, OpsError> {
     Configuration::new(provider).install()
-}
-
-/// The OpenTelemetry layers, for a subscriber you build yourself (with your `fmt` layer, filters,
-/// ...). Calling it also counts as `configure()` for [`crate::instrument_llm`].
-///
-/// ```
-/// use tracing_subscriber::layer::SubscriberExt;
-/// let (provider, _exporter) = mirascope_ops::testing::in_memory_provider();
-/// let subscriber = tracing_subscriber::registry().with(mirascope_ops::layer(&provider));
-/// let _default = tracing::subscriber::set_default(subscriber);
-/// ```
-pub fn layer<S>(provider: &SdkTracerProvider) -> impl Layer<S> + Send + Sync + 'static
-where
-    S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync + 'static,
-{
-    crate::bridge::install();
-    let llm = SwitchableTracer::new(scoped_tracer(provider, DEFAULT_TRACER_NAME, None));
-    let ops = SwitchableTracer::new(scoped_tracer(provider, OPS_TRACER_NAME, None));
-    let layer = build(llm, ops);
-    instrument::mark_configured();
-    layer
-}
-
-fn otel_layer<S>(
-    tracer: SwitchableTracer,
-) -> tracing_opentelemetry::OpenTelemetryLayer<S, SwitchableTracer>
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    tracing_opentelemetry::layer()
-        .with_tracer(tracer)
-        .with_location(false)
-        .with_threads(false)
-        .with_tracked_inactivity(false)
-        .with_target(false)
-        .with_error_events_to_exceptions(false)
-        .with_error_events_to_status(false)
-}
-
-fn build<S>(llm: SwitchableTracer, ops: SwitchableTracer) -> impl Layer<S> + Send + Sync + 'static
-where
-    S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync + 'static,
-{
-    let initial = if instrument::is_llm_instrumented() {
-        LevelFilter::TRACE
-    } else {
-        LevelFilter::OFF
-    };
-    let (switch, handle) = reload::Layer::new(initial);
-    instrument::register_switch(move |on| {
-        let level = if on {
-            LevelFilter::TRACE
-        } else {
-            LevelFilter::OFF
-        };
-        handle.modify(|f| *f = level).is_ok()
-    });
-    let genai = Targets::new().with_target(mirascope_llm::genai::TARGET, LevelFilter::TRACE);
-    let internal = Targets::new().with_target(mirascope_llm::genai::OPS_TARGET, LevelFilter::TRACE);
-    otel_layer(llm)
-        .with_filter(genai.and(switch))
-        .and_then(otel_layer(ops).with_filter(internal))
 }
 
 /// Flushes and shuts down the tracer provider when dropped (pending spans are exported).

@@ -19,6 +19,7 @@ mod configure;
 mod error;
 pub mod export;
 mod instrument;
+mod layer;
 #[cfg(feature = "axum")]
 mod middleware;
 mod propagation;
@@ -28,12 +29,14 @@ pub mod testing;
 mod trace;
 mod tracer;
 
-pub use configure::{
-    configure, layer, Configuration, OpsGuard, DEFAULT_TRACER_NAME, OPS_TRACER_NAME,
-};
+pub use configure::{configure, Configuration, OpsGuard};
 pub use error::OpsError;
 pub use export::configure_from_env;
 pub use instrument::{instrument_llm, is_llm_instrumented, uninstrument_llm};
+pub use layer::{
+    exclude_mirascope, layer, llm_filter, stepped_aside_for_another_layer, ExcludeMirascope,
+    LayerBuilder, LlmFilter, OpsLayer, APP_TRACER_NAME, DEFAULT_TRACER_NAME, OPS_TRACER_NAME,
+};
 #[cfg(feature = "axum")]
 pub use middleware::{Continued, PropagationLayer, PropagationService};
 pub use mirascope_llm::genai::{
