@@ -29,9 +29,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .protocol(Protocol::HttpProtobuf)
         .header("x-project-name", "my-app");
 
-    // 3. From the environment: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else the console tree.
-    let mut guard = ops::Configuration::new(ops::export::provider_from_env()?).install()?;
-    step(2);
-    guard.shutdown()?;
+    // 3. From the environment: OTEL_TRACES_EXPORTER, else OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is
+    //    set, else the console tree; nothing at all when OTEL_SDK_DISABLED=true.
+    if let Some(provider) = ops::export::provider_from_env()? {
+        let mut guard = ops::Configuration::new(provider).install()?;
+        step(2);
+        guard.shutdown()?;
+    }
     Ok(())
 }

@@ -103,6 +103,11 @@ pub struct OpsGuard {
 }
 
 impl OpsGuard {
+    /// A guard with nothing to flush (export disabled by the environment).
+    pub(crate) fn disabled() -> Self {
+        OpsGuard { provider: None }
+    }
+
     /// The provider.
     pub fn provider(&self) -> Option<&SdkTracerProvider> {
         self.provider.as_ref()

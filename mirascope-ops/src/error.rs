@@ -10,6 +10,17 @@ pub enum OpsError {
     /// Another global `tracing` subscriber is already installed; compose `ops::layer(..)` into it.
     #[error("a global tracing subscriber is already installed; add `mirascope_ops::layer(&provider)` to your own subscriber instead of calling configure()")]
     SubscriberAlreadySet,
+    /// A standard (`OTEL_*`) or mirascope environment variable has a value this crate does not
+    /// accept.
+    #[error("invalid {name}={value:?}: expected {expected}")]
+    InvalidEnvVar {
+        /// The variable.
+        name: &'static str,
+        /// Its value (or the offending item of a list).
+        value: String,
+        /// What is accepted.
+        expected: &'static str,
+    },
     /// A configuration value is invalid.
     #[error("invalid configuration: {0}")]
     Configuration(String),

@@ -12,6 +12,14 @@ static INSTRUMENTED: AtomicBool = AtomicBool::new(false);
 type Switch = Box<dyn Fn(bool) -> bool + Send + Sync>;
 static SWITCHES: Mutex<Vec<Switch>> = Mutex::new(Vec::new());
 
+static DISABLED: AtomicBool = AtomicBool::new(false);
+
+/// The environment disabled export (`OTEL_SDK_DISABLED`, `OTEL_TRACES_EXPORTER=none`): the
+/// switch becomes a no-op.
+pub(crate) fn mark_disabled() {
+    DISABLED.store(true, Ordering::SeqCst);
+}
+
 pub(crate) fn mark_configured() {
     CONFIGURED.store(true, Ordering::SeqCst);
 }
@@ -35,8 +43,13 @@ fn set(on: bool) {
 /// Turns GenAI spans on: every model call, stream and resume, async or blocking, from now on
 /// produces a `chat {model_id}` CLIENT span. Errors if [`crate::configure`] (or
 /// [`crate::layer`]) was not called first, as in Python Mirascope. Safe from any thread while
-/// calls are in flight.
+/// calls are in flight. A no-op (and `Ok`) when [`crate::configure_from_env`] found export
+/// disabled by the environment.
 pub fn instrument_llm() -> Result<(), OpsError> {
+    if DISABLED.load(Ordering::SeqCst) && !CONFIGURED.load(Ordering::SeqCst) {
+        // Export is disabled by the environment: nothing to switch on.
+        return Ok(());
+    }
     if !CONFIGURED.load(Ordering::SeqCst) {
         return Err(OpsError::NotConfigured);
     }

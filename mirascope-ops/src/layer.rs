@@ -70,6 +70,28 @@ fn is_mirascope_target(target: &str) -> bool {
 /// `tracing`), so your `#[tracing::instrument]` spans are the parents of the GenAI spans; see
 /// [`LayerBuilder::app_spans`] to change the level.
 ///
+/// # Your own tracing-opentelemetry layer in the same subscriber
+///
+/// Two tracing-opentelemetry layers that both see one span would panic inside
+/// tracing-opentelemetry. Supported arrangements:
+/// - only this layer (or [`crate::configure`]);
+/// - this layer plus yours filtered with [`exclude_mirascope`]: ours exports Mirascope's spans,
+///   yours everything else, parents linked across the two;
+/// - only your layer, filtered with [`llm_filter`]: yours exports everything, GenAI spans
+///   included, and the instrumentation switch still works.
+///
+/// The remaining arrangement (your unfiltered layer next to ours, in either order) is detected
+/// when the subscriber is built or at its first span: [`OpsLayer`] then steps aside, so every
+/// span (GenAI spans included) is exported once, through your layer, and it says so in one
+/// `warn!` (target `mirascope_ops::layer`); [`stepped_aside_for_another_layer`] tells the
+/// program.
+///
+/// # `EnvFilter`
+///
+/// GenAI and Mirascope spans are INFO spans of the targets `mirascope_llm` and `mirascope_ops`.
+/// A global `EnvFilter` of `warn` drops them; keep them with
+/// `warn,mirascope_llm=info,mirascope_ops=info`.
+///
 /// ```
 /// use tracing_subscriber::layer::SubscriberExt;
 /// let (provider, _exporter) = mirascope_ops::testing::in_memory_provider();
@@ -302,8 +324,8 @@ impl<S> Filter<S> for AppSpans {
 
 type Inner<S> = Box<dyn Layer<S> + Send + Sync + 'static>;
 
-/// The OpenTelemetry layer of mirascope-ops (see the [module docs](self) for what it exports and
-/// how it composes with other OpenTelemetry layers). Made by [`layer`] or [`LayerBuilder`].
+/// The OpenTelemetry layer of mirascope-ops (see [`layer`] for what it exports and how it
+/// composes with other OpenTelemetry layers). Made by [`layer`] or [`LayerBuilder`].
 pub struct OpsLayer<S> {
     inner: Inner<S>,
     active: Arc<AtomicBool>,

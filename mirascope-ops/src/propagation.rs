@@ -57,16 +57,61 @@ pub fn set_propagator(format: PropagatorFormat) {
     *FORMAT.write().unwrap_or_else(|e| e.into_inner()) = Some(format);
 }
 
-/// The format in force: set in code, else `MIRASCOPE_PROPAGATOR`, else `tracecontext`. An
-/// invalid variable is a typed error listing the valid values.
+/// The format in force: set in code, else `MIRASCOPE_PROPAGATOR`, else the standard
+/// `OTEL_PROPAGATORS` list (one format, or [`PropagatorFormat::Composite`] when it names
+/// several), else `tracecontext`. An invalid variable is a typed error listing the valid values.
 pub fn propagator_format() -> Result<PropagatorFormat, OpsError> {
+    let formats = formats_in_force()?;
+    Ok(match formats.as_slice() {
+        [one] => *one,
+        [] => PropagatorFormat::TraceContext,
+        _ => PropagatorFormat::Composite,
+    })
+}
+
+/// The formats in force, in order (see [`propagator_format`]). Empty for `OTEL_PROPAGATORS=none`.
+fn formats_in_force() -> Result<Vec<PropagatorFormat>, OpsError> {
     if let Some(f) = *FORMAT.read().unwrap_or_else(|e| e.into_inner()) {
-        return Ok(f);
+        return Ok(vec![f]);
     }
-    match std::env::var("MIRASCOPE_PROPAGATOR") {
-        Ok(v) if !v.trim().is_empty() => v.parse(),
-        _ => Ok(PropagatorFormat::TraceContext),
+    if let Ok(v) = std::env::var("MIRASCOPE_PROPAGATOR") {
+        if !v.trim().is_empty() {
+            return Ok(vec![v.parse()?]);
+        }
     }
+    match std::env::var("OTEL_PROPAGATORS") {
+        Ok(v) if !v.trim().is_empty() => otel_propagators(&v),
+        _ => Ok(vec![PropagatorFormat::TraceContext]),
+    }
+}
+
+/// Parses the OpenTelemetry SDK's `OTEL_PROPAGATORS` (a comma-separated list of `tracecontext`,
+/// `baggage`, `b3`, `b3multi`, `jaeger`, or `none`). `baggage` is accepted and not propagated
+/// (mirascope carries no baggage); duplicates are dropped.
+pub(crate) fn otel_propagators(value: &str) -> Result<Vec<PropagatorFormat>, OpsError> {
+    let mut formats = Vec::new();
+    for item in value.split(',').map(|s| s.trim().to_ascii_lowercase()) {
+        let format = match item.as_str() {
+            "tracecontext" => PropagatorFormat::TraceContext,
+            "b3" => PropagatorFormat::B3,
+            "b3multi" => PropagatorFormat::B3Multi,
+            "jaeger" => PropagatorFormat::Jaeger,
+            "baggage" | "" => continue,
+            "none" => return Ok(Vec::new()),
+            other => {
+                return Err(OpsError::InvalidEnvVar {
+                    name: "OTEL_PROPAGATORS",
+                    value: other.to_string(),
+                    expected:
+                        "a comma-separated list of tracecontext, baggage, b3, b3multi, jaeger, none",
+                })
+            }
+        };
+        if !formats.contains(&format) {
+            formats.push(format);
+        }
+    }
+    Ok(formats)
 }
 
 /// Jaeger's `uber-trace-id: {trace-id}:{span-id}:{parent-span-id}:{flags}` (no OpenTelemetry 0.33
@@ -114,6 +159,17 @@ impl TextMapPropagator for JaegerPropagator {
     fn fields(&self) -> opentelemetry::propagation::text_map_propagator::FieldIter<'_> {
         opentelemetry::propagation::text_map_propagator::FieldIter::new(&[])
     }
+}
+
+/// The propagator of the formats in force.
+fn propagator_in_force() -> Result<Box<dyn TextMapPropagator + Send + Sync>, OpsError> {
+    let formats = formats_in_force()?;
+    Ok(match formats.as_slice() {
+        [one] => propagator(*one),
+        many => Box::new(TextMapCompositePropagator::new(
+            many.iter().map(|f| propagator(*f)).collect(),
+        )),
+    })
 }
 
 #[allow(deprecated)]
@@ -186,13 +242,13 @@ pub fn inject_span_context<C: Carrier + ?Sized>(
     span: &tracing::Span,
     carrier: &mut C,
 ) -> Result<(), OpsError> {
-    let format = propagator_format()?;
+    let propagator = propagator_in_force()?;
     let cx = if span.is_disabled() {
         Context::current()
     } else {
         span.context()
     };
-    propagator(format).inject_context(&cx, &mut In(carrier));
+    propagator.inject_context(&cx, &mut In(carrier));
     if let Some(s) = session::current_session() {
         carrier.set_header(SESSION_HEADER_NAME, s.id);
     }
@@ -234,8 +290,9 @@ fn owned<C: Carrier + ?Sized>(carrier: &C) -> Owned {
 /// Reads a context from `carrier`; malformed or missing headers give an empty context (a new
 /// root trace), never an error.
 pub fn extract_context<C: Carrier + ?Sized>(carrier: &C) -> Context {
-    let format = propagator_format().unwrap_or(PropagatorFormat::TraceContext);
-    propagator(format).extract(&owned(carrier))
+    let propagator =
+        propagator_in_force().unwrap_or_else(|_| propagator(PropagatorFormat::TraceContext));
+    propagator.extract(&owned(carrier))
 }
 
 /// The session id in `carrier` (`Mirascope-Session-Id`, case-insensitive), if present and non-empty.

@@ -55,6 +55,7 @@ pub struct Otlp {
     headers: HashMap<String, String>,
     timeout: Option<Duration>,
     gzip: bool,
+    value_length_limit: Option<usize>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -85,6 +86,12 @@ impl Otlp {
     /// The export timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+    /// Cut string attribute values to at most `limit` characters before export (`None`: no
+    /// limit, the default).
+    pub fn attribute_value_length_limit(mut self, limit: Option<usize>) -> Self {
+        self.value_length_limit = limit;
         self
     }
     /// gzip-compress exports.
@@ -146,7 +153,11 @@ impl Otlp {
                 if self.gzip {
                     b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
                 }
-                Ok(BatchSpanProcessor::builder(b.build().map_err(sdk)?).build())
+                Ok(BatchSpanProcessor::builder(LengthLimited::new(
+                    b.build().map_err(sdk)?,
+                    self.value_length_limit,
+                ))
+                .build())
             }
             Protocol::Grpc => {
                 let rt = export_runtime()?;
@@ -165,10 +176,13 @@ impl Otlp {
                     b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
                 }
                 let exporter = b.build().map_err(sdk)?;
-                Ok(BatchSpanProcessor::builder(OnRuntime {
-                    inner: Arc::new(exporter),
-                    runtime: rt.handle().clone(),
-                })
+                Ok(BatchSpanProcessor::builder(LengthLimited::new(
+                    OnRuntime {
+                        inner: Arc::new(exporter),
+                        runtime: rt.handle().clone(),
+                    },
+                    self.value_length_limit,
+                ))
                 .build())
             }
         }
@@ -252,19 +266,201 @@ impl<E: SpanExporter + Send + Sync + 'static> SpanExporter for OnRuntime<E> {
     }
 }
 
-/// The provider `configure_from_env` would use: OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or
-/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, the console tree otherwise.
-pub fn provider_from_env() -> Result<SdkTracerProvider, OpsError> {
-    let endpoint =
-        env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").or_else(|| env("OTEL_EXPORTER_OTLP_ENDPOINT"));
-    match endpoint {
-        // The OTLP builder reads the endpoint, headers, timeout and compression variables itself.
-        Some(_) => Otlp::new().provider(),
-        None => Ok(console_provider()),
+/// What `OTEL_TRACES_EXPORTER` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TracesExporter {
+    Otlp,
+    Console,
+}
+
+/// `OTEL_TRACES_EXPORTER`: a comma-separated list of `otlp`, `console`, `none` (OpenTelemetry SDK
+/// environment variable spec). `None` when unset: OTLP if an endpoint is set, else the console.
+/// An empty list means `none`.
+fn traces_exporters_from_env() -> Result<Option<Vec<TracesExporter>>, OpsError> {
+    let Some(value) = env("OTEL_TRACES_EXPORTER") else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
+    for item in value.split(',').map(|s| s.trim().to_ascii_lowercase()) {
+        let e = match item.as_str() {
+            "otlp" => TracesExporter::Otlp,
+            "console" | "logging" => TracesExporter::Console,
+            "none" => return Ok(Some(Vec::new())),
+            "" => continue,
+            _ => {
+                return Err(OpsError::InvalidEnvVar {
+                    name: "OTEL_TRACES_EXPORTER",
+                    value: item,
+                    expected: "otlp, console or none (or a comma-separated list of them)",
+                })
+            }
+        };
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `OTEL_SDK_DISABLED=true` (case-insensitive), as the OpenTelemetry SDK spec defines it.
+pub fn sdk_disabled_by_env() -> bool {
+    env("OTEL_SDK_DISABLED").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// The attribute value length limit from `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT`, else
+/// `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` (no limit when neither is set). A value that is not a
+/// non-negative integer is a typed error.
+pub fn attribute_value_length_limit_from_env() -> Result<Option<usize>, OpsError> {
+    for name in [
+        "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+        "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
+    ] {
+        if let Some(v) = env(name) {
+            return v
+                .trim()
+                .parse::<usize>()
+                .map(Some)
+                .map_err(|_| OpsError::InvalidEnvVar {
+                    name,
+                    value: v,
+                    expected: "a non-negative integer (characters)",
+                });
+        }
+    }
+    Ok(None)
+}
+
+/// The provider `configure_from_env` would use, or `None` when the environment says to export
+/// nothing (`OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`).
+///
+/// `OTEL_TRACES_EXPORTER` picks the exporters (`otlp`, `console`, both); unset, OTLP is used when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set and the console
+/// tree otherwise. The attribute value length limit comes from
+/// [`attribute_value_length_limit_from_env`]; the sampler from `OTEL_TRACES_SAMPLER` /
+/// `OTEL_TRACES_SAMPLER_ARG` (read by the SDK). Everything is checked before anything is built.
+pub fn provider_from_env() -> Result<Option<SdkTracerProvider>, OpsError> {
+    if sdk_disabled_by_env() {
+        return Ok(None);
+    }
+    let limit = attribute_value_length_limit_from_env()?;
+    let exporters = match traces_exporters_from_env()? {
+        Some(list) => list,
+        None => {
+            let endpoint = env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+                .or_else(|| env("OTEL_EXPORTER_OTLP_ENDPOINT"));
+            vec![if endpoint.is_some() {
+                TracesExporter::Otlp
+            } else {
+                TracesExporter::Console
+            }]
+        }
+    };
+    if exporters.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = SdkTracerProvider::builder().with_resource(resource());
+    for e in exporters {
+        builder = match e {
+            // The OTLP builder reads the endpoint, headers, timeout and compression variables.
+            TracesExporter::Otlp => builder.with_span_processor(
+                Otlp::new()
+                    .attribute_value_length_limit(limit)
+                    .batch_processor()?,
+            ),
+            TracesExporter::Console => {
+                builder.with_simple_exporter(LengthLimited::new(ConsoleExporter::stdout(), limit))
+            }
+        };
+    }
+    Ok(Some(builder.build()))
+}
+
+/// [`crate::configure`] with the provider chosen by [`provider_from_env`]. When the environment
+/// disables export (`OTEL_SDK_DISABLED=true`, `OTEL_TRACES_EXPORTER=none`), nothing is installed,
+/// model calls work as usual, [`crate::instrument_llm`] is a no-op, and the guard does nothing.
+pub fn configure_from_env() -> Result<OpsGuard, OpsError> {
+    match provider_from_env()? {
+        Some(provider) => Configuration::new(provider).install(),
+        None => {
+            crate::instrument::mark_disabled();
+            Ok(OpsGuard::disabled())
+        }
     }
 }
 
-/// [`crate::configure`] with the provider chosen by [`provider_from_env`].
-pub fn configure_from_env() -> Result<OpsGuard, OpsError> {
-    Configuration::new(provider_from_env()?).install()
+/// An exporter that cuts every string attribute value (span and event attributes, string array
+/// items) to at most `limit` characters before handing the batch on, as the OpenTelemetry spec's
+/// attribute value length limit says.
+#[derive(Debug)]
+pub struct LengthLimited<E> {
+    inner: E,
+    limit: Option<usize>,
+}
+
+impl<E> LengthLimited<E> {
+    /// Wraps `inner`; `None` passes batches through untouched.
+    pub fn new(inner: E, limit: Option<usize>) -> Self {
+        LengthLimited { inner, limit }
+    }
+}
+
+/// Cuts `s` to at most `limit` characters (on a character boundary).
+fn truncate_chars(s: &str, limit: usize) -> Option<String> {
+    s.char_indices()
+        .nth(limit)
+        .map(|(at, _)| s[..at].to_string())
+}
+
+fn limit_value(value: &mut opentelemetry::Value, limit: usize) {
+    use opentelemetry::{Array, StringValue, Value};
+    match value {
+        Value::String(s) => {
+            if let Some(cut) = truncate_chars(s.as_str(), limit) {
+                *s = StringValue::from(cut);
+            }
+        }
+        Value::Array(Array::String(items)) => {
+            for item in items.iter_mut() {
+                if let Some(cut) = truncate_chars(item.as_str(), limit) {
+                    *item = StringValue::from(cut);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Applies the attribute value length limit to one span.
+pub fn limit_span(span: &mut SpanData, limit: usize) {
+    for kv in span.attributes.iter_mut() {
+        limit_value(&mut kv.value, limit);
+    }
+    for event in span.events.events.iter_mut() {
+        for kv in event.attributes.iter_mut() {
+            limit_value(&mut kv.value, limit);
+        }
+    }
+}
+
+impl<E: SpanExporter> SpanExporter for LengthLimited<E> {
+    async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
+        if let Some(limit) = self.limit {
+            for span in batch.iter_mut() {
+                limit_span(span, limit);
+            }
+        }
+        self.inner.export(batch).await
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource)
+    }
 }
