@@ -264,9 +264,30 @@ pub(crate) async fn send(req: HttpRequest) -> Result<Bytes> {
         })
         .await
     });
+    // Dropping the caller's future (a timeout, `select!`, an aborted task) aborts the request
+    // and its retry loop.
+    let _abort = AbortOnDrop(handle.abort_handle());
     handle
         .await
         .map_err(|e| Error::Runtime(format!("HTTP task failed: {e}")))?
+}
+
+/// Aborts a transport task when the future awaiting it is dropped before it finished.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl AbortOnDrop {
+    /// Lets the task run on (its result is handed on).
+    fn disarm(self) -> tokio::task::AbortHandle {
+        let handle = self.0.clone();
+        std::mem::forget(self);
+        handle
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Sends a streaming request. Resolves once the answer's head arrived (HTTP errors and retries
@@ -325,8 +346,11 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
             }
         }
     });
-    let abort = task.abort_handle();
-    match head_rx.await {
+    // Dropped before the head arrived: the request and its retries are aborted.
+    let guard = AbortOnDrop(task.abort_handle());
+    let head = head_rx.await;
+    let abort = guard.disarm();
+    match head {
         Ok(Ok(())) => Ok(EventStream { rx, task: abort }),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(Error::Runtime(

@@ -92,15 +92,26 @@ impl RetryPolicy {
     }
 }
 
-/// Reads `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date).
+/// A wait in seconds sent by a server, as a `Duration`: negative, NaN and unparsable values are
+/// ignored (`None`); values too large for a `Duration` (`1e300`, infinity) saturate to
+/// `Duration::MAX`, which every policy cap then rejects. Never panics.
+fn server_seconds(secs: f64) -> Option<Duration> {
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    Some(Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX))
+}
+
+/// Reads `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date), as the
+/// OpenAI and Anthropic SDKs' `_calculate_retry_timeout` do.
 pub(crate) fn parse_retry_after(headers: &http::HeaderMap) -> Option<Duration> {
     if let Some(ms) = headers
         .get("retry-after-ms")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<f64>().ok())
     {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
+        if let Some(d) = server_seconds(ms / 1000.0) {
+            return Some(d);
         }
     }
     let v = headers
@@ -109,7 +120,7 @@ pub(crate) fn parse_retry_after(headers: &http::HeaderMap) -> Option<Duration> {
         .ok()?
         .trim();
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return server_seconds(secs);
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(
@@ -137,5 +148,24 @@ mod tests {
         assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
         h.insert("retry-after", "soon".parse().unwrap());
         assert_eq!(parse_retry_after(&h), None);
+    }
+
+    #[test]
+    fn hostile_retry_after_values_never_panic() {
+        for (header, value, expected) in [
+            ("retry-after", "1e300", Some(Duration::MAX)),
+            ("retry-after", "18446744073709551616", Some(Duration::MAX)),
+            ("retry-after", "inf", Some(Duration::MAX)),
+            ("retry-after", "NaN", None),
+            ("retry-after", "-5", None),
+            ("retry-after", "0.25", Some(Duration::from_millis(250))),
+            ("retry-after-ms", "1e300", Some(Duration::MAX)),
+            ("retry-after-ms", "-1", None),
+            ("retry-after-ms", "2.5", Some(Duration::from_micros(2500))),
+        ] {
+            let mut h = http::HeaderMap::new();
+            h.insert(header, value.parse().unwrap());
+            assert_eq!(parse_retry_after(&h), expected, "{header}: {value}");
+        }
     }
 }
