@@ -166,9 +166,14 @@ impl Span {
         }
     }
 
-    /// Ends the span (idempotent; later calls to other methods do nothing).
+    /// Ends the span now: its end time is this moment, whenever the handle (or a future it
+    /// instruments) is dropped later. Idempotent; later calls to other methods do nothing.
     pub fn finish(&self) {
-        self.finished.store(true, Ordering::Relaxed);
+        if !self.finished.swap(true, Ordering::Relaxed) && !self.span.is_disabled() {
+            // tracing-opentelemetry stamps the end time on every exit and ends the span with
+            // the last stamp when it closes: one last enter/exit fixes it at this moment.
+            self.span.in_scope(|| {});
+        }
     }
 
     /// The span id (16 hex digits), `None` for a no-op span.
@@ -208,5 +213,30 @@ pub fn current_span() -> Span {
     Span {
         span: tracing::Span::current(),
         finished: AtomicBool::new(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[test]
+    fn finish_ends_the_span_at_that_moment() {
+        let (provider, exporter) = crate::testing::in_memory_provider();
+        let subscriber = tracing_subscriber::registry().with(crate::layer(&provider));
+        tracing::subscriber::with_default(subscriber, || {
+            let span = super::span("work", Vec::<(&str, super::Value)>::new());
+            span.finish();
+            let finished_at = std::time::SystemTime::now();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            span.finish(); // idempotent: does not move the end
+            drop(span);
+            let spans = exporter.get_finished_spans().expect("spans");
+            assert_eq!(spans.len(), 1);
+            assert!(
+                spans[0].end_time <= finished_at,
+                "the span ended at finish(), not at drop"
+            );
+        });
     }
 }
