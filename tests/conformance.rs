@@ -48,6 +48,14 @@ const ALLOWED_EXTRAS: &[(&str, &str)] = &[
         "gen_ai.usage.reasoning.output_tokens",
         "GenAI semconv, recorded when the provider reports a non-zero count",
     ),
+    (
+        "openai.response.service_tier",
+        "OpenAI semconv (v1.41), recorded when OpenAI returns it",
+    ),
+    (
+        "openai.response.system_fingerprint",
+        "OpenAI semconv (v1.41), recorded when OpenAI returns it",
+    ),
 ];
 
 /// Values that are Python-specific by nature, compared by a stated rule (FORMAT.md, "Values that
@@ -59,6 +67,7 @@ const BY_RULE: &[(&str, &str)] = &[
     ("exception.stacktrace", "a Python traceback; ours must be non-empty"),
     ("mirascope.fn.module", "the Python module; ours is the Rust module path, non-empty"),
     ("mirascope.trace.arg_types", "Python type names; ours are the Rust types as written, same keys"),
+    ("gen_ai.response.model", "Python records the Mirascope model id; ours is the model the provider's answer names (GenAI semconv; lets backends price calls), the Mirascope id when the answer names none"),
 ];
 
 /// Request differences we tolerate, each with its reason. (None today.)
@@ -397,9 +406,58 @@ fn provider_error_message(case: &Value) -> Option<String> {
     None
 }
 
-fn rule_ok(key: &str, expected: &Value, actual: &Value, provider_msg: Option<&str>) -> bool {
+/// What the recorded provider answers of a case say, for the rules.
+#[derive(Default)]
+struct Recorded {
+    /// The provider's error message, if an answer is an error.
+    error_message: Option<String>,
+    /// Every model name an answer gives (`model`, `modelVersion`, at any depth).
+    models: Vec<String>,
+}
+
+fn collect_models(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("model" | "modelVersion", Value::String(s)) => out.push(s.clone()),
+                    _ => collect_models(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_models(v, out)),
+        _ => {}
+    }
+}
+
+fn recorded(case: &Value) -> Recorded {
+    let mut models = Vec::new();
+    for ex in case["exchanges"].as_array().into_iter().flatten() {
+        let resp = &ex["response"];
+        collect_models(&resp["json"], &mut models);
+        for line in resp["sse"]
+            .as_str()
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+        {
+            if let Ok(v) = serde_json::from_str::<Value>(line.trim()) {
+                collect_models(&v, &mut models);
+            }
+        }
+    }
+    Recorded {
+        error_message: provider_error_message(case),
+        models,
+    }
+}
+
+fn rule_ok(key: &str, expected: &Value, actual: &Value, recorded: &Recorded) -> bool {
     let a = actual.as_str().unwrap_or_default();
+    let provider_msg = recorded.error_message.as_deref();
     match key {
+        "gen_ai.response.model" if recorded.models.is_empty() => expected == actual,
+        "gen_ai.response.model" => recorded.models.iter().any(|m| m == a),
         "error.message" | "exception.message" | "status.description" => {
             !a.is_empty() && provider_msg.is_none_or(|m| a.contains(m))
         }
@@ -424,7 +482,7 @@ fn compare_attrs(
     what: &str,
     expected: &Value,
     actual: &Value,
-    provider_msg: Option<&str>,
+    recorded: &Recorded,
     extras_allowed: bool,
     diffs: &mut Vec<String>,
 ) {
@@ -434,7 +492,7 @@ fn compare_attrs(
     for (k, v) in exp {
         match act.get(k) {
             None => diffs.push(format!("{what}: missing {k} = {v}")),
-            Some(a) if BY_RULE.iter().any(|(r, _)| r == k) && !rule_ok(k, v, a, provider_msg) => {
+            Some(a) if BY_RULE.iter().any(|(r, _)| r == k) && !rule_ok(k, v, a, recorded) => {
                 diffs.push(format!(
                     "{what}: {k} breaks its rule: expected like {v}, got {a}"
                 ));
@@ -459,7 +517,7 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let provider_msg = provider_error_message(case);
+    let recorded = recorded(case);
     if expected.len() != actual.len() {
         diffs.push(format!(
             "expected {} spans {:?}, got {} {:?}",
@@ -505,7 +563,7 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
                 "status.description",
                 &e["status"]["description"],
                 &a["status"]["description"],
-                provider_msg.as_deref(),
+                &recorded,
             )
         {
             diffs.push(format!(
@@ -517,7 +575,7 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
             &what,
             &e["attributes"],
             &a["attributes"],
-            provider_msg.as_deref(),
+            &recorded,
             true,
             diffs,
         );
@@ -549,7 +607,7 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
                 &format!("{what} event {}", ee["name"]),
                 &ee["attributes"],
                 &ae["attributes"],
-                provider_msg.as_deref(),
+                &recorded,
                 false,
                 diffs,
             );

@@ -201,3 +201,62 @@ async fn streams_failing_mid_way_record_partial_output_and_error() {
         );
     }
 }
+
+/// `gen_ai.response.model` is the model the provider's answer names (GenAI semconv), for calls,
+/// streams, and streams that broke after the provider named it; OpenAI's `service_tier` and
+/// `system_fingerprint` are recorded as `openai.response.*`.
+#[tokio::test]
+async fn response_model_is_the_model_the_provider_named() {
+    otel();
+    for wire in ALL {
+        let (_server, model) = serve(
+            wire,
+            vec![
+                json_response(200, wire.text_body("Hi")),
+                sse_response(wire.sse_body(&["Hel", "lo"], false)),
+                sse_response(wire.sse_body(&["Hel", "lo"], true)),
+            ],
+        );
+        model.call("hi").await.unwrap();
+        let _: Vec<_> = model.stream("hi").await.unwrap().collect().await;
+        let _: Vec<_> = model.stream("hi").await.unwrap().collect().await;
+        let spans = spans_of(model.id());
+        assert_eq!(spans.len(), 3, "{wire:?}");
+        for (span, what) in spans.iter().zip(["call", "stream", "broken stream"]) {
+            assert_eq!(
+                attr(span, "gen_ai.response.model").as_deref(),
+                Some(common::ANSWERING_MODEL),
+                "{wire:?} {what}"
+            );
+            assert_eq!(
+                attr(span, "gen_ai.request.model").as_deref(),
+                Some(model.id()),
+                "{wire:?} {what}: the request model stays Mirascope's id"
+            );
+        }
+    }
+    // OpenAI's service tier and system fingerprint.
+    let wire = Wire::Completions;
+    let mut body = wire.text_body("Hi");
+    body["service_tier"] = "default".into();
+    body["system_fingerprint"] = "fp_44709d6fcb".into();
+    let (_server, model) = serve(wire, vec![json_response(200, body)]);
+    model.call("hi").await.unwrap();
+    let span = assert_one_span(model.id(), "openai details");
+    assert_eq!(
+        attr(&span, "openai.response.service_tier").as_deref(),
+        Some("default")
+    );
+    assert_eq!(
+        attr(&span, "openai.response.system_fingerprint").as_deref(),
+        Some("fp_44709d6fcb")
+    );
+    // Not on other providers.
+    let wire = Wire::Anthropic;
+    let mut body = wire.text_body("Hi");
+    body["service_tier"] = "standard".into();
+    let (_server, model) = serve(wire, vec![json_response(200, body)]);
+    model.call("hi").await.unwrap();
+    let span = assert_one_span(model.id(), "anthropic");
+    assert_eq!(attr(&span, "openai.response.service_tier"), None);
+}

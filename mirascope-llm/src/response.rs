@@ -78,6 +78,7 @@ pub struct Response {
     pub(crate) finish_reason: Option<FinishReason>,
     pub(crate) usage: Option<Usage>,
     pub(crate) id: Option<String>,
+    pub(crate) response_model: Option<String>,
     pub(crate) raw: Value,
 }
 
@@ -88,6 +89,8 @@ pub(crate) struct Decoded {
     pub finish_reason: Option<FinishReason>,
     pub usage: Option<Usage>,
     pub id: Option<String>,
+    /// The model that answered, as the provider named it.
+    pub response_model: Option<String>,
     /// The provider's encoding of the assistant turn, to re-send when resuming.
     pub raw_message: Option<Value>,
     /// The whole raw answer (the response body; for streams the final response object if any).
@@ -119,6 +122,7 @@ impl Response {
             finish_reason: decoded.finish_reason,
             usage: decoded.usage,
             id: decoded.id,
+            response_model: decoded.response_model,
             raw: decoded.raw,
         }
     }
@@ -136,6 +140,12 @@ impl Response {
     /// The provider's response id, when it gave one.
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()
+    }
+
+    /// The model that answered, as the provider named it (`gpt-4o-mini-2024-07-18`; Google's
+    /// `modelVersion`), when the answer names one. Recorded as `gen_ai.response.model`.
+    pub fn response_model(&self) -> Option<&str> {
+        self.response_model.as_deref()
     }
 
     /// The provider's raw answer (the response body as JSON).

@@ -12,6 +12,7 @@ use crate::content::Part;
 use crate::error::{Error, Result};
 use crate::genai::StreamSpan;
 use crate::model::{CallRequest, Model};
+use crate::provider;
 use crate::provider::http::EventStream;
 use crate::provider::{StreamDecoder, StreamMeta};
 use crate::response::{Decoded, FinishReason, Response, Usage};
@@ -137,6 +138,7 @@ impl Accumulator {
             finish_reason: self.finish_reason,
             usage: self.usage.clone(),
             id: meta.id,
+            response_model: meta.response_model,
             raw_message: meta.raw_message,
             raw: meta.raw,
         }
@@ -263,7 +265,8 @@ impl StreamResponse {
             self.model.clone(),
             self.request.clone(),
             self.provider_id.clone(),
-            self.acc.decoded(StreamMeta::default()),
+            self.acc
+                .decoded(provider::partial_meta(self.decoder.as_ref())),
         )
     }
 }
@@ -325,7 +328,8 @@ impl Stream for StreamResponse {
                 this.model.clone(),
                 this.request.clone(),
                 this.provider_id.clone(),
-                this.acc.decoded(StreamMeta::default()),
+                this.acc
+                    .decoded(provider::partial_meta(this.decoder.as_ref())),
             );
             this.span.fail(&partial, &failure);
             return Poll::Ready(Some(Err(failure)));

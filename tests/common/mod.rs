@@ -8,6 +8,10 @@ use mirascope::llm::replay::{Exchange, Matching, RecordedRequest, RecordedRespon
 use mirascope::llm::{self, Model, RetryPolicy};
 use serde_json::{json, Map, Value};
 
+/// The model name the canned answers give (`model` / `modelVersion`), as providers name the
+/// model that answered (`gpt-4o-mini-2024-07-18` for `gpt-4o-mini`).
+pub const ANSWERING_MODEL: &str = "test-model-001";
+
 /// The four wire formats under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wire {
@@ -66,16 +70,16 @@ impl Wire {
     pub fn text_body(self, text: &str) -> Value {
         match self {
             Wire::Responses => {
-                json!({"id": "resp_1", "object": "response", "status": "completed", "model": "test-model", "output": [{"id": "msg_1", "type": "message", "status": "completed", "role": "assistant", "content": [{"type": "output_text", "text": text, "annotations": []}]}], "usage": {"input_tokens": 3, "output_tokens": 2, "total_tokens": 5}})
+                json!({"id": "resp_1", "object": "response", "status": "completed", "model": ANSWERING_MODEL, "output": [{"id": "msg_1", "type": "message", "status": "completed", "role": "assistant", "content": [{"type": "output_text", "text": text, "annotations": []}]}], "usage": {"input_tokens": 3, "output_tokens": 2, "total_tokens": 5}})
             }
             Wire::Completions => {
-                json!({"id": "chatcmpl-1", "object": "chat.completion", "model": "test-model", "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})
+                json!({"id": "chatcmpl-1", "object": "chat.completion", "model": ANSWERING_MODEL, "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})
             }
             Wire::Anthropic => {
-                json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "test-model", "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "usage": {"input_tokens": 3, "output_tokens": 2}})
+                json!({"id": "msg_1", "type": "message", "role": "assistant", "model": ANSWERING_MODEL, "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "usage": {"input_tokens": 3, "output_tokens": 2}})
             }
             Wire::Google => {
-                json!({"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 2}})
+                json!({"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 2}, "modelVersion": ANSWERING_MODEL})
             }
         }
     }
@@ -87,7 +91,7 @@ impl Wire {
             Wire::Responses => {
                 frames.push((
                     Some("response.created"),
-                    json!({"type": "response.created", "response": {"id": "resp_s"}}),
+                    json!({"type": "response.created", "response": {"id": "resp_s", "model": ANSWERING_MODEL}}),
                 ));
                 frames.push((Some("response.content_part.added"), json!({"type": "response.content_part.added", "item_id": "msg_1", "part": {"type": "output_text", "text": ""}})));
                 for p in pieces {
@@ -103,7 +107,7 @@ impl Wire {
             }
             Wire::Completions => {
                 for p in pieces {
-                    frames.push((None, json!({"id": "chatcmpl-s", "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": null}]})));
+                    frames.push((None, json!({"id": "chatcmpl-s", "model": ANSWERING_MODEL, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": null}]})));
                 }
                 if !truncate {
                     frames.push((None, json!({"id": "chatcmpl-s", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})));
@@ -111,7 +115,7 @@ impl Wire {
                 }
             }
             Wire::Anthropic => {
-                frames.push((Some("message_start"), json!({"type": "message_start", "message": {"id": "msg_s", "usage": {"input_tokens": 3, "output_tokens": 1}}})));
+                frames.push((Some("message_start"), json!({"type": "message_start", "message": {"id": "msg_s", "model": ANSWERING_MODEL, "usage": {"input_tokens": 3, "output_tokens": 1}}})));
                 frames.push((Some("content_block_start"), json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})));
                 for p in pieces {
                     frames.push((Some("content_block_delta"), json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}})));
@@ -128,7 +132,7 @@ impl Wire {
             Wire::Google => {
                 let n = pieces.len();
                 for (i, p) in pieces.iter().enumerate() {
-                    let mut chunk = json!({"candidates": [{"content": {"parts": [{"text": p}], "role": "model"}}], "usageMetadata": {"promptTokenCount": 3}});
+                    let mut chunk = json!({"candidates": [{"content": {"parts": [{"text": p}], "role": "model"}}], "usageMetadata": {"promptTokenCount": 3}, "modelVersion": ANSWERING_MODEL});
                     if i + 1 == n && !truncate {
                         chunk["candidates"][0]["finishReason"] = json!("STOP");
                         chunk["usageMetadata"]["candidatesTokenCount"] = json!(2);

@@ -71,6 +71,8 @@ pub(crate) fn start(info: &CallInfo<'_>) -> Span {
         error.type = Empty,
         error.message = Empty,
         gen_ai.request.stream = Empty,
+        openai.response.service_tier = Empty,
+        openai.response.system_fingerprint = Empty,
     );
     if !span.is_disabled() {
         record_request(&span, info);
@@ -156,7 +158,7 @@ fn server(base_url: &str) -> (Option<&str>, Option<i64>) {
 }
 
 /// The fields of the GenAI span, in declaration order (checked by a test).
-const FIELDS: [&str; 38] = [
+const FIELDS: [&str; 40] = [
     "otel.name",
     "otel.kind",
     "otel.status_code",
@@ -195,6 +197,8 @@ const FIELDS: [&str; 38] = [
     "error.type",
     "error.message",
     "gen_ai.request.stream",
+    "openai.response.service_tier",
+    "openai.response.system_fingerprint",
 ];
 
 /// The position of a field in [`FIELDS`] (evaluated at compile time).
@@ -397,6 +401,29 @@ pub(crate) fn record_response(span: &Span, resp: &Response) {
     }
 }
 
+/// `gen_ai.response.model`: the model named in the provider's answer (`gpt-4o-mini-2024-07-18`),
+/// as the GenAI conventions define it; the Mirascope model id when the answer names none. Python
+/// Mirascope 2.8.2 records the Mirascope id here (`_utils.py` `_assign_response_attributes`); we
+/// differ (README "Differences"), so that backends can price calls.
+fn response_model(resp: &Response) -> &str {
+    resp.response_model().unwrap_or(resp.model_id())
+}
+
+/// `openai.response.service_tier` and `openai.response.system_fingerprint` (OpenAI conventions
+/// v1.41), read from an OpenAI answer's top-level `service_tier` / `system_fingerprint`.
+fn openai_response_details(resp: &Response) -> (Option<&str>, Option<&str>) {
+    if resp.provider_id() != "openai" {
+        return (None, None);
+    }
+    let raw = resp.raw();
+    let field = |k: &str| {
+        raw.get(k)
+            .and_then(serde_json::Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    (field("service_tier"), field("system_fingerprint"))
+}
+
 fn record_response_enabled(span: &Span, resp: &Response) {
     let capture = capture_content();
     set_string_array(
@@ -420,11 +447,20 @@ fn record_response_enabled(span: &Span, resp: &Response) {
         ),
         None => (None, None, None),
     };
-    let model_id = resp.model_id();
+    let response_model = response_model(resp);
+    let (service_tier, fingerprint) = openai_response_details(resp);
     let mut batch = Batch::default();
     batch.set(
         const { field_index("gen_ai.response.model") },
-        Some(&model_id),
+        Some(&response_model),
+    );
+    batch.set(
+        const { field_index("openai.response.service_tier") },
+        service_tier.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    batch.set(
+        const { field_index("openai.response.system_fingerprint") },
+        fingerprint.as_ref().map(|v| v as &dyn tracing::Value),
     );
     // Python Mirascope never records the id of streamed responses; we do when the provider sent one.
     batch.set(

@@ -284,6 +284,7 @@ impl WireFormat for Anthropic {
                 .and_then(super::finish_reason_from),
             usage,
             id: body.get("id").and_then(Value::as_str).map(str::to_string),
+            response_model: super::answering_model(&body, "/model"),
             raw_message: Some(
                 json!({"role": body.get("role").cloned().unwrap_or(json!("assistant")), "content": sdk_blocks(blocks)}),
             ),
@@ -336,6 +337,7 @@ fn sdk_blocks(blocks: &[Value]) -> Vec<Value> {
 struct AnthropicStream {
     include_thoughts: bool,
     id: Option<String>,
+    response_model: Option<String>,
     start_usage: Value,
     /// The block being streamed and the JSON of a tool call's input so far.
     current: Option<Value>,
@@ -353,6 +355,7 @@ impl StreamDecoder for AnthropicStream {
                     .pointer("/message/id")
                     .and_then(Value::as_str)
                     .map(str::to_string);
+                self.response_model = super::answering_model(&v, "/message/model");
                 self.start_usage = v.pointer("/message/usage").cloned().unwrap_or(Value::Null);
             }
             "content_block_start" => {
@@ -488,9 +491,14 @@ impl StreamDecoder for AnthropicStream {
         self.done
     }
 
+    fn response_model(&self) -> Option<&str> {
+        self.response_model.as_deref()
+    }
+
     fn finish(&mut self) -> StreamMeta {
         StreamMeta {
             id: self.id.take(),
+            response_model: self.response_model.take(),
             raw_message: Some(
                 json!({"role": "assistant", "content": std::mem::take(&mut self.blocks)}),
             ),

@@ -285,6 +285,7 @@ impl WireFormat for Google {
             usage: body.get("usageMetadata").map(usage),
             // Python Mirascope reads `.id`, which Google responses do not have (`responseId`).
             id: None,
+            response_model: super::answering_model(&body, "/modelVersion"),
             raw_message: candidate.get("content").cloned(),
             raw: body,
         })
@@ -378,6 +379,7 @@ struct GoogleStream {
     last_usage: Usage,
     finished: bool,
     calls: usize,
+    response_model: Option<String>,
 }
 
 impl Default for GoogleStream {
@@ -389,6 +391,7 @@ impl Default for GoogleStream {
             last_usage: Usage::default(),
             finished: false,
             calls: 0,
+            response_model: None,
         }
     }
 }
@@ -418,6 +421,9 @@ impl StreamDecoder for GoogleStream {
         let v = super::parse_event(PROVIDER, data)?;
         if v.get("error").is_some() {
             return Err(super::stream_error(&Google, PROVIDER, &v));
+        }
+        if self.response_model.is_none() {
+            self.response_model = super::answering_model(&v, "/modelVersion");
         }
         let candidate = v.pointer("/candidates/0");
         for p in candidate
@@ -499,9 +505,14 @@ impl StreamDecoder for GoogleStream {
         self.finished
     }
 
+    fn response_model(&self) -> Option<&str> {
+        self.response_model.as_deref()
+    }
+
     fn finish(&mut self) -> StreamMeta {
         StreamMeta {
             id: None,
+            response_model: self.response_model.take(),
             raw_message: Some(json!({"parts": std::mem::take(&mut self.parts), "role": "model"})),
             raw: Value::Null,
         }

@@ -70,12 +70,35 @@ pub(crate) trait StreamDecoder: Send {
     fn is_done(&self) -> bool;
     /// The response id, the raw assistant message and the raw final object, once done.
     fn finish(&mut self) -> StreamMeta;
+    /// The model the provider named so far (kept on the span of a failed or dropped stream).
+    fn response_model(&self) -> Option<&str>;
+}
+
+/// What a failed or dropped stream's partial response keeps of its metadata: the model that
+/// answered, when the provider named it before the stream broke.
+pub(crate) fn partial_meta(decoder: &dyn StreamDecoder) -> StreamMeta {
+    StreamMeta {
+        response_model: decoder.response_model().map(str::to_string),
+        ..StreamMeta::default()
+    }
+}
+
+/// The model that answered, as the provider names it in its answer (OpenAI and Anthropic:
+/// `model`, e.g. `gpt-4o-mini-2024-07-18`; Google: `modelVersion`), at `pointer` in `v`. This is
+/// what the GenAI conventions define as `gen_ai.response.model`.
+pub(crate) fn answering_model(v: &Value, pointer: &str) -> Option<String> {
+    v.pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// What a stream leaves besides its chunks.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct StreamMeta {
     pub id: Option<String>,
+    /// The model that answered, as the provider named it (see [`answering_model`]).
+    pub response_model: Option<String>,
     pub raw_message: Option<Value>,
     pub raw: Value,
 }

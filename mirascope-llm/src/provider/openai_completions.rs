@@ -255,6 +255,7 @@ impl WireFormat for OpenAiCompletions {
                 .filter(|u| u.is_object())
                 .map(openai_usage),
             id: body.get("id").and_then(Value::as_str).map(str::to_string),
+            response_model: super::answering_model(&body, "/model"),
             raw_message: Some(raw_message),
             raw: body,
         })
@@ -299,6 +300,7 @@ struct CompletionsStream {
     done: bool,
     refused: bool,
     id: Option<String>,
+    response_model: Option<String>,
 }
 
 impl CompletionsStream {
@@ -328,6 +330,9 @@ impl StreamDecoder for CompletionsStream {
         }
         if self.id.is_none() {
             self.id = v.get("id").and_then(Value::as_str).map(str::to_string);
+        }
+        if self.response_model.is_none() {
+            self.response_model = super::answering_model(&v, "/model");
         }
         if let Some(choice) = v.pointer("/choices/0") {
             let delta = &choice["delta"];
@@ -409,6 +414,10 @@ impl StreamDecoder for CompletionsStream {
         self.done || self.finished
     }
 
+    fn response_model(&self) -> Option<&str> {
+        self.response_model.as_deref()
+    }
+
     fn finish(&mut self) -> StreamMeta {
         let mut raw_message = json!({"role": "assistant", "content": if self.text.is_empty() { Value::Null } else { json!(self.text) }});
         if !self.calls.is_empty() {
@@ -416,6 +425,7 @@ impl StreamDecoder for CompletionsStream {
         }
         StreamMeta {
             id: self.id.take(),
+            response_model: self.response_model.take(),
             raw_message: Some(raw_message),
             raw: Value::Null,
         }

@@ -253,6 +253,7 @@ impl WireFormat for OpenAiResponses {
                 .filter(|u| u.is_object())
                 .map(openai_usage),
             id: body.get("id").and_then(Value::as_str).map(str::to_string),
+            response_model: super::answering_model(&body, "/model"),
             raw_message: Some(raw_items(output)),
             raw: body,
         })
@@ -356,6 +357,7 @@ struct ResponsesStream {
     refused: bool,
     done: bool,
     id: Option<String>,
+    response_model: Option<String>,
     items: Vec<Value>,
     raw: Value,
 }
@@ -367,6 +369,9 @@ impl StreamDecoder for ResponsesStream {
             "response.created" | "response.in_progress" => {
                 if let Some(id) = v.pointer("/response/id").and_then(Value::as_str) {
                     self.id = Some(id.to_string());
+                }
+                if let Some(m) = super::answering_model(&v, "/response/model") {
+                    self.response_model = Some(m);
                 }
             }
             "response.output_text.delta" | "response.refusal.delta" => {
@@ -441,6 +446,9 @@ impl StreamDecoder for ResponsesStream {
                 if let Some(id) = resp.get("id").and_then(Value::as_str) {
                     self.id = Some(id.to_string());
                 }
+                if let Some(m) = super::answering_model(resp, "/model") {
+                    self.response_model = Some(m);
+                }
                 if let Some(output) = resp
                     .get("output")
                     .and_then(Value::as_array)
@@ -468,9 +476,14 @@ impl StreamDecoder for ResponsesStream {
         self.done
     }
 
+    fn response_model(&self) -> Option<&str> {
+        self.response_model.as_deref()
+    }
+
     fn finish(&mut self) -> StreamMeta {
         StreamMeta {
             id: self.id.take(),
+            response_model: self.response_model.take(),
             raw_message: Some(raw_items(&std::mem::take(&mut self.items))),
             raw: std::mem::take(&mut self.raw),
         }
