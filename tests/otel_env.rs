@@ -158,9 +158,15 @@ fn standard_environment_variables() {
             keys
         })
     };
+    assert_eq!(headers("tracecontext,baggage,b3"), ["b3", "traceparent"]);
     assert_eq!(
-        headers("tracecontext,baggage,jaeger"),
-        ["traceparent", "tracestate", "uber-trace-id"]
+        headers("b3multi,jaeger"),
+        [
+            "uber-trace-id",
+            "x-b3-sampled",
+            "x-b3-spanid",
+            "x-b3-traceid"
+        ]
     );
     assert_eq!(headers("jaeger"), ["uber-trace-id"]);
     assert!(headers("none").is_empty());

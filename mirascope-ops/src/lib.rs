@@ -23,6 +23,7 @@ mod layer;
 #[cfg(feature = "axum")]
 mod middleware;
 mod propagation;
+mod propagators;
 mod session;
 mod span;
 pub mod testing;

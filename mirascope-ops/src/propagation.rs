@@ -8,17 +8,13 @@ use std::sync::RwLock;
 use opentelemetry::propagation::{
     Extractor, Injector, TextMapCompositePropagator, TextMapPropagator,
 };
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::Context;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-#[allow(deprecated)]
-use opentelemetry_zipkin::{B3Encoding, Propagator as B3Propagator};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::error::OpsError;
+use crate::propagators::{B3Encoding, Jaeger, B3};
 
-// The opentelemetry-zipkin crate is deprecated as an *exporter* (Zipkin takes OTLP now); its B3
-// propagator is the maintained implementation of the B3 headers for opentelemetry 0.33.
 use crate::session::{self, SessionGuard, SESSION_HEADER_NAME};
 
 /// A propagation format.
@@ -114,53 +110,6 @@ pub(crate) fn otel_propagators(value: &str) -> Result<Vec<PropagatorFormat>, Ops
     Ok(formats)
 }
 
-/// Jaeger's `uber-trace-id: {trace-id}:{span-id}:{parent-span-id}:{flags}` (no OpenTelemetry 0.33
-/// crate exists for it).
-#[derive(Debug, Default)]
-struct JaegerPropagator;
-
-const UBER: &str = "uber-trace-id";
-
-impl TextMapPropagator for JaegerPropagator {
-    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
-        let span = cx.span();
-        let sc = span.span_context();
-        if sc.is_valid() {
-            let flags = if sc.is_sampled() { 1 } else { 0 };
-            injector.set(
-                UBER,
-                format!("{}:{}:0:{flags}", sc.trace_id(), sc.span_id()),
-            );
-        }
-    }
-
-    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
-        let Some(value) = extractor.get(UBER) else {
-            return cx.clone();
-        };
-        let value = value.replace("%3A", ":").replace("%3a", ":");
-        let parts: Vec<&str> = value.split(':').collect();
-        if parts.len() != 4 {
-            return cx.clone();
-        }
-        let trace_id = TraceId::from_hex(&format!("{:0>32}", parts[0]));
-        let span_id = SpanId::from_hex(&format!("{:0>16}", parts[1]));
-        let flags = u8::from_str_radix(parts[3], 16).ok();
-        match (trace_id, span_id, flags) {
-            (Ok(t), Ok(s), Some(f)) if t != TraceId::INVALID && s != SpanId::INVALID => {
-                let sc =
-                    SpanContext::new(t, s, TraceFlags::new(f & 1), true, TraceState::default());
-                cx.with_remote_span_context(sc)
-            }
-            _ => cx.clone(),
-        }
-    }
-
-    fn fields(&self) -> opentelemetry::propagation::text_map_propagator::FieldIter<'_> {
-        opentelemetry::propagation::text_map_propagator::FieldIter::new(&[])
-    }
-}
-
 /// The propagator of the formats in force.
 fn propagator_in_force() -> Result<Box<dyn TextMapPropagator + Send + Sync>, OpsError> {
     let formats = formats_in_force()?;
@@ -172,20 +121,25 @@ fn propagator_in_force() -> Result<Box<dyn TextMapPropagator + Send + Sync>, Ops
     })
 }
 
-#[allow(deprecated)]
 fn propagator(format: PropagatorFormat) -> Box<dyn TextMapPropagator + Send + Sync> {
     match format {
         PropagatorFormat::TraceContext => Box::new(TraceContextPropagator::new()),
-        PropagatorFormat::B3 => Box::new(B3Propagator::with_encoding(B3Encoding::SingleHeader)),
-        PropagatorFormat::B3Multi => {
-            Box::new(B3Propagator::with_encoding(B3Encoding::MultipleHeader))
-        }
-        PropagatorFormat::Jaeger => Box::new(JaegerPropagator),
+        PropagatorFormat::B3 => Box::new(B3 {
+            encoding: B3Encoding::Single,
+        }),
+        PropagatorFormat::B3Multi => Box::new(B3 {
+            encoding: B3Encoding::Multi,
+        }),
+        PropagatorFormat::Jaeger => Box::new(Jaeger),
         PropagatorFormat::Composite => Box::new(TextMapCompositePropagator::new(vec![
             Box::new(TraceContextPropagator::new()),
-            Box::new(B3Propagator::with_encoding(B3Encoding::SingleHeader)),
-            Box::new(B3Propagator::with_encoding(B3Encoding::MultipleHeader)),
-            Box::new(JaegerPropagator),
+            Box::new(B3 {
+                encoding: B3Encoding::Single,
+            }),
+            Box::new(B3 {
+                encoding: B3Encoding::Multi,
+            }),
+            Box::new(Jaeger),
         ])),
     }
 }
@@ -210,26 +164,27 @@ impl Carrier for HashMap<String, String> {
     }
 }
 
+/// Through opentelemetry-http's `HeaderExtractor` / `HeaderInjector` (invalid names or values
+/// are skipped, never an error).
 impl Carrier for http::HeaderMap {
     fn get_header(&self, name: &str) -> Option<String> {
-        self.get(name)
-            .and_then(|v| v.to_str().ok())
+        opentelemetry_http::HeaderExtractor(self)
+            .get(name)
             .map(str::to_string)
     }
     fn set_header(&mut self, name: &str, value: String) {
-        if let (Ok(n), Ok(v)) = (
-            http::header::HeaderName::from_bytes(name.as_bytes()),
-            http::HeaderValue::from_str(&value),
-        ) {
-            self.insert(n, v);
-        }
+        opentelemetry_http::HeaderInjector(self).set(name, value);
     }
 }
 
 struct In<'a, C: ?Sized>(&'a mut C);
 impl<C: Carrier + ?Sized> Injector for In<'_, C> {
     fn set(&mut self, key: &str, value: String) {
-        self.0.set_header(key, value);
+        // An empty value (the SDK writes `tracestate: ""`) carries nothing; Python's
+        // propagators do not write it either.
+        if !value.is_empty() {
+            self.0.set_header(key, value);
+        }
     }
 }
 /// Writes the current context (trace and, if any, session) into `carrier`.
@@ -275,7 +230,7 @@ const HEADERS: &[&str] = &[
     "x-b3-sampled",
     "x-b3-flags",
     "x-b3-parentspanid",
-    UBER,
+    "uber-trace-id",
 ];
 
 fn owned<C: Carrier + ?Sized>(carrier: &C) -> Owned {
@@ -360,32 +315,5 @@ mod tests {
                 .contains("Valid options: tracecontext, b3, b3multi, jaeger, composite"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn jaeger_round_trip() {
-        let sc = SpanContext::new(
-            TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
-            SpanId::from_hex("00f067aa0ba902b7").unwrap(),
-            TraceFlags::SAMPLED,
-            true,
-            TraceState::default(),
-        );
-        let cx = Context::new().with_remote_span_context(sc.clone());
-        let mut map: HashMap<String, String> = HashMap::new();
-        JaegerPropagator.inject_context(&cx, &mut In(&mut map));
-        assert_eq!(
-            map["uber-trace-id"],
-            "4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7:0:1"
-        );
-        let back = JaegerPropagator.extract(&owned(&map));
-        assert_eq!(back.span().span_context().trace_id(), sc.trace_id());
-        let mut bad = HashMap::new();
-        bad.insert("uber-trace-id".to_string(), "zz:yy".to_string());
-        assert!(!JaegerPropagator
-            .extract(&owned(&bad))
-            .span()
-            .span_context()
-            .is_valid());
     }
 }
