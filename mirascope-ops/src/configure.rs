@@ -85,11 +85,10 @@ impl Configuration {
 ///
 /// ```
 /// use mirascope_ops as ops;
-/// let (provider, exporter) = ops::testing::in_memory_provider();
+/// let provider = ops::sdk::trace::SdkTracerProvider::builder().build();
 /// let _guard = ops::configure(provider).unwrap();
 /// ops::instrument_llm().unwrap();
 /// assert!(ops::is_llm_instrumented());
-/// # drop(exporter);
 /// ```
 pub fn configure(provider: SdkTracerProvider) -> Result<OpsGuard, OpsError> {
     Configuration::new(provider).install()

@@ -21,6 +21,15 @@ pub enum OpsError {
         /// What is accepted.
         expected: &'static str,
     },
+    /// The configuration asks for something this build leaves out (a Cargo feature of
+    /// `mirascope-ops` is off).
+    #[error("{what} needs the `{feature}` feature of mirascope-ops (or of mirascope)")]
+    FeatureDisabled {
+        /// What was asked for.
+        what: &'static str,
+        /// The Cargo feature that provides it.
+        feature: &'static str,
+    },
     /// A configuration value is invalid.
     #[error("invalid configuration: {0}")]
     Configuration(String),

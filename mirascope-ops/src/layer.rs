@@ -94,7 +94,7 @@ fn is_mirascope_target(target: &str) -> bool {
 ///
 /// ```
 /// use tracing_subscriber::layer::SubscriberExt;
-/// let (provider, _exporter) = mirascope_ops::testing::in_memory_provider();
+/// let provider = mirascope_ops::sdk::trace::SdkTracerProvider::builder().build();
 /// let subscriber = tracing_subscriber::registry().with(mirascope_ops::layer(&provider));
 /// let _default = tracing::subscriber::set_default(subscriber);
 /// ```
@@ -604,7 +604,7 @@ where
 ///
 /// ```
 /// use tracing_subscriber::{filter::LevelFilter, layer::SubscriberExt, Layer};
-/// let (provider, _exporter) = mirascope_ops::testing::in_memory_provider();
+/// let provider = mirascope_ops::sdk::trace::SdkTracerProvider::builder().build();
 /// let mine = tracing_opentelemetry::layer()
 ///     .with_tracer(opentelemetry::trace::TracerProvider::tracer(&provider, "my-app"))
 ///     .with_filter(mirascope_ops::exclude_mirascope());

@@ -6,11 +6,11 @@
 //!
 //! ```
 //! use mirascope_ops as ops;
-//! let (provider, exporter) = ops::testing::in_memory_provider();
+//! // Your exporter here (OTLP, console, or `ops::testing`'s in-memory one).
+//! let provider = ops::sdk::trace::SdkTracerProvider::builder().build();
 //! let _guard = ops::configure(provider).unwrap();
 //! ops::instrument_llm().unwrap();
 //! // ... model calls now produce `chat {model_id}` spans ...
-//! # drop(exporter);
 //! ```
 #![warn(missing_docs)]
 
@@ -26,6 +26,7 @@ mod propagation;
 mod propagators;
 mod session;
 mod span;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod trace;
 mod tracer;

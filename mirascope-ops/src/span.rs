@@ -222,7 +222,10 @@ mod tests {
 
     #[test]
     fn finish_ends_the_span_at_that_moment() {
-        let (provider, exporter) = crate::testing::in_memory_provider();
+        let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
         let subscriber = tracing_subscriber::registry().with(crate::layer(&provider));
         tracing::subscriber::with_default(subscriber, || {
             let span = super::span("work", Vec::<(&str, super::Value)>::new());
