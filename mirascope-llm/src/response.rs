@@ -55,16 +55,17 @@ pub struct Usage {
 impl Usage {
     /// `input_tokens + output_tokens`.
     pub fn total_tokens(&self) -> i64 {
-        self.input_tokens + self.output_tokens
+        self.input_tokens.saturating_add(self.output_tokens)
     }
 
     /// Adds a delta (streams report usage in pieces).
     pub fn add(&mut self, d: &Usage) {
-        self.input_tokens += d.input_tokens;
-        self.output_tokens += d.output_tokens;
-        self.cache_read_tokens += d.cache_read_tokens;
-        self.cache_write_tokens += d.cache_write_tokens;
-        self.reasoning_tokens += d.reasoning_tokens;
+        // Counts are validated non-negative `i64`s; a sum of many never wraps or panics.
+        self.input_tokens = self.input_tokens.saturating_add(d.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(d.output_tokens);
+        self.cache_read_tokens = self.cache_read_tokens.saturating_add(d.cache_read_tokens);
+        self.cache_write_tokens = self.cache_write_tokens.saturating_add(d.cache_write_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_add(d.reasoning_tokens);
     }
 }
 

@@ -3,7 +3,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{
-    int, tool_result_text, DecodeContext, EncodeContext, StreamDecoder, StreamMeta, WireFormat,
+    count, count_sum, tool_result_text, DecodeContext, EncodeContext, StreamDecoder, StreamMeta,
+    WireFormat,
 };
 use crate::content::{DocumentSource, ImageSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
@@ -265,17 +266,15 @@ impl WireFormat for Anthropic {
                 _ => {}
             }
         }
-        let usage = body.get("usage").filter(|u| u.is_object()).map(|u| {
-            let cache_read = int(u, "cache_read_input_tokens");
-            let cache_write = int(u, "cache_creation_input_tokens");
-            Usage {
-                input_tokens: int(u, "input_tokens") + cache_read + cache_write,
-                output_tokens: int(u, "output_tokens"),
-                cache_read_tokens: cache_read,
-                cache_write_tokens: cache_write,
-                reasoning_tokens: 0,
-            }
-        });
+        let usage = match body.get("usage").filter(|u| u.is_object()) {
+            Some(u) => Some(usage(
+                count(PROVIDER, u, &["input_tokens"])?,
+                count(PROVIDER, u, &["output_tokens"])?,
+                count(PROVIDER, u, &["cache_read_input_tokens"])?,
+                count(PROVIDER, u, &["cache_creation_input_tokens"])?,
+            )?),
+            None => None,
+        };
         Ok(Decoded {
             content,
             finish_reason: body
@@ -333,6 +332,22 @@ fn sdk_blocks(blocks: &[Value]) -> Vec<Value> {
 }
 
 /// The Messages event stream: `message_start` ... `message_stop`.
+/// Mirascope's normalized usage of an Anthropic answer (`_utils/decode.py`): input tokens
+/// include the cache reads and writes, which Anthropic reports apart.
+fn usage(input: i64, output: i64, cache_read: i64, cache_write: i64) -> Result<Usage> {
+    Ok(Usage {
+        input_tokens: count_sum(
+            PROVIDER,
+            "usage.input_tokens",
+            &[input, cache_read, cache_write],
+        )?,
+        output_tokens: output,
+        cache_read_tokens: cache_read,
+        cache_write_tokens: cache_write,
+        reasoning_tokens: 0,
+    })
+}
+
 #[derive(Default)]
 struct AnthropicStream {
     include_thoughts: bool,
@@ -461,22 +476,16 @@ impl StreamDecoder for AnthropicStream {
                 }
                 let u = &v["usage"];
                 // message_delta carries cumulative usage; fields it omits come from message_start.
-                let pick = |k: &str| {
-                    u.get(k)
-                        .and_then(Value::as_i64)
-                        .unwrap_or_else(|| int(&self.start_usage, k))
+                let pick = |k: &str| match u.get(k).filter(|v| !v.is_null()) {
+                    Some(_) => count(PROVIDER, u, &[k]),
+                    None => count(PROVIDER, &self.start_usage, &[k]),
                 };
-                let (cache_read, cache_write) = (
-                    pick("cache_read_input_tokens"),
-                    pick("cache_creation_input_tokens"),
-                );
-                out.push(StreamChunk::UsageDelta(Usage {
-                    input_tokens: pick("input_tokens") + cache_read + cache_write,
-                    output_tokens: pick("output_tokens"),
-                    cache_read_tokens: cache_read,
-                    cache_write_tokens: cache_write,
-                    reasoning_tokens: 0,
-                }));
+                out.push(StreamChunk::UsageDelta(usage(
+                    pick("input_tokens")?,
+                    pick("output_tokens")?,
+                    pick("cache_read_input_tokens")?,
+                    pick("cache_creation_input_tokens")?,
+                )?));
             }
             "message_stop" => self.done = true,
             "error" => {

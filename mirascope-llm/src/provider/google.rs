@@ -4,7 +4,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{
-    int_at, DecodeContext, EncodeContext, ErrorDetails, StreamDecoder, StreamMeta, WireFormat,
+    count, count_sum, DecodeContext, EncodeContext, ErrorDetails, StreamDecoder, StreamMeta,
+    WireFormat,
 };
 use crate::content::{AudioSource, DocumentSource, ImageSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
@@ -282,7 +283,7 @@ impl WireFormat for Google {
                 .get("finishReason")
                 .and_then(Value::as_str)
                 .and_then(super::finish_reason_from),
-            usage: body.get("usageMetadata").map(usage),
+            usage: body.get("usageMetadata").map(usage).transpose()?,
             // Python Mirascope reads `.id`, which Google responses do not have (`responseId`).
             id: None,
             response_model: super::answering_model(&body, "/modelVersion"),
@@ -352,15 +353,21 @@ fn decode_part(p: &Value) -> Option<Part> {
     })
 }
 
-fn usage(u: &Value) -> Usage {
-    let thoughts = int_at(u, &["thoughtsTokenCount"]);
-    Usage {
-        input_tokens: int_at(u, &["promptTokenCount"]),
-        output_tokens: int_at(u, &["candidatesTokenCount"]) + thoughts,
-        cache_read_tokens: int_at(u, &["cachedContentTokenCount"]),
+/// Mirascope's usage of a Google answer: output tokens include the thoughts.
+fn usage(u: &Value) -> Result<Usage> {
+    let thoughts = count(PROVIDER, u, &["thoughtsTokenCount"])?;
+    let candidates = count(PROVIDER, u, &["candidatesTokenCount"])?;
+    Ok(Usage {
+        input_tokens: count(PROVIDER, u, &["promptTokenCount"])?,
+        output_tokens: count_sum(
+            PROVIDER,
+            "usageMetadata.candidatesTokenCount",
+            &[candidates, thoughts],
+        )?,
+        cache_read_tokens: count(PROVIDER, u, &["cachedContentTokenCount"])?,
         cache_write_tokens: 0,
         reasoning_tokens: thoughts,
-    }
+    })
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -477,13 +484,15 @@ impl StreamDecoder for GoogleStream {
             }
         }
         if let Some(u) = v.get("usageMetadata") {
-            let total = usage(u);
+            // Google reports cumulative usage; a count that goes down adds nothing.
+            let total = usage(u)?;
+            let grew = |now: i64, before: i64| now.saturating_sub(before).max(0);
             let delta = Usage {
-                input_tokens: total.input_tokens - self.last_usage.input_tokens,
-                output_tokens: total.output_tokens - self.last_usage.output_tokens,
-                cache_read_tokens: total.cache_read_tokens - self.last_usage.cache_read_tokens,
+                input_tokens: grew(total.input_tokens, self.last_usage.input_tokens),
+                output_tokens: grew(total.output_tokens, self.last_usage.output_tokens),
+                cache_read_tokens: grew(total.cache_read_tokens, self.last_usage.cache_read_tokens),
                 cache_write_tokens: 0,
-                reasoning_tokens: total.reasoning_tokens - self.last_usage.reasoning_tokens,
+                reasoning_tokens: grew(total.reasoning_tokens, self.last_usage.reasoning_tokens),
             };
             self.last_usage = total;
             out.push(StreamChunk::UsageDelta(delta));

@@ -15,7 +15,7 @@ pub(crate) mod retry;
 use serde_json::Value;
 
 use crate::content::Message;
-use crate::error::{ErrorClass, Result};
+use crate::error::{Error, ErrorClass, Result};
 use crate::format::{FormatMode, ResolvedFormat};
 use crate::params::Params;
 use crate::registry::{Api, ApiKey};
@@ -217,25 +217,55 @@ pub(crate) fn required_array<'a>(
     })
 }
 
-/// Reads an integer field, 0 when absent.
-pub(crate) fn int(v: &Value, key: &str) -> i64 {
-    v.get(key).and_then(Value::as_i64).unwrap_or(0)
-}
-
-/// Reads a nested integer field, 0 when absent.
-pub(crate) fn int_at(v: &Value, path: &[&str]) -> i64 {
+/// A token count (or another count) read from a provider's answer at `path`. Absent or `null`
+/// is 0; a non-negative integer that fits in an `i64` is itself; anything else (negative, above
+/// `i64::MAX`, a float, a string, a bool) is a `MalformedResponse` naming the field. Never panics
+/// and never wraps.
+pub(crate) fn count(provider: &str, v: &Value, path: &[&str]) -> Result<i64> {
     let mut cur = v;
     for k in path {
         match cur.get(k) {
             Some(next) => cur = next,
-            None => return 0,
+            None => return Ok(0),
         }
     }
-    cur.as_i64().unwrap_or(0)
+    match cur {
+        Value::Null => Ok(0),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) if i >= 0 => Ok(i),
+            _ => Err(bad_count(provider, path, cur)),
+        },
+        _ => Err(bad_count(provider, path, cur)),
+    }
+}
+
+fn bad_count(provider: &str, path: &[&str], value: &Value) -> Error {
+    Error::malformed(
+        provider,
+        format!(
+            "`{}` is not a token count (a non-negative integer): {value}",
+            path.join(".")
+        ),
+        b"",
+    )
+}
+
+/// The sum of counts, a `MalformedResponse` naming `field` when it does not fit in an `i64`.
+pub(crate) fn count_sum(provider: &str, field: &str, parts: &[i64]) -> Result<i64> {
+    parts
+        .iter()
+        .try_fold(0i64, |acc, p| acc.checked_add(*p))
+        .ok_or_else(|| {
+            Error::malformed(
+                provider,
+                format!("`{field}` overflows a token count: {parts:?}"),
+                b"",
+            )
+        })
 }
 
 /// Usage from OpenAI's shapes (`input_tokens`/`prompt_tokens`, `*_details`).
-pub(crate) fn openai_usage(u: &Value) -> Usage {
+pub(crate) fn openai_usage(provider: &str, u: &Value) -> Result<Usage> {
     let (input_key, output_key, in_details, out_details) = if u.get("prompt_tokens").is_some() {
         (
             "prompt_tokens",
@@ -251,13 +281,13 @@ pub(crate) fn openai_usage(u: &Value) -> Usage {
             "output_tokens_details",
         )
     };
-    Usage {
-        input_tokens: int(u, input_key),
-        output_tokens: int(u, output_key),
-        cache_read_tokens: int_at(u, &[in_details, "cached_tokens"]),
+    Ok(Usage {
+        input_tokens: count(provider, u, &[input_key])?,
+        output_tokens: count(provider, u, &[output_key])?,
+        cache_read_tokens: count(provider, u, &[in_details, "cached_tokens"])?,
         cache_write_tokens: 0,
-        reasoning_tokens: int_at(u, &[out_details, "reasoning_tokens"]),
-    }
+        reasoning_tokens: count(provider, u, &[out_details, "reasoning_tokens"])?,
+    })
 }
 
 /// The text sent for a tool's result: strings as they are, anything else as Python's `str()`

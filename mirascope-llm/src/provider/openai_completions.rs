@@ -253,7 +253,8 @@ impl WireFormat for OpenAiCompletions {
             usage: body
                 .get("usage")
                 .filter(|u| u.is_object())
-                .map(openai_usage),
+                .map(|u| openai_usage(&ctx.provider_id, u))
+                .transpose()?,
             id: body.get("id").and_then(Value::as_str).map(str::to_string),
             response_model: super::answering_model(&body, "/model"),
             raw_message: Some(raw_message),
@@ -405,7 +406,7 @@ impl StreamDecoder for CompletionsStream {
             }
         }
         if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
-            out.push(StreamChunk::UsageDelta(openai_usage(u)));
+            out.push(StreamChunk::UsageDelta(openai_usage(&self.provider, u)?));
         }
         Ok(())
     }

@@ -251,7 +251,8 @@ impl WireFormat for OpenAiResponses {
             usage: body
                 .get("usage")
                 .filter(|u| u.is_object())
-                .map(openai_usage),
+                .map(|u| openai_usage(PROVIDER, u))
+                .transpose()?,
             id: body.get("id").and_then(Value::as_str).map(str::to_string),
             response_model: super::answering_model(&body, "/model"),
             raw_message: Some(raw_items(output)),
@@ -441,7 +442,7 @@ impl StreamDecoder for ResponsesStream {
                     out.push(StreamChunk::FinishReason(FinishReason::Refusal));
                 }
                 if let Some(u) = resp.get("usage").filter(|u| u.is_object()) {
-                    out.push(StreamChunk::UsageDelta(openai_usage(u)));
+                    out.push(StreamChunk::UsageDelta(openai_usage(PROVIDER, u)?));
                 }
                 if let Some(id) = resp.get("id").and_then(Value::as_str) {
                     self.id = Some(id.to_string());

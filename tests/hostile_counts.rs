@@ -1,0 +1,76 @@
+//! Token counts from a hostile or broken provider never panic and never wrap: a negative count, one
+//! above `i64::MAX`, a float or a string is a `MalformedResponse` naming the field, on every wire
+//! format, for calls and streams; sums that would overflow (Anthropic's input + cache tokens) are
+//! too.
+
+mod common;
+
+use common::{json_response, serve, sse_response, Wire, ALL};
+use futures_util::StreamExt;
+use mirascope::llm::Error;
+use serde_json::{json, Value};
+
+/// Where each wire format keeps its input-token count.
+fn input_count_pointer(wire: Wire) -> (&'static str, &'static str) {
+    match wire {
+        Wire::Responses => ("usage", "input_tokens"),
+        Wire::Completions => ("usage", "prompt_tokens"),
+        Wire::Anthropic => ("usage", "input_tokens"),
+        Wire::Google => ("usageMetadata", "promptTokenCount"),
+    }
+}
+
+fn assert_malformed(err: &Error, field: &str, what: &str) {
+    match err {
+        Error::MalformedResponse { reason, .. } => {
+            assert!(reason.contains(field), "{what}: {reason} names {field}")
+        }
+        other => panic!("{what}: expected MalformedResponse, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn impossible_token_counts_are_malformed_responses() {
+    let hostile: [Value; 5] = [
+        json!(-1),
+        json!(18446744073709551615u64),
+        json!(1e300),
+        json!(3.5),
+        json!("12"),
+    ];
+    for wire in ALL {
+        let (object, key) = input_count_pointer(wire);
+        for value in &hostile {
+            let mut body = wire.text_body("Hi");
+            body[object][key] = value.clone();
+            let (_server, model) = serve(wire, vec![json_response(200, body)]);
+            let err = model.call("hi").await.expect_err("an impossible count");
+            assert_malformed(&err, key, &format!("{wire:?} call, {key} = {value}"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn overflowing_sums_and_streamed_counts_are_malformed_responses() {
+    // Anthropic's input tokens are input + cache reads + cache writes.
+    let wire = Wire::Anthropic;
+    let mut body = wire.text_body("Hi");
+    body["usage"]["input_tokens"] = json!(i64::MAX);
+    body["usage"]["cache_read_input_tokens"] = json!(1);
+    let (_server, model) = serve(wire, vec![json_response(200, body)]);
+    let err = model.call("hi").await.expect_err("overflow");
+    assert_malformed(&err, "input_tokens", "anthropic sum");
+
+    // A streamed negative count ends the stream with the error, never a panic.
+    let sse = wire
+        .sse_body(&["Hel", "lo"], false)
+        .replace("\"output_tokens\":2", "\"output_tokens\":-2");
+    assert!(sse.contains("-2"), "the canned stream carries the count");
+    let (_server, model) = serve(wire, vec![sse_response(sse)]);
+    let items: Vec<_> = model.stream("hi").await.unwrap().collect().await;
+    let err = items
+        .iter()
+        .find_map(|i| i.as_ref().err())
+        .expect("the stream fails");
+    assert_malformed(err, "output_tokens", "anthropic stream");
+}
