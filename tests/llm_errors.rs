@@ -265,3 +265,28 @@ fn blocking_calls_need_no_runtime() {
         assert_eq!(text, "ab", "{wire:?}");
     }
 }
+
+/// A model name never changes the request URL beyond its path: `?` and `#` are percent-encoded
+/// (Google puts the model in the path), and control characters are refused before any traffic.
+#[tokio::test]
+async fn model_names_stay_in_the_url_path() {
+    let wire = Wire::Google;
+    let (server, model) = serve(wire, vec![json_response(200, wire.text_body("Hi"))]);
+    let scope = model.id().rsplit_once('/').unwrap().0.to_string();
+    let hostile = llm::model(&format!("{scope}/gemini?key=x#frag")).expect("a valid id");
+    hostile.call("hi").await.expect("call");
+    let path = &server.requests()[0].path;
+    assert_eq!(path, "/v1beta/models/gemini%3Fkey=x%23frag:generateContent");
+
+    for bad in [
+        "google/gemini\n",
+        "google/gem\u{7}ini",
+        "google/\r\nHost: evil",
+    ] {
+        let err = llm::model(bad).expect_err("control characters");
+        assert!(
+            matches!(&err, Error::InvalidModelId { reason, .. } if reason.contains("control")),
+            "{bad:?}: {err:?}"
+        );
+    }
+}

@@ -17,12 +17,12 @@ pub(crate) const EXCERPT_CHARS: usize = 500;
 #[non_exhaustive]
 pub enum Error {
     /// The model id is not of the form `provider/model-name`.
-    #[error(
-        "invalid model id {model_id:?}: expected 'provider/model-name' (e.g. 'openai/gpt-4o-mini')"
-    )]
+    #[error("invalid model id {model_id:?}: {reason}")]
     InvalidModelId {
         /// The id as given.
         model_id: String,
+        /// What is wrong with it.
+        reason: &'static str,
     },
     /// No registered or built-in provider serves this model id.
     #[error("no provider serves model id {model_id:?}: known prefixes are {known}; register one with llm::register_provider")]

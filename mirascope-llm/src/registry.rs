@@ -133,11 +133,18 @@ pub(crate) struct Resolved {
 /// assert!(mirascope_llm::validate_model_id("gpt-4o-mini").is_err());
 /// ```
 pub fn validate_model_id(model_id: &str) -> Result<(&str, &str)> {
+    let invalid = |reason| Error::InvalidModelId {
+        model_id: model_id.to_string(),
+        reason,
+    };
+    if model_id.chars().any(char::is_control) {
+        return Err(invalid("control characters are not allowed"));
+    }
     match model_id.split_once('/') {
         Some((p, m)) if !p.is_empty() && !m.is_empty() && !m.starts_with(':') => Ok((p, m)),
-        _ => Err(Error::InvalidModelId {
-            model_id: model_id.to_string(),
-        }),
+        _ => Err(invalid(
+            "expected 'provider/model-name' (e.g. 'openai/gpt-4o-mini')",
+        )),
     }
 }
 
@@ -278,6 +285,7 @@ pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
     if suffix_api.is_some() && !matches!(built_in.api, Api::OpenAiResponses) {
         return Err(Error::InvalidModelId {
             model_id: model_id.to_string(),
+            reason: "the ':responses' / ':completions' suffix only applies to OpenAI models",
         });
     }
 

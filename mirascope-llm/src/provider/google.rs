@@ -130,6 +130,7 @@ fn has_format_tool_call(raw: &Value) -> bool {
 
 impl WireFormat for Google {
     fn path(&self, model_name: &str, stream: bool) -> String {
+        let model_name = super::model_path_segment(model_name);
         if stream {
             format!("/v1beta/models/{model_name}:streamGenerateContent?alt=sse")
         } else {

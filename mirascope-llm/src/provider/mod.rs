@@ -83,6 +83,30 @@ pub(crate) fn partial_meta(decoder: &dyn StreamDecoder) -> StreamMeta {
     }
 }
 
+/// The characters a model name may not carry raw into a URL path: controls, space, and what
+/// would end the path (`?`, `#`) or change its meaning (`%`, `\\`, quotes, brackets). `/` and `:`
+/// stay, as model names use them (`tunedModels/x`).
+const PATH_UNSAFE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'|');
+
+/// A model name as it goes into a URL path (Google's `/v1beta/models/{name}:generateContent`):
+/// percent-encoded, so `gemini?key=x#frag` stays in the path and adds no query or fragment.
+pub(crate) fn model_path_segment(name: &str) -> std::borrow::Cow<'_, str> {
+    percent_encoding::utf8_percent_encode(name, PATH_UNSAFE).into()
+}
+
 /// The model that answered, as the provider names it in its answer (OpenAI and Anthropic:
 /// `model`, e.g. `gpt-4o-mini-2024-07-18`; Google: `modelVersion`), at `pointer` in `v`. This is
 /// what the GenAI conventions define as `gen_ai.response.model`.
