@@ -260,3 +260,52 @@ async fn response_model_is_the_model_the_provider_named() {
     let span = assert_one_span(model.id(), "anthropic");
     assert_eq!(attr(&span, "openai.response.service_tier"), None);
 }
+
+/// A stream that broke or was dropped does not claim it stopped: no `gen_ai.response.finish_reasons`
+/// and no `finish_reason` on its output message, unless the provider sent one; and it keeps the
+/// usage received so far (Anthropic's `message_start` input tokens).
+#[tokio::test]
+async fn partial_streams_tell_the_truth() {
+    otel();
+    for wire in ALL {
+        // Broken: the server stops sending mid-answer.
+        let (_server, model) = serve(
+            wire,
+            vec![sse_response(wire.sse_body(&["Crimson", " leaves"], true))],
+        );
+        let items: Vec<_> = model.stream("hi").await.unwrap().collect().await;
+        assert!(items.last().unwrap().is_err(), "{wire:?}: ends early");
+        let span = assert_one_span(model.id(), "broken stream");
+        assert_eq!(
+            attr(&span, "gen_ai.response.finish_reasons"),
+            None,
+            "{wire:?}"
+        );
+        let output = attr(&span, "gen_ai.output.messages").expect("output");
+        assert!(!output.contains("finish_reason"), "{wire:?}: {output}");
+        assert!(output.contains("Crimson leaves"), "{wire:?}: {output}");
+        if wire == Wire::Anthropic {
+            assert_eq!(
+                attr(&span, "gen_ai.usage.input_tokens").as_deref(),
+                Some("3"),
+                "message_start's input tokens are kept"
+            );
+        }
+
+        // Dropped after the first chunk.
+        let (_server, model) = serve(
+            wire,
+            vec![sse_response(wire.sse_body(&["Crimson", " leaves"], false))],
+        );
+        let mut stream = model.stream("hi").await.unwrap();
+        let _ = stream.next().await;
+        drop(stream);
+        let span = assert_one_span(model.id(), "dropped stream");
+        assert_eq!(has_event(&span, "mirascope.stream.cancelled"), 1);
+        assert_eq!(
+            attr(&span, "gen_ai.response.finish_reasons"),
+            None,
+            "{wire:?}"
+        );
+    }
+}

@@ -139,7 +139,10 @@ struct ChatMessage<'a> {
 struct OutputMessage<'a> {
     role: &'static str,
     parts: Parts<'a>,
-    finish_reason: &'static str,
+    /// Absent only for a stream that broke or was dropped before the provider said why it
+    /// stopped (see `span::partial_finish_reason`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    finish_reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a str>,
 }
@@ -197,13 +200,13 @@ pub(crate) fn finish_reason(r: Option<FinishReason>) -> &'static str {
 /// `gen_ai.output.messages`.
 pub(crate) fn output_messages(
     content: &[Part],
-    reason: Option<FinishReason>,
+    finish_reason: Option<&'static str>,
     name: Option<&str>,
 ) -> String {
     to_json(&[OutputMessage {
         role: "assistant",
         parts: Parts(content),
-        finish_reason: finish_reason(reason),
+        finish_reason,
         name: name.filter(|n| !n.is_empty()),
     }])
 }
@@ -292,11 +295,15 @@ mod tests {
             },
         ];
         assert_eq!(
-            output_messages(&tc, None, None),
+            output_messages(&tc, Some(finish_reason(None)), None),
             r#"[{"role":"assistant","parts":[{"type":"tool_call","id":"c","name":"f","arguments":""},{"type":"tool_call","id":"d","name":"f","arguments":{"a":1}}],"finish_reason":"stop"}]"#
         );
         assert_eq!(
-            output_messages(&[Part::text("72°F")], Some(FinishReason::MaxTokens), None),
+            output_messages(
+                &[Part::text("72°F")],
+                Some(finish_reason(Some(FinishReason::MaxTokens))),
+                None
+            ),
             r#"[{"role":"assistant","parts":[{"type":"text","content":"72°F"}],"finish_reason":"length"}]"#
         );
         let img = [
@@ -304,7 +311,8 @@ mod tests {
             Part::image_url("https://x/y.png"),
         ];
         assert_eq!(
-            serde_json::from_str::<Value>(&output_messages(&img, None, None)).unwrap()[0]["parts"]
+            serde_json::from_str::<Value>(&output_messages(&img, Some("stop"), None)).unwrap()[0]
+                ["parts"]
                 .to_string(),
             r#"[{"type":"blob","modality":"image","mime_type":"image/png","content":"AAAA"},{"type":"uri","modality":"image","uri":"https://x/y.png"}]"#
         );

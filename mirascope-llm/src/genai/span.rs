@@ -397,7 +397,27 @@ use super::add_event;
 #[inline]
 pub(crate) fn record_response(span: &Span, resp: &Response) {
     if !span.is_disabled() {
-        record_response_enabled(span, resp);
+        record_response_enabled(
+            span,
+            resp,
+            Some(encode::finish_reason(resp.finish_reason())),
+        );
+    }
+}
+
+/// The finish reason of a stream that failed or was dropped: the one the provider sent, if it
+/// sent one before the stream broke; never an assumed `stop`. (Mirascope's finish reason `None`
+/// means "stopped normally", which a broken stream did not.)
+fn partial_finish_reason(partial: &Response) -> Option<&'static str> {
+    partial
+        .finish_reason()
+        .map(|r| encode::finish_reason(Some(r)))
+}
+
+/// A failed or dropped stream's partial response: what was received, with no claimed `stop`.
+pub(crate) fn record_partial_response(span: &Span, partial: &Response) {
+    if !span.is_disabled() {
+        record_response_enabled(span, partial, partial_finish_reason(partial));
     }
 }
 
@@ -424,16 +444,17 @@ fn openai_response_details(resp: &Response) -> (Option<&str>, Option<&str>) {
     (field("service_tier"), field("system_fingerprint"))
 }
 
-fn record_response_enabled(span: &Span, resp: &Response) {
+fn record_response_enabled(span: &Span, resp: &Response, finish_reason: Option<&'static str>) {
     let capture = capture_content();
-    set_string_array(
-        span,
-        "gen_ai.response.finish_reasons",
-        vec![encode::finish_reason(resp.finish_reason()).to_string()],
-    );
+    if let Some(reason) = finish_reason {
+        set_string_array(
+            span,
+            "gen_ai.response.finish_reasons",
+            vec![reason.to_string()],
+        );
+    }
     let name = resp.messages().last().and_then(|m| m.name());
-    let output =
-        capture.then(|| encode::output_messages(resp.content(), resp.finish_reason(), name));
+    let output = capture.then(|| encode::output_messages(resp.content(), finish_reason, name));
     let input = capture.then(|| mirascope::messages(resp.input_messages()));
     let content = capture.then(|| mirascope::content(resp.content()));
     let usage = resp.usage();
@@ -578,7 +599,7 @@ impl StreamSpan {
     /// The stream failed: partial response plus the error.
     pub(crate) fn fail(&mut self, partial: &Response, err: &Error) {
         if let Some(span) = self.span.take() {
-            record_response(&span, partial);
+            record_partial_response(&span, partial);
             record_error(&span, err, true);
         }
     }
@@ -589,7 +610,7 @@ impl StreamSpan {
             if span.is_disabled() {
                 return;
             }
-            record_response(&span, partial);
+            record_partial_response(&span, partial);
             add_event(
                 &span,
                 "mirascope.stream.cancelled",

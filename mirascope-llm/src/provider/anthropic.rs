@@ -354,6 +354,8 @@ struct AnthropicStream {
     id: Option<String>,
     response_model: Option<String>,
     start_usage: Value,
+    /// The usage already sent on as `UsageDelta`s (Anthropic reports cumulative counts).
+    counted: Usage,
     /// The block being streamed and the JSON of a tool call's input so far.
     current: Option<Value>,
     tool_json: String,
@@ -372,6 +374,19 @@ impl StreamDecoder for AnthropicStream {
                     .map(str::to_string);
                 self.response_model = super::answering_model(&v, "/message/model");
                 self.start_usage = v.pointer("/message/usage").cloned().unwrap_or(Value::Null);
+                // Counted now, so a stream that breaks later keeps its input tokens.
+                let s = &self.start_usage;
+                let total = usage(
+                    count(PROVIDER, s, &["input_tokens"])?,
+                    count(PROVIDER, s, &["output_tokens"])?,
+                    count(PROVIDER, s, &["cache_read_input_tokens"])?,
+                    count(PROVIDER, s, &["cache_creation_input_tokens"])?,
+                )?;
+                out.push(StreamChunk::UsageDelta(super::usage_growth(
+                    &total,
+                    &self.counted,
+                )));
+                self.counted = total;
             }
             "content_block_start" => {
                 let block = &v["content_block"];
@@ -480,12 +495,17 @@ impl StreamDecoder for AnthropicStream {
                     Some(_) => count(PROVIDER, u, &[k]),
                     None => count(PROVIDER, &self.start_usage, &[k]),
                 };
-                out.push(StreamChunk::UsageDelta(usage(
+                let total = usage(
                     pick("input_tokens")?,
                     pick("output_tokens")?,
                     pick("cache_read_input_tokens")?,
                     pick("cache_creation_input_tokens")?,
-                )?));
+                )?;
+                out.push(StreamChunk::UsageDelta(super::usage_growth(
+                    &total,
+                    &self.counted,
+                )));
+                self.counted = total;
             }
             "message_stop" => self.done = true,
             "error" => {

@@ -485,16 +485,8 @@ impl StreamDecoder for GoogleStream {
             }
         }
         if let Some(u) = v.get("usageMetadata") {
-            // Google reports cumulative usage; a count that goes down adds nothing.
             let total = usage(u)?;
-            let grew = |now: i64, before: i64| now.saturating_sub(before).max(0);
-            let delta = Usage {
-                input_tokens: grew(total.input_tokens, self.last_usage.input_tokens),
-                output_tokens: grew(total.output_tokens, self.last_usage.output_tokens),
-                cache_read_tokens: grew(total.cache_read_tokens, self.last_usage.cache_read_tokens),
-                cache_write_tokens: 0,
-                reasoning_tokens: grew(total.reasoning_tokens, self.last_usage.reasoning_tokens),
-            };
+            let delta = super::usage_growth(&total, &self.last_usage);
             self.last_usage = total;
             out.push(StreamChunk::UsageDelta(delta));
         }

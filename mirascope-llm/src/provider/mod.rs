@@ -288,6 +288,20 @@ pub(crate) fn count_sum(provider: &str, field: &str, parts: &[i64]) -> Result<i6
         })
 }
 
+/// What a provider's cumulative usage report adds to what was already counted: each count's
+/// growth, never negative (a count that goes down adds nothing). Google streams cumulative usage
+/// in every chunk; Anthropic in `message_start` and again in `message_delta`.
+pub(crate) fn usage_growth(total: &Usage, counted: &Usage) -> Usage {
+    let grew = |now: i64, before: i64| now.saturating_sub(before).max(0);
+    Usage {
+        input_tokens: grew(total.input_tokens, counted.input_tokens),
+        output_tokens: grew(total.output_tokens, counted.output_tokens),
+        cache_read_tokens: grew(total.cache_read_tokens, counted.cache_read_tokens),
+        cache_write_tokens: grew(total.cache_write_tokens, counted.cache_write_tokens),
+        reasoning_tokens: grew(total.reasoning_tokens, counted.reasoning_tokens),
+    }
+}
+
 /// Usage from OpenAI's shapes (`input_tokens`/`prompt_tokens`, `*_details`).
 pub(crate) fn openai_usage(provider: &str, u: &Value) -> Result<Usage> {
     let (input_key, output_key, in_details, out_details) = if u.get("prompt_tokens").is_some() {
