@@ -88,6 +88,15 @@ pub enum Error {
         /// The first characters of the body.
         excerpt: String,
     },
+    /// The answer passed the size limit (`Model::with_max_response_bytes`, default 64 MiB); it
+    /// was not read further.
+    #[error("provider '{provider}': the answer is larger than the limit of {limit} bytes")]
+    ResponseTooLarge {
+        /// The provider id.
+        provider: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The provider reported an error inside a stream (an SSE `error` event).
     #[error("{message}")]
     Stream {
@@ -221,9 +230,9 @@ impl Error {
             Error::Api(e) => e.class,
             Error::Timeout { .. } => ErrorClass::Timeout,
             Error::Connection { .. } => ErrorClass::Connection,
-            Error::MalformedResponse { .. } | Error::StreamEndedEarly { .. } => {
-                ErrorClass::ResponseValidation
-            }
+            Error::MalformedResponse { .. }
+            | Error::StreamEndedEarly { .. }
+            | Error::ResponseTooLarge { .. } => ErrorClass::ResponseValidation,
             Error::Stream { .. } | Error::Tool { .. } | Error::Runtime(_) => ErrorClass::Provider,
             Error::FeatureNotSupported { .. } => ErrorClass::FeatureNotSupported,
             Error::InvalidModelId { .. }

@@ -109,6 +109,14 @@ impl Model {
         self
     }
 
+    /// Sets the most bytes one answer may have: a call's body, or all of a stream's events
+    /// (default 64 MiB). A larger answer fails with `Error::ResponseTooLarge` without being read
+    /// further.
+    pub fn with_max_response_bytes(mut self, limit: u64) -> Self {
+        self.options.max_response_bytes = limit;
+        self
+    }
+
     /// Starts a call; add tools, a format or params, then `.await` it (or `.blocking()`).
     pub fn call(&self, prompt: impl Into<Prompt>) -> Call<'_> {
         Call {

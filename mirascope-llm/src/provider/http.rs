@@ -28,13 +28,20 @@ pub(crate) struct CallOptions {
     pub retry: RetryPolicy,
     /// Whole-request timeout for calls; idle timeout between events for streams.
     pub timeout: Duration,
+    /// The most bytes one answer may have (a call's body, or all of a stream's events).
+    pub max_response_bytes: u64,
 }
+
+/// The default of [`CallOptions::max_response_bytes`]: 64 MiB, far above any model answer
+/// (a 1M-token answer is about 4 MiB of text) and far below what would hurt a service.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
 impl Default for CallOptions {
     fn default() -> Self {
         CallOptions {
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(600),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -258,9 +265,7 @@ pub(crate) async fn send(req: HttpRequest) -> Result<Bytes> {
     let handle = t.runtime.spawn(async move {
         with_retries(&req.options.retry, req.wire.default_retries(), || async {
             let resp = send_once(&client, &req, true).await?;
-            resp.bytes()
-                .await
-                .map_err(|e| map_reqwest_error(&req.provider_id, req.options.timeout, e))
+            read_capped(resp, &req).await
         })
         .await
     });
@@ -270,6 +275,54 @@ pub(crate) async fn send(req: HttpRequest) -> Result<Bytes> {
     handle
         .await
         .map_err(|e| Error::Runtime(format!("HTTP task failed: {e}")))?
+}
+
+/// Reads a whole answer body, failing with `ResponseTooLarge` as soon as it passes the limit
+/// (before reading anything when `Content-Length` already says so), so a hostile server cannot
+/// make us buffer without bound.
+async fn read_capped(mut resp: reqwest::Response, req: &HttpRequest) -> Result<Bytes> {
+    let limit = req.options.max_response_bytes;
+    let too_large = || Error::ResponseTooLarge {
+        provider: req.provider_id.clone(),
+        limit,
+    };
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| map_reqwest_error(&req.provider_id, req.options.timeout, e))?
+    {
+        if (body.len() as u64).saturating_add(chunk.len() as u64) > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// What can end a stream's bytes: the transport, or the size limit.
+#[derive(Debug)]
+enum StreamCap {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+impl From<reqwest::Error> for StreamCap {
+    fn from(e: reqwest::Error) -> Self {
+        StreamCap::Transport(e)
+    }
+}
+
+impl std::fmt::Display for StreamCap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StreamCap::Transport(e) => e.fmt(f),
+            StreamCap::TooLarge => f.write_str("the stream passed its size limit"),
+        }
+    }
 }
 
 /// Aborts a transport task when the future awaiting it is dropped before it finished.
@@ -313,7 +366,20 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
             return;
         }
         let idle = req.options.timeout;
-        let mut events = resp.bytes_stream().eventsource();
+        // All of a stream's bytes count against the limit, so one endless event (no blank line
+        // ever) cannot grow the SSE parser's buffer without bound.
+        let limit = req.options.max_response_bytes;
+        let provider = req.provider_id.clone();
+        let mut seen: u64 = 0;
+        let capped = resp.bytes_stream().map(move |chunk| {
+            let chunk = chunk?;
+            seen = seen.saturating_add(chunk.len() as u64);
+            if seen > limit {
+                return Err(StreamCap::TooLarge);
+            }
+            Ok(chunk)
+        });
+        let mut events = capped.eventsource();
         loop {
             let next = tokio::select! {
                 _ = tx.closed() => return,
@@ -330,8 +396,14 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
                     data: ev.data,
                 }),
                 Ok(Some(Err(e))) => Err(match e {
-                    eventsource_stream::EventStreamError::Transport(e) => {
+                    eventsource_stream::EventStreamError::Transport(StreamCap::Transport(e)) => {
                         map_reqwest_error(&req.provider_id, idle, e)
+                    }
+                    eventsource_stream::EventStreamError::Transport(StreamCap::TooLarge) => {
+                        Error::ResponseTooLarge {
+                            provider: provider.clone(),
+                            limit,
+                        }
                     }
                     other => Error::malformed(
                         &req.provider_id,

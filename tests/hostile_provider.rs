@@ -1,7 +1,7 @@
 //! Token counts from a hostile or broken provider never panic and never wrap: a negative count, one
 //! above `i64::MAX`, a float or a string is a `MalformedResponse` naming the field, on every wire
 //! format, for calls and streams; sums that would overflow (Anthropic's input + cache tokens) are
-//! too.
+//! too. Answers larger than the size limit are refused, not buffered.
 
 mod common;
 
@@ -73,4 +73,40 @@ async fn overflowing_sums_and_streamed_counts_are_malformed_responses() {
         .find_map(|i| i.as_ref().err())
         .expect("the stream fails");
     assert_malformed(err, "output_tokens", "anthropic stream");
+}
+
+/// An answer larger than the limit fails with `ResponseTooLarge` instead of being buffered: a
+/// call's body, and a stream whose event never ends (no blank line, ever).
+#[tokio::test]
+async fn answers_larger_than_the_limit_are_refused() {
+    for wire in ALL {
+        let big = "x".repeat(8 * 1024);
+        let (_server, model) = serve(wire, vec![json_response(200, wire.text_body(&big))]);
+        let err = model
+            .with_max_response_bytes(4 * 1024)
+            .call("hi")
+            .await
+            .expect_err("too large");
+        assert!(
+            matches!(err, Error::ResponseTooLarge { limit: 4096, .. }),
+            "{wire:?} call: {err:?}"
+        );
+
+        let endless = format!("data: {{\"pad\": \"{}", "y".repeat(16 * 1024));
+        let (_server, model) = serve(wire, vec![sse_response(endless)]);
+        let stream = model
+            .with_max_response_bytes(4 * 1024)
+            .stream("hi")
+            .await
+            .expect("the head arrives");
+        let items: Vec<_> = stream.collect().await;
+        let err = items
+            .iter()
+            .find_map(|i| i.as_ref().err())
+            .expect("the stream fails");
+        assert!(
+            matches!(err, Error::ResponseTooLarge { .. }),
+            "{wire:?} stream: {err:?}"
+        );
+    }
 }
