@@ -110,3 +110,40 @@ async fn answers_larger_than_the_limit_are_refused() {
         );
     }
 }
+
+/// A provider that echoes the API key in its error body (some do) never gets it into the error's
+/// `Display` or `Debug`, the span's status, attributes or events: it is redacted wherever
+/// provider text is stored, for HTTP errors and stream error events alike.
+#[tokio::test]
+async fn echoed_api_keys_are_redacted() {
+    common::otel();
+    const KEY: &str = "sk-test-secret-key";
+    let echo = format!("Incorrect API key provided: {KEY}. You can find your key at ...");
+    for wire in ALL {
+        let (_server, model) = serve(wire, vec![json_response(401, wire.error_body(401, &echo))]);
+        let err = model.call("hi").await.expect_err("401");
+        for text in [err.to_string(), format!("{err:?}")] {
+            assert!(!text.contains(KEY), "{wire:?}: {text}");
+            assert!(text.contains("[REDACTED]"), "{wire:?}: {text}");
+        }
+        let spans = common::spans_of(model.id());
+        assert_eq!(spans.len(), 1);
+        let dump = format!("{:?}", spans[0]);
+        assert!(!dump.contains(KEY), "{wire:?}: the span carries the key");
+    }
+    // In a stream's error event.
+    let wire = Wire::Responses;
+    let mut body = wire.sse_body(&["Hi"], true);
+    body.push_str(&format!(
+        "event: error\ndata: {{\"type\":\"error\",\"error\":{{\"type\":\"invalid_request_error\",\"message\":\"{echo}\"}}}}\n\n"
+    ));
+    let (_server, model) = serve(wire, vec![sse_response(body)]);
+    let items: Vec<_> = model.stream("hi").await.unwrap().collect().await;
+    let err = items
+        .iter()
+        .find_map(|i| i.as_ref().err())
+        .expect("the error event");
+    assert!(!format!("{err} {err:?}").contains(KEY), "{err:?}");
+    let dump = format!("{:?}", common::spans_of(model.id()));
+    assert!(!dump.contains(KEY), "the stream span carries the key");
+}

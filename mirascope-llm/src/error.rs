@@ -223,7 +223,75 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// What stands in for a secret in provider text.
+pub(crate) const REDACTED: &str = "[REDACTED]";
+
+fn redact_str(s: &mut String, secret: &str) {
+    if s.contains(secret) {
+        *s = s.replace(secret, REDACTED);
+    }
+}
+
+fn redact_json(v: &mut serde_json::Value, secret: &str) {
+    match v {
+        serde_json::Value::String(s) => redact_str(s, secret),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| redact_json(i, secret)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|i| redact_json(i, secret)),
+        _ => {}
+    }
+}
+
 impl Error {
+    /// This error with every occurrence of `secret` (the API key the request was sent with) in
+    /// provider text replaced by `[REDACTED]`: messages, codes, body excerpts and bodies. Some
+    /// providers echo the key they were given in their error bodies; it must never reach a
+    /// `Display`, a `Debug`, a span or a log.
+    pub(crate) fn redacted(mut self, secret: Option<&crate::registry::ApiKey>) -> Self {
+        let Some(secret) = secret.map(|k| k.expose()).filter(|s| !s.is_empty()) else {
+            return self;
+        };
+        match &mut self {
+            Error::Api(e) => {
+                for s in [
+                    &mut e.error_type,
+                    &mut e.code,
+                    &mut e.message,
+                    &mut e.request_id,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    redact_str(s, secret);
+                }
+                redact_str(&mut e.body_excerpt, secret);
+                if let Some(body) = &mut e.body {
+                    redact_json(body, secret);
+                }
+            }
+            Error::Connection { message, .. }
+            | Error::Tool { message, .. }
+            | Error::Runtime(message) => redact_str(message, secret),
+            Error::Stream {
+                error_type,
+                message,
+                ..
+            } => {
+                redact_str(message, secret);
+                if let Some(t) = error_type {
+                    redact_str(t, secret);
+                }
+            }
+            Error::MalformedResponse {
+                reason, excerpt, ..
+            } => {
+                redact_str(reason, secret);
+                redact_str(excerpt, secret);
+            }
+            _ => {}
+        }
+        self
+    }
+
     /// Mirascope's class for this error, as recorded in `error.type`.
     pub fn class(&self) -> ErrorClass {
         match self {

@@ -240,6 +240,7 @@ impl Model {
                 .into(),
             wire,
             options: self.options.clone(),
+            secret: resolved.api_key.clone(),
         })
     }
 
@@ -255,8 +256,11 @@ impl Model {
                     format!("body is not JSON: {e}"),
                     &body,
                 )
+                .redacted(resolved.api_key.as_ref())
             })?;
-            let decoded = wire.decode(&decode_context(&resolved, &request), json)?;
+            let decoded = wire
+                .decode(&decode_context(&resolved, &request), json)
+                .map_err(|e| e.redacted(resolved.api_key.as_ref()))?;
             Ok(Response::assemble(
                 self.clone(),
                 request.clone(),

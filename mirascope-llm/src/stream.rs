@@ -299,7 +299,7 @@ impl Stream for StreamResponse {
                             for c in out {
                                 this.acc.push(&c);
                             }
-                            e
+                            this.events.redact(e)
                         }
                     }
                 }

@@ -54,6 +54,8 @@ pub(crate) struct HttpRequest {
     pub body: Bytes,
     pub wire: &'static dyn WireFormat,
     pub options: CallOptions,
+    /// The API key the request carries, redacted from every error built from provider text.
+    pub secret: Option<crate::registry::ApiKey>,
 }
 
 /// One server-sent event.
@@ -68,6 +70,7 @@ pub(crate) struct SseEvent {
 pub(crate) struct EventStream {
     rx: mpsc::Receiver<Result<SseEvent>>,
     task: tokio::task::AbortHandle,
+    secret: Option<crate::registry::ApiKey>,
 }
 
 impl EventStream {
@@ -77,6 +80,11 @@ impl EventStream {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<SseEvent>>> {
         self.rx.poll_recv(cx)
+    }
+
+    /// `err` (from decoding this stream's events) with the request's API key redacted.
+    pub fn redact(&self, err: Error) -> Error {
+        err.redacted(self.secret.as_ref())
     }
 }
 
@@ -268,6 +276,7 @@ pub(crate) async fn send(req: HttpRequest) -> Result<Bytes> {
             read_capped(resp, &req).await
         })
         .await
+        .map_err(|e| e.redacted(req.secret.as_ref()))
     });
     // Dropping the caller's future (a timeout, `select!`, an aborted task) aborts the request
     // and its retry loop.
@@ -348,6 +357,7 @@ impl Drop for AbortOnDrop {
 pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
     let t = transport()?;
     let client = t.client.clone();
+    let secret = req.secret.clone();
     let (head_tx, head_rx) = oneshot::channel::<Result<()>>();
     let (tx, rx) = mpsc::channel::<Result<SseEvent>>(64);
     let task = t.runtime.spawn(async move {
@@ -358,7 +368,7 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
         {
             Ok(r) => r,
             Err(e) => {
-                let _ = head_tx.send(Err(e));
+                let _ = head_tx.send(Err(e.redacted(req.secret.as_ref())));
                 return;
             }
         };
@@ -412,6 +422,7 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
                     ),
                 }),
             };
+            let item = item.map_err(|e| e.redacted(req.secret.as_ref()));
             let stop = item.is_err();
             if tx.send(item).await.is_err() || stop {
                 return;
@@ -423,7 +434,11 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
     let head = head_rx.await;
     let abort = guard.disarm();
     match head {
-        Ok(Ok(())) => Ok(EventStream { rx, task: abort }),
+        Ok(Ok(())) => Ok(EventStream {
+            rx,
+            task: abort,
+            secret,
+        }),
         Ok(Err(e)) => Err(e),
         Err(_) => Err(Error::Runtime(
             "HTTP stream task ended before answering".into(),
