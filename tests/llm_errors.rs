@@ -290,3 +290,37 @@ async fn model_names_stay_in_the_url_path() {
         );
     }
 }
+
+/// The retry loop has a total deadline: attempts x timeout can never run past it.
+#[tokio::test]
+async fn retries_stop_at_the_total_deadline() {
+    let wire = Wire::Completions;
+    let failures = (0..11)
+        .map(|_| {
+            let mut r = json_response(500, wire.error_body(500, "slow failure"));
+            r.delay_ms = Some(200);
+            r
+        })
+        .collect();
+    let (server, model) = serve(wire, failures);
+    let err = model
+        .with_retry(
+            RetryPolicy::default()
+                .max_retries(10)
+                .initial_backoff(Duration::from_millis(1))
+                .max_backoff(Duration::from_millis(1))
+                .total_deadline(Duration::from_millis(500)),
+        )
+        .call("hi")
+        .await
+        .expect_err("the deadline passes");
+    assert!(
+        matches!(err, Error::Timeout { after, .. } if after == Duration::from_millis(500)),
+        "{err:?}"
+    );
+    let attempts = server.requests().len();
+    assert!(
+        (1..11).contains(&attempts),
+        "stopped by the deadline, not by the retry count: {attempts} attempts"
+    );
+}

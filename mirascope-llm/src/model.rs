@@ -102,10 +102,19 @@ impl Model {
         self
     }
 
-    /// Sets the timeout: of the whole request for calls, between events for streams
-    /// (default 600 s).
+    /// Sets the deadline of one attempt: the whole request and answer for calls, until the
+    /// answer's head for streams (default 600 s, as the OpenAI and Anthropic SDKs). The total of
+    /// all attempts is bounded by [`RetryPolicy::total_deadline`] (default 15 min); the connect
+    /// timeout is 5 s.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.options.timeout = timeout;
+        self
+    }
+
+    /// Sets the longest silence between an answer's bytes (calls) or events (streams) before
+    /// the request fails with `Error::Timeout` (default 120 s).
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.options.idle_timeout = timeout;
         self
     }
 

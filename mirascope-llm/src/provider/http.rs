@@ -26,11 +26,21 @@ use crate::error::{excerpt, ApiError, Error, Result};
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CallOptions {
     pub retry: RetryPolicy,
-    /// Whole-request timeout for calls; idle timeout between events for streams.
+    /// The deadline of one attempt: the whole request and answer for calls, until the answer's
+    /// head for streams.
     pub timeout: Duration,
+    /// The longest wait for the next bytes of an answer (calls) or the next event (streams).
+    pub idle_timeout: Duration,
     /// The most bytes one answer may have (a call's body, or all of a stream's events).
     pub max_response_bytes: u64,
 }
+
+/// The default deadline of one attempt: 600 s, as the OpenAI and Anthropic SDKs.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// The default longest silence between an answer's bytes or events: 120 s.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// The connect timeout of every request: 5 s, as the OpenAI and Anthropic SDKs.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The default of [`CallOptions::max_response_bytes`]: 64 MiB, far above any model answer
 /// (a 1M-token answer is about 4 MiB of text) and far below what would hurt a service.
@@ -40,7 +50,8 @@ impl Default for CallOptions {
     fn default() -> Self {
         CallOptions {
             retry: RetryPolicy::default(),
-            timeout: Duration::from_secs(600),
+            timeout: DEFAULT_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
@@ -111,7 +122,7 @@ fn transport() -> Result<&'static Transport> {
                 .build()
                 .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
             let client = reqwest::Client::builder()
-                .connect_timeout(Duration::from_secs(30))
+                .connect_timeout(CONNECT_TIMEOUT)
                 .tcp_nodelay(true)
                 .user_agent(concat!("mirascope-rs/", env!("CARGO_PKG_VERSION")))
                 .build()
@@ -238,7 +249,9 @@ async fn send_once(
         return Ok(resp);
     }
     let headers = resp.headers().clone();
-    let body = resp.bytes().await.unwrap_or_default();
+    let body = read_body(resp, req, MAX_ERROR_BODY_BYTES, PastLimit::Truncate)
+        .await
+        .unwrap_or_default();
     Err(api_error(
         req.wire,
         &req.provider_id,
@@ -248,22 +261,34 @@ async fn send_once(
     ))
 }
 
-/// Runs `op` with the request's retry policy.
-async fn with_retries<T, F, Fut>(policy: &RetryPolicy, provider_default: usize, op: F) -> Result<T>
+/// Runs `op` with the request's retry policy, within its total deadline.
+async fn with_retries<T, F, Fut>(
+    policy: &RetryPolicy,
+    provider_default: usize,
+    provider: &str,
+    op: F,
+) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
     let max_retry_after = policy.max_retry_after;
-    op.retry(policy.backoff(provider_default))
+    let attempts = op
+        .retry(policy.backoff(provider_default))
         .sleep(tokio::time::sleep)
         .when(Error::is_retryable)
         .adjust(move |e: &Error, dur| match e.retry_after() {
             Some(ra) if ra > max_retry_after => None,
             Some(ra) => dur.map(|_| ra),
             None => dur,
-        })
-        .await
+        });
+    match tokio::time::timeout(policy.total_deadline, attempts).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::Timeout {
+            provider: provider.to_string(),
+            after: policy.total_deadline,
+        }),
+    }
 }
 
 /// Sends a request and returns the whole body of the successful answer.
@@ -271,10 +296,15 @@ pub(crate) async fn send(req: HttpRequest) -> Result<Bytes> {
     let t = transport()?;
     let client = t.client.clone();
     let handle = t.runtime.spawn(async move {
-        with_retries(&req.options.retry, req.wire.default_retries(), || async {
-            let resp = send_once(&client, &req, true).await?;
-            read_capped(resp, &req).await
-        })
+        with_retries(
+            &req.options.retry,
+            req.wire.default_retries(),
+            &req.provider_id,
+            || async {
+                let resp = send_once(&client, &req, true).await?;
+                read_body(resp, &req, req.options.max_response_bytes, PastLimit::Fail).await
+            },
+        )
         .await
         .map_err(|e| e.redacted(req.secret.as_ref()))
     });
@@ -286,26 +316,52 @@ pub(crate) async fn send(req: HttpRequest) -> Result<Bytes> {
         .map_err(|e| Error::Runtime(format!("HTTP task failed: {e}")))?
 }
 
-/// Reads a whole answer body, failing with `ResponseTooLarge` as soon as it passes the limit
-/// (before reading anything when `Content-Length` already says so), so a hostile server cannot
+/// What to do with the bytes of a body past its limit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PastLimit {
+    /// An answer: fail with `ResponseTooLarge`.
+    Fail,
+    /// An error body: keep the first `limit` bytes (enough for any error message).
+    Truncate,
+}
+
+/// The most bytes of an error body that are read (the rest is not needed to name the error).
+const MAX_ERROR_BODY_BYTES: u64 = 1024 * 1024;
+
+/// Reads a body, chunk by chunk, each within the idle timeout, never holding more than `limit`
+/// bytes (checked against `Content-Length` first), so a hostile server can neither stall us nor
 /// make us buffer without bound.
-async fn read_capped(mut resp: reqwest::Response, req: &HttpRequest) -> Result<Bytes> {
-    let limit = req.options.max_response_bytes;
+async fn read_body(
+    mut resp: reqwest::Response,
+    req: &HttpRequest,
+    limit: u64,
+    past: PastLimit,
+) -> Result<Bytes> {
     let too_large = || Error::ResponseTooLarge {
         provider: req.provider_id.clone(),
         limit,
     };
-    if resp.content_length().is_some_and(|n| n > limit) {
+    if past == PastLimit::Fail && resp.content_length().is_some_and(|n| n > limit) {
         return Err(too_large());
     }
     let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| map_reqwest_error(&req.provider_id, req.options.timeout, e))?
-    {
-        if (body.len() as u64).saturating_add(chunk.len() as u64) > limit {
-            return Err(too_large());
+    let idle = req.options.idle_timeout;
+    loop {
+        let next = tokio::time::timeout(idle, resp.chunk())
+            .await
+            .map_err(|_| Error::Timeout {
+                provider: req.provider_id.clone(),
+                after: idle,
+            })?
+            .map_err(|e| map_reqwest_error(&req.provider_id, req.options.timeout, e))?;
+        let Some(chunk) = next else { break };
+        let room = usize::try_from(limit.saturating_sub(body.len() as u64)).unwrap_or(usize::MAX);
+        if chunk.len() > room {
+            if past == PastLimit::Fail {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk[..room]);
+            break;
         }
         body.extend_from_slice(&chunk);
     }
@@ -361,9 +417,12 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
     let (head_tx, head_rx) = oneshot::channel::<Result<()>>();
     let (tx, rx) = mpsc::channel::<Result<SseEvent>>(64);
     let task = t.runtime.spawn(async move {
-        let resp = match with_retries(&req.options.retry, req.wire.default_retries(), || {
-            send_once(&client, &req, false)
-        })
+        let resp = match with_retries(
+            &req.options.retry,
+            req.wire.default_retries(),
+            &req.provider_id,
+            || send_once(&client, &req, false),
+        )
         .await
         {
             Ok(r) => r,
@@ -375,7 +434,7 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
         if head_tx.send(Ok(())).is_err() {
             return;
         }
-        let idle = req.options.timeout;
+        let idle = req.options.idle_timeout;
         // All of a stream's bytes count against the limit, so one endless event (no blank line
         // ever) cannot grow the SSE parser's buffer without bound.
         let limit = req.options.max_response_bytes;

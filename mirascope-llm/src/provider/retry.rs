@@ -27,7 +27,12 @@ pub struct RetryPolicy {
     pub(crate) max_backoff: Duration,
     pub(crate) max_retry_after: Duration,
     pub(crate) jitter: bool,
+    pub(crate) total_deadline: Duration,
 }
+
+/// The default [`RetryPolicy::total_deadline`]: 15 minutes, so `attempt timeout x retries` can
+/// never reach the half hour that 600 s x 3 attempts would allow.
+pub const DEFAULT_TOTAL_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
 impl Default for RetryPolicy {
     fn default() -> Self {
@@ -36,6 +41,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(8),
             max_retry_after: Duration::from_secs(60),
+            total_deadline: DEFAULT_TOTAL_DEADLINE,
             jitter: true,
         }
     }
@@ -67,6 +73,13 @@ impl RetryPolicy {
     /// The longest `Retry-After` honoured; a longer one stops retrying.
     pub fn max_retry_after(mut self, d: Duration) -> Self {
         self.max_retry_after = d;
+        self
+    }
+    /// The most time all attempts and waits of one call may take together (default 15 min); past
+    /// it the call fails with `Error::Timeout`. For streams it bounds the wait for the answer's
+    /// head; the events are bounded by the idle timeout.
+    pub fn total_deadline(mut self, d: Duration) -> Self {
+        self.total_deadline = d;
         self
     }
     /// Whether waits are randomized.
