@@ -1,6 +1,6 @@
 //! Cancelling a call cancels its work: dropping a call or stream future (a timeout, `select!`,
 //! an aborted task) aborts the HTTP request and the retry loop behind it, so the provider sees
-//! no further attempts.
+//! no further attempts, and the call's span ends with a `mirascope.call.cancelled` event.
 
 mod common;
 
@@ -56,10 +56,23 @@ async fn case(wire: Wire, stream: bool) {
         attempts, 1,
         "{wire:?} stream={stream}: no attempt after the future was dropped"
     );
+    // The span ended, marked cancelled rather than looking like a success.
+    let spans = common::spans_of(model.id());
+    assert_eq!(spans.len(), 1, "{wire:?} stream={stream}");
+    let cancelled = spans[0]
+        .events
+        .iter()
+        .filter(|e| e.name == "mirascope.call.cancelled")
+        .count();
+    assert_eq!(
+        cancelled, 1,
+        "{wire:?} stream={stream}: one cancelled event"
+    );
 }
 
 #[tokio::test]
 async fn dropping_a_call_or_stream_future_stops_its_retries() {
+    common::otel();
     let cases = ALL
         .into_iter()
         .flat_map(|wire| [case(wire, false), case(wire, true)]);

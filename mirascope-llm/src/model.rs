@@ -256,6 +256,7 @@ impl Model {
     pub(crate) async fn call_request(&self, mut request: CallRequest) -> Result<Response> {
         let (resolved, wire) = self.prepare(&mut request)?;
         let span = self.start_span(&resolved, &request);
+        let cancelled = genai::span::CallGuard::new(&span);
         let result = async {
             let req = self.http_request(&resolved, wire, &request, &span, false)?;
             let body = http::send(req).await?;
@@ -279,6 +280,7 @@ impl Model {
         }
         .instrument(span.clone())
         .await;
+        cancelled.finished();
         match &result {
             Ok(resp) => {
                 genai::span::record_response(&span, resp);
@@ -292,12 +294,14 @@ impl Model {
     pub(crate) async fn stream_request(&self, mut request: CallRequest) -> Result<StreamResponse> {
         let (resolved, wire) = self.prepare(&mut request)?;
         let span = self.start_span(&resolved, &request);
+        let cancelled = genai::span::CallGuard::new(&span);
         let opened = async {
             let req = self.http_request(&resolved, wire, &request, &span, true)?;
             http::open_stream(req).await
         }
         .instrument(span.clone())
         .await;
+        cancelled.finished();
         match opened {
             Ok(events) => {
                 genai::span::record_untracked_params(&span, &request.params);

@@ -414,6 +414,40 @@ fn partial_finish_reason(partial: &Response) -> Option<&'static str> {
         .map(|r| encode::finish_reason(Some(r)))
 }
 
+/// Marks a call's span cancelled when the call's future is dropped before the call ended (a
+/// timeout, `select!`, an aborted task), so the span is not read as a success: it ends with a
+/// `mirascope.call.cancelled` event. Disarmed by [`CallGuard::finished`].
+pub(crate) struct CallGuard<'a> {
+    span: &'a Span,
+    armed: bool,
+}
+
+impl<'a> CallGuard<'a> {
+    pub(crate) fn new(span: &'a Span) -> Self {
+        CallGuard {
+            span,
+            armed: !span.is_disabled(),
+        }
+    }
+
+    /// The call ended (with a response or an error): nothing to mark.
+    pub(crate) fn finished(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for CallGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            add_event(
+                self.span,
+                "mirascope.call.cancelled",
+                Vec::<(&str, AttrValue)>::new(),
+            );
+        }
+    }
+}
+
 /// A failed or dropped stream's partial response: what was received, with no claimed `stop`.
 pub(crate) fn record_partial_response(span: &Span, partial: &Response) {
     if !span.is_disabled() {
