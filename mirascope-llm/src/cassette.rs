@@ -57,7 +57,13 @@ fn read(path: &Path) -> Result<Vec<Exchange>> {
             path.display()
         ))
     })?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| {
+    parse(&text, path)
+}
+
+/// Parses a cassette's text (`path` only names it in errors). Anything that is not a cassette is
+/// an `InvalidRequest` error, never a panic (fuzzed in `fuzz.rs`).
+pub(crate) fn parse(text: &str, path: &Path) -> Result<Vec<Exchange>> {
+    let v: Value = serde_json::from_str(text).map_err(|e| {
         Error::InvalidRequest(format!("cassette {} is not JSON: {e}", path.display()))
     })?;
     serde_json::from_value(

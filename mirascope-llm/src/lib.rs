@@ -26,6 +26,8 @@ pub mod cassette;
 pub mod content;
 pub mod error;
 pub mod format;
+#[cfg(test)]
+mod fuzz;
 pub mod genai;
 pub mod model;
 pub mod params;

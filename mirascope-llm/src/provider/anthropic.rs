@@ -426,10 +426,7 @@ impl StreamDecoder for AnthropicStream {
                     return Ok(());
                 };
                 let delta = &v["delta"];
-                let append = |cur: &mut Value, key: &str, s: &str| {
-                    let prev = cur[key].as_str().unwrap_or_default().to_string();
-                    cur[key] = json!(prev + s);
-                };
+                let append = super::append_str;
                 match delta.get("type").and_then(Value::as_str) {
                     Some("text_delta") => {
                         let t = delta["text"].as_str().unwrap_or_default();

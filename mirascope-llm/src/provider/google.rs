@@ -478,8 +478,7 @@ impl StreamDecoder for GoogleStream {
                         && last.get("thought") == p.get("thought")
                         && p.get("thoughtSignature").is_none() =>
                 {
-                    let merged = format!("{}{}", last["text"].as_str().unwrap_or_default(), t);
-                    last["text"] = json!(merged);
+                    super::append_str(last, "text", t);
                 }
                 _ => self.parts.push(p.clone()),
             }

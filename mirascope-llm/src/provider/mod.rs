@@ -288,6 +288,20 @@ pub(crate) fn count_sum(provider: &str, field: &str, parts: &[i64]) -> Result<i6
         })
 }
 
+/// Appends `s` to the string at `key` of a JSON object in place (creating it when absent or not a
+/// string): amortized O(1) per streamed piece, so building a raw message from n chunks is linear.
+/// Anything but an object is left alone (indexing one would panic).
+pub(crate) fn append_str(v: &mut Value, key: &str, s: &str) {
+    if let Value::Object(map) = v {
+        match map.get_mut(key) {
+            Some(Value::String(prev)) => prev.push_str(s),
+            _ => {
+                map.insert(key.to_string(), Value::String(s.to_string()));
+            }
+        }
+    }
+}
+
 /// What a provider's cumulative usage report adds to what was already counted: each count's
 /// growth, never negative (a count that goes down adds nothing). Google streams cumulative usage
 /// in every chunk; Anthropic in `message_start` and again in `message_delta`.
