@@ -292,6 +292,39 @@ impl Error {
         self
     }
 
+    /// A description that carries no provider or user text: what failed and how, without the
+    /// provider's message, body excerpt or tool arguments (which can quote the prompt). Spans use
+    /// it when content capture is off.
+    pub fn content_free_message(&self) -> String {
+        match self {
+            Error::Api(e) => {
+                let mut s = format!("provider '{}' answered HTTP {}", e.provider, e.status);
+                if let Some(t) = &e.error_type {
+                    s.push_str(&format!(" ({t})"));
+                }
+                s
+            }
+            Error::MalformedResponse { provider, .. } => {
+                format!("provider '{provider}': malformed response")
+            }
+            Error::Stream {
+                provider,
+                error_type,
+                ..
+            } => match error_type {
+                Some(t) => format!("provider '{provider}': stream error ({t})"),
+                None => format!("provider '{provider}': stream error"),
+            },
+            Error::Tool { tool, .. } => format!("tool '{tool}' failed"),
+            Error::InvalidParam { name, .. } => format!("invalid value for param '{name}'"),
+            Error::InvalidRequest(_) => "invalid request".to_string(),
+            Error::Connection { provider, .. } => {
+                format!("provider '{provider}': connection failed")
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// Mirascope's class for this error, as recorded in `error.type`.
     pub fn class(&self) -> ErrorClass {
         match self {

@@ -160,7 +160,7 @@ pub fn start(info: &TraceInfo, qualname: &str, arg_values: &str) -> TraceSpan {
         mirascope.fn.module = info.module,
         mirascope.fn.is_async = info.is_async,
         mirascope.trace.arg_types = info.arg_types,
-        mirascope.trace.arg_values = arg_values,
+        mirascope.trace.arg_values = Empty,
         mirascope.trace.metadata = Empty,
         mirascope.trace.output = Empty,
         mirascope.response.provider_id = Empty,
@@ -183,6 +183,10 @@ pub fn start(info: &TraceInfo, qualname: &str, arg_values: &str) -> TraceSpan {
         return TraceSpan { span };
     }
     session::record_on(&span);
+    // Argument values are content; their names and types are not.
+    if genai::capture_content() {
+        span.record("mirascope.trace.arg_values", arg_values);
+    }
     if !info.tags.is_empty() {
         let tags: Vec<String> = info.tags.iter().map(|t| t.to_string()).collect();
         genai::set_attribute(
@@ -269,9 +273,18 @@ impl TraceSpan {
         &self.span
     }
 
-    /// Records the output and ends the span.
+    /// Records the output and ends the span. With content capture off, the output is not
+    /// recorded (errors keep their type, not their message).
     pub fn finish(self, output: Output<'_>) {
         let span = &self.span;
+        let output = match output {
+            Output::Error { type_name, .. } if !genai::capture_content() => Output::Error {
+                type_name,
+                message: short_type_name(type_name).to_string(),
+            },
+            Output::Json(_) | Output::Text(_) if !genai::capture_content() => Output::Nothing,
+            other => other,
+        };
         if !span.is_disabled() {
             match output {
                 Output::Nothing => {}
@@ -313,6 +326,11 @@ impl TraceSpan {
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "panic".to_string());
+        let message = if genai::capture_content() {
+            message
+        } else {
+            "panic".to_string()
+        };
         fail(&self.span, "panic", &message, None);
     }
 }

@@ -45,8 +45,8 @@ pub fn attach_response(span: &Span, resp: &Response) {
     }
     span.record("mirascope.response.provider_id", resp.provider_id());
     span.record("mirascope.response.model_id", resp.model_id());
-    span.record("mirascope.trace.output", resp.pretty());
     if capture_content() {
+        span.record("mirascope.trace.output", resp.pretty());
         span.record(
             "mirascope.response.messages",
             mirascope::messages(resp.input_messages()),

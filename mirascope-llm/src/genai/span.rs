@@ -568,7 +568,7 @@ pub(crate) fn record_error(span: &Span, err: &Error, stream: bool) {
         return;
     }
     let class = err.class().name();
-    let message = err.to_string();
+    let message = error_message(err);
     span.record("error.type", class);
     if !message.is_empty() {
         span.record("error.message", message.as_str());
@@ -583,6 +583,16 @@ pub(crate) fn record_error(span: &Span, err: &Error, stream: bool) {
     exception_event(span, err);
 }
 
+/// An error's message on a span: the whole message, or with content capture off one that
+/// carries no provider or user text (`Error::content_free_message`).
+fn error_message(err: &Error) -> String {
+    if capture_content() {
+        err.to_string()
+    } else {
+        err.content_free_message()
+    }
+}
+
 /// The OpenTelemetry `exception` event of an error.
 pub(crate) fn exception_event(span: &Span, err: &Error) {
     add_event(
@@ -593,8 +603,15 @@ pub(crate) fn exception_event(span: &Span, err: &Error) {
                 "exception.type",
                 AttrValue::Str(format!("mirascope_llm::{}", err.class().name())),
             ),
-            ("exception.message", AttrValue::Str(err.to_string())),
-            ("exception.stacktrace", AttrValue::Str(format!("{err:?}"))),
+            ("exception.message", AttrValue::Str(error_message(err))),
+            (
+                "exception.stacktrace",
+                AttrValue::Str(if capture_content() {
+                    format!("{err:?}")
+                } else {
+                    error_message(err)
+                }),
+            ),
             ("exception.escaped", AttrValue::Str("False".into())),
         ],
     );
