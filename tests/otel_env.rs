@@ -126,6 +126,29 @@ fn standard_environment_variables() {
         }
     }
 
+    // A JSON attribute over a limit that leaves room is replaced by a JSON marker with its
+    // original length (consumers never parse a cut document).
+    let exporter = ops::testing::SpanExporter::default();
+    let provider = ops::sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(ops::export::LengthLimited::new(exporter.clone(), Some(60)))
+        .build();
+    let spans = one_call(provider, &exporter);
+    let chat = spans
+        .iter()
+        .find(|s| s.name.starts_with("chat "))
+        .expect("chat span");
+    let output = chat
+        .attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == "gen_ai.output.messages")
+        .expect("output messages");
+    let marker: serde_json::Value =
+        serde_json::from_str(&output.value.as_str()).expect("still valid JSON");
+    assert!(
+        marker["mirascope.truncated"]["original_length"].as_u64() > Some(60),
+        "{marker}"
+    );
+
     // OTEL_PROPAGATORS: one format, a list (only the formats named are written), `none`, errors;
     // MIRASCOPE_PROPAGATOR wins.
     let format = with_env(&[("OTEL_PROPAGATORS", "b3")], ops::propagator_format);

@@ -75,6 +75,7 @@ impl Configuration {
         instrument::mark_configured();
         Ok(OpsGuard {
             provider: Some(self.provider),
+            stats: None,
         })
     }
 }
@@ -99,12 +100,31 @@ pub fn configure(provider: SdkTracerProvider) -> Result<OpsGuard, OpsError> {
 #[derive(Debug)]
 pub struct OpsGuard {
     provider: Option<SdkTracerProvider>,
+    stats: Option<std::sync::Arc<crate::export::loss::Counters>>,
 }
 
 impl OpsGuard {
     /// A guard with nothing to flush (export disabled by the environment).
     pub(crate) fn disabled() -> Self {
-        OpsGuard { provider: None }
+        OpsGuard {
+            provider: None,
+            stats: None,
+        }
+    }
+
+    /// This guard, reporting the counts of the pipelines `configure_from_env` built.
+    pub(crate) fn with_stats(
+        mut self,
+        counters: std::sync::Arc<crate::export::loss::Counters>,
+    ) -> Self {
+        self.stats = Some(counters);
+        self
+    }
+
+    /// What happened to the spans so far: offered, exported and failed (zeros for a provider
+    /// you built yourself, whose exporters mirascope does not see).
+    pub fn stats(&self) -> crate::export::ExportStats {
+        self.stats.as_ref().map(|c| c.stats()).unwrap_or_default()
     }
 
     /// The provider.
@@ -120,12 +140,22 @@ impl OpsGuard {
         }
     }
 
-    /// Flushes and shuts down now (idempotent).
+    /// Flushes and shuts down now (idempotent). Fails with [`OpsError::Undelivered`] when spans
+    /// that ended were not delivered (export failures, a full queue, a collector still down at
+    /// shutdown), saying how many.
     pub fn shutdown(&mut self) -> Result<(), OpsError> {
         match self.provider.take() {
             Some(p) => {
                 let _ = p.force_flush();
-                p.shutdown().map_err(|e| OpsError::Sdk(e.to_string()))
+                let shut = p.shutdown().map_err(|e| OpsError::Sdk(e.to_string()));
+                let stats = self.stats();
+                if stats.undelivered() > 0 {
+                    return Err(OpsError::Undelivered {
+                        spans: stats.undelivered(),
+                        stats,
+                    });
+                }
+                shut
             }
             None => Ok(()),
         }

@@ -30,6 +30,14 @@ pub enum OpsError {
         /// The Cargo feature that provides it.
         feature: &'static str,
     },
+    /// Spans that ended were not delivered by the time of shutdown.
+    #[error("{spans} span(s) were not delivered ({stats:?})")]
+    Undelivered {
+        /// How many.
+        spans: u64,
+        /// The pipeline's counts.
+        stats: crate::export::ExportStats,
+    },
     /// A configuration value is invalid.
     #[error("invalid configuration: {0}")]
     Configuration(String),

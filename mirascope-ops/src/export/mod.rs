@@ -4,7 +4,14 @@
 
 #[cfg(feature = "console")]
 mod console;
+pub(crate) mod loss;
 mod otlp;
+
+#[cfg(feature = "console")]
+use loss::Counted;
+pub use loss::ExportStats;
+use loss::{Counters, Offered};
+use std::sync::Arc;
 
 use std::time::Duration;
 
@@ -73,6 +80,12 @@ fn traces_exporters_from_env() -> Result<Option<Vec<TracesExporter>>, OpsError> 
     Ok(Some(out))
 }
 
+/// The attribute value length limit of the pipelines `configure_from_env` builds when neither
+/// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` nor `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` is set:
+/// 128 Ki characters. A chat span has about six content attributes, so one span stays under
+/// 1 MiB, far below the 4 MiB a gRPC collector accepts in one message.
+pub const DEFAULT_VALUE_LENGTH_LIMIT: usize = 128 * 1024;
+
 /// `OTEL_SDK_DISABLED=true` (case-insensitive), as the OpenTelemetry SDK spec defines it.
 pub fn sdk_disabled_by_env() -> bool {
     env("OTEL_SDK_DISABLED").is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
@@ -110,10 +123,15 @@ pub fn attribute_value_length_limit_from_env() -> Result<Option<usize>, OpsError
 /// [`attribute_value_length_limit_from_env`]; the sampler from `OTEL_TRACES_SAMPLER` /
 /// `OTEL_TRACES_SAMPLER_ARG` (read by the SDK). Everything is checked before anything is built.
 pub fn provider_from_env() -> Result<Option<SdkTracerProvider>, OpsError> {
+    Ok(counted_provider_from_env()?.map(|(provider, _)| provider))
+}
+
+/// [`provider_from_env`], with the counters of its pipelines (see [`ExportStats`]).
+fn counted_provider_from_env() -> Result<Option<(SdkTracerProvider, Arc<Counters>)>, OpsError> {
     if sdk_disabled_by_env() {
         return Ok(None);
     }
-    let limit = attribute_value_length_limit_from_env()?;
+    let limit = attribute_value_length_limit_from_env()?.or(Some(DEFAULT_VALUE_LENGTH_LIMIT));
     let exporters = match traces_exporters_from_env()? {
         Some(list) => list,
         None => {
@@ -129,33 +147,44 @@ pub fn provider_from_env() -> Result<Option<SdkTracerProvider>, OpsError> {
     if exporters.is_empty() {
         return Ok(None);
     }
+    let counters = Arc::new(Counters::default());
     let mut builder = SdkTracerProvider::builder().with_resource(resource());
     for e in exporters {
         builder = match e {
             // The OTLP builder reads the endpoint, headers, timeout and compression variables.
-            TracesExporter::Otlp => builder.with_span_processor(
-                Otlp::new()
+            TracesExporter::Otlp => builder.with_span_processor(Offered {
+                inner: Otlp::new()
                     .attribute_value_length_limit(limit)
-                    .batch_processor()?,
-            ),
-            TracesExporter::Console => console_processor(builder, limit)?,
+                    .counted_batch_processor(counters.clone())?,
+                counters: counters.clone(),
+            }),
+            TracesExporter::Console => console_processor(builder, limit, counters.clone())?,
         };
     }
-    Ok(Some(builder.build()))
+    Ok(Some((builder.build(), counters)))
 }
 
 #[cfg(feature = "console")]
 fn console_processor(
     builder: opentelemetry_sdk::trace::TracerProviderBuilder,
     limit: Option<usize>,
+    counters: Arc<Counters>,
 ) -> Result<opentelemetry_sdk::trace::TracerProviderBuilder, OpsError> {
-    Ok(builder.with_simple_exporter(LengthLimited::new(ConsoleExporter::stdout(), limit)))
+    let exporter = Counted {
+        inner: LengthLimited::new(ConsoleExporter::stdout(), limit),
+        counters: counters.clone(),
+    };
+    Ok(builder.with_span_processor(Offered {
+        inner: opentelemetry_sdk::trace::SimpleSpanProcessor::new(exporter),
+        counters,
+    }))
 }
 
 #[cfg(not(feature = "console"))]
 fn console_processor(
     _: opentelemetry_sdk::trace::TracerProviderBuilder,
     _: Option<usize>,
+    _: Arc<Counters>,
 ) -> Result<opentelemetry_sdk::trace::TracerProviderBuilder, OpsError> {
     Err(OpsError::FeatureDisabled {
         what: "the console exporter",
@@ -167,8 +196,10 @@ fn console_processor(
 /// disables export (`OTEL_SDK_DISABLED=true`, `OTEL_TRACES_EXPORTER=none`), nothing is installed,
 /// model calls work as usual, [`crate::instrument_llm`] is a no-op, and the guard does nothing.
 pub fn configure_from_env() -> Result<OpsGuard, OpsError> {
-    match provider_from_env()? {
-        Some(provider) => Configuration::new(provider).install(),
+    match counted_provider_from_env()? {
+        Some((provider, counters)) => Configuration::new(provider)
+            .install()
+            .map(|guard| guard.with_stats(counters)),
         None => {
             crate::instrument::mark_disabled();
             Ok(OpsGuard::disabled())
@@ -199,17 +230,36 @@ fn truncate_chars(s: &str, limit: usize) -> Option<String> {
         .map(|(at, _)| s[..at].to_string())
 }
 
+/// A value over the limit, limited: a JSON document (the `gen_ai.*` and `mirascope.*` JSON
+/// attributes) is replaced by a JSON marker with its original length, so consumers never parse a
+/// cut document; other text is cut. `None` when the value fits.
+fn limited(s: &str, limit: usize) -> Option<String> {
+    let cut = truncate_chars(s, limit)?;
+    let json = (s.starts_with('[') || s.starts_with('{'))
+        && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok();
+    if json {
+        let marker = format!(
+            r#"{{"mirascope.truncated":{{"original_length":{}}}}}"#,
+            s.chars().count()
+        );
+        if marker.len() <= limit {
+            return Some(marker);
+        }
+    }
+    Some(cut)
+}
+
 fn limit_value(value: &mut opentelemetry::Value, limit: usize) {
     use opentelemetry::{Array, StringValue, Value};
     match value {
         Value::String(s) => {
-            if let Some(cut) = truncate_chars(s.as_str(), limit) {
+            if let Some(cut) = limited(s.as_str(), limit) {
                 *s = StringValue::from(cut);
             }
         }
         Value::Array(Array::String(items)) => {
             for item in items.iter_mut() {
-                if let Some(cut) = truncate_chars(item.as_str(), limit) {
+                if let Some(cut) = limited(item.as_str(), limit) {
                     *item = StringValue::from(cut);
                 }
             }

@@ -16,9 +16,13 @@ use opentelemetry_otlp::WithTonicConfig;
 use opentelemetry_sdk::error::OTelSdkResult;
 #[cfg(feature = "otlp-grpc")]
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use std::sync::Arc;
 #[cfg(feature = "otlp-grpc")]
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
+#[cfg(any(feature = "otlp-http", feature = "otlp-grpc"))]
+use super::loss::Counted;
+use super::loss::Counters;
 #[cfg(any(feature = "otlp-http", feature = "otlp-grpc"))]
 use super::LengthLimited;
 use super::{env, resource};
@@ -137,14 +141,26 @@ impl Otlp {
     /// The batch processor exporting over OTLP, to add to a provider you build yourself (next to
     /// other processors).
     pub fn batch_processor(&self) -> Result<BatchSpanProcessor, OpsError> {
+        self.counted_batch_processor(Arc::default())
+    }
+
+    /// The batch processor, its exporter counting delivered and failed spans into `counters`.
+    pub(crate) fn counted_batch_processor(
+        &self,
+        counters: Arc<Counters>,
+    ) -> Result<BatchSpanProcessor, OpsError> {
         match self.resolved_protocol()? {
-            p @ (Protocol::HttpProtobuf | Protocol::HttpJson) => self.http_processor(p),
-            Protocol::Grpc => self.grpc_processor(),
+            p @ (Protocol::HttpProtobuf | Protocol::HttpJson) => self.http_processor(p, counters),
+            Protocol::Grpc => self.grpc_processor(counters),
         }
     }
 
     #[cfg(feature = "otlp-http")]
-    fn http_processor(&self, p: Protocol) -> Result<BatchSpanProcessor, OpsError> {
+    fn http_processor(
+        &self,
+        p: Protocol,
+        counters: Arc<Counters>,
+    ) -> Result<BatchSpanProcessor, OpsError> {
         let wire = match p {
             #[cfg(feature = "otlp-http-json")]
             Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
@@ -179,17 +195,24 @@ impl Otlp {
                 if self.gzip {
                     b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
                 }
-                Ok(BatchSpanProcessor::builder(LengthLimited::new(
-                    b.build().map_err(build_error)?,
-                    self.value_length_limit,
-                ))
+                Ok(BatchSpanProcessor::builder(Counted {
+                    inner: LengthLimited::new(
+                        b.build().map_err(build_error)?,
+                        self.value_length_limit,
+                    ),
+                    counters,
+                })
                 .build())
             }
         }
     }
 
     #[cfg(not(feature = "otlp-http"))]
-    fn http_processor(&self, _: Protocol) -> Result<BatchSpanProcessor, OpsError> {
+    fn http_processor(
+        &self,
+        _: Protocol,
+        _: Arc<Counters>,
+    ) -> Result<BatchSpanProcessor, OpsError> {
         Err(OpsError::FeatureDisabled {
             what: "OTLP over HTTP",
             feature: "otlp-http",
@@ -197,7 +220,7 @@ impl Otlp {
     }
 
     #[cfg(not(feature = "otlp-grpc"))]
-    fn grpc_processor(&self) -> Result<BatchSpanProcessor, OpsError> {
+    fn grpc_processor(&self, _: Arc<Counters>) -> Result<BatchSpanProcessor, OpsError> {
         Err(OpsError::FeatureDisabled {
             what: "OTLP over gRPC",
             feature: "otlp-grpc",
@@ -205,7 +228,7 @@ impl Otlp {
     }
 
     #[cfg(feature = "otlp-grpc")]
-    fn grpc_processor(&self) -> Result<BatchSpanProcessor, OpsError> {
+    fn grpc_processor(&self, counters: Arc<Counters>) -> Result<BatchSpanProcessor, OpsError> {
         {
             {
                 let rt = export_runtime()?;
@@ -224,13 +247,16 @@ impl Otlp {
                     b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
                 }
                 let exporter = b.build().map_err(build_error)?;
-                Ok(BatchSpanProcessor::builder(LengthLimited::new(
-                    OnRuntime {
-                        inner: Arc::new(exporter),
-                        runtime: rt.handle().clone(),
-                    },
-                    self.value_length_limit,
-                ))
+                Ok(BatchSpanProcessor::builder(Counted {
+                    inner: LengthLimited::new(
+                        OnRuntime {
+                            inner: Arc::new(exporter),
+                            runtime: rt.handle().clone(),
+                        },
+                        self.value_length_limit,
+                    ),
+                    counters,
+                })
                 .build())
             }
         }
