@@ -324,3 +324,26 @@ async fn retries_stop_at_the_total_deadline() {
         "stopped by the deadline, not by the retry count: {attempts} attempts"
     );
 }
+
+/// A param outside the provider's documented range is `InvalidParam` before any traffic, unless
+/// the call opts out with `unchecked_params()`.
+#[tokio::test]
+async fn params_outside_their_range_are_refused_before_any_traffic() {
+    let wire = Wire::Anthropic;
+    let (server, model) = serve(wire, vec![json_response(200, wire.text_body("ok"))]);
+    let hot = model.with_params(llm::Params::new().temperature(1.5));
+    let err = hot
+        .call("hi")
+        .await
+        .expect_err("Anthropic's temperature is 0-1");
+    assert!(
+        matches!(&err, Error::InvalidParam { name, .. } if name == "temperature"),
+        "{err:?}"
+    );
+    assert!(server.requests().is_empty(), "nothing was sent");
+    let err = hot.stream("hi").await.expect_err("streams too");
+    assert!(matches!(err, Error::InvalidParam { .. }), "{err:?}");
+    assert!(server.requests().is_empty(), "nothing was sent");
+    hot.call("hi").unchecked_params().await.expect("opted out");
+    assert_eq!(server.requests()[0].json().unwrap()["temperature"], 1.5);
+}

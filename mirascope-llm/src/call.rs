@@ -23,6 +23,7 @@ pub struct LazyCall {
     tools: Vec<Tool>,
     format: Option<Format>,
     prompt: Prompt,
+    unchecked_params: bool,
 }
 
 impl LazyCall {
@@ -33,6 +34,7 @@ impl LazyCall {
             tools: Vec::new(),
             format: None,
             prompt: prompt.into(),
+            unchecked_params: false,
         }
     }
 
@@ -45,6 +47,12 @@ impl LazyCall {
     /// Asks for structured output.
     pub fn format(mut self, format: Format) -> Self {
         self.format = Some(format);
+        self
+    }
+
+    /// Sends params even when they are outside the provider's documented range.
+    pub fn unchecked_params(mut self) -> Self {
+        self.unchecked_params = true;
         self
     }
 
@@ -70,8 +78,10 @@ impl LazyCall {
             tools,
             format,
             prompt,
+            unchecked_params,
         } = self;
-        let request = model.request_with(prompt, tools, format);
+        let mut request = model.request_with(prompt, tools, format);
+        request.unchecked_params = unchecked_params;
         (model, request)
     }
 

@@ -51,6 +51,8 @@ pub(crate) struct CallRequest {
     pub params: Params,
     pub resolved_format: Option<ResolvedFormat>,
     pub conversation_id: Option<String>,
+    /// Send params outside their provider's documented range (`unchecked_params()`).
+    pub unchecked_params: bool,
 }
 
 /// A model for `model_id` (checked: it must be `provider/model-name`; the provider is resolved
@@ -181,6 +183,9 @@ impl Model {
             ));
         }
         let resolved = registry::resolve(&self.id)?;
+        if !request.unchecked_params {
+            provider::ranges::check(resolved.api, &resolved.provider_id, &request.params)?;
+        }
         let wire = provider::wire(resolved.api);
         request.resolved_format = request
             .format
@@ -351,6 +356,14 @@ macro_rules! call_builder_methods {
         /// Params for this call (merged over the model's defaults).
         pub fn params(mut self, params: Params) -> Self {
             self.request.params = self.request.params.merged(&params);
+            self
+        }
+
+        /// Sends params even when they are outside the provider's documented range (which is
+        /// otherwise an `Error::InvalidParam` before any network traffic), for providers that
+        /// accept more than they document.
+        pub fn unchecked_params(mut self) -> Self {
+            self.request.unchecked_params = true;
             self
         }
 

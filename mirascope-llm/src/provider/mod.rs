@@ -10,6 +10,7 @@ pub(crate) mod google;
 pub(crate) mod http;
 pub(crate) mod openai_completions;
 pub(crate) mod openai_responses;
+pub(crate) mod ranges;
 pub(crate) mod retry;
 
 use serde_json::Value;
