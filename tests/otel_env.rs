@@ -48,6 +48,29 @@ fn one_call(
     exporter.get_finished_spans().expect("spans")
 }
 
+/// The chat span of one call exported through `LengthLimited` at `limit` characters.
+fn chat_span_limited_to(limit: usize) -> ops::testing::SpanData {
+    let exporter = ops::testing::SpanExporter::default();
+    let provider = ops::sdk::trace::SdkTracerProvider::builder()
+        .with_simple_exporter(ops::export::LengthLimited::new(
+            exporter.clone(),
+            Some(limit),
+        ))
+        .build();
+    one_call(provider, &exporter)
+        .into_iter()
+        .find(|s| s.name.starts_with("chat "))
+        .expect("chat span")
+}
+
+fn attr_text(span: &ops::testing::SpanData, key: &str) -> String {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| kv.value.as_str().into_owned())
+        .unwrap_or_else(|| panic!("{key} recorded"))
+}
+
 #[test]
 fn standard_environment_variables() {
     // OTEL_TRACES_EXPORTER: an unknown value is a typed error listing the valid ones.
@@ -105,21 +128,11 @@ fn standard_environment_variables() {
     .expect_err("not a number");
     assert_eq!(invalid_var(err).0, "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT");
     // ... and the limit is applied to every string attribute and array item before export.
-    let exporter = ops::testing::SpanExporter::default();
-    let provider = ops::sdk::trace::SdkTracerProvider::builder()
-        .with_simple_exporter(ops::export::LengthLimited::new(exporter.clone(), Some(12)))
-        .build();
-    let spans = one_call(provider, &exporter);
-    let chat = spans
-        .iter()
-        .find(|s| s.name.starts_with("chat "))
-        .expect("chat span");
-    let input = chat
-        .attributes
-        .iter()
-        .find(|kv| kv.key.as_str() == "gen_ai.input.messages")
-        .expect("input messages");
-    assert_eq!(input.value.as_str().chars().count(), 12);
+    let chat = chat_span_limited_to(12);
+    assert_eq!(
+        attr_text(&chat, "gen_ai.input.messages").chars().count(),
+        12
+    );
     for kv in &chat.attributes {
         if let opentelemetry::Value::String(s) = &kv.value {
             assert!(s.as_str().chars().count() <= 12, "{} not cut", kv.key);
@@ -128,22 +141,9 @@ fn standard_environment_variables() {
 
     // A JSON attribute over a limit that leaves room is replaced by a JSON marker with its
     // original length (consumers never parse a cut document).
-    let exporter = ops::testing::SpanExporter::default();
-    let provider = ops::sdk::trace::SdkTracerProvider::builder()
-        .with_simple_exporter(ops::export::LengthLimited::new(exporter.clone(), Some(60)))
-        .build();
-    let spans = one_call(provider, &exporter);
-    let chat = spans
-        .iter()
-        .find(|s| s.name.starts_with("chat "))
-        .expect("chat span");
-    let output = chat
-        .attributes
-        .iter()
-        .find(|kv| kv.key.as_str() == "gen_ai.output.messages")
-        .expect("output messages");
+    let chat = chat_span_limited_to(60);
     let marker: serde_json::Value =
-        serde_json::from_str(&output.value.as_str()).expect("still valid JSON");
+        serde_json::from_str(&attr_text(&chat, "gen_ai.output.messages")).expect("valid JSON");
     assert!(
         marker["mirascope.truncated"]["original_length"].as_u64() > Some(60),
         "{marker}"
