@@ -2,7 +2,7 @@
 //! virtualenv (`target/phoenix-venv`, reused), starts `phoenix serve` on loopback, exports an
 //! instrumented call, a stream and a traced `#[llm::call]` over OTLP http/protobuf, reads them
 //! back through Phoenix's REST API and checks names, parent links and every `gen_ai.*`
-//! attribute. Skips (with a message) only when Python is absent. The server it starts is stopped.
+//! attribute, and reads back through its GraphQL API the cost Phoenix computes for a priced model. Skips (with a message) only when Python is absent. The server it starts is stopped.
 
 mod common;
 
@@ -90,6 +90,43 @@ fn get(url: &str) -> Option<Value> {
             .ok()
             .or(Some(Value::String(text)))
     })
+}
+
+/// Runs a GraphQL query against Phoenix.
+fn graphql(base: &str, query: &str) -> Option<Value> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .post(format!("{base}/graphql"))
+            .header("content-type", "application/json")
+            .body(serde_json::json!({ "query": query }).to_string())
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .ok()?;
+        serde_json::from_str(&resp.text().await.ok()?).ok()
+    })
+}
+
+/// The total cost Phoenix computed for the span named `name` of `PROJECT`, once it has one.
+fn phoenix_cost(base: &str, name: &str) -> Option<f64> {
+    let query = "{ projects(first: 50) { edges { node { name spans(first: 100) { edges { node \
+                 { name costSummary { total { cost tokens } } } } } } } } }";
+    let data = graphql(base, query)?;
+    let projects = data.pointer("/data/projects/edges")?.as_array()?.clone();
+    let project = projects
+        .iter()
+        .find(|p| p.pointer("/node/name").and_then(Value::as_str) == Some(PROJECT))?;
+    project
+        .pointer("/node/spans/edges")?
+        .as_array()?
+        .iter()
+        .find(|s| s.pointer("/node/name").and_then(Value::as_str) == Some(name))?
+        .pointer("/node/costSummary/total/cost")?
+        .as_f64()
 }
 
 /// Flattens nested attribute objects into dotted keys.
@@ -181,6 +218,24 @@ fn spans_round_trip_through_phoenix() {
         Some(&format!("{}/v1", traced_server.base_url())),
     )
     .unwrap();
+    // A call of a model Phoenix prices (its built-in table matches `gpt-4o-mini` in the model
+    // name it reads from `gen_ai.request.model`).
+    let priced_server = mirascope::llm::replay::ReplayServer::start(
+        vec![common::answer(json_response(
+            200,
+            wire.text_body("Priced hello"),
+        ))],
+        mirascope::llm::replay::Matching::Sequential,
+    )
+    .unwrap();
+    llm::register_provider(
+        "openai",
+        Some("priced/"),
+        Some("k"),
+        Some(&format!("{}/v1", priced_server.base_url())),
+    )
+    .unwrap();
+    let priced = llm::model("priced/gpt-4o-mini").unwrap();
     let subscriber = tracing_subscriber::registry().with(ops::layer(&provider));
     tracing::subscriber::with_default(subscriber, || {
         ops::instrument_llm().unwrap();
@@ -198,13 +253,14 @@ fn spans_round_trip_through_phoenix() {
         assert_eq!(streamed.text(), "Streamed hello");
         let traced = recommend("sci-fi").call_blocking().unwrap();
         assert_eq!(traced.text(), "Read Dune.");
+        priced.call_blocking("price me").unwrap();
     });
     provider.force_flush().unwrap();
     let ours = memory.get_finished_spans().unwrap();
     assert_eq!(
         ours.len(),
-        4,
-        "two chat spans, the traced call's chat span and its trace span"
+        5,
+        "two chat spans, the traced call's chat span and its trace span, the priced chat span"
     );
 
     // Read them back.
@@ -263,5 +319,24 @@ fn spans_round_trip_through_phoenix() {
             assert_eq!(stored, &expected, "{}: {}", span.name, kv.key);
         }
     }
+
+    // Phoenix prices the call: 3 input and 2 output tokens of gpt-4o-mini at its built-in
+    // $0.15 / $0.60 per million.
+    let started = Instant::now();
+    let cost = loop {
+        if let Some(c) = phoenix_cost(&base, "chat priced/gpt-4o-mini") {
+            break c;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "Phoenix computed no cost for the priced call"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let expected = 3.0 * 0.15e-6 + 2.0 * 0.6e-6;
+    assert!(
+        (cost - expected).abs() < 1e-12,
+        "Phoenix's cost {cost} != {expected}"
+    );
     let _ = std::fs::remove_dir_all(workdir);
 }
