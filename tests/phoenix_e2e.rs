@@ -92,6 +92,24 @@ fn get(url: &str) -> Option<Value> {
     })
 }
 
+/// A replay server answering one OpenAI Responses call with `body`, registered for the model
+/// ids starting with `scope`.
+fn serve_scope(scope: &str, body: Value) -> mirascope::llm::replay::ReplayServer {
+    let server = mirascope::llm::replay::ReplayServer::start(
+        vec![common::answer(json_response(200, body))],
+        mirascope::llm::replay::Matching::Sequential,
+    )
+    .unwrap();
+    llm::register_provider(
+        "openai",
+        Some(scope),
+        Some("k"),
+        Some(&format!("{}/v1", server.base_url())),
+    )
+    .unwrap();
+    server
+}
+
 /// Runs a GraphQL query against Phoenix.
 fn graphql(base: &str, query: &str) -> Option<Value> {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -203,38 +221,10 @@ fn spans_round_trip_through_phoenix() {
             sse_response(wire.sse_body(&["Streamed", " hello"], false)),
         ],
     );
-    let traced_server = mirascope::llm::replay::ReplayServer::start(
-        vec![common::answer(json_response(
-            200,
-            wire.text_body("Read Dune."),
-        ))],
-        mirascope::llm::replay::Matching::Sequential,
-    )
-    .unwrap();
-    llm::register_provider(
-        "openai",
-        Some("phoenix/"),
-        Some("k"),
-        Some(&format!("{}/v1", traced_server.base_url())),
-    )
-    .unwrap();
+    let _traced_server = serve_scope("phoenix/", wire.text_body("Read Dune."));
     // A call of a model Phoenix prices (its built-in table matches `gpt-4o-mini` in the model
     // name it reads from `gen_ai.request.model`).
-    let priced_server = mirascope::llm::replay::ReplayServer::start(
-        vec![common::answer(json_response(
-            200,
-            wire.text_body("Priced hello"),
-        ))],
-        mirascope::llm::replay::Matching::Sequential,
-    )
-    .unwrap();
-    llm::register_provider(
-        "openai",
-        Some("priced/"),
-        Some("k"),
-        Some(&format!("{}/v1", priced_server.base_url())),
-    )
-    .unwrap();
+    let _priced_server = serve_scope("priced/", wire.text_body("Priced hello"));
     let priced = llm::model("priced/gpt-4o-mini").unwrap();
     let subscriber = tracing_subscriber::registry().with(ops::layer(&provider));
     tracing::subscriber::with_default(subscriber, || {

@@ -526,7 +526,11 @@ where
 
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
         let ours = is_mirascope_target(attrs.metadata().target());
-        if self.is_active() && !self.probed.swap(true, Ordering::Relaxed) {
+        // A plain load first: after the first span, no read-modify-write on the hot path.
+        if self.is_active()
+            && !self.probed.load(Ordering::Relaxed)
+            && !self.probed.swap(true, Ordering::Relaxed)
+        {
             // A tracing-opentelemetry layer added after this one would panic on a span that
             // ours has taken: look for one before handing the first span to ours.
             if self.outer_layer_answers(id) {
