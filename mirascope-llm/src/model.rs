@@ -55,6 +55,21 @@ pub(crate) struct CallRequest {
     pub unchecked_params: bool,
 }
 
+impl CallRequest {
+    /// The messages as sent: with the format's instructions added to the system message.
+    ///
+    /// Follows Python Mirascope's `encode_request` (every provider's `_utils/encode.py`), which
+    /// returns `_base_utils.add_system_instructions(messages, format.formatting_instructions)`;
+    /// those become the response's messages, so a resume re-sends them, while the call's own
+    /// span shows the messages as the user passed them.
+    pub(crate) fn sent_messages(&self) -> Cow<'_, [Message]> {
+        match &self.resolved_format {
+            Some(f) => Cow::Owned(f.apply_instructions(&self.messages)),
+            None => Cow::Borrowed(&self.messages),
+        }
+    }
+}
+
 /// A model for `model_id` (checked: it must be `provider/model-name`; the provider is resolved
 /// when the model is called).
 pub fn model(model_id: &str) -> Result<Model> {
@@ -212,10 +227,7 @@ impl Model {
         span: &tracing::Span,
         stream: bool,
     ) -> Result<HttpRequest> {
-        let messages: Cow<'_, [Message]> = match &request.resolved_format {
-            Some(f) => Cow::Owned(f.apply_instructions(&request.messages)),
-            None => Cow::Borrowed(&request.messages),
-        };
+        let messages = request.sent_messages();
         let ctx = EncodeContext {
             provider_id: &resolved.provider_id,
             model_id: &self.id,

@@ -113,7 +113,7 @@ impl Response {
             model_id: Some(model.id().to_string()),
             raw_message: decoded.raw_message,
         });
-        let mut messages = request.messages.clone();
+        let mut messages = request.sent_messages().into_owned();
         messages.push(assistant);
         Response {
             model,

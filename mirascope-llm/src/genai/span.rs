@@ -489,7 +489,9 @@ fn record_response_enabled(span: &Span, resp: &Response, finish_reason: Option<&
     }
     let name = resp.messages().last().and_then(|m| m.name());
     let output = capture.then(|| encode::output_messages(resp.content(), finish_reason, name));
-    let input = capture.then(|| mirascope::messages(resp.input_messages()));
+    // Python records the messages the call was given (`common.py`, `request_messages`), before
+    // the format instructions are added.
+    let input = capture.then(|| mirascope::messages(&resp.request.messages));
     let content = capture.then(|| mirascope::content(resp.content()));
     let usage = resp.usage();
     let usage_json = usage.map(mirascope::usage);
