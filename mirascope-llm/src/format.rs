@@ -222,11 +222,15 @@ pub(crate) fn ensure_additional_properties_false(value: &mut Value) {
     }
 }
 
-/// Recursively makes every property of every object schema required (OpenAI strict tools).
+/// Recursively makes every property of every object schema required (OpenAI strict mode).
+///
+/// Follows `ensure_all_properties_required` (providers/base/_utils.py): only objects whose
+/// `type` is `"object"` are touched.
 pub(crate) fn ensure_all_properties_required(value: &mut Value) {
     match value {
         Value::Object(obj) => {
-            if let Some(Value::Object(props)) = obj.get("properties") {
+            let is_object = obj.get("type").and_then(Value::as_str) == Some("object");
+            if let (true, Some(Value::Object(props))) = (is_object, obj.get("properties")) {
                 let all: Vec<Value> = props.keys().cloned().map(Value::String).collect();
                 obj.insert("required".into(), Value::Array(all));
             }

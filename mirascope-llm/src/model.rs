@@ -205,7 +205,7 @@ impl Model {
         request.resolved_format = request
             .format
             .as_ref()
-            .map(|f| f.resolve(wire.default_format_mode()));
+            .map(|f| f.resolve(wire.default_format_mode(&resolved.provider_id, &resolved.model_name)));
         Ok((resolved, wire))
     }
 

@@ -142,7 +142,7 @@ impl WireFormat for Google {
         ("x-goog-api-key", key.expose().to_string())
     }
 
-    fn default_format_mode(&self) -> FormatMode {
+    fn default_format_mode(&self, _provider_id: &str, _model_name: &str) -> FormatMode {
         FormatMode::Strict
     }
 

@@ -8,6 +8,7 @@
 pub(crate) mod anthropic;
 pub(crate) mod google;
 pub(crate) mod http;
+pub(crate) mod models;
 pub(crate) mod openai_completions;
 pub(crate) mod openai_responses;
 pub(crate) mod ranges;
@@ -138,8 +139,8 @@ pub(crate) trait WireFormat: Sync {
     fn fixed_headers(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }
-    /// The default format mode.
-    fn default_format_mode(&self) -> FormatMode;
+    /// The format mode used when the user names none, for this provider and model.
+    fn default_format_mode(&self, provider_id: &str, model_name: &str) -> FormatMode;
     /// How often a failed request is retried by default (what the provider's official SDK does).
     fn default_retries(&self) -> usize {
         2
@@ -375,4 +376,29 @@ pub(crate) fn finish_reason_from(value: &str) -> Option<FinishReason> {
         "model_context_window_exceeded" => Some(FinishReason::ContextLengthExceeded),
         _ => None,
     }
+}
+
+/// An OpenAI function tool's `(parameters, strict)`: strict unless the tool says otherwise, and a
+/// strict schema lists every property as required.
+///
+/// Follows `_convert_tool_to_tool_param` of both OpenAI encoders (openai/completions/_utils/encode.py
+/// and openai/responses/_utils/encode.py): `strict = True if tool.strict is None else tool.strict`,
+/// `ensure_additional_properties_false`, and `ensure_all_properties_required` when strict.
+pub(crate) fn openai_tool_parameters(t: &crate::tool::ToolSchema) -> (Value, bool) {
+    let mut params = t.parameters.to_wire_json();
+    crate::format::ensure_additional_properties_false(&mut params);
+    let strict = t.strict.unwrap_or(true);
+    if strict {
+        crate::format::ensure_all_properties_required(&mut params);
+    }
+    (params, strict)
+}
+
+/// The schema of an OpenAI strict output format: `additionalProperties: false` and every property
+/// required, at every level (`_create_strict_response_format` of both OpenAI encoders).
+pub(crate) fn openai_strict_schema(schema: &Value) -> Value {
+    let mut schema = schema.clone();
+    crate::format::ensure_additional_properties_false(&mut schema);
+    crate::format::ensure_all_properties_required(&mut schema);
+    schema
 }

@@ -4,12 +4,13 @@
 use serde_json::{json, Map, Value};
 
 use super::{
+    models,
     openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext,
     StreamDecoder, StreamMeta, WireFormat,
 };
 use crate::content::{AudioSource, DocumentSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
-use crate::format::{ensure_additional_properties_false, FormatMode};
+use crate::format::FormatMode;
 use crate::registry::ApiKey;
 use crate::response::{Decoded, FinishReason};
 use crate::stream::StreamChunk;
@@ -17,10 +18,31 @@ use crate::tool::{ToolSchema, FORMAT_TOOL_NAME};
 
 pub(crate) struct OpenAiCompletions;
 
+/// A Chat Completions function tool (`_convert_tool_to_tool_param`,
+/// openai/completions/_utils/encode.py).
 fn function_tool(t: &ToolSchema) -> Value {
-    let mut params = t.parameters.to_wire_json();
-    ensure_additional_properties_false(&mut params);
-    json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": params, "strict": t.strict}})
+    let (params, strict) = super::openai_tool_parameters(t);
+    json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": params, "strict": strict}})
+}
+
+/// Params a reasoning model does not take (`encode_request`, openai/completions/_utils/encode.py:
+/// `unsupported_params`); `top_k` and `thinking` are never sent on this API.
+fn unsupported_params(reasoning: bool) -> &'static [&'static str] {
+    if reasoning {
+        &["top_k", "temperature", "top_p", "stop_sequences", "thinking"]
+    } else {
+        &["top_k", "thinking"]
+    }
+}
+
+/// Where `max_tokens` goes: `max_completion_tokens` for reasoning models, `max_tokens` otherwise
+/// (`encode_request`, openai/completions/_utils/encode.py).
+fn max_tokens_key(reasoning: bool) -> &'static str {
+    if reasoning {
+        "max_completion_tokens"
+    } else {
+        "max_tokens"
+    }
 }
 
 fn encode_user(content: &[Part], out: &mut Vec<Value>, provider: &str) -> Result<()> {
@@ -102,26 +124,38 @@ impl WireFormat for OpenAiCompletions {
         ("authorization", format!("Bearer {}", key.expose()))
     }
 
-    fn default_format_mode(&self) -> FormatMode {
-        FormatMode::Strict
+    /// `strict` where the model is known to support JSON schema, `tool` otherwise (including
+    /// every OpenAI-compatible server): `default_mode = "strict" if strict_supported else "tool"`.
+    fn default_format_mode(&self, provider_id: &str, model_name: &str) -> FormatMode {
+        if models::completions_features(provider_id, model_name).strict == Some(true) {
+            FormatMode::Strict
+        } else {
+            FormatMode::Tool
+        }
     }
 
     fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value> {
         let mut body = Map::new();
         body.insert("model".into(), json!(ctx.model_name));
         let p = ctx.params;
+        let features = models::completions_features(ctx.provider_id, ctx.model_name);
+        let reasoning = features.reasoning == Some(true);
+        let skipped = unsupported_params(reasoning);
         for (ours, theirs) in [
             ("temperature", "temperature"),
-            ("max_tokens", "max_tokens"),
+            ("max_tokens", max_tokens_key(reasoning)),
             ("top_p", "top_p"),
             ("seed", "seed"),
             ("stop_sequences", "stop"),
         ] {
+            if skipped.contains(&ours) {
+                continue;
+            }
             if let Some(v) = p.get(ours) {
                 body.insert(theirs.into(), v.clone());
             }
         }
-        for unsupported in ["top_k", "thinking"] {
+        for unsupported in skipped {
             if p.get(unsupported).is_some() {
                 tracing::warn!(target: "mirascope_llm", "skipping unsupported parameter {unsupported} (provider: {}:completions)", ctx.provider_id);
             }
@@ -158,8 +192,13 @@ impl WireFormat for OpenAiCompletions {
         if let Some(f) = ctx.format {
             match f.mode {
                 FormatMode::Strict => {
-                    let mut schema = f.schema.clone();
-                    ensure_additional_properties_false(&mut schema);
+                    if features.strict == Some(false) {
+                        return Err(Error::unsupported(
+                            ctx.provider_id,
+                            format!("the strict formatting mode with model {}", ctx.model_id),
+                        ));
+                    }
+                    let schema = super::openai_strict_schema(&f.schema);
                     let mut js = json!({"name": f.name, "schema": schema, "strict": true});
                     if let Some(d) = f.description.as_deref().filter(|d| !d.is_empty()) {
                         js["description"] = json!(d);
@@ -181,9 +220,12 @@ impl WireFormat for OpenAiCompletions {
                     }
                     tools.push(function_tool(&f.tool_schema()));
                 }
-                FormatMode::Json => {
+                // `json_object` only where the model is known to take it; otherwise the
+                // instructions alone ask for JSON.
+                FormatMode::Json if features.json_object == Some(true) => {
                     body.insert("response_format".into(), json!({"type": "json_object"}));
                 }
+                FormatMode::Json => {}
             }
         }
         if !tools.is_empty() {

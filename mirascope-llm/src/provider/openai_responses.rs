@@ -8,9 +8,7 @@ use super::{
 };
 use crate::content::{DocumentSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
-use crate::format::{
-    ensure_additional_properties_false, ensure_all_properties_required, FormatMode,
-};
+use crate::format::FormatMode;
 use crate::params::ThinkingLevel;
 use crate::registry::ApiKey;
 use crate::response::{Decoded, FinishReason};
@@ -22,19 +20,6 @@ const PROVIDER: &str = "openai";
 pub(crate) struct OpenAiResponses;
 
 /// Models that reject a `reasoning` config.
-fn is_non_reasoning(model_name: &str) -> bool {
-    [
-        "gpt-4o",
-        "gpt-4.1",
-        "gpt-4-",
-        "gpt-4",
-        "gpt-3.5",
-        "chatgpt-4o",
-    ]
-    .iter()
-    .any(|p| model_name.starts_with(p))
-}
-
 fn effort(level: ThinkingLevel) -> &'static str {
     match level {
         ThinkingLevel::Default | ThinkingLevel::Medium => "medium",
@@ -46,13 +31,9 @@ fn effort(level: ThinkingLevel) -> &'static str {
     }
 }
 
+/// A Responses function tool (`_convert_tool_to_tool_param`, openai/responses/_utils/encode.py).
 pub(crate) fn function_tool(t: &ToolSchema) -> Value {
-    let mut params = t.parameters.to_wire_json();
-    ensure_additional_properties_false(&mut params);
-    let strict = t.strict.unwrap_or(true);
-    if strict {
-        ensure_all_properties_required(&mut params);
-    }
+    let (params, strict) = super::openai_tool_parameters(t);
     json!({"type": "function", "name": t.name, "description": t.description, "parameters": params, "strict": strict})
 }
 
@@ -122,7 +103,10 @@ impl WireFormat for OpenAiResponses {
         ("authorization", format!("Bearer {}", key.expose()))
     }
 
-    fn default_format_mode(&self) -> FormatMode {
+    /// Always `strict`: Mirascope's Responses encoder looks the *model id* (`openai/gpt-4o`) up in
+    /// `MODELS_WITHOUT_JSON_SCHEMA_SUPPORT`, a table of bare names, so no model is ever found
+    /// there (`encode_request`, openai/responses/_utils/encode.py).
+    fn default_format_mode(&self, _provider_id: &str, _model_name: &str) -> FormatMode {
         FormatMode::Strict
     }
 
@@ -150,7 +134,7 @@ impl WireFormat for OpenAiResponses {
             .and_then(|t| t.encode_thoughts_as_text)
             .unwrap_or(false);
         if let Some(t) = &thinking {
-            if is_non_reasoning(ctx.model_name) {
+            if !super::models::openai_is_reasoning(ctx.model_name) {
                 tracing::warn!(target: "mirascope_llm", "skipping unsupported parameter thinking for non-reasoning model {}", ctx.model_id);
             } else {
                 let mut reasoning = json!({"effort": effort(t.level)});
@@ -191,8 +175,7 @@ impl WireFormat for OpenAiResponses {
         if let Some(f) = ctx.format {
             match f.mode {
                 FormatMode::Strict => {
-                    let mut schema = f.schema.clone();
-                    ensure_additional_properties_false(&mut schema);
+                    let schema = super::openai_strict_schema(&f.schema);
                     let mut fmt = json!({"type": "json_schema", "name": f.name, "schema": schema});
                     if let Some(d) = f.description.as_deref().filter(|d| !d.is_empty()) {
                         fmt["description"] = json!(d);
