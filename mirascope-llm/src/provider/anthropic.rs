@@ -3,6 +3,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{
+    ErrorDetails,
     count, count_sum, tool_result_text, DecodeContext, EncodeContext, StreamDecoder, StreamMeta,
     WireFormat,
 };
@@ -298,7 +299,9 @@ impl WireFormat for Anthropic {
         })
     }
 
-    fn error_class(&self, status: u16) -> ErrorClass {
+    /// `ANTHROPIC_ERROR_MAP` (anthropic/_utils/errors.py), by the status the anthropic SDK maps to
+    /// each of its exception classes.
+    fn error_class(&self, _provider_id: &str, status: u16, _details: &ErrorDetails, _body: &str) -> ErrorClass {
         match status {
             400 | 409 | 422 => ErrorClass::BadRequest,
             401 => ErrorClass::Authentication,

@@ -300,10 +300,13 @@ impl WireFormat for Google {
         })
     }
 
-    fn error_class(&self, status: u16) -> ErrorClass {
+    /// `map_google_error` (google/_utils/errors.py): a 401, or a 400 whose text says
+    /// "API key not valid", is an authentication error; 400 and 422 are bad requests.
+    fn error_class(&self, _provider_id: &str, status: u16, _details: &ErrorDetails, body: &str) -> ErrorClass {
         match status {
-            400 => ErrorClass::BadRequest,
             401 => ErrorClass::Authentication,
+            400 if body.contains("API key not valid") => ErrorClass::Authentication,
+            400 | 422 => ErrorClass::BadRequest,
             403 => ErrorClass::Permission,
             404 => ErrorClass::NotFound,
             429 => ErrorClass::RateLimit,

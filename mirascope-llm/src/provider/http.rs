@@ -202,6 +202,7 @@ pub(crate) fn api_error(
                 .and_then(Value::as_str)
                 .map(str::to_string)
         });
+    let class = wire.error_class(provider, status, &details, &String::from_utf8_lossy(body));
     Error::Api(Box::new(ApiError {
         provider: provider.to_string(),
         status,
@@ -212,7 +213,7 @@ pub(crate) fn api_error(
         body: parsed,
         retry_after: parse_retry_after(headers),
         request_id,
-        class: wire.error_class(status),
+        class,
     }))
 }
 

@@ -151,8 +151,10 @@ pub(crate) trait WireFormat: Sync {
     fn decode(&self, ctx: &DecodeContext, body: Value) -> Result<Decoded>;
     /// A decoder for a streamed answer.
     fn stream_decoder(&self, ctx: &DecodeContext) -> Box<dyn StreamDecoder>;
-    /// Mirascope's class for an HTTP status of this provider.
-    fn error_class(&self, status: u16) -> ErrorClass;
+    /// Mirascope's class for an HTTP error of this provider: its status, its parsed details and
+    /// its body text (each provider's `_utils/errors.py` map).
+    fn error_class(&self, provider_id: &str, status: u16, details: &ErrorDetails, body: &str)
+        -> ErrorClass;
     /// Reads an error body.
     fn error_details(&self, body: &Value) -> ErrorDetails {
         let err = body.get("error").unwrap_or(body);
@@ -183,7 +185,13 @@ pub(crate) fn wire(api: Api) -> &'static dyn WireFormat {
 
 /// The error classes of the OpenAI SDK's status mapping (shared by both OpenAI APIs and every
 /// OpenAI-compatible server).
-pub(crate) fn openai_error_class(status: u16) -> ErrorClass {
+/// `OPENAI_ERROR_MAP` (openai/_utils/errors.py), by the status the openai SDK maps to each of its
+/// exception classes; `OpenAIProvider.error_map` (openai/provider.py) turns a 400 whose `code` is
+/// `model_not_found` into `NotFoundError` for OpenAI itself (not for OpenAI-compatible servers).
+pub(crate) fn openai_error_class(provider_id: &str, status: u16, details: &ErrorDetails) -> ErrorClass {
+    if provider_id == "openai" && status == 400 && details.code.as_deref() == Some("model_not_found") {
+        return ErrorClass::NotFound;
+    }
     match status {
         400 | 409 | 422 => ErrorClass::BadRequest,
         401 => ErrorClass::Authentication,

@@ -4,6 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{
+    ErrorDetails,
     models,
     openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext,
     StreamDecoder, StreamMeta, WireFormat,
@@ -311,8 +312,8 @@ impl WireFormat for OpenAiCompletions {
         })
     }
 
-    fn error_class(&self, status: u16) -> ErrorClass {
-        openai_error_class(status)
+    fn error_class(&self, provider_id: &str, status: u16, details: &ErrorDetails, _body: &str) -> ErrorClass {
+        openai_error_class(provider_id, status, details)
     }
 }
 
