@@ -205,7 +205,13 @@ impl Model {
         request.resolved_format = request
             .format
             .as_ref()
-            .map(|f| f.resolve(wire.default_format_mode(&resolved.provider_id, &resolved.model_name)));
+            .map(|f| {
+                f.resolve(wire.default_format_mode(
+                    &resolved.provider_id,
+                    &resolved.model_name,
+                    !request.tools.is_empty(),
+                ))
+            });
         Ok((resolved, wire))
     }
 

@@ -315,8 +315,15 @@ impl Response {
         for m in content.into_messages() {
             messages.push(m);
         }
+        // Python resumes with `response.format`, the *resolved* format: the mode a provider
+        // picked becomes the mode asked for (so the resumed span lists a format tool).
+        let format = match (&self.request.format, &self.request.resolved_format) {
+            (Some(f), Some(r)) => Some(f.clone().mode(r.mode)),
+            (f, _) => f.clone(),
+        };
         let request = CallRequest {
             messages,
+            format,
             ..self.request.clone()
         };
         (self.model.clone(), request)

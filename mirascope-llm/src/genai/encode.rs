@@ -247,9 +247,18 @@ fn tool_definition(t: &ToolSchema) -> ToolDefinition<'_> {
 }
 
 /// `gen_ai.tool.definitions`, or `None` without tools (the tool-mode format tool counts).
-pub(crate) fn tool_definitions(tools: &[Tool], format: Option<&ResolvedFormat>) -> Option<String> {
+/// `gen_ai.tool.definitions`: the call's tools, plus the format tool when the user *asked* for
+/// tool mode. Follows the span code of Python Mirascope (ops/_internal/instrumentation/llm/
+/// common.py: `if isinstance(format, Format) and format.mode == "tool"`), which looks at the
+/// format as given: a format without a mode that a provider resolves to tool mode adds no
+/// definition.
+pub(crate) fn tool_definitions(
+    tools: &[Tool],
+    requested_mode: Option<FormatMode>,
+    format: Option<&ResolvedFormat>,
+) -> Option<String> {
     let format_tool = format
-        .filter(|f| f.mode == FormatMode::Tool)
+        .filter(|f| f.mode == FormatMode::Tool && requested_mode == Some(FormatMode::Tool))
         .map(|f| f.tool_schema());
     let mut items: Vec<ToolDefinition<'_>> =
         tools.iter().map(|t| tool_definition(t.schema())).collect();

@@ -89,7 +89,11 @@ fn record_request(span: &Span, info: &CallInfo<'_>) {
         .then(|| encode::system_instructions(messages))
         .flatten();
     let input = capture.then(|| encode::input_messages(messages)).flatten();
-    let tools = encode::tool_definitions(&info.request.tools, info.format);
+    let tools = encode::tool_definitions(
+        &info.request.tools,
+        info.request.format.as_ref().and_then(|f| f.requested_mode()),
+        info.format,
+    );
     let (host, port) = server(info.base_url);
     let mut batch = Batch::default();
     batch.set(

@@ -136,7 +136,7 @@ impl WireFormat for Anthropic {
         &[("anthropic-version", "2023-06-01")]
     }
 
-    fn default_format_mode(&self, _provider_id: &str, _model_name: &str) -> FormatMode {
+    fn default_format_mode(&self, _provider_id: &str, _model_name: &str, _has_tools: bool) -> FormatMode {
         FormatMode::Tool
     }
 

@@ -4,6 +4,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{
+    models,
+    google_schema,
     count, count_sum, DecodeContext, EncodeContext, ErrorDetails, StreamDecoder, StreamMeta,
     WireFormat,
 };
@@ -23,14 +25,58 @@ const UNKNOWN_TOOL_ID: &str = "google_unknown_tool_id";
 
 pub(crate) struct Google;
 
+/// A function declaration (`_convert_tool_to_function_declaration`, google/_utils/encode.py):
+/// `$ref`s resolved (`_resolve_refs`), each property filtered to Google's schema
+/// (`_filter_schema`), as the SDK serializes it.
 fn function_declaration(t: &ToolSchema) -> Value {
     let mut properties = Value::Object(t.parameters.properties.clone());
     if let Some(defs) = &t.parameters.defs {
         properties = resolve_refs(&properties, defs);
     }
-    json!({"name": t.name, "description": t.description, "parameters": {"type": "OBJECT", "properties": properties, "required": t.parameters.required}})
+    let properties = properties.as_object().cloned().unwrap_or_default();
+    json!({"name": t.name, "description": t.description, "parameters": google_schema::tool_parameters(&properties, &t.parameters.required)})
 }
 
+/// Bytes as the google-genai SDK serializes them: URL-safe base64 with padding
+/// (`ser_json_bytes='base64'` on its models). Mirascope keeps standard base64 and the SDK
+/// re-encodes the decoded bytes; a value that is not base64 is sent unchanged.
+fn sdk_bytes(data: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+    match STANDARD.decode(data).or_else(|_| URL_SAFE.decode(data)) {
+        Ok(bytes) => URL_SAFE.encode(bytes),
+        Err(_) => data.to_string(),
+    }
+}
+
+/// A re-sent raw `Content` with its byte fields (`thoughtSignature`, `inlineData.data`) in the
+/// SDK's encoding (Mirascope re-sends the SDK object, which the SDK serializes again).
+fn sdk_content(raw: &Value) -> Value {
+    let mut raw = raw.clone();
+    for part in raw
+        .get_mut("parts")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        for pointer in ["/thoughtSignature", "/inlineData/data"] {
+            if let Some(v) = part.pointer_mut(pointer) {
+                if let Some(s) = v.as_str() {
+                    *v = Value::String(sdk_bytes(s));
+                }
+            }
+        }
+    }
+    raw
+}
+
+/// Which params are `float` fields of the SDK's `GenerateContentConfig` (sent as JSON floats).
+fn is_float_param(google_key: &str) -> bool {
+    matches!(google_key, "temperature" | "topP" | "topK")
+}
+
+/// `google_thinking_config` (google/_utils/encode.py). Mirascope passes a `ThinkingConfigDict`
+/// with snake-case keys, which the SDK forwards unchanged, so the keys stay snake case.
 fn thinking_config(
     model_name: &str,
     level: ThinkingLevel,
@@ -48,9 +94,9 @@ fn thinking_config(
         }
     };
     if model_name.contains("gemini-3-flash") {
-        cfg.insert("thinkingLevel".into(), json!(named(level, false)));
+        cfg.insert("thinking_level".into(), json!(named(level, false)));
     } else if model_name.contains("gemini-3-pro") {
-        cfg.insert("thinkingLevel".into(), json!(named(level, true)));
+        cfg.insert("thinking_level".into(), json!(named(level, true)));
     } else {
         let budget = match level {
             ThinkingLevel::Default => -1,
@@ -66,10 +112,10 @@ fn thinking_config(
                 (m * max_tokens.unwrap_or(16000) as f64) as i64
             }
         };
-        cfg.insert("thinkingBudget".into(), json!(budget));
+        cfg.insert("thinking_budget".into(), json!(budget));
     }
     if let Some(i) = include {
-        cfg.insert("includeThoughts".into(), json!(i));
+        cfg.insert("include_thoughts".into(), json!(i));
     }
     Value::Object(cfg)
 }
@@ -80,11 +126,11 @@ fn encode_parts(content: &[Part], encode_thoughts: bool) -> Result<Vec<Value>> {
         out.push(match part {
             Part::Text { text } => json!({"text": text}),
             Part::Image { source: ImageSource::Base64 { mime_type, data } } | Part::Audio { source: AudioSource::Base64 { mime_type, data } } => {
-                json!({"inlineData": {"data": data, "mimeType": mime_type}})
+                json!({"inlineData": {"data": sdk_bytes(data), "mimeType": mime_type}})
             }
             Part::Image { source: ImageSource::Url { .. } } => return Err(Error::unsupported(PROVIDER, "URL-referenced images (send the image bytes)")),
             Part::Document { source } => match source {
-                DocumentSource::Base64 { data, media_type } => json!({"inlineData": {"data": data, "mimeType": media_type}}),
+                DocumentSource::Base64 { data, media_type } => json!({"inlineData": {"data": sdk_bytes(data), "mimeType": media_type}}),
                 DocumentSource::Text { data, media_type } => json!({"inlineData": {"data": base64_encode(data.as_bytes()), "mimeType": media_type}}),
                 DocumentSource::Url { .. } => return Err(Error::unsupported(PROVIDER, "URL-referenced documents (send the document bytes)")),
             },
@@ -110,10 +156,10 @@ fn encode_parts(content: &[Part], encode_thoughts: bool) -> Result<Vec<Value>> {
     Ok(out)
 }
 
-/// Standard base64 (plain-text documents go to Google as inline data).
+/// The SDK's base64 of raw bytes (plain-text documents go to Google as inline data).
 fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
+    base64::engine::general_purpose::URL_SAFE.encode(bytes)
 }
 
 fn has_format_tool_call(raw: &Value) -> bool {
@@ -142,8 +188,15 @@ impl WireFormat for Google {
         ("x-goog-api-key", key.expose().to_string())
     }
 
-    fn default_format_mode(&self, _provider_id: &str, _model_name: &str) -> FormatMode {
-        FormatMode::Strict
+    /// `tool` when tools are present and the model cannot combine a response schema with tools
+    /// (`MODELS_WITHOUT_STRUCTURED_OUTPUT_AND_TOOLS_SUPPORT`), `strict` otherwise
+    /// (`encode_request`, google/_utils/encode.py).
+    fn default_format_mode(&self, _provider_id: &str, model_name: &str, has_tools: bool) -> FormatMode {
+        if has_tools && !models::google_supports_format_with_tools(model_name) {
+            FormatMode::Tool
+        } else {
+            FormatMode::Strict
+        }
     }
 
     /// `google-genai` does not retry by default.
@@ -163,7 +216,11 @@ impl WireFormat for Google {
             ("stop_sequences", "stopSequences"),
         ] {
             if let Some(v) = p.get(ours) {
-                config.insert(theirs.into(), v.clone());
+                let v = match v.as_f64() {
+                    Some(f) if is_float_param(theirs) => json!(f),
+                    _ => v.clone(),
+                };
+                config.insert(theirs.into(), v);
             }
         }
         let thinking = p.get_thinking();
@@ -191,17 +248,27 @@ impl WireFormat for Google {
         let mut body = Map::new();
         let mut tools = Vec::new();
         if let Some(f) = ctx.format {
+            if matches!(f.mode, FormatMode::Strict | FormatMode::Json)
+                && !ctx.tools.is_empty()
+                && !models::google_supports_format_with_tools(ctx.model_name)
+            {
+                return Err(Error::unsupported(
+                    PROVIDER,
+                    format!("the {} formatting mode with tools on model {}", f.mode.as_str(), ctx.model_id),
+                ));
+            }
             match f.mode {
                 FormatMode::Strict => {
                     config.insert("responseMimeType".into(), json!("application/json"));
-                    config.insert("responseJsonSchema".into(), f.schema.clone());
+                    config.insert(
+                        "responseSchema".into(),
+                        google_schema::response_schema(&f.schema),
+                    );
                 }
                 FormatMode::Tool => {
-                    tools.push(
-                        json!({"functionDeclarations": [function_declaration(&f.tool_schema())]}),
-                    );
+                    tools.push(function_declaration(&f.tool_schema()));
                     let mut fcc = json!({"mode": "ANY"});
-                    if !ctx.tools.is_empty() {
+                    if ctx.tools.is_empty() {
                         fcc["allowedFunctionNames"] = json!([FORMAT_TOOL_NAME]);
                     }
                     body.insert("toolConfig".into(), json!({"functionCallingConfig": fcc}));
@@ -212,12 +279,7 @@ impl WireFormat for Google {
             }
         }
         if !ctx.tools.is_empty() {
-            let decls: Vec<Value> = ctx
-                .tools
-                .iter()
-                .map(|t| function_declaration(t.schema()))
-                .collect();
-            tools.push(json!({"functionDeclarations": decls}));
+            tools.extend(ctx.tools.iter().map(|t| function_declaration(t.schema())));
         }
 
         let mut system = None;
@@ -235,7 +297,7 @@ impl WireFormat for Google {
                             .as_ref()
                             .is_some_and(|r| !has_format_tool_call(r)) =>
                 {
-                    contents.push(a.raw_message.clone().unwrap_or_default())
+                    contents.push(a.raw_message.as_ref().map(sdk_content).unwrap_or_default())
                 }
                 Message::Assistant(a) => contents.push(
                     json!({"parts": encode_parts(&a.content, encode_thoughts)?, "role": "model"}),
@@ -252,10 +314,18 @@ impl WireFormat for Google {
                 json!({"parts": [{"text": text}], "role": "user"}),
             );
         }
+        // google-genai's `t_tools` merges every function declaration into one `Tool`.
         if !tools.is_empty() {
-            body.insert("tools".into(), Value::Array(tools));
+            body.insert("tools".into(), json!([{"functionDeclarations": tools}]));
         }
-        if !config.is_empty() {
+        // Mirascope passes one `config` dict holding the params, the system instruction, the
+        // tools and the tool config; the SDK sends `generationConfig` (possibly `{}`) whenever
+        // that dict is not empty.
+        let config_given = !config.is_empty()
+            || ["systemInstruction", "tools", "toolConfig"]
+                .iter()
+                .any(|k| body.contains_key(*k));
+        if config_given {
             body.insert("generationConfig".into(), Value::Object(config));
         }
         Ok(Value::Object(body))
@@ -389,7 +459,6 @@ struct GoogleStream {
     parts: Vec<Value>,
     last_usage: Usage,
     finished: bool,
-    calls: usize,
     response_model: Option<String>,
 }
 
@@ -401,7 +470,6 @@ impl Default for GoogleStream {
             parts: Vec::new(),
             last_usage: Usage::default(),
             finished: false,
-            calls: 0,
             response_model: None,
         }
     }
@@ -456,12 +524,6 @@ impl StreamDecoder for GoogleStream {
                 }
                 Some(Part::ToolCall { id, name, args }) => {
                     self.switch(Open::None, out);
-                    let id = if id == UNKNOWN_TOOL_ID && self.calls > 0 {
-                        format!("{UNKNOWN_TOOL_ID}_{}", self.calls)
-                    } else {
-                        id
-                    };
-                    self.calls += 1;
                     out.push(StreamChunk::ToolCallStart {
                         id: id.clone(),
                         name,

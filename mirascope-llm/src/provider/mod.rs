@@ -7,6 +7,7 @@
 
 pub(crate) mod anthropic;
 pub(crate) mod google;
+pub(crate) mod google_schema;
 pub(crate) mod http;
 pub(crate) mod models;
 pub(crate) mod openai_completions;
@@ -140,7 +141,7 @@ pub(crate) trait WireFormat: Sync {
         &[]
     }
     /// The format mode used when the user names none, for this provider and model.
-    fn default_format_mode(&self, provider_id: &str, model_name: &str) -> FormatMode;
+    fn default_format_mode(&self, provider_id: &str, model_name: &str, has_tools: bool) -> FormatMode;
     /// How often a failed request is retried by default (what the provider's official SDK does).
     fn default_retries(&self) -> usize {
         2

@@ -127,7 +127,7 @@ impl WireFormat for OpenAiCompletions {
 
     /// `strict` where the model is known to support JSON schema, `tool` otherwise (including
     /// every OpenAI-compatible server): `default_mode = "strict" if strict_supported else "tool"`.
-    fn default_format_mode(&self, provider_id: &str, model_name: &str) -> FormatMode {
+    fn default_format_mode(&self, provider_id: &str, model_name: &str, _has_tools: bool) -> FormatMode {
         if models::completions_features(provider_id, model_name).strict == Some(true) {
             FormatMode::Strict
         } else {

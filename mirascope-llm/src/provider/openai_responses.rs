@@ -107,7 +107,7 @@ impl WireFormat for OpenAiResponses {
     /// Always `strict`: Mirascope's Responses encoder looks the *model id* (`openai/gpt-4o`) up in
     /// `MODELS_WITHOUT_JSON_SCHEMA_SUPPORT`, a table of bare names, so no model is ever found
     /// there (`encode_request`, openai/responses/_utils/encode.py).
-    fn default_format_mode(&self, _provider_id: &str, _model_name: &str) -> FormatMode {
+    fn default_format_mode(&self, _provider_id: &str, _model_name: &str, _has_tools: bool) -> FormatMode {
         FormatMode::Strict
     }
 
