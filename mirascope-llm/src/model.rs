@@ -318,13 +318,26 @@ impl Model {
         let (resolved, wire) = self.prepare(&mut request)?;
         let span = self.start_span(&resolved, &request);
         let cancelled = genai::span::CallGuard::new(&span);
+        let mut sent = false;
         let opened = async {
             let req = self.http_request(&resolved, wire, &request, &span, true)?;
+            sent = true;
             http::open_stream(req).await
         }
         .instrument(span.clone())
         .await;
         cancelled.finished();
+        if opened.is_err() && sent && wire.stream_opens_on_first_read() {
+            // The SDK's stream had already been handed to Mirascope when the request failed, so
+            // Python ends the span as a stream that broke before its first chunk.
+            let empty = Response::assemble(
+                self.clone(),
+                request.clone(),
+                resolved.provider_id.clone(),
+                Default::default(),
+            );
+            genai::span::record_partial_response(&span, &empty);
+        }
         match opened {
             Ok(events) => {
                 genai::span::record_untracked_params(&span, &request.params);

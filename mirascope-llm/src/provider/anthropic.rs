@@ -140,6 +140,10 @@ impl WireFormat for Anthropic {
         FormatMode::Tool
     }
 
+    fn stream_opens_on_first_read(&self) -> bool {
+        true
+    }
+
     fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value> {
         let p = ctx.params;
         let max_tokens = p.get_i64("max_tokens").unwrap_or(DEFAULT_MAX_TOKENS);

@@ -204,6 +204,10 @@ impl WireFormat for Google {
         0
     }
 
+    fn stream_opens_on_first_read(&self) -> bool {
+        true
+    }
+
     fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value> {
         let p = ctx.params;
         let mut config = Map::new();

@@ -146,6 +146,13 @@ pub(crate) trait WireFormat: Sync {
     fn default_retries(&self) -> usize {
         2
     }
+    /// Whether the provider's Python SDK sends a stream's request only when the stream is first
+    /// read (anthropic's `messages.stream` and google-genai's `generate_content_stream` hand a
+    /// lazy stream to Mirascope; openai's `create(stream=True)` sends at once). A request that
+    /// fails then fails inside Mirascope's stream, whose span records the empty response.
+    fn stream_opens_on_first_read(&self) -> bool {
+        false
+    }
     /// The JSON body.
     fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value>;
     /// Decodes a whole answer.
