@@ -44,6 +44,8 @@ fn ephemeral() -> Value {
     json!({"type": "ephemeral"})
 }
 
+/// A message's content (`encode_content`, anthropic/_utils/encode.py): a lone text stays a string
+/// unless it carries the cache breakpoint; `cache` marks the last cacheable block.
 fn encode_content(content: &[Part], encode_thoughts: bool, cache: bool) -> Result<Value> {
     if let [Part::Text { text }] = content {
         if text.is_empty() {
@@ -70,9 +72,17 @@ fn encode_content(content: &[Part], encode_thoughts: bool, cache: bool) -> Resul
     };
     let mut blocks = Vec::new();
     for (i, part) in content.iter().enumerate() {
-        let mut block = match part {
+        // `TextBlockParam`, `ImageBlockParam`, `ToolResultBlockParam` and `ToolUseBlockParam` are
+        // built with `cache_control=... if should_add_cache else None`, so the key is always
+        // there (an explicit `null`); a document block gets it only when caching.
+        let cache_control = if Some(i) == last_cacheable {
+            ephemeral()
+        } else {
+            Value::Null
+        };
+        let block = match part {
             Part::Text { text } if text.is_empty() => continue,
-            Part::Text { text } => json!({"type": "text", "text": text}),
+            Part::Text { text } => json!({"type": "text", "text": text, "cache_control": cache_control}),
             Part::Image { source } => json!({"type": "image", "source": match source {
                 ImageSource::Base64 { mime_type, data } => {
                     if !matches!(mime_type.as_str(), "image/jpeg" | "image/png" | "image/gif" | "image/webp") {
@@ -81,27 +91,38 @@ fn encode_content(content: &[Part], encode_thoughts: bool, cache: bool) -> Resul
                     json!({"type": "base64", "media_type": mime_type, "data": data})
                 }
                 ImageSource::Url { url } => json!({"type": "url", "url": url}),
-            }}),
-            Part::Document { source } => json!({"type": "document", "source": match source {
-                DocumentSource::Base64 { data, .. } => json!({"type": "base64", "data": data, "media_type": "application/pdf"}),
-                DocumentSource::Text { data, .. } => json!({"type": "text", "data": data, "media_type": "text/plain"}),
-                DocumentSource::Url { url } => json!({"type": "url", "url": url}),
-            }}),
+            }, "cache_control": cache_control}),
+            Part::Document { source } => {
+                let mut doc = json!({"type": "document", "source": match source {
+                    DocumentSource::Base64 { data, .. } => json!({"type": "base64", "data": data, "media_type": "application/pdf"}),
+                    DocumentSource::Text { data, .. } => json!({"type": "text", "data": data, "media_type": "text/plain"}),
+                    DocumentSource::Url { url } => json!({"type": "url", "url": url}),
+                }});
+                if !cache_control.is_null() {
+                    doc["cache_control"] = cache_control;
+                }
+                doc
+            }
             Part::Audio { .. } => return Err(Error::unsupported(PROVIDER, "audio input")),
             Part::ToolOutput { id, result, .. } => {
-                json!({"type": "tool_result", "tool_use_id": id, "content": tool_result_text(result)})
+                json!({"type": "tool_result", "tool_use_id": id, "content": tool_result_text(result), "cache_control": cache_control})
+            }
+            // The format tool's call is re-sent as text (its arguments), so that no `tool_use`
+            // is left without a `tool_result` (Mirascope issue #2503).
+            Part::ToolCall { name, args, .. } if name.starts_with(FORMAT_TOOL_NAME) => {
+                if args.is_empty() {
+                    continue;
+                }
+                json!({"type": "text", "text": args, "cache_control": cache_control})
             }
             Part::ToolCall { id, name, args } => {
-                json!({"type": "tool_use", "id": id, "name": name, "input": super::parse_args(name, args)?})
+                json!({"type": "tool_use", "id": id, "name": name, "input": super::parse_args(name, args)?, "cache_control": cache_control})
             }
             Part::Thought { thought } if encode_thoughts => {
                 json!({"type": "text", "text": format!("**Thinking:** {thought}")})
             }
             Part::Thought { .. } => continue,
         };
-        if Some(i) == last_cacheable {
-            block["cache_control"] = ephemeral();
-        }
         blocks.push(block);
     }
     if blocks.is_empty() {
@@ -323,14 +344,32 @@ impl WireFormat for Anthropic {
 
 /// Content blocks as Mirascope re-sends them (`block.model_dump()` of the anthropic SDK: text
 /// blocks carry `citations`, null when absent).
+/// The fields of the anthropic SDK's response content-block models (anthropic 0.125): a block's
+/// `model_dump()` carries each of them, `null` when the API left it out.
+const SDK_BLOCK_FIELDS: &[(&str, &[&str])] = &[
+    ("text", &["citations", "text", "type"]),
+    ("tool_use", &["id", "caller", "input", "name", "type", "toolset_name"]),
+    ("thinking", &["signature", "thinking", "type"]),
+    ("redacted_thinking", &["data", "type"]),
+    ("server_tool_use", &["id", "caller", "input", "name", "type"]),
+    ("web_search_tool_result", &["caller", "content", "tool_use_id", "type"]),
+];
+
+/// The raw message Mirascope keeps of a (non-streamed) answer: `[part.model_dump() for part in
+/// response.content]` (anthropic/_utils/decode.py), so every known field is present.
 fn sdk_blocks(blocks: &[Value]) -> Vec<Value> {
     blocks
         .iter()
         .map(|b| {
             let mut b = b.clone();
-            if b["type"] == "text" {
-                if let Some(obj) = b.as_object_mut() {
-                    obj.entry("citations").or_insert(Value::Null);
+            let fields = SDK_BLOCK_FIELDS
+                .iter()
+                .find(|(ty, _)| b["type"] == *ty)
+                .map(|(_, f)| *f)
+                .unwrap_or(&[]);
+            if let Some(obj) = b.as_object_mut() {
+                for f in fields {
+                    obj.entry(*f).or_insert(Value::Null);
                 }
             }
             b
