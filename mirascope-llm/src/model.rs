@@ -247,6 +247,7 @@ impl Model {
         let body = wire.encode(&ctx)?;
         let auth = resolved.api_key.as_ref().map(|k| wire.auth_header(k));
         let mut pairs: Vec<(&str, &str)> = wire.fixed_headers().to_vec();
+        pairs.extend_from_slice(wire.variant_headers(&ctx));
         if let Some((name, value)) = &auth {
             pairs.push((name, value.as_str()));
         }
@@ -262,9 +263,10 @@ impl Model {
         Ok(HttpRequest {
             provider_id: resolved.provider_id.clone(),
             url: format!(
-                "{}{}",
+                "{}{}{}",
                 resolved.base_url,
-                wire.path(&resolved.model_name, stream)
+                wire.path(&resolved.model_name, stream),
+                wire.query(&ctx)
             ),
             headers: http::headers(&pairs)?,
             body: serde_json::to_vec(&body)

@@ -3,6 +3,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{
+    models,
     ErrorDetails,
     count, count_sum, tool_result_text, DecodeContext, EncodeContext, StreamDecoder, StreamMeta,
     WireFormat,
@@ -36,8 +37,115 @@ fn thinking_budget(level: ThinkingLevel, max_tokens: i64) -> Option<i64> {
     Some(((multiplier * max_tokens as f64) as i64).max(1024))
 }
 
+/// A tool on the standard API (`convert_tool_to_tool_param`, anthropic/_utils/encode.py).
 fn tool_param(t: &ToolSchema) -> Value {
     json!({"name": t.name, "description": t.description, "input_schema": t.parameters.to_wire_json()})
+}
+
+/// The beta header of the structured-outputs API (`"betas": ["structured-outputs-2025-11-13"]`
+/// in `beta_encode_request`, which the SDK sends as `anthropic-beta`).
+const STRUCTURED_OUTPUTS_BETA: &[(&str, &str)] = &[("anthropic-beta", "structured-outputs-2025-11-13")];
+
+/// Whether the call goes to the beta API (`_should_use_beta`, anthropic/provider.py): the model
+/// supports strict structured outputs, and the format is strict (asked for, or a bare format,
+/// which resolves to strict on such models) or some tool does not opt out of strict.
+fn uses_beta(ctx: &EncodeContext<'_>) -> bool {
+    models::anthropic_supports_strict(ctx.model_name)
+        && (ctx.format.is_some_and(|f| f.mode == FormatMode::Strict)
+            || ctx.tools.iter().any(|t| t.schema().strict != Some(false)))
+}
+
+/// A tool on the beta API (`_beta_convert_tool_to_tool_param`, anthropic/_utils/beta_encode.py):
+/// strict unless the tool opts out, and a strict schema gets `additionalProperties: false` and
+/// its unenforceable constraints moved into descriptions.
+fn beta_tool_param(t: &ToolSchema, model_supports_strict: bool) -> Value {
+    let mut schema = t.parameters.to_wire_json();
+    let strict = t.strict.unwrap_or(model_supports_strict);
+    if strict {
+        crate::format::ensure_additional_properties_false(&mut schema);
+        schema = adapt_strict_tool_schema(&schema);
+    }
+    json!({"name": t.name, "description": t.description, "input_schema": schema, "strict": strict})
+}
+
+/// `_adapt_strict_tool_schema` (anthropic/_utils/beta_encode.py): constraints strict mode cannot
+/// enforce are removed and described as `{key: value, ...}` after the description.
+fn adapt_strict_tool_schema(schema: &Value) -> Value {
+    let Value::Object(obj) = schema else {
+        return schema.clone();
+    };
+    let mut result = obj.clone();
+    let mut constraints = Vec::new();
+    for key in [
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "maxItems",
+    ] {
+        if let Some(v) = result.remove(key) {
+            constraints.push(format!("{key}: {}", crate::pyrepr::py_str(&v)));
+        }
+    }
+    if result.get("minItems").and_then(Value::as_f64).unwrap_or(0.0) > 1.0 {
+        if let Some(v) = result.remove("minItems") {
+            constraints.push(format!("minItems: {}", crate::pyrepr::py_str(&v)));
+        }
+    }
+    if let Some(v) = result.remove("pattern") {
+        constraints.push(format!("pattern: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+    }
+    if !constraints.is_empty() {
+        let note = format!("{{{}}}", constraints.join(", "));
+        let description = match result.get("description").and_then(Value::as_str) {
+            Some(d) if !d.is_empty() => format!("{d}\n\n{note}"),
+            _ => note,
+        };
+        result.insert("description".into(), Value::String(description));
+    }
+    for key in ["properties", "$defs"] {
+        if let Some(Value::Object(m)) = result.get_mut(key) {
+            for v in m.values_mut() {
+                *v = adapt_strict_tool_schema(v);
+            }
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(v) = result.get_mut(key) {
+            if v.is_object() {
+                *v = adapt_strict_tool_schema(v);
+            }
+        }
+    }
+    for key in ["anyOf", "oneOf", "allOf", "prefixItems"] {
+        if let Some(Value::Array(items)) = result.get_mut(key) {
+            for v in items.iter_mut() {
+                *v = adapt_strict_tool_schema(v);
+            }
+        }
+    }
+    Value::Object(result)
+}
+
+/// A raw assistant message re-sent on the beta API: the beta decoder keeps
+/// `model_dump(exclude_none=True)` of each block, and `parsed_output` is stripped
+/// (`_beta_encode_message`, anthropic/_utils/beta_encode.py).
+fn beta_raw_message(raw: &Value) -> Value {
+    let mut raw = raw.clone();
+    for block in raw
+        .get_mut("content")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(obj) = block.as_object_mut() {
+            obj.retain(|k, v| !v.is_null() && k != "parsed_output");
+        }
+    }
+    raw
 }
 
 fn ephemeral() -> Value {
@@ -157,12 +265,33 @@ impl WireFormat for Anthropic {
         &[("anthropic-version", "2023-06-01")]
     }
 
-    fn default_format_mode(&self, _provider_id: &str, _model_name: &str, _has_tools: bool) -> FormatMode {
+    /// `strict` on models with strict structured outputs (a bare format sends them to the beta
+    /// API, whose `DEFAULT_FORMAT_MODE` is `strict`), `tool` otherwise (`encode.py`'s default).
+    fn default_format_mode(&self, _provider_id: &str, model_name: &str, _has_tools: bool) -> FormatMode {
+        if models::anthropic_supports_strict(model_name) {
+            return FormatMode::Strict;
+        }
         FormatMode::Tool
     }
 
     fn stream_opens_on_first_read(&self) -> bool {
         true
+    }
+
+    fn query(&self, ctx: &EncodeContext<'_>) -> &'static str {
+        if uses_beta(ctx) {
+            "?beta=true"
+        } else {
+            ""
+        }
+    }
+
+    fn variant_headers(&self, ctx: &EncodeContext<'_>) -> &'static [(&'static str, &'static str)] {
+        if uses_beta(ctx) {
+            STRUCTURED_OUTPUTS_BETA
+        } else {
+            &[]
+        }
     }
 
     fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value> {
@@ -198,14 +327,35 @@ impl WireFormat for Anthropic {
                 None => {}
             }
         }
-        if ctx.tools.iter().any(|t| t.schema().strict == Some(true)) {
-            return Err(Error::unsupported(PROVIDER, "strict tools"));
+        let beta = uses_beta(ctx);
+        let strict_model = models::anthropic_supports_strict(ctx.model_name);
+        if !beta && ctx.tools.iter().any(|t| t.schema().strict == Some(true)) {
+            return Err(Error::unsupported(
+                PROVIDER,
+                format!("strict tools with model {} (it has no strict structured outputs)", ctx.model_id),
+            ));
         }
-        let mut tools: Vec<Value> = ctx.tools.iter().map(|t| tool_param(t.schema())).collect();
+        let convert = |t: &ToolSchema| {
+            if beta {
+                beta_tool_param(t, strict_model)
+            } else {
+                tool_param(t)
+            }
+        };
+        let mut tools: Vec<Value> = ctx.tools.iter().map(|t| convert(t.schema())).collect();
         if let Some(f) = ctx.format {
             match f.mode {
+                FormatMode::Strict if beta => {
+                    body.insert(
+                        "output_config".into(),
+                        json!({"format": {"type": "json_schema", "schema": super::anthropic_schema::transform_schema(&f.schema)}}),
+                    );
+                }
                 FormatMode::Strict => {
-                    return Err(Error::unsupported(PROVIDER, "the strict formatting mode"))
+                    return Err(Error::unsupported(
+                        PROVIDER,
+                        format!("the strict formatting mode with model {}", ctx.model_id),
+                    ))
                 }
                 FormatMode::Tool => {
                     let choice = if tools.is_empty() {
@@ -213,7 +363,7 @@ impl WireFormat for Anthropic {
                     } else {
                         json!({"type": "any"})
                     };
-                    tools.push(tool_param(&f.tool_schema()));
+                    tools.push(convert(&f.tool_schema()));
                     body.insert("tool_choice".into(), choice);
                 }
                 FormatMode::Json => {}
@@ -250,7 +400,10 @@ impl WireFormat for Anthropic {
                             .as_ref()
                             .is_some_and(|r| !has_format_tool_call(r)) =>
                 {
-                    a.raw_message.clone().unwrap_or_default()
+                    match &a.raw_message {
+                        Some(raw) if beta => beta_raw_message(raw),
+                        raw => raw.clone().unwrap_or_default(),
+                    }
                 }
                 Message::Assistant(a) => {
                     json!({"role": "assistant", "content": encode_content(&a.content, encode_thoughts, cache)?})

@@ -6,6 +6,7 @@
 //! else (sending, retries, timeouts, SSE framing, error mapping) lives once in `http.rs`.
 
 pub(crate) mod anthropic;
+pub(crate) mod anthropic_schema;
 pub(crate) mod google;
 pub(crate) mod google_schema;
 pub(crate) mod http;
@@ -152,6 +153,14 @@ pub(crate) trait WireFormat: Sync {
     /// fails then fails inside Mirascope's stream, whose span records the empty response.
     fn stream_opens_on_first_read(&self) -> bool {
         false
+    }
+    /// A query string for this call's URL (`?beta=true` for Anthropic's beta API), or `""`.
+    fn query(&self, _ctx: &EncodeContext<'_>) -> &'static str {
+        ""
+    }
+    /// Headers this call needs beyond [`WireFormat::fixed_headers`] (beta flags).
+    fn variant_headers(&self, _ctx: &EncodeContext<'_>) -> &'static [(&'static str, &'static str)] {
+        &[]
     }
     /// The JSON body.
     fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value>;
