@@ -101,7 +101,7 @@ pub fn generate(
     let arg_values = quote!(#p::arg_values_json(::std::vec![#(#values),*]));
     let imports = quote! {
         #[allow(unused_imports)]
-        use #p::{ArgViaDebug as _, ArgViaName as _, ArgViaSerialize as _, OutViaDebug as _, OutViaName as _, OutViaResponse as _, OutViaResult as _, OutViaResultDebug as _, OutViaResultResponse as _, OutViaResultSerialize as _, OutViaSerialize as _};
+        use #p::{ArgViaDebug as _, ArgViaName as _, ArgViaSerialize as _, OutViaDebug as _, OutViaName as _, OutViaResponse as _, OutViaResult as _, OutViaResultDebug as _, OutViaResultResponse as _, OutViaResultResponseLlm as _, OutViaResultSerialize as _, OutViaSerialize as _};
     };
     Generated {
         info_static,
@@ -156,7 +156,7 @@ pub fn expand_fn(item: ItemFn, opts: &TraceOpts, version: Option<TokenStream>) -
             #body
             match __mirascope_result {
                 ::core::result::Result::Ok(__mirascope_value) => {
-                    __mirascope_span.finish((&&&&&&&&#p::Wrap(&__mirascope_value)).mirascope_output());
+                    __mirascope_span.finish((&&&&&&&&&#p::Wrap(&__mirascope_value)).mirascope_output());
                     __mirascope_value
                 }
                 ::core::result::Result::Err(__mirascope_panic) => {

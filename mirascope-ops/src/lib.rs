@@ -68,7 +68,7 @@ pub mod __private {
     pub use crate::trace::{
         arg_types_json, arg_values_json, qualname, start, ArgViaDebug, ArgViaName, ArgViaSerialize,
         OutViaDebug, OutViaName, OutViaResponse, OutViaResult, OutViaResultDebug,
-        OutViaResultResponse, OutViaResultSerialize, OutViaSerialize, Output, TraceInfo, TraceSpan,
+        OutViaResultResponse, OutViaResultResponseLlm, OutViaResultSerialize, OutViaSerialize, Output, TraceInfo, TraceSpan,
         TracedCall, VersionInfo, Wrap,
     };
     pub use futures_util::FutureExt;

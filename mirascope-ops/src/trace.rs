@@ -258,6 +258,9 @@ pub enum Output<'a> {
     Text(String),
     /// A model response: its pretty text plus `mirascope.response.*`.
     Response(&'a Response),
+    /// A Mirascope LLM error: recorded with its Mirascope class (`AuthenticationError`, ...), as
+    /// Python records the class on every span the exception passes through.
+    LlmError(&'a mirascope_llm::Error),
     /// An `Err`: the error's type name and message.
     Error {
         /// The error's type.
@@ -310,7 +313,22 @@ impl TraceSpan {
                     span.record("mirascope.trace.output", t);
                 }
                 Output::Response(r) => attach_response(span, r),
-                Output::Error { type_name, message } => fail(span, type_name, &message, None),
+                Output::Error { type_name, message } => fail(
+                    span,
+                    short_type_name(type_name),
+                    type_name,
+                    &message,
+                    None,
+                ),
+                Output::LlmError(e) => {
+                    let class = e.class().name();
+                    let message = if genai::capture_content() {
+                        e.to_string()
+                    } else {
+                        e.content_free_message()
+                    };
+                    fail(span, class, &format!("mirascope_llm::{class}"), &message, None)
+                }
             }
         }
         if let Some(ids) = ids(span) {
@@ -331,7 +349,7 @@ impl TraceSpan {
         } else {
             "panic".to_string()
         };
-        fail(&self.span, "panic", &message, None);
+        fail(&self.span, "panic", "panic", &message, None);
     }
 }
 
@@ -340,11 +358,12 @@ fn short_type_name(full: &'static str) -> &'static str {
     base.rsplit("::").next().unwrap_or(base)
 }
 
-fn fail(span: &Span, type_name: &'static str, message: &str, stacktrace: Option<String>) {
+/// Status ERROR, `error.type`, and one `exception` event with `exception.type`.
+fn fail(span: &Span, error_type: &str, type_name: &str, message: &str, stacktrace: Option<String>) {
     if span.is_disabled() {
         return;
     }
-    span.record("error.type", short_type_name(type_name));
+    span.record("error.type", error_type);
     span.record("otel.status_code", "error");
     genai::add_event(
         span,
@@ -427,7 +446,9 @@ fn error_output<E: Debug>(e: &E) -> Output<'_> {
     }
 }
 
+// `&self` methods: an impl for `&^n Wrap` is reached from `&^(n+1) Wrap`; call sites use nine.
 output_levels! {
+    OutViaResultResponseLlm for &&&&&&&&Wrap<'a, Result<Response, mirascope_llm::Error>> where [] => |v| match v { Ok(r) => Output::Response(r), Err(e) => Output::LlmError(e) };
     OutViaResultResponse<E> for &&&&&&&Wrap<'a, Result<Response, E>> where [E: Debug] => |v| match v { Ok(r) => Output::Response(r), Err(e) => error_output(e) };
     OutViaResponse for &&&&&&Wrap<'a, Response> where [] => |v| Output::Response(v);
     OutViaResultSerialize<T, E> for &&&&&Wrap<'a, Result<T, E>> where [T: serde::Serialize, E: Debug] => |v| match v { Ok(t) => Output::Json(serde_json::to_value(t).unwrap_or(Value::Null)), Err(e) => error_output(e) };
@@ -491,7 +512,10 @@ impl TracedCall {
         let span = trace.span.clone();
         let result = self.call.call().instrument(span.clone()).await;
         let ids = ids(&span);
-        trace.finish((&&&&&&&Wrap(&result)).mirascope_output());
+        trace.finish(match &result {
+            Ok(r) => Output::Response(r),
+            Err(e) => Output::LlmError(e),
+        });
         Traced {
             result,
             span_id: ids.as_ref().map(|i| i.0.clone()),
@@ -514,7 +538,7 @@ impl TracedCall {
                 trace: Some(trace),
             }),
             Err(e) => {
-                trace.finish(error_output(&e));
+                trace.finish(Output::LlmError(&e));
                 Err(e)
             }
         }
@@ -579,7 +603,7 @@ impl Stream for TracedStream {
             }
             Poll::Ready(Some(Err(e))) => {
                 if let Some(t) = this.trace.take() {
-                    t.finish(error_output(e));
+                    t.finish(Output::LlmError(e));
                 }
             }
             _ => {}
@@ -623,4 +647,19 @@ pub fn arg_values_json(pairs: Vec<(&str, Value)>) -> String {
     let map: serde_json::Map<String, Value> =
         pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     Value::Object(map).to_string()
+}
+
+#[cfg(test)]
+mod dispatch_tests {
+    use super::*;
+
+    #[test]
+    fn llm_errors_keep_their_class() {
+        let result: mirascope_llm::Result<Response> =
+            Err(mirascope_llm::Error::InvalidRequest("x".into()));
+        assert!(matches!(
+            (&&&&&&&&&Wrap(&result)).mirascope_output(),
+            Output::LlmError(_)
+        ));
+    }
 }
