@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use mirascope::llm::replay::{Exchange, Matching, ReplayServer};
+use mirascope::llm::replay::{show_difference, show_value, Exchange, Matching, ReplayServer};
 use mirascope::llm::{
     self, Format, FormatMode, Message, Params, Part, Response, RetryPolicy, Tool,
 };
@@ -142,7 +142,9 @@ fn trace_over_stream(case: &Value, span: &Value, attrs: Value) -> (Value, bool) 
     let traced_stream = case["call"]["method"] == "stream"
         && case["call"].get("trace").is_some_and(Value::is_object)
         && span["kind"] == "INTERNAL"
-        && span["name"].as_str().is_some_and(|n| n.ends_with(".stream"));
+        && span["name"]
+            .as_str()
+            .is_some_and(|n| n.ends_with(".stream"));
     if !traced_stream {
         return (attrs, false);
     }
@@ -630,23 +632,23 @@ fn compare_attrs(
     let act = actual.as_object().unwrap_or(&empty);
     for (k, v) in exp {
         match act.get(k) {
-            None => diffs.push(format!("{what}: missing {k} = {v}")),
+            None => diffs.push(format!("{what}: missing {k} = {}", show_value(v))),
             Some(a) if BY_RULE.iter().any(|(r, _)| r == k) && !rule_ok(k, v, a, recorded) => {
                 diffs.push(format!(
-                    "{what}: {k} breaks its rule: expected like {v}, got {a}"
+                    "{what}: {k} breaks its rule: expected like {}, got {}",
+                    show_value(v),
+                    show_value(a)
                 ));
             }
             Some(_) if BY_RULE.iter().any(|(r, _)| r == k) => {}
-            Some(a) if a != v => diffs.push(format!(
-                "{what}: {k}\n      expected {v}\n      got      {a}"
-            )),
+            Some(a) if a != v => diffs.push(format!("{what}: {k}: {}", show_difference(v, a))),
             _ => {}
         }
     }
     for (k, v) in act {
         let allowed = extras_allowed && ALLOWED_EXTRAS.iter().any(|(x, _)| x == k);
         if !exp.contains_key(k) && !allowed {
-            diffs.push(format!("{what}: unexpected {k} = {v}"));
+            diffs.push(format!("{what}: unexpected {k} = {}", show_value(v)));
         }
     }
 }
@@ -720,9 +722,15 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
             let output = actual_attrs
                 .as_object_mut()
                 .and_then(|m| m.remove(TRACE_OVER_STREAM[2].0));
-            let empty = output.as_ref().and_then(Value::as_str).is_none_or(str::is_empty);
+            let empty = output
+                .as_ref()
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty);
             if needs_output && empty {
-                diffs.push(format!("{what}: {} breaks its rule: empty", TRACE_OVER_STREAM[2].0));
+                diffs.push(format!(
+                    "{what}: {} breaks its rule: empty",
+                    TRACE_OVER_STREAM[2].0
+                ));
             }
         }
         compare_attrs(

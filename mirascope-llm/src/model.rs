@@ -202,16 +202,13 @@ impl Model {
             provider::ranges::check(resolved.api, &resolved.provider_id, &request.params)?;
         }
         let wire = provider::wire(resolved.api);
-        request.resolved_format = request
-            .format
-            .as_ref()
-            .map(|f| {
-                f.resolve(wire.default_format_mode(
-                    &resolved.provider_id,
-                    &resolved.model_name,
-                    !request.tools.is_empty(),
-                ))
-            });
+        request.resolved_format = request.format.as_ref().map(|f| {
+            f.resolve(wire.default_format_mode(
+                &resolved.provider_id,
+                &resolved.model_name,
+                !request.tools.is_empty(),
+            ))
+        });
         Ok((resolved, wire))
     }
 

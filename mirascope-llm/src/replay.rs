@@ -232,11 +232,13 @@ pub fn json_diff(expected: &Value, actual: &Value) -> Vec<String> {
                 for (k, v) in x {
                     match y.get(k) {
                         Some(w) => walk(&format!("{path}.{k}"), v, w, out),
-                        None => out.push(format!("{path}.{k}: only in expected")),
+                        None => {
+                            out.push(format!("{path}.{k}: only in expected ({})", show_value(v)))
+                        }
                     }
                 }
-                for k in y.keys().filter(|k| !x.contains_key(*k)) {
-                    out.push(format!("{path}.{k}: only in actual"));
+                for (k, v) in y.iter().filter(|(k, _)| !x.contains_key(*k)) {
+                    out.push(format!("{path}.{k}: only in actual ({})", show_value(v)));
                 }
             }
             (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
@@ -245,12 +247,57 @@ pub fn json_diff(expected: &Value, actual: &Value) -> Vec<String> {
                 }
             }
             _ if a == b => {}
-            _ => out.push(format!("{path}: expected {a}, got {b}")),
+            _ => out.push(format!("{path}: {}", show_difference(a, b))),
         }
     }
     let mut out = Vec::new();
     walk("$", expected, actual, &mut out);
     out
+}
+
+/// How many characters of a value a diff shows.
+const SHOWN_CHARS: usize = 120;
+
+/// A value for a diff line: its JSON, cut to about 120 characters with its full length shown
+/// (base64 images, long prompts).
+pub fn show_value(v: &Value) -> String {
+    let text = v.to_string();
+    let count = text.chars().count();
+    if count <= SHOWN_CHARS {
+        return text;
+    }
+    let head: String = text.chars().take(SHOWN_CHARS).collect();
+    format!("{head}... ({count} chars)")
+}
+
+/// `expected X, got Y` for a diff line; long values are cut around the first character where
+/// they differ, and that offset is named.
+pub fn show_difference(expected: &Value, actual: &Value) -> String {
+    let (e, a) = (expected.to_string(), actual.to_string());
+    if e.chars().count() <= SHOWN_CHARS && a.chars().count() <= SHOWN_CHARS {
+        return format!("expected {e}, got {a}");
+    }
+    let (ec, ac): (Vec<char>, Vec<char>) = (e.chars().collect(), a.chars().collect());
+    let first = ec.iter().zip(&ac).take_while(|(x, y)| x == y).count();
+    let start = first.saturating_sub(40);
+    let cut = |c: &[char]| -> String {
+        let end = (start + SHOWN_CHARS).min(c.len());
+        let mut s: String = c[start.min(c.len())..end].iter().collect();
+        if start > 0 {
+            s.insert_str(0, "...");
+        }
+        if end < c.len() {
+            s.push_str("...");
+        }
+        s
+    };
+    format!(
+        "first difference at character {first}; expected ({} chars) {}, got ({} chars) {}",
+        ec.len(),
+        cut(&ec),
+        ac.len(),
+        cut(&ac)
+    )
 }
 
 async fn handle(

@@ -68,8 +68,8 @@ pub mod __private {
     pub use crate::trace::{
         arg_types_json, arg_values_json, qualname, start, ArgViaDebug, ArgViaName, ArgViaSerialize,
         OutViaDebug, OutViaName, OutViaResponse, OutViaResult, OutViaResultDebug,
-        OutViaResultResponse, OutViaResultResponseLlm, OutViaResultSerialize, OutViaSerialize, Output, TraceInfo, TraceSpan,
-        TracedCall, VersionInfo, Wrap,
+        OutViaResultResponse, OutViaResultResponseLlm, OutViaResultSerialize, OutViaSerialize,
+        Output, TraceInfo, TraceSpan, TracedCall, VersionInfo, Wrap,
     };
     pub use futures_util::FutureExt;
     pub use mirascope_llm;

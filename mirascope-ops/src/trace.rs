@@ -313,13 +313,9 @@ impl TraceSpan {
                     span.record("mirascope.trace.output", t);
                 }
                 Output::Response(r) => attach_response(span, r),
-                Output::Error { type_name, message } => fail(
-                    span,
-                    short_type_name(type_name),
-                    type_name,
-                    &message,
-                    None,
-                ),
+                Output::Error { type_name, message } => {
+                    fail(span, short_type_name(type_name), type_name, &message, None)
+                }
                 Output::LlmError(e) => {
                     let class = e.class().name();
                     let message = if genai::capture_content() {
@@ -327,7 +323,13 @@ impl TraceSpan {
                     } else {
                         e.content_free_message()
                     };
-                    fail(span, class, &format!("mirascope_llm::{class}"), &message, None)
+                    fail(
+                        span,
+                        class,
+                        &format!("mirascope_llm::{class}"),
+                        &message,
+                        None,
+                    )
                 }
             }
         }

@@ -91,7 +91,10 @@ fn record_request(span: &Span, info: &CallInfo<'_>) {
     let input = capture.then(|| encode::input_messages(messages)).flatten();
     let tools = encode::tool_definitions(
         &info.request.tools,
-        info.request.format.as_ref().and_then(|f| f.requested_mode()),
+        info.request
+            .format
+            .as_ref()
+            .and_then(|f| f.requested_mode()),
         info.format,
     );
     let (host, port) = server(info.base_url);

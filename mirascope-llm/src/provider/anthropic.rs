@@ -3,10 +3,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{
-    models,
-    ErrorDetails,
-    count, count_sum, tool_result_text, DecodeContext, EncodeContext, StreamDecoder, StreamMeta,
-    WireFormat,
+    count, count_sum, models, tool_result_text, DecodeContext, EncodeContext, ErrorDetails,
+    StreamDecoder, StreamMeta, WireFormat,
 };
 use crate::content::{DocumentSource, ImageSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
@@ -44,7 +42,8 @@ fn tool_param(t: &ToolSchema) -> Value {
 
 /// The beta header of the structured-outputs API (`"betas": ["structured-outputs-2025-11-13"]`
 /// in `beta_encode_request`, which the SDK sends as `anthropic-beta`).
-const STRUCTURED_OUTPUTS_BETA: &[(&str, &str)] = &[("anthropic-beta", "structured-outputs-2025-11-13")];
+const STRUCTURED_OUTPUTS_BETA: &[(&str, &str)] =
+    &[("anthropic-beta", "structured-outputs-2025-11-13")];
 
 /// Whether the call goes to the beta API (`_should_use_beta`, anthropic/provider.py): the model
 /// supports strict structured outputs, and the format is strict (asked for, or a bare format,
@@ -90,13 +89,23 @@ fn adapt_strict_tool_schema(schema: &Value) -> Value {
             constraints.push(format!("{key}: {}", crate::pyrepr::py_str(&v)));
         }
     }
-    if result.get("minItems").and_then(Value::as_f64).unwrap_or(0.0) > 1.0 {
+    if result
+        .get("minItems")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0)
+        > 1.0
+    {
         if let Some(v) = result.remove("minItems") {
             constraints.push(format!("minItems: {}", crate::pyrepr::py_str(&v)));
         }
     }
     if let Some(v) = result.remove("pattern") {
-        constraints.push(format!("pattern: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())));
+        constraints.push(format!(
+            "pattern: {}",
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        ));
     }
     if !constraints.is_empty() {
         let note = format!("{{{}}}", constraints.join(", "));
@@ -190,7 +199,9 @@ fn encode_content(content: &[Part], encode_thoughts: bool, cache: bool) -> Resul
         };
         let block = match part {
             Part::Text { text } if text.is_empty() => continue,
-            Part::Text { text } => json!({"type": "text", "text": text, "cache_control": cache_control}),
+            Part::Text { text } => {
+                json!({"type": "text", "text": text, "cache_control": cache_control})
+            }
             Part::Image { source } => json!({"type": "image", "source": match source {
                 ImageSource::Base64 { mime_type, data } => {
                     if !matches!(mime_type.as_str(), "image/jpeg" | "image/png" | "image/gif" | "image/webp") {
@@ -267,7 +278,12 @@ impl WireFormat for Anthropic {
 
     /// `strict` on models with strict structured outputs (a bare format sends them to the beta
     /// API, whose `DEFAULT_FORMAT_MODE` is `strict`), `tool` otherwise (`encode.py`'s default).
-    fn default_format_mode(&self, _provider_id: &str, model_name: &str, _has_tools: bool) -> FormatMode {
+    fn default_format_mode(
+        &self,
+        _provider_id: &str,
+        model_name: &str,
+        _has_tools: bool,
+    ) -> FormatMode {
         if models::anthropic_supports_strict(model_name) {
             return FormatMode::Strict;
         }
@@ -332,7 +348,10 @@ impl WireFormat for Anthropic {
         if !beta && ctx.tools.iter().any(|t| t.schema().strict == Some(true)) {
             return Err(Error::unsupported(
                 PROVIDER,
-                format!("strict tools with model {} (it has no strict structured outputs)", ctx.model_id),
+                format!(
+                    "strict tools with model {} (it has no strict structured outputs)",
+                    ctx.model_id
+                ),
             ));
         }
         let convert = |t: &ToolSchema| {
@@ -479,7 +498,13 @@ impl WireFormat for Anthropic {
 
     /// `ANTHROPIC_ERROR_MAP` (anthropic/_utils/errors.py), by the status the anthropic SDK maps to
     /// each of its exception classes.
-    fn error_class(&self, _provider_id: &str, status: u16, _details: &ErrorDetails, _body: &str) -> ErrorClass {
+    fn error_class(
+        &self,
+        _provider_id: &str,
+        status: u16,
+        _details: &ErrorDetails,
+        _body: &str,
+    ) -> ErrorClass {
         match status {
             400 | 409 | 422 => ErrorClass::BadRequest,
             401 => ErrorClass::Authentication,
@@ -501,11 +526,20 @@ impl WireFormat for Anthropic {
 /// `model_dump()` carries each of them, `null` when the API left it out.
 const SDK_BLOCK_FIELDS: &[(&str, &[&str])] = &[
     ("text", &["citations", "text", "type"]),
-    ("tool_use", &["id", "caller", "input", "name", "type", "toolset_name"]),
+    (
+        "tool_use",
+        &["id", "caller", "input", "name", "type", "toolset_name"],
+    ),
     ("thinking", &["signature", "thinking", "type"]),
     ("redacted_thinking", &["data", "type"]),
-    ("server_tool_use", &["id", "caller", "input", "name", "type"]),
-    ("web_search_tool_result", &["caller", "content", "tool_use_id", "type"]),
+    (
+        "server_tool_use",
+        &["id", "caller", "input", "name", "type"],
+    ),
+    (
+        "web_search_tool_result",
+        &["caller", "content", "tool_use_id", "type"],
+    ),
 ];
 
 /// The raw message Mirascope keeps of a (non-streamed) answer: `[part.model_dump() for part in

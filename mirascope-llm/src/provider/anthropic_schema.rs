@@ -6,7 +6,16 @@ use serde_json::{Map, Value};
 
 /// String formats the strict schema keeps (`SupportedStringFormats`); others are described.
 const SUPPORTED_STRING_FORMATS: &[&str] = &[
-    "date-time", "time", "date", "duration", "email", "hostname", "uri", "ipv4", "ipv6", "uuid",
+    "date-time",
+    "time",
+    "date",
+    "duration",
+    "email",
+    "hostname",
+    "uri",
+    "ipv4",
+    "ipv6",
+    "uuid",
 ];
 
 /// `transform_schema`: a strict copy of `schema`. Objects get `additionalProperties: false`;
@@ -34,7 +43,13 @@ pub(crate) fn transform_schema(schema: &Value) -> Value {
     let one_of = rest.remove("oneOf");
     let all_of = rest.remove("allOf");
     let variants = |v: &Value| -> Value {
-        Value::Array(v.as_array().into_iter().flatten().map(transform_schema).collect())
+        Value::Array(
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .map(transform_schema)
+                .collect(),
+        )
     };
     if let Some(v) = any_of.as_ref().filter(|v| v.is_array()) {
         strict.insert("anyOf".into(), variants(v));
@@ -72,7 +87,9 @@ pub(crate) fn transform_schema(schema: &Value) -> Value {
         }
         Some("string") => {
             if let Some(f) = rest.remove("format") {
-                if f.as_str().is_some_and(|f| SUPPORTED_STRING_FORMATS.contains(&f)) {
+                if f.as_str()
+                    .is_some_and(|f| SUPPORTED_STRING_FORMATS.contains(&f))
+                {
                     strict.insert("format".into(), f);
                 } else if !f.is_null() && f != Value::String(String::new()) {
                     rest.insert("format".into(), f);

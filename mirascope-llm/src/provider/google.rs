@@ -4,10 +4,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{
-    models,
-    google_schema,
-    count, count_sum, DecodeContext, EncodeContext, ErrorDetails, StreamDecoder, StreamMeta,
-    WireFormat,
+    count, count_sum, google_schema, models, DecodeContext, EncodeContext, ErrorDetails,
+    StreamDecoder, StreamMeta, WireFormat,
 };
 use crate::content::{AudioSource, DocumentSource, ImageSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
@@ -41,8 +39,8 @@ fn function_declaration(t: &ToolSchema) -> Value {
 /// (`ser_json_bytes='base64'` on its models). Mirascope keeps standard base64 and the SDK
 /// re-encodes the decoded bytes; a value that is not base64 is sent unchanged.
 fn sdk_bytes(data: &str) -> String {
-    use base64::Engine;
     use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+    use base64::Engine;
     match STANDARD.decode(data).or_else(|_| URL_SAFE.decode(data)) {
         Ok(bytes) => URL_SAFE.encode(bytes),
         Err(_) => data.to_string(),
@@ -191,7 +189,12 @@ impl WireFormat for Google {
     /// `tool` when tools are present and the model cannot combine a response schema with tools
     /// (`MODELS_WITHOUT_STRUCTURED_OUTPUT_AND_TOOLS_SUPPORT`), `strict` otherwise
     /// (`encode_request`, google/_utils/encode.py).
-    fn default_format_mode(&self, _provider_id: &str, model_name: &str, has_tools: bool) -> FormatMode {
+    fn default_format_mode(
+        &self,
+        _provider_id: &str,
+        model_name: &str,
+        has_tools: bool,
+    ) -> FormatMode {
         if has_tools && !models::google_supports_format_with_tools(model_name) {
             FormatMode::Tool
         } else {
@@ -258,7 +261,11 @@ impl WireFormat for Google {
             {
                 return Err(Error::unsupported(
                     PROVIDER,
-                    format!("the {} formatting mode with tools on model {}", f.mode.as_str(), ctx.model_id),
+                    format!(
+                        "the {} formatting mode with tools on model {}",
+                        f.mode.as_str(),
+                        ctx.model_id
+                    ),
                 ));
             }
             match f.mode {
@@ -376,7 +383,13 @@ impl WireFormat for Google {
 
     /// `map_google_error` (google/_utils/errors.py): a 401, or a 400 whose text says
     /// "API key not valid", is an authentication error; 400 and 422 are bad requests.
-    fn error_class(&self, _provider_id: &str, status: u16, _details: &ErrorDetails, body: &str) -> ErrorClass {
+    fn error_class(
+        &self,
+        _provider_id: &str,
+        status: u16,
+        _details: &ErrorDetails,
+        body: &str,
+    ) -> ErrorClass {
         match status {
             401 => ErrorClass::Authentication,
             400 if body.contains("API key not valid") => ErrorClass::Authentication,

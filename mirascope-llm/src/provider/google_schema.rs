@@ -67,11 +67,9 @@ pub(crate) fn sdk_schema(schema: &Value) -> Value {
                 None => continue,
             },
             "properties" | "defs" => match value {
-                Value::Object(m) => Value::Object(
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), sdk_schema(v)))
-                        .collect(),
-                ),
+                Value::Object(m) => {
+                    Value::Object(m.iter().map(|(k, v)| (k.clone(), sdk_schema(v))).collect())
+                }
                 _ => continue,
             },
             "items" => sdk_schema(value),
@@ -143,7 +141,10 @@ fn handle_null_fields(schema: &mut Map<String, Value>) {
         return;
     };
     let null = serde_json::json!({"type": "null"});
-    if !variants.iter().any(|v| v.get("type") == Some(&Value::from("null"))) {
+    if !variants
+        .iter()
+        .any(|v| v.get("type") == Some(&Value::from("null")))
+    {
         return;
     }
     variants.retain(|v| *v != null);
@@ -160,7 +161,11 @@ fn handle_null_fields(schema: &mut Map<String, Value>) {
 /// google-genai's `process_schema` (`_transformers.py`), in place. `expanding` holds the `$defs`
 /// being inlined on this path: a recursive reference becomes `{}`, as the SDK's
 /// `visited_dicts_path` makes it.
-fn process_schema(schema: &mut Map<String, Value>, defs: &Map<String, Value>, expanding: &mut Vec<String>) {
+fn process_schema(
+    schema: &mut Map<String, Value>,
+    defs: &Map<String, Value>,
+    expanding: &mut Vec<String>,
+) {
     if schema.get("title").and_then(Value::as_str) == Some("PlaceholderLiteralEnum") {
         schema.remove("title");
     }
@@ -239,7 +244,12 @@ fn recurse(sub: &Value, defs: &Map<String, Value>, expanding: &mut Vec<String>) 
             if expanding.contains(&name) {
                 return Value::Object(Map::new());
             }
-            (defs.get(&name).cloned().unwrap_or(Value::Object(Map::new())), Some(name))
+            (
+                defs.get(&name)
+                    .cloned()
+                    .unwrap_or(Value::Object(Map::new())),
+                Some(name),
+            )
         }
         None => (sub.clone(), None),
     };

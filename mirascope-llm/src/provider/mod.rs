@@ -142,7 +142,12 @@ pub(crate) trait WireFormat: Sync {
         &[]
     }
     /// The format mode used when the user names none, for this provider and model.
-    fn default_format_mode(&self, provider_id: &str, model_name: &str, has_tools: bool) -> FormatMode;
+    fn default_format_mode(
+        &self,
+        provider_id: &str,
+        model_name: &str,
+        has_tools: bool,
+    ) -> FormatMode;
     /// How often a failed request is retried by default (what the provider's official SDK does).
     fn default_retries(&self) -> usize {
         2
@@ -170,8 +175,13 @@ pub(crate) trait WireFormat: Sync {
     fn stream_decoder(&self, ctx: &DecodeContext) -> Box<dyn StreamDecoder>;
     /// Mirascope's class for an HTTP error of this provider: its status, its parsed details and
     /// its body text (each provider's `_utils/errors.py` map).
-    fn error_class(&self, provider_id: &str, status: u16, details: &ErrorDetails, body: &str)
-        -> ErrorClass;
+    fn error_class(
+        &self,
+        provider_id: &str,
+        status: u16,
+        details: &ErrorDetails,
+        body: &str,
+    ) -> ErrorClass;
     /// Reads an error body.
     fn error_details(&self, body: &Value) -> ErrorDetails {
         let err = body.get("error").unwrap_or(body);
@@ -205,8 +215,15 @@ pub(crate) fn wire(api: Api) -> &'static dyn WireFormat {
 /// `OPENAI_ERROR_MAP` (openai/_utils/errors.py), by the status the openai SDK maps to each of its
 /// exception classes; `OpenAIProvider.error_map` (openai/provider.py) turns a 400 whose `code` is
 /// `model_not_found` into `NotFoundError` for OpenAI itself (not for OpenAI-compatible servers).
-pub(crate) fn openai_error_class(provider_id: &str, status: u16, details: &ErrorDetails) -> ErrorClass {
-    if provider_id == "openai" && status == 400 && details.code.as_deref() == Some("model_not_found") {
+pub(crate) fn openai_error_class(
+    provider_id: &str,
+    status: u16,
+    details: &ErrorDetails,
+) -> ErrorClass {
+    if provider_id == "openai"
+        && status == 400
+        && details.code.as_deref() == Some("model_not_found")
+    {
         return ErrorClass::NotFound;
     }
     match status {

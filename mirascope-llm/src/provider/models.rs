@@ -230,10 +230,22 @@ mod tests {
 
     #[test]
     fn lookups_follow_mirascope() {
-        assert_eq!(completions_features("openai", "gpt-5-mini").reasoning, Some(true));
-        assert_eq!(completions_features("openai", "gpt-4o").reasoning, Some(false));
-        assert_eq!(completions_features("openai", "gpt-4o-2024-05-13").strict, Some(false));
-        assert_eq!(completions_features("ollama", "gpt-4o"), CompletionsFeatures::default());
+        assert_eq!(
+            completions_features("openai", "gpt-5-mini").reasoning,
+            Some(true)
+        );
+        assert_eq!(
+            completions_features("openai", "gpt-4o").reasoning,
+            Some(false)
+        );
+        assert_eq!(
+            completions_features("openai", "gpt-4o-2024-05-13").strict,
+            Some(false)
+        );
+        assert_eq!(
+            completions_features("ollama", "gpt-4o"),
+            CompletionsFeatures::default()
+        );
         assert!(anthropic_supports_strict("claude-sonnet-4-5"));
         assert!(!anthropic_supports_strict("claude-sonnet-4-0"));
         assert!(!google_supports_format_with_tools("gemini-2.5-flash"));

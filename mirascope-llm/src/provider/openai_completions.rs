@@ -4,10 +4,8 @@
 use serde_json::{json, Map, Value};
 
 use super::{
-    ErrorDetails,
-    models,
-    openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext,
-    StreamDecoder, StreamMeta, WireFormat,
+    models, openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext,
+    ErrorDetails, StreamDecoder, StreamMeta, WireFormat,
 };
 use crate::content::{AudioSource, DocumentSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
@@ -30,7 +28,13 @@ fn function_tool(t: &ToolSchema) -> Value {
 /// `unsupported_params`); `top_k` and `thinking` are never sent on this API.
 fn unsupported_params(reasoning: bool) -> &'static [&'static str] {
     if reasoning {
-        &["top_k", "temperature", "top_p", "stop_sequences", "thinking"]
+        &[
+            "top_k",
+            "temperature",
+            "top_p",
+            "stop_sequences",
+            "thinking",
+        ]
     } else {
         &["top_k", "thinking"]
     }
@@ -127,7 +131,12 @@ impl WireFormat for OpenAiCompletions {
 
     /// `strict` where the model is known to support JSON schema, `tool` otherwise (including
     /// every OpenAI-compatible server): `default_mode = "strict" if strict_supported else "tool"`.
-    fn default_format_mode(&self, provider_id: &str, model_name: &str, _has_tools: bool) -> FormatMode {
+    fn default_format_mode(
+        &self,
+        provider_id: &str,
+        model_name: &str,
+        _has_tools: bool,
+    ) -> FormatMode {
         if models::completions_features(provider_id, model_name).strict == Some(true) {
             FormatMode::Strict
         } else {
@@ -312,7 +321,13 @@ impl WireFormat for OpenAiCompletions {
         })
     }
 
-    fn error_class(&self, provider_id: &str, status: u16, details: &ErrorDetails, _body: &str) -> ErrorClass {
+    fn error_class(
+        &self,
+        provider_id: &str,
+        status: u16,
+        details: &ErrorDetails,
+        _body: &str,
+    ) -> ErrorClass {
         openai_error_class(provider_id, status, details)
     }
 }

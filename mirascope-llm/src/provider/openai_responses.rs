@@ -3,8 +3,7 @@
 use serde_json::{json, Map, Value};
 
 use super::{
-    ErrorDetails,
-    openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext,
+    openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext, ErrorDetails,
     StreamDecoder, StreamMeta, WireFormat,
 };
 use crate::content::{DocumentSource, Message, Part};
@@ -107,7 +106,12 @@ impl WireFormat for OpenAiResponses {
     /// Always `strict`: Mirascope's Responses encoder looks the *model id* (`openai/gpt-4o`) up in
     /// `MODELS_WITHOUT_JSON_SCHEMA_SUPPORT`, a table of bare names, so no model is ever found
     /// there (`encode_request`, openai/responses/_utils/encode.py).
-    fn default_format_mode(&self, _provider_id: &str, _model_name: &str, _has_tools: bool) -> FormatMode {
+    fn default_format_mode(
+        &self,
+        _provider_id: &str,
+        _model_name: &str,
+        _has_tools: bool,
+    ) -> FormatMode {
         FormatMode::Strict
     }
 
@@ -251,7 +255,13 @@ impl WireFormat for OpenAiResponses {
         })
     }
 
-    fn error_class(&self, provider_id: &str, status: u16, details: &ErrorDetails, _body: &str) -> ErrorClass {
+    fn error_class(
+        &self,
+        provider_id: &str,
+        status: u16,
+        details: &ErrorDetails,
+        _body: &str,
+    ) -> ErrorClass {
         openai_error_class(provider_id, status, details)
     }
 }
