@@ -48,13 +48,12 @@ fn setup() -> (ReplayServer, llm::Model) {
         },
     }];
     let server = ReplayServer::start(exchanges, Matching::Repeat).unwrap();
-    llm::register_provider(
-        "openai",
-        Some("bench/"),
-        Some("sk-bench"),
-        Some(&format!("{}/v1", server.base_url())),
-    )
-    .unwrap();
+    llm::Provider::new("openai")
+        .scope("bench/")
+        .api_key("sk-bench")
+        .base_url(&format!("{}/v1", server.base_url()))
+        .register()
+        .unwrap();
     (server, llm::model("bench/gpt-4o-mini").unwrap())
 }
 

@@ -17,12 +17,10 @@ fn offline_replay() -> Result<ReplayServer, Box<dyn std::error::Error>> {
     let data: serde_json::Value = serde_json::from_str(include_str!("data/quickstart.json"))?;
     let exchanges: Vec<Exchange> = serde_json::from_value(data["exchanges"].clone())?;
     let server = ReplayServer::start(exchanges, Matching::ByRequest)?;
-    llm::register_provider(
-        "openai",
-        None,
-        Some("offline-replay"),
-        Some(&format!("{}/v1", server.base_url())),
-    )?;
+    llm::Provider::new("openai")
+        .api_key("offline-replay")
+        .base_url(&format!("{}/v1", server.base_url()))
+        .register()?;
     Ok(server)
 }
 

@@ -25,13 +25,12 @@ async fn record_then_replay_offline() {
         Matching::ByRequest,
     )
     .unwrap();
-    llm::register_provider(
-        "openai",
-        Some("openai/"),
-        Some("sk-live-secret"),
-        Some(&format!("{}/v1", live.base_url())),
-    )
-    .unwrap();
+    llm::Provider::new("openai")
+        .scope("openai/")
+        .api_key("sk-live-secret")
+        .base_url(&format!("{}/v1", live.base_url()))
+        .register()
+        .unwrap();
 
     {
         let cassette = Cassette::with_mode(&path, "openai", Mode::Record).unwrap();

@@ -909,13 +909,13 @@ fn run_case(c: &Case) -> Verdict {
         .as_str()
         .unwrap_or_default();
     let scope = format!("{}/", model_id.split('/').next().unwrap_or_default());
-    if let Err(e) = llm::register_provider(
-        provider_for(model_id),
-        Some(&scope),
-        Some("conformance-key"),
-        Some(&base_url(&server, path)),
-    ) {
-        return Verdict::Failed(vec![format!("register_provider: {e}")]);
+    if let Err(e) = llm::Provider::new(provider_for(model_id))
+        .scope(&scope)
+        .api_key("conformance-key")
+        .base_url(&base_url(&server, path))
+        .register()
+    {
+        return Verdict::Failed(vec![format!("Provider::register: {e}")]);
     }
 
     let (provider, exporter) = ops::testing::in_memory_provider();

@@ -347,3 +347,37 @@ async fn params_outside_their_range_are_refused_before_any_traffic() {
     hot.call("hi").unchecked_params().await.expect("opted out");
     assert_eq!(server.requests()[0].json().unwrap()["temperature"], 1.5);
 }
+
+/// Transport settings on a provider registration apply to every model of its scope; a model's
+/// own setting wins over the provider's.
+#[tokio::test]
+async fn provider_settings_apply_and_model_settings_win() {
+    let wire = Wire::Completions;
+    let mut slow = json_response(200, wire.text_body("late"));
+    slow.delay_ms = Some(1_500);
+    let server = llm::replay::ReplayServer::start(
+        vec![common::answer(slow.clone()), common::answer(slow)],
+        llm::replay::Matching::Sequential,
+    )
+    .expect("replay server");
+    llm::Provider::new(wire.provider())
+        .scope("provider-settings/")
+        .api_key("k")
+        .base_url(wire.base_url(&server))
+        .timeout(Duration::from_millis(150))
+        .retry(RetryPolicy::none())
+        .register()
+        .expect("register");
+    let model = llm::model("provider-settings/m").expect("model");
+    let err = model.call("hi").await.expect_err("the provider's timeout applies");
+    assert!(
+        matches!(err, Error::Timeout { after, .. } if after == Duration::from_millis(150)),
+        "{err:?}"
+    );
+    let answer = model
+        .with_timeout(Duration::from_secs(30))
+        .call("hi")
+        .await
+        .expect("the model's own timeout wins");
+    assert_eq!(answer.text(), "late");
+}

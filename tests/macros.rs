@@ -348,13 +348,12 @@ async fn traced_llm_call_matches_mirascope() {
     let case = recorded_case("trace_llm_call_tags_metadata");
     let exchanges: Vec<Exchange> = serde_json::from_value(case["exchanges"].clone()).unwrap();
     let server = ReplayServer::start(exchanges, Matching::ByRequest).unwrap();
-    llm::register_provider(
-        "openai",
-        Some("tracedcall/"),
-        Some("k"),
-        Some(&format!("{}/v1", server.base_url())),
-    )
-    .unwrap();
+    llm::Provider::new("openai")
+        .scope("tracedcall/")
+        .api_key("k")
+        .base_url(&format!("{}/v1", server.base_url()))
+        .register()
+        .unwrap();
 
     let response = recommend("romance").await.unwrap();
     assert!(response.text().contains("The Hating Game"));
@@ -426,13 +425,12 @@ async fn traced_stream_span_outlives_its_child() {
         Matching::Sequential,
     )
     .unwrap();
-    llm::register_provider(
-        "openai",
-        Some("tracedstream/"),
-        Some("k"),
-        Some(&format!("{}/v1", server.base_url())),
-    )
-    .unwrap();
+    llm::Provider::new("openai")
+        .scope("tracedstream/")
+        .api_key("k")
+        .base_url(&format!("{}/v1", server.base_url()))
+        .register()
+        .unwrap();
 
     let stream = poem("roses").stream().await.unwrap();
     assert!(
@@ -485,13 +483,12 @@ async fn tools_execute_with_spans_and_resume() {
         };
     }
     let server = ReplayServer::start(exchanges, Matching::Sequential).unwrap();
-    llm::register_provider(
-        "openai",
-        Some("tooled/"),
-        Some("k"),
-        Some(&format!("{}/v1", server.base_url())),
-    )
-    .unwrap();
+    llm::Provider::new("openai")
+        .scope("tooled/")
+        .api_key("k")
+        .base_url(&format!("{}/v1", server.base_url()))
+        .register()
+        .unwrap();
 
     let first = weather_question("Tokyo").await.unwrap();
     assert_eq!(first.tool_calls().len(), 1);

@@ -100,13 +100,12 @@ fn serve_scope(scope: &str, body: Value) -> mirascope::llm::replay::ReplayServer
         mirascope::llm::replay::Matching::Sequential,
     )
     .unwrap();
-    llm::register_provider(
-        "openai",
-        Some(scope),
-        Some("k"),
-        Some(&format!("{}/v1", server.base_url())),
-    )
-    .unwrap();
+    llm::Provider::new("openai")
+        .scope(scope)
+        .api_key("k")
+        .base_url(&format!("{}/v1", server.base_url()))
+        .register()
+        .unwrap();
     server
 }
 

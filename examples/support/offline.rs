@@ -14,13 +14,11 @@ pub fn openai(data: &str, matching: Matching) -> Option<ReplayServer> {
     let exchanges: Vec<Exchange> =
         serde_json::from_value(file["exchanges"].clone()).expect("exchanges");
     let server = ReplayServer::start(exchanges, matching).expect("replay server");
-    llm::register_provider(
-        "openai",
-        None,
-        Some("offline-replay"),
-        Some(&format!("{}/v1", server.base_url())),
-    )
-    .expect("register");
+    llm::Provider::new("openai")
+        .api_key("offline-replay")
+        .base_url(&format!("{}/v1", server.base_url()))
+        .register()
+        .expect("register");
     println!("(offline: replaying recorded OpenAI exchanges; set OPENAI_API_KEY to call OpenAI)");
     Some(server)
 }

@@ -121,12 +121,11 @@ impl Cassette {
             Mode::Replay => {
                 let server = ReplayServer::start(read(&path)?, Matching::ByRequest)
                     .map_err(|e| Error::Runtime(format!("replay server: {e}")))?;
-                registry::register_provider(
-                    provider,
-                    Some(&scope),
-                    Some("cassette-replay"),
-                    Some(&format!("{}{prefix}", server.base_url())),
-                )?;
+                registry::Provider::new(provider)
+                    .scope(scope.as_str())
+                    .api_key("cassette-replay")
+                    .base_url(format!("{}{prefix}", server.base_url()))
+                    .register()?;
                 Ok(Cassette {
                     previous,
                     path,
@@ -143,12 +142,13 @@ impl Cassette {
                 })?;
                 let recorder = Recorder::start(origin(&upstream.base_url))?;
                 let key = upstream.api_key.as_ref().map(|k| k.expose().to_string());
-                registry::register_provider(
-                    provider,
-                    Some(&scope),
-                    key.as_deref(),
-                    Some(&format!("{}{prefix}", recorder.base_url())),
-                )?;
+                let mut registration = registry::Provider::new(provider)
+                    .scope(scope.as_str())
+                    .base_url(format!("{}{prefix}", recorder.base_url()));
+                if let Some(key) = key {
+                    registration = registration.api_key(key);
+                }
+                registration.register()?;
                 Ok(Cassette {
                     previous,
                     path,

@@ -25,7 +25,7 @@ pub enum Error {
         reason: &'static str,
     },
     /// No registered or built-in provider serves this model id.
-    #[error("no provider serves model id {model_id:?}: known prefixes are {known}; register one with llm::register_provider")]
+    #[error("no provider serves model id {model_id:?}: known prefixes are {known}; register one with llm::Provider::new(..).register()")]
     UnknownProvider {
         /// The id as given.
         model_id: String,
@@ -33,7 +33,7 @@ pub enum Error {
         known: String,
     },
     /// The provider needs an API key and none was found.
-    #[error("missing API key for provider '{provider}': set the {env_var} environment variable or pass an api_key to llm::register_provider")]
+    #[error("missing API key for provider '{provider}': set the {env_var} environment variable or set one with llm::Provider::new(..).api_key(..)")]
     MissingApiKey {
         /// The provider id.
         provider: String,

@@ -50,7 +50,7 @@ pub use format::{Format, FormatMode};
 pub use model::{model, Call, Model, StreamCall};
 pub use params::{Params, ThinkingConfig, ThinkingLevel};
 pub use provider::retry::RetryPolicy;
-pub use registry::{register_provider, reset_providers, validate_model_id, Api, ApiKey};
+pub use registry::{reset_providers, validate_model_id, Api, ApiKey, Provider};
 pub use response::{FinishReason, Response, Usage};
 pub use stream::{BlockingStream, StreamChunk, StreamResponse};
 pub use tool::{Tool, ToolParameters, ToolSchema, FORMAT_TOOL_NAME};

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::format::{Format, ResolvedFormat};
 use crate::genai::{self, span::CallInfo, StreamSpan};
 use crate::params::Params;
-use crate::provider::http::{self, CallOptions, HttpRequest};
+use crate::provider::http::{self, CallOptions, HttpRequest, TransportOverrides};
 use crate::provider::{self, DecodeContext, EncodeContext, WireFormat};
 use crate::registry::{self, Resolved};
 use crate::response::Response;
@@ -39,7 +39,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub struct Model {
     id: Arc<str>,
     params: Params,
-    options: CallOptions,
+    options: TransportOverrides,
 }
 
 /// Everything about one call except the model.
@@ -83,7 +83,7 @@ impl Model {
         Ok(Model {
             id: Arc::from(model_id),
             params: Params::new(),
-            options: CallOptions::default(),
+            options: TransportOverrides::default(),
         })
     }
 
@@ -93,7 +93,7 @@ impl Model {
         Model {
             id: Arc::from(model_id),
             params: Params::new(),
-            options: CallOptions::default(),
+            options: TransportOverrides::default(),
         }
     }
 
@@ -113,9 +113,10 @@ impl Model {
         self
     }
 
-    /// Sets the retry policy (default: 2 retries with exponential backoff).
+    /// Sets the retry policy (default: 2 retries with exponential backoff; a provider
+    /// registration may set another, see [`crate::Provider`]; this setting wins over both).
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.options.retry = retry;
+        self.options.retry = Some(retry);
         self
     }
 
@@ -124,14 +125,14 @@ impl Model {
     /// all attempts is bounded by [`RetryPolicy::total_deadline`] (default 15 min); the connect
     /// timeout is 5 s.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeout = timeout;
+        self.options.timeout = Some(timeout);
         self
     }
 
     /// Sets the longest silence between an answer's bytes (calls) or events (streams) before
     /// the request fails with `Error::Timeout` (default 120 s).
     pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
-        self.options.idle_timeout = timeout;
+        self.options.idle_timeout = Some(timeout);
         self
     }
 
@@ -139,7 +140,7 @@ impl Model {
     /// (default 64 MiB). A larger answer fails with `Error::ResponseTooLarge` without being read
     /// further.
     pub fn with_max_response_bytes(mut self, limit: u64) -> Self {
-        self.options.max_response_bytes = limit;
+        self.options.max_response_bytes = Some(limit);
         self
     }
 
@@ -270,7 +271,9 @@ impl Model {
                 .map_err(|e| Error::InvalidRequest(format!("request does not serialize: {e}")))?
                 .into(),
             wire,
-            options: self.options.clone(),
+            options: CallOptions::default()
+                .overlaid(&resolved.transport)
+                .overlaid(&self.options),
             secret: resolved.api_key.clone(),
         })
     }

@@ -8,6 +8,7 @@
 use std::sync::RwLock;
 
 use crate::error::{Error, Result};
+use crate::provider::http::TransportOverrides;
 
 /// The wire format a provider speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,13 +104,14 @@ const BUILT_INS: &[BuiltIn] = &[
     },
 ];
 
-/// A provider registered with [`register_provider`].
+/// A provider registered with [`Provider::register`].
 #[derive(Debug, Clone)]
 struct Registration {
     provider: String,
     scope: String,
     api_key: Option<ApiKey>,
     base_url: Option<String>,
+    transport: TransportOverrides,
 }
 
 static REGISTRY: RwLock<Vec<Registration>> = RwLock::new(Vec::new());
@@ -124,6 +126,8 @@ pub(crate) struct Resolved {
     pub api_key: Option<ApiKey>,
     /// The name on the wire (`gpt-4o-mini`).
     pub model_name: String,
+    /// The transport settings of the provider registration.
+    pub transport: TransportOverrides,
 }
 
 /// Checks a model id and splits it into provider prefix and model name.
@@ -148,52 +152,121 @@ pub fn validate_model_id(model_id: &str) -> Result<(&str, &str)> {
     }
 }
 
-/// Registers a provider for every model id starting with `scope` (default: `"{provider}/"`).
+/// A provider registration: which API serves the model ids under a scope, with which key, base
+/// URL and transport settings. Nothing changes until [`Provider::register`].
 ///
-/// `provider` is a provider id: `openai`, `openai:responses`, `openai:completions`, `anthropic`,
-/// `google`, `ollama`, `together`, `xai`, `openrouter`. Use `openai:completions` (or `openai`) with a
-/// `base_url` for any OpenAI-compatible server. The longest matching scope wins; a later
-/// registration of the same scope replaces the earlier one.
+/// `id` is a provider id: `openai`, `openai:responses`, `openai:completions`, `anthropic`,
+/// `google`, `ollama`, `together`, `xai`, `openrouter`. Use `openai:completions` with a base URL
+/// for any OpenAI-compatible server. The scope defaults to `"{provider}/"`; the longest matching
+/// scope wins; registering a scope again replaces the earlier registration. Transport settings
+/// apply to every model of the scope; a model's own `with_timeout` etc. win over them.
 ///
 /// ```
+/// use std::time::Duration;
 /// use mirascope_llm as llm;
-/// llm::register_provider("openai:completions", Some("local/"), None, Some("http://127.0.0.1:8080/v1")).unwrap();
+/// llm::Provider::new("openai:completions")
+///     .scope("local/")
+///     .base_url("http://127.0.0.1:8080/v1")
+///     .timeout(Duration::from_secs(30))
+///     .register()
+///     .unwrap();
 /// let model = llm::model("local/llama3").unwrap();
 /// assert_eq!(model.id(), "local/llama3");
 /// ```
-pub fn register_provider(
-    provider: &str,
-    scope: Option<&str>,
-    api_key: Option<&str>,
-    base_url: Option<&str>,
-) -> Result<()> {
-    let base_id = provider.split(':').next().unwrap_or(provider);
-    if !matches!(provider, "openai:responses" | "openai:completions")
-        && !BUILT_INS.iter().any(|b| b.id == provider)
-    {
-        return Err(Error::InvalidRequest(format!(
-            "unknown provider id {provider:?}; known: openai, openai:responses, openai:completions, {}",
-            BUILT_INS.iter().skip(1).map(|b| b.id).collect::<Vec<_>>().join(", ")
-        )));
+#[derive(Debug, Clone)]
+#[must_use = "a provider is used only once `register()` is called"]
+pub struct Provider {
+    provider: String,
+    scope: Option<String>,
+    api_key: Option<ApiKey>,
+    base_url: Option<String>,
+    transport: TransportOverrides,
+}
+
+impl Provider {
+    /// A registration of provider `id` (see the type's docs for the ids).
+    pub fn new(id: impl Into<String>) -> Self {
+        Provider {
+            provider: id.into(),
+            scope: None,
+            api_key: None,
+            base_url: None,
+            transport: TransportOverrides::default(),
+        }
     }
-    let scope = scope
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{base_id}/"));
-    if scope.is_empty() {
-        return Err(Error::InvalidRequest(
-            "provider scope must not be empty".into(),
-        ));
+
+    /// The model-id prefix this registration serves (default `"{provider}/"`).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
     }
-    let reg = Registration {
-        provider: provider.to_string(),
-        scope,
-        api_key: api_key.map(ApiKey::new),
-        base_url: base_url.map(|u| u.trim_end_matches('/').to_string()),
-    };
-    let mut registry = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-    registry.retain(|r| r.scope != reg.scope);
-    registry.push(reg);
-    Ok(())
+
+    /// The API key (default: the provider's environment variable, read at call time).
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(ApiKey::new(key));
+        self
+    }
+
+    /// The base URL (default: the provider's environment variable, then its public endpoint).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into().trim_end_matches('/').to_string());
+        self
+    }
+
+    /// The deadline of one attempt for this provider's calls (default 600 s).
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.transport.timeout = Some(timeout);
+        self
+    }
+
+    /// The longest silence between an answer's bytes or events (default 120 s).
+    pub fn idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.transport.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// The retry policy for this provider's calls (default: 2 retries, 15 min in all).
+    pub fn retry(mut self, retry: crate::RetryPolicy) -> Self {
+        self.transport.retry = Some(retry);
+        self
+    }
+
+    /// The most bytes one answer may have (default 64 MiB).
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        self.transport.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// Registers it; fails on an unknown provider id or an empty scope.
+    pub fn register(self) -> Result<()> {
+        let provider = self.provider.as_str();
+        let base_id = provider.split(':').next().unwrap_or(provider);
+        if !matches!(provider, "openai:responses" | "openai:completions")
+            && !BUILT_INS.iter().any(|b| b.id == provider)
+        {
+            return Err(Error::InvalidRequest(format!(
+                "unknown provider id {provider:?}; known: openai, openai:responses, openai:completions, {}",
+                BUILT_INS.iter().skip(1).map(|b| b.id).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let scope = self.scope.unwrap_or_else(|| format!("{base_id}/"));
+        if scope.is_empty() {
+            return Err(Error::InvalidRequest(
+                "provider scope must not be empty".into(),
+            ));
+        }
+        let reg = Registration {
+            provider: self.provider,
+            scope,
+            api_key: self.api_key,
+            base_url: self.base_url,
+            transport: self.transport,
+        };
+        let mut registry = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+        registry.retain(|r| r.scope != reg.scope);
+        registry.push(reg);
+        Ok(())
+    }
 }
 
 /// The registration of exactly `scope`, to restore later with [`restore_scope`].
@@ -258,9 +331,14 @@ pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
             .cloned()
     };
 
-    let (provider, api_key, base_url) = match registered {
-        Some(r) => (r.provider, r.api_key, r.base_url),
-        None => (prefix.to_string(), None, None),
+    let (provider, api_key, base_url, transport) = match registered {
+        Some(r) => (r.provider, r.api_key, r.base_url, r.transport),
+        None => (
+            prefix.to_string(),
+            None,
+            None,
+            TransportOverrides::default(),
+        ),
     };
     let base_id = provider.split(':').next().unwrap_or(&provider).to_string();
     let built_in =
@@ -312,6 +390,7 @@ pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
         base_url,
         api_key,
         model_name,
+        transport,
     })
 }
 
@@ -342,20 +421,18 @@ mod tests {
 
     #[test]
     fn longest_scope_wins_and_keys_are_redacted() {
-        register_provider(
-            "openai",
-            Some("zz-test/"),
-            Some("sk-outer"),
-            Some("http://outer/v1/"),
-        )
-        .unwrap();
-        register_provider(
-            "anthropic",
-            Some("zz-test/inner/"),
-            Some("sk-inner"),
-            Some("http://inner"),
-        )
-        .unwrap();
+        Provider::new("openai")
+            .scope("zz-test/")
+            .api_key("sk-outer")
+            .base_url("http://outer/v1/")
+            .register()
+            .unwrap();
+        Provider::new("anthropic")
+            .scope("zz-test/inner/")
+            .api_key("sk-inner")
+            .base_url("http://inner")
+            .register()
+            .unwrap();
         let r = resolve("zz-test/inner/model").unwrap();
         assert_eq!(r.api, Api::Anthropic);
         assert_eq!(r.base_url, "http://inner");
@@ -365,7 +442,7 @@ mod tests {
             (Api::OpenAiCompletions, "gpt", "http://outer/v1")
         );
         assert!(!format!("{r:?}").contains("sk-outer"));
-        assert!(register_provider("nope", None, None, None).is_err());
+        assert!(Provider::new("nope").register().is_err());
     }
 
     #[test]

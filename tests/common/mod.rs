@@ -224,13 +224,12 @@ pub fn serve(wire: Wire, responses: Vec<RecordedResponse>) -> (ReplayServer, Mod
 pub fn model_at(wire: Wire, base_url: &str) -> Model {
     let n = SCOPES.fetch_add(1, Ordering::SeqCst);
     let scope = format!("t{n}-{}/", wire.provider().replace(':', "-"));
-    llm::register_provider(
-        wire.provider(),
-        Some(&scope),
-        Some("sk-test-secret-key"),
-        Some(base_url),
-    )
-    .expect("register");
+    llm::Provider::new(wire.provider())
+        .scope(&scope)
+        .api_key("sk-test-secret-key")
+        .base_url(base_url)
+        .register()
+        .expect("register");
     llm::model(&format!("{scope}test-model"))
         .expect("model id")
         .with_retry(

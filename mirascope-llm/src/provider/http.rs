@@ -46,6 +46,35 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// (a 1M-token answer is about 4 MiB of text) and far below what would hurt a service.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Transport settings set on a provider registration or a model, each overriding the layer
+/// below: built-in defaults, then the provider's, then the model's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct TransportOverrides {
+    pub retry: Option<RetryPolicy>,
+    pub timeout: Option<Duration>,
+    pub idle_timeout: Option<Duration>,
+    pub max_response_bytes: Option<u64>,
+}
+
+impl CallOptions {
+    /// These options with the settings `o` makes.
+    pub(crate) fn overlaid(mut self, o: &TransportOverrides) -> Self {
+        if let Some(r) = &o.retry {
+            self.retry = r.clone();
+        }
+        if let Some(t) = o.timeout {
+            self.timeout = t;
+        }
+        if let Some(t) = o.idle_timeout {
+            self.idle_timeout = t;
+        }
+        if let Some(b) = o.max_response_bytes {
+            self.max_response_bytes = b;
+        }
+        self
+    }
+}
+
 impl Default for CallOptions {
     fn default() -> Self {
         CallOptions {
