@@ -369,7 +369,10 @@ async fn provider_settings_apply_and_model_settings_win() {
         .register()
         .expect("register");
     let model = llm::model("provider-settings/m").expect("model");
-    let err = model.call("hi").await.expect_err("the provider's timeout applies");
+    let err = model
+        .call("hi")
+        .await
+        .expect_err("the provider's timeout applies");
     assert!(
         matches!(err, Error::Timeout { after, .. } if after == Duration::from_millis(150)),
         "{err:?}"

@@ -296,3 +296,77 @@ async fn broken_collector_and_current_thread_shutdown() {
         );
     }
 }
+
+/// A gRPC receiver with tonic's default 4 MiB message limit, and spans for one batch: twenty small
+/// ones and one with 60 values of 100 KB (6 MB in all, every value under the length limit).
+fn oversized_batch(limit: Option<usize>) -> Vec<ReceivedSpan> {
+    let received: Received = Arc::default();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let collector = Collector(received.clone());
+    rt.spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(TraceServiceServer::new(collector))
+            .serve_with_incoming(tokio_stream_like(listener))
+            .await
+            .unwrap();
+    });
+    let provider = Otlp::new()
+        .protocol(Protocol::Grpc)
+        .endpoint(format!("http://{addr}"))
+        .attribute_value_length_limit(limit)
+        .provider()
+        .expect("exporter");
+    let subscriber = tracing_subscriber::registry().with(ops::layer(&provider));
+    tracing::subscriber::with_default(subscriber, || {
+        let none = Vec::<(&str, ops::Value)>::new;
+        for i in 0..10 {
+            ops::span(&format!("small {i}"), none()).finish();
+        }
+        let big = ops::span("big", none());
+        for i in 0..60 {
+            big.set([(format!("blob.{i}"), ops::Value::from("x".repeat(100_000)))]);
+        }
+        big.finish();
+        for i in 10..20 {
+            ops::span(&format!("small {i}"), none()).finish();
+        }
+    });
+    let _ = provider.force_flush();
+    let _ = provider.shutdown();
+    spans(&received)
+}
+
+/// One oversized span never costs the other spans of its batch: the batch goes out in requests
+/// under the collector's limit, and with a length limit set the big span itself arrives, its
+/// largest values replaced by markers.
+#[test]
+fn one_oversized_span_does_not_cost_its_batch() {
+    let small = |spans: &[ReceivedSpan]| spans.iter().filter(|s| s.0.starts_with("small ")).count();
+
+    let unlimited = oversized_batch(None);
+    assert_eq!(small(&unlimited), 20, "every small span arrived");
+    assert!(
+        !unlimited.iter().any(|s| s.0 == "big"),
+        "the 6 MB span alone was refused"
+    );
+
+    let limited = oversized_batch(Some(128 * 1024));
+    assert_eq!(small(&limited), 20, "every small span arrived");
+    let big = limited
+        .iter()
+        .find(|s| s.0 == "big")
+        .expect("the big span arrived, limited");
+    let markers = big
+        .2
+        .iter()
+        .filter(|(_, v)| v.starts_with(r#"{"mirascope.truncated":{"original_length":100000}}"#))
+        .count();
+    assert!(
+        markers > 0 && markers < 60,
+        "{markers} of 60 values replaced"
+    );
+}

@@ -170,10 +170,13 @@ fn console_processor(
     limit: Option<usize>,
     counters: Arc<Counters>,
 ) -> Result<opentelemetry_sdk::trace::TracerProviderBuilder, OpsError> {
-    let exporter = Counted {
-        inner: LengthLimited::new(ConsoleExporter::stdout(), limit),
-        counters: counters.clone(),
-    };
+    let exporter = LengthLimited::new(
+        Counted {
+            inner: ConsoleExporter::stdout(),
+            counters: counters.clone(),
+        },
+        limit,
+    );
     Ok(builder.with_span_processor(Offered {
         inner: opentelemetry_sdk::trace::SimpleSpanProcessor::new(exporter),
         counters,
@@ -280,14 +283,132 @@ pub fn limit_span(span: &mut SpanData, limit: usize) {
     }
 }
 
+/// The most bytes of attribute and event values one span keeps when a value length limit is set
+/// (1 MiB): past it, the largest values are replaced by markers, so no span can make an export
+/// request too large for a collector.
+pub const SPAN_BYTE_BUDGET: usize = 1024 * 1024;
+
+/// The most (estimated) bytes of spans one export request carries (3 MiB): a larger batch goes
+/// out in several requests, under the 4 MiB a gRPC collector accepts by default.
+pub const EXPORT_REQUEST_BYTE_BUDGET: usize = 3 * 1024 * 1024;
+
+/// The size of a value as it goes out (strings by length, others by a small constant).
+fn value_bytes(value: &opentelemetry::Value) -> usize {
+    use opentelemetry::{Array, Value};
+    match value {
+        Value::String(s) => s.as_str().len(),
+        Value::Array(Array::String(items)) => items.iter().map(|i| i.as_str().len() + 2).sum(),
+        Value::Array(Array::I64(items)) => items.len() * 8,
+        Value::Array(Array::F64(items)) => items.len() * 8,
+        Value::Array(Array::Bool(items)) => items.len(),
+        _ => 8,
+    }
+}
+
+/// The estimated encoded size of a span: names, keys and values, plus fixed ids and times.
+pub fn span_bytes(span: &SpanData) -> usize {
+    let attrs: usize = span
+        .attributes
+        .iter()
+        .map(|kv| kv.key.as_str().len() + value_bytes(&kv.value) + 4)
+        .sum();
+    let events: usize = span
+        .events
+        .events
+        .iter()
+        .map(|e| {
+            e.name.len()
+                + 16
+                + e.attributes
+                    .iter()
+                    .map(|kv| kv.key.as_str().len() + value_bytes(&kv.value) + 4)
+                    .sum::<usize>()
+        })
+        .sum();
+    span.name.len() + attrs + events + 64
+}
+
+/// Keeps one span within `budget` bytes: while it is larger, its largest string value (span or
+/// event attribute) is replaced by a JSON marker with the original length.
+pub fn limit_span_bytes(span: &mut SpanData, budget: usize) {
+    use opentelemetry::{StringValue, Value};
+    let mut total = span_bytes(span);
+    if total <= budget {
+        return;
+    }
+    // (size, event index or None, attribute index), largest first.
+    let mut sizes: Vec<(usize, Option<usize>, usize)> = Vec::new();
+    for (i, kv) in span.attributes.iter().enumerate() {
+        sizes.push((value_bytes(&kv.value), None, i));
+    }
+    for (e, event) in span.events.events.iter().enumerate() {
+        for (i, kv) in event.attributes.iter().enumerate() {
+            sizes.push((value_bytes(&kv.value), Some(e), i));
+        }
+    }
+    sizes.sort_by(|a, b| b.0.cmp(&a.0));
+    for (size, event, i) in sizes {
+        if total <= budget {
+            break;
+        }
+        let marker = format!(r#"{{"mirascope.truncated":{{"original_length":{size}}}}}"#);
+        if marker.len() >= size {
+            continue;
+        }
+        let slot = match event {
+            None => span.attributes.get_mut(i).map(|kv| &mut kv.value),
+            Some(e) => span
+                .events
+                .events
+                .get_mut(e)
+                .and_then(|ev| ev.attributes.get_mut(i))
+                .map(|kv| &mut kv.value),
+        };
+        if let Some(v) = slot {
+            total -= size - marker.len();
+            *v = Value::String(StringValue::from(marker));
+        }
+    }
+}
+
+/// Splits a batch into runs of at most `budget` estimated bytes (a span larger than the budget
+/// goes alone).
+fn split_batch(batch: Vec<SpanData>, budget: usize) -> Vec<Vec<SpanData>> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    let mut size = 0;
+    for span in batch {
+        let n = span_bytes(&span);
+        if !current.is_empty() && size + n > budget {
+            out.push(std::mem::take(&mut current));
+            size = 0;
+        }
+        size += n;
+        current.push(span);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
 impl<E: SpanExporter> SpanExporter for LengthLimited<E> {
+    /// Limits each value and each span, then exports the batch in requests of at most
+    /// [`EXPORT_REQUEST_BYTE_BUDGET`], so one large span never costs the rest of its batch.
     async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
         if let Some(limit) = self.limit {
             for span in batch.iter_mut() {
                 limit_span(span, limit);
+                limit_span_bytes(span, SPAN_BYTE_BUDGET);
             }
         }
-        self.inner.export(batch).await
+        let mut result = Ok(());
+        for part in split_batch(batch, EXPORT_REQUEST_BYTE_BUDGET) {
+            if let Err(e) = self.inner.export(part).await {
+                result = Err(e);
+            }
+        }
+        result
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {

@@ -195,13 +195,14 @@ impl Otlp {
                 if self.gzip {
                     b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
                 }
-                Ok(BatchSpanProcessor::builder(Counted {
-                    inner: LengthLimited::new(
-                        b.build().map_err(build_error)?,
-                        self.value_length_limit,
-                    ),
-                    counters,
-                })
+                // Counted inside LengthLimited: each request of a split batch is counted on its own.
+                Ok(BatchSpanProcessor::builder(LengthLimited::new(
+                    Counted {
+                        inner: b.build().map_err(build_error)?,
+                        counters,
+                    },
+                    self.value_length_limit,
+                ))
                 .build())
             }
         }
@@ -247,16 +248,16 @@ impl Otlp {
                     b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
                 }
                 let exporter = b.build().map_err(build_error)?;
-                Ok(BatchSpanProcessor::builder(Counted {
-                    inner: LengthLimited::new(
-                        OnRuntime {
+                Ok(BatchSpanProcessor::builder(LengthLimited::new(
+                    Counted {
+                        inner: OnRuntime {
                             inner: Arc::new(exporter),
                             runtime: rt.handle().clone(),
                         },
-                        self.value_length_limit,
-                    ),
-                    counters,
-                })
+                        counters,
+                    },
+                    self.value_length_limit,
+                ))
                 .build())
             }
         }
