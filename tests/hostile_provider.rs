@@ -147,3 +147,33 @@ async fn echoed_api_keys_are_redacted() {
     let dump = format!("{:?}", common::spans_of(model.id()));
     assert!(!dump.contains(KEY), "the stream span carries the key");
 }
+
+/// A stream event that is valid JSON of the wrong shape (a text delta that is a number) is a
+/// `MalformedResponse` naming the field, on every wire format; the text is never dropped silently.
+#[tokio::test]
+async fn wrong_shape_stream_events_are_malformed_responses() {
+    for wire in ALL {
+        let body = wire
+            .sse_body(&["hello", "WRONGSHAPE"], false)
+            .replace("\"WRONGSHAPE\"", "12345");
+        assert!(body.contains("12345"), "{wire:?}: the body was changed");
+        let (_server, model) = serve(wire, vec![sse_response(body)]);
+        let mut stream = model.stream("hi").await.expect("stream opens");
+        let mut failure = None;
+        while let Some(item) = stream.next().await {
+            if let Err(e) = item {
+                failure = Some(e);
+                break;
+            }
+        }
+        let err = failure.unwrap_or_else(|| panic!("{wire:?}: the wrong shape was not reported"));
+        let field = match wire {
+            Wire::Anthropic => "delta/text",
+            Wire::Google => "text",
+            Wire::Completions => "delta/content",
+            Wire::Responses => "delta",
+        };
+        assert_malformed(&err, field, &format!("{wire:?}"));
+        assert!(err.to_string().contains("a number"), "{wire:?}: {err}");
+    }
+}

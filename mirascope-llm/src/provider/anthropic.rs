@@ -662,12 +662,17 @@ impl StreamDecoder for AnthropicStream {
                 let append = super::append_str;
                 match delta.get("type").and_then(Value::as_str) {
                     Some("text_delta") => {
-                        let t = delta["text"].as_str().unwrap_or_default();
+                        let t = super::event_str(PROVIDER, "content_block_delta", &v, "/delta/text")?;
                         append(cur, "text", t);
                         out.push(StreamChunk::TextDelta(t.into()));
                     }
                     Some("input_json_delta") => {
-                        let j = delta["partial_json"].as_str().unwrap_or_default();
+                        let j = super::event_str(
+                            PROVIDER,
+                            "content_block_delta",
+                            &v,
+                            "/delta/partial_json",
+                        )?;
                         self.tool_json.push_str(j);
                         out.push(StreamChunk::ToolCallDelta {
                             id: cur["id"].as_str().unwrap_or_default().into(),
@@ -675,7 +680,8 @@ impl StreamDecoder for AnthropicStream {
                         });
                     }
                     Some("thinking_delta") => {
-                        let t = delta["thinking"].as_str().unwrap_or_default();
+                        let t =
+                            super::event_str(PROVIDER, "content_block_delta", &v, "/delta/thinking")?;
                         append(cur, "thinking", t);
                         if self.include_thoughts {
                             out.push(StreamChunk::ThoughtDelta(t.into()));
@@ -684,7 +690,7 @@ impl StreamDecoder for AnthropicStream {
                     Some("signature_delta") => append(
                         cur,
                         "signature",
-                        delta["signature"].as_str().unwrap_or_default(),
+                        super::event_str(PROVIDER, "content_block_delta", &v, "/delta/signature")?,
                     ),
                     _ => {}
                 }

@@ -353,6 +353,7 @@ impl WireFormat for Google {
             .into_iter()
             .flatten()
         {
+            check_part(p)?;
             match decode_part(p) {
                 Some(Part::Thought { .. }) if !ctx.include_thoughts => {}
                 Some(part) => content.push(part),
@@ -416,6 +417,17 @@ impl WireFormat for Google {
                 .map(str::to_string),
         }
     }
+}
+
+/// A part's fields must have their documented types (`text` a string, a function call's `name` a
+/// string): anything else is a `MalformedResponse`, not a part silently dropped.
+fn check_part(p: &Value) -> Result<()> {
+    super::event_opt_str(PROVIDER, "part", p, "/text")?;
+    if p.get("functionCall").is_some() {
+        super::event_str(PROVIDER, "part", p, "/functionCall/name")?;
+        super::event_opt_str(PROVIDER, "part", p, "/functionCall/id")?;
+    }
+    Ok(())
 }
 
 fn decode_part(p: &Value) -> Option<Part> {
@@ -528,6 +540,7 @@ impl StreamDecoder for GoogleStream {
             .into_iter()
             .flatten()
         {
+            check_part(p)?;
             match decode_part(p) {
                 Some(Part::Text { text }) => {
                     self.switch(Open::Text, out);

@@ -444,3 +444,52 @@ pub(crate) fn openai_strict_schema(schema: &Value) -> Value {
     crate::format::ensure_all_properties_required(&mut schema);
     schema
 }
+
+/// A string a stream event must carry (a text, thought or argument delta). Missing, `null` or of
+/// another type, it is a `MalformedResponse` naming the event and the field: dropping it would
+/// lose part of the answer without a trace.
+pub(crate) fn event_str<'a>(
+    provider: &str,
+    event: &str,
+    v: &'a Value,
+    pointer: &str,
+) -> crate::Result<&'a str> {
+    match v.pointer(pointer) {
+        Some(Value::String(s)) => Ok(s),
+        other => Err(crate::Error::malformed(
+            provider,
+            format!(
+                "stream event {event:?}: `{}` must be a string, got {}",
+                pointer.trim_start_matches('/'),
+                json_kind(other)
+            ),
+            v.to_string().as_bytes(),
+        )),
+    }
+}
+
+/// A string a stream event may carry: absent or `null` is `None`; another type is a
+/// `MalformedResponse` naming the event and the field.
+pub(crate) fn event_opt_str<'a>(
+    provider: &str,
+    event: &str,
+    v: &'a Value,
+    pointer: &str,
+) -> crate::Result<Option<&'a str>> {
+    match v.pointer(pointer) {
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => event_str(provider, event, v, pointer).map(Some),
+    }
+}
+
+fn json_kind(v: Option<&Value>) -> &'static str {
+    match v {
+        None => "nothing",
+        Some(Value::Null) => "null",
+        Some(Value::Bool(_)) => "a boolean",
+        Some(Value::Number(_)) => "a number",
+        Some(Value::String(_)) => "a string",
+        Some(Value::Array(_)) => "an array",
+        Some(Value::Object(_)) => "an object",
+    }
+}

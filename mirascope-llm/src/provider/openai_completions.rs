@@ -316,7 +316,7 @@ impl WireFormat for OpenAiCompletions {
 
     fn stream_decoder(&self, ctx: &DecodeContext) -> Box<dyn StreamDecoder> {
         Box::new(CompletionsStream {
-            provider: ctx.provider_id.clone(),
+            provider: ctx.provider_id.as_str().into(),
             ..Default::default()
         })
     }
@@ -349,7 +349,7 @@ fn without_nulls(v: &Value) -> Value {
 /// Chat Completions chunks, closed by `data: [DONE]`.
 #[derive(Default)]
 struct CompletionsStream {
-    provider: String,
+    provider: std::sync::Arc<str>,
     in_text: bool,
     text: String,
     /// Tool calls by index: (id, name, arguments).
@@ -395,14 +395,13 @@ impl StreamDecoder for CompletionsStream {
         }
         if let Some(choice) = v.pointer("/choices/0") {
             let delta = &choice["delta"];
-            let refusal = delta
-                .get("refusal")
-                .and_then(Value::as_str)
+            const CHUNK: &str = "chat.completion.chunk";
+            let provider = self.provider.clone();
+            let p: &str = &provider;
+            let refusal = super::event_opt_str(p, CHUNK, &v, "/choices/0/delta/refusal")?
                 .filter(|t| !t.is_empty());
             self.refused |= refusal.is_some();
-            if let Some(text) = delta
-                .get("content")
-                .and_then(Value::as_str)
+            if let Some(text) = super::event_opt_str(p, CHUNK, &v, "/choices/0/delta/content")?
                 .filter(|t| !t.is_empty())
                 .or(refusal)
             {
@@ -436,9 +435,7 @@ impl StreamDecoder for CompletionsStream {
                         .push((index, id.to_string(), name, String::new()));
                     self.open_call = Some(index);
                 }
-                if let Some(args) = call
-                    .pointer("/function/arguments")
-                    .and_then(Value::as_str)
+                if let Some(args) = super::event_opt_str(p, CHUNK, call, "/function/arguments")?
                     .filter(|a| !a.is_empty())
                 {
                     if let Some(c) = self.calls.iter_mut().find(|c| c.0 == index) {

@@ -369,12 +369,13 @@ impl StreamDecoder for ResponsesStream {
                     self.response_model = Some(m);
                 }
             }
-            "response.output_text.delta" | "response.refusal.delta" => {
+            kind @ ("response.output_text.delta" | "response.refusal.delta") => {
+                let delta = super::event_str(PROVIDER, kind, &v, "/delta")?;
                 if !self.in_text {
                     out.push(StreamChunk::TextStart);
                     self.in_text = true;
                 }
-                out.push(StreamChunk::TextDelta(str_of(&v, "delta")));
+                out.push(StreamChunk::TextDelta(delta.to_string()));
             }
             kind @ ("response.output_text.done" | "response.refusal.done") => {
                 out.push(StreamChunk::TextEnd);
@@ -384,19 +385,19 @@ impl StreamDecoder for ResponsesStream {
             "response.output_item.added" => {
                 let item = &v["item"];
                 if item.get("type").and_then(Value::as_str) == Some("function_call") {
-                    let call_id = str_of(item, "call_id");
+                    let kind = "response.output_item.added";
+                    let call_id = super::event_str(PROVIDER, kind, &v, "/item/call_id")?.to_string();
+                    let name = super::event_str(PROVIDER, kind, &v, "/item/name")?.to_string();
                     self.call = Some(call_id.clone());
-                    out.push(StreamChunk::ToolCallStart {
-                        id: call_id,
-                        name: str_of(item, "name"),
-                    });
+                    out.push(StreamChunk::ToolCallStart { id: call_id, name });
                 }
             }
-            "response.function_call_arguments.delta" => {
+            kind @ "response.function_call_arguments.delta" => {
+                let delta = super::event_str(PROVIDER, kind, &v, "/delta")?;
                 if let Some(id) = &self.call {
                     out.push(StreamChunk::ToolCallDelta {
                         id: id.clone(),
-                        delta: str_of(&v, "delta"),
+                        delta: delta.to_string(),
                     });
                 }
             }
@@ -405,14 +406,15 @@ impl StreamDecoder for ResponsesStream {
                     out.push(StreamChunk::ToolCallEnd { id });
                 }
             }
-            "response.reasoning_text.delta" | "response.reasoning_summary_text.delta"
+            kind @ ("response.reasoning_text.delta" | "response.reasoning_summary_text.delta")
                 if self.include_thoughts =>
             {
+                let delta = super::event_str(PROVIDER, kind, &v, "/delta")?;
                 if !self.in_thought {
                     out.push(StreamChunk::ThoughtStart);
                     self.in_thought = true;
                 }
-                out.push(StreamChunk::ThoughtDelta(str_of(&v, "delta")));
+                out.push(StreamChunk::ThoughtDelta(delta.to_string()));
             }
             "response.reasoning_text.done" | "response.reasoning_summary_text.done" => {
                 if self.include_thoughts && self.in_thought {
