@@ -177,3 +177,22 @@ async fn wrong_shape_stream_events_are_malformed_responses() {
         assert!(err.to_string().contains("a number"), "{wire:?}: {err}");
     }
 }
+
+/// An event of a type the wire format does not document is skipped, counted and logged, and the
+/// answer is still read in full.
+#[tokio::test]
+async fn unknown_stream_events_are_counted_skips() {
+    for wire in [Wire::Responses, Wire::Anthropic] {
+        let body = wire.sse_body(&["hello", " world"], false);
+        let unknown = "event: vendor.experiment\ndata: {\"type\":\"vendor.experiment\",\"x\":1}\n\n";
+        let at = body.find("\n\n").expect("a frame") + 2;
+        let body = format!("{}{unknown}{}", &body[..at], &body[at..]);
+        let (_server, model) = serve(wire, vec![sse_response(body)]);
+        let mut stream = model.stream("hi").await.expect("stream opens");
+        while let Some(item) = stream.next().await {
+            item.unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+        }
+        assert_eq!(stream.skipped_events(), 1, "{wire:?}");
+        assert_eq!(stream.response().expect("complete").text(), "hello world");
+    }
+}

@@ -219,6 +219,12 @@ impl StreamResponse {
         self.state == State::Done
     }
 
+    /// How many events of a type the provider's wire format does not document were skipped so
+    /// far (each is also logged at debug level, target `mirascope_llm`).
+    pub fn skipped_events(&self) -> u64 {
+        self.decoder.skipped_events()
+    }
+
     /// Reads the rest of the stream and returns the whole response.
     pub async fn finish(mut self) -> Result<Response> {
         while let Some(item) = self.next().await {

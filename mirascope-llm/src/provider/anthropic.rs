@@ -594,6 +594,7 @@ struct AnthropicStream {
     tool_json: String,
     blocks: Vec<Value>,
     done: bool,
+    skipped: u64,
 }
 
 impl StreamDecoder for AnthropicStream {
@@ -747,13 +748,18 @@ impl StreamDecoder for AnthropicStream {
             "error" => {
                 return Err(super::stream_error(&Anthropic, PROVIDER, &v));
             }
-            _ => {}
+            "ping" => {}
+            kind => super::skip_unknown_event(PROVIDER, kind, &mut self.skipped),
         }
         Ok(())
     }
 
     fn is_done(&self) -> bool {
         self.done
+    }
+
+    fn skipped_events(&self) -> u64 {
+        self.skipped
     }
 
     fn response_model(&self) -> Option<&str> {

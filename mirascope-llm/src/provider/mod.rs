@@ -76,6 +76,23 @@ pub(crate) trait StreamDecoder: Send {
     fn finish(&mut self) -> StreamMeta;
     /// The model the provider named so far (kept on the span of a failed or dropped stream).
     fn response_model(&self) -> Option<&str>;
+    /// How many events of a type the wire format does not document were skipped.
+    fn skipped_events(&self) -> u64 {
+        0
+    }
+}
+
+/// Counts and logs (at debug level) an event of an undocumented type: providers add event types,
+/// so one is skipped, never an error, but never silently either.
+pub(crate) fn skip_unknown_event(provider: &str, kind: &str, skipped: &mut u64) {
+    *skipped += 1;
+    tracing::debug!(
+        target: "mirascope_llm",
+        provider,
+        event = kind,
+        skipped = *skipped,
+        "skipping a stream event of an unknown type"
+    );
 }
 
 /// What a failed or dropped stream's partial response keeps of its metadata: the model that

@@ -355,6 +355,7 @@ struct ResponsesStream {
     response_model: Option<String>,
     items: Vec<Value>,
     raw: Value,
+    skipped: u64,
 }
 
 impl StreamDecoder for ResponsesStream {
@@ -464,9 +465,15 @@ impl StreamDecoder for ResponsesStream {
                 ))
             }
             "error" => return Err(super::stream_error(&OpenAiResponses, PROVIDER, &v)),
-            _ => {}
+            // Every documented event type is `response.*`; those not needed here are ignored.
+            kind if kind.starts_with("response.") => {}
+            kind => super::skip_unknown_event(PROVIDER, kind, &mut self.skipped),
         }
         Ok(())
+    }
+
+    fn skipped_events(&self) -> u64 {
+        self.skipped
     }
 
     fn is_done(&self) -> bool {
