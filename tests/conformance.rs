@@ -53,6 +53,10 @@ const ALLOWED_EXTRAS: &[(&str, &str)] = &[
         "on `#[ops::trace]` spans of a failed call: the Mirascope class of the error (OTel error recording; the issue's rule that every span of the trace carries the class), which Python leaves out there",
     ),
     (
+        "mirascope.response.cost",
+        "the call's cost in USD from the genai-prices dataset; Python Mirascope reserves the key and never sets it",
+    ),
+    (
         "openai.response.service_tier",
         "OpenAI semconv (v1.41), recorded when OpenAI returns it",
     ),

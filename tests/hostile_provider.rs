@@ -184,7 +184,8 @@ async fn wrong_shape_stream_events_are_malformed_responses() {
 async fn unknown_stream_events_are_counted_skips() {
     for wire in [Wire::Responses, Wire::Anthropic] {
         let body = wire.sse_body(&["hello", " world"], false);
-        let unknown = "event: vendor.experiment\ndata: {\"type\":\"vendor.experiment\",\"x\":1}\n\n";
+        let unknown =
+            "event: vendor.experiment\ndata: {\"type\":\"vendor.experiment\",\"x\":1}\n\n";
         let at = body.find("\n\n").expect("a frame") + 2;
         let body = format!("{}{unknown}{}", &body[..at], &body[at..]);
         let (_server, model) = serve(wire, vec![sse_response(body)]);
@@ -194,5 +195,19 @@ async fn unknown_stream_events_are_counted_skips() {
         }
         assert_eq!(stream.skipped_events(), 1, "{wire:?}");
         assert_eq!(stream.response().expect("complete").text(), "hello world");
+    }
+}
+
+/// Large events and multi-byte characters cut across the pieces the SSE parser is fed arrive
+/// whole, on every wire format.
+#[tokio::test]
+async fn long_events_and_multibyte_text_arrive_whole() {
+    let long = "é€😀".repeat(9_000);
+    for wire in ALL {
+        let body = wire.sse_body(&[long.as_str(), "end"], false);
+        let (_server, model) = serve(wire, vec![sse_response(body)]);
+        let response = model.stream("hi").await.expect("stream").finish().await;
+        let response = response.unwrap_or_else(|e| panic!("{wire:?}: {e}"));
+        assert_eq!(response.text(), format!("{long}end"), "{wire:?}");
     }
 }

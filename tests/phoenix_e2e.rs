@@ -327,5 +327,23 @@ fn spans_round_trip_through_phoenix() {
         (cost - expected).abs() < 1e-12,
         "Phoenix's cost {cost} != {expected}"
     );
+    // Ours (genai-prices) matches what Phoenix computes from the same span.
+    let priced = ours
+        .iter()
+        .find(|s| s.name == "chat priced/gpt-4o-mini")
+        .expect("our priced span");
+    let our_cost = priced
+        .attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == "mirascope.response.cost")
+        .and_then(|kv| match kv.value {
+            opentelemetry::Value::F64(f) => Some(f),
+            _ => None,
+        })
+        .expect("mirascope.response.cost on the priced span");
+    assert!(
+        (our_cost - cost).abs() < 1e-12,
+        "our cost {our_cost} != Phoenix's {cost}"
+    );
     let _ = std::fs::remove_dir_all(workdir);
 }

@@ -24,6 +24,7 @@ pub mod call;
 #[cfg(feature = "replay")]
 pub mod cassette;
 pub mod content;
+pub mod cost;
 pub mod error;
 pub mod format;
 #[cfg(test)]
@@ -45,6 +46,7 @@ pub use content::{
     AssistantMessage, AudioSource, DocumentSource, ImageSource, Message, Part, Prompt,
     SystemMessage, Text, UserMessage,
 };
+pub use cost::{set_price, Price};
 pub use error::{ApiError, Error, ErrorClass, Result};
 pub use format::{Format, FormatMode};
 pub use model::{model, Call, Model, StreamCall};

@@ -174,6 +174,31 @@ impl Response {
         self.finish_reason
     }
 
+    /// What this call cost in US dollars, from its usage and the price of the model that
+    /// answered (see [`crate::cost`]); `None` without usage or without a known price.
+    pub fn cost(&self) -> Option<f64> {
+        let usage = self.usage()?;
+        let wire_name = self.request_model_name();
+        let model = self.response_model().unwrap_or(wire_name);
+        crate::cost::price_of(self.model_id(), &self.provider_id, model, usage).or_else(|| {
+            (model != wire_name)
+                .then(|| {
+                    crate::cost::price_of(self.model_id(), &self.provider_id, wire_name, usage)
+                })
+                .flatten()
+        })
+    }
+
+    /// The model name as sent (the Mirascope id without its provider prefix and API suffix).
+    fn request_model_name(&self) -> &str {
+        let id = self.model_id();
+        let id = id
+            .strip_suffix(":responses")
+            .or_else(|| id.strip_suffix(":completions"))
+            .unwrap_or(id);
+        id.split_once('/').map(|(_, m)| m).unwrap_or(id)
+    }
+
     /// Token usage, when the provider reported it.
     pub fn usage(&self) -> Option<&Usage> {
         self.usage.as_ref()

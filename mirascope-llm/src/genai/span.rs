@@ -66,6 +66,7 @@ pub(crate) fn start(info: &CallInfo<'_>) -> Span {
         mirascope.response.messages = Empty,
         mirascope.response.content = Empty,
         mirascope.response.usage = Empty,
+        mirascope.response.cost = Empty,
         server.address = Empty,
         server.port = Empty,
         error.type = Empty,
@@ -165,7 +166,7 @@ fn server(base_url: &str) -> (Option<&str>, Option<i64>) {
 }
 
 /// The fields of the GenAI span, in declaration order (checked by a test).
-const FIELDS: [&str; 40] = [
+const FIELDS: [&str; 41] = [
     "otel.name",
     "otel.kind",
     "otel.status_code",
@@ -199,6 +200,7 @@ const FIELDS: [&str; 40] = [
     "mirascope.response.messages",
     "mirascope.response.content",
     "mirascope.response.usage",
+    "mirascope.response.cost",
     "server.address",
     "server.port",
     "error.type",
@@ -558,6 +560,12 @@ fn record_response_enabled(span: &Span, resp: &Response, finish_reason: Option<&
     batch.set(
         const { field_index("mirascope.response.usage") },
         usage_json.as_ref().map(|v| v as &dyn tracing::Value),
+    );
+    // `mirascope.response.cost` (USD): the key Python Mirascope reserves and leaves unset.
+    let cost = resp.cost();
+    batch.set(
+        const { field_index("mirascope.response.cost") },
+        cost.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.set(
         const { field_index("mirascope.response.messages") },

@@ -663,7 +663,8 @@ impl StreamDecoder for AnthropicStream {
                 let append = super::append_str;
                 match delta.get("type").and_then(Value::as_str) {
                     Some("text_delta") => {
-                        let t = super::event_str(PROVIDER, "content_block_delta", &v, "/delta/text")?;
+                        let t =
+                            super::event_str(PROVIDER, "content_block_delta", &v, "/delta/text")?;
                         append(cur, "text", t);
                         out.push(StreamChunk::TextDelta(t.into()));
                     }
@@ -681,8 +682,12 @@ impl StreamDecoder for AnthropicStream {
                         });
                     }
                     Some("thinking_delta") => {
-                        let t =
-                            super::event_str(PROVIDER, "content_block_delta", &v, "/delta/thinking")?;
+                        let t = super::event_str(
+                            PROVIDER,
+                            "content_block_delta",
+                            &v,
+                            "/delta/thinking",
+                        )?;
                         append(cur, "thinking", t);
                         if self.include_thoughts {
                             out.push(StreamChunk::ThoughtDelta(t.into()));

@@ -387,7 +387,8 @@ impl StreamDecoder for ResponsesStream {
                 let item = &v["item"];
                 if item.get("type").and_then(Value::as_str) == Some("function_call") {
                     let kind = "response.output_item.added";
-                    let call_id = super::event_str(PROVIDER, kind, &v, "/item/call_id")?.to_string();
+                    let call_id =
+                        super::event_str(PROVIDER, kind, &v, "/item/call_id")?.to_string();
                     let name = super::event_str(PROVIDER, kind, &v, "/item/name")?.to_string();
                     self.call = Some(call_id.clone());
                     out.push(StreamChunk::ToolCallStart { id: call_id, name });

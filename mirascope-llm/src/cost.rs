@@ -1,0 +1,214 @@
+//! What a call cost, in US dollars, from its usage and the price of the model that answered.
+//!
+//! Prices come from the [`genai-prices`](https://github.com/pydantic/genai-prices) dataset
+//! (maintained by the Pydantic team, bundled in the `genai-prices` crate; feature `cost`), looked
+//! up by provider and by the model the provider says answered (`gpt-4o-mini-2024-07-18`), else
+//! the model asked for. [`set_price`] overrides or adds a price for a Mirascope model id
+//! (negotiated rates, private models). A model without a known price has no cost: never a guess.
+//!
+//! ```
+//! use mirascope_llm as llm;
+//! llm::set_price("local/my-model", llm::Price::per_million_tokens(0.5, 1.5));
+//! let usage = llm::Usage { input_tokens: 1_000_000, output_tokens: 1_000_000, ..Default::default() };
+//! assert_eq!(llm::cost::price_of("local/my-model", "local", "my-model", &usage), Some(2.0));
+//! ```
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use crate::response::Usage;
+
+/// A price per million tokens, in US dollars. Cache reads and writes default to the input
+/// price, reasoning tokens to the output price, when not set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Price {
+    /// Uncached input tokens.
+    pub input: f64,
+    /// Output tokens (reasoning tokens included unless [`Price::reasoning`] is set).
+    pub output: f64,
+    /// Input tokens read from the provider's cache.
+    pub cache_read: Option<f64>,
+    /// Input tokens written to the provider's cache.
+    pub cache_write: Option<f64>,
+    /// Reasoning (thinking) tokens, part of the output tokens.
+    pub reasoning: Option<f64>,
+}
+
+impl Price {
+    /// Input and output prices per million tokens.
+    pub fn per_million_tokens(input: f64, output: f64) -> Self {
+        Price {
+            input,
+            output,
+            cache_read: None,
+            cache_write: None,
+            reasoning: None,
+        }
+    }
+
+    /// The price of cached input reads per million tokens.
+    pub fn cache_read(mut self, per_million: f64) -> Self {
+        self.cache_read = Some(per_million);
+        self
+    }
+
+    /// The price of cache writes per million tokens.
+    pub fn cache_write(mut self, per_million: f64) -> Self {
+        self.cache_write = Some(per_million);
+        self
+    }
+
+    /// The price of reasoning tokens per million tokens.
+    pub fn reasoning(mut self, per_million: f64) -> Self {
+        self.reasoning = Some(per_million);
+        self
+    }
+
+    /// What `usage` costs at this price. Mirascope's usage counts cache reads and writes inside
+    /// the input tokens and reasoning tokens inside the output tokens.
+    pub fn cost(&self, usage: &Usage) -> f64 {
+        let m = 1_000_000.0;
+        let cache_read = usage.cache_read_tokens.max(0) as f64;
+        let cache_write = usage.cache_write_tokens.max(0) as f64;
+        let uncached = (usage.input_tokens.max(0) as f64 - cache_read - cache_write).max(0.0);
+        let reasoning = usage.reasoning_tokens.max(0) as f64;
+        let (plain_output, reasoning_price) = match self.reasoning {
+            Some(p) => ((usage.output_tokens.max(0) as f64 - reasoning).max(0.0), p),
+            None => (usage.output_tokens.max(0) as f64, 0.0),
+        };
+        let reasoning_cost = if self.reasoning.is_some() {
+            reasoning * reasoning_price
+        } else {
+            0.0
+        };
+        (uncached * self.input
+            + cache_read * self.cache_read.unwrap_or(self.input)
+            + cache_write * self.cache_write.unwrap_or(self.input)
+            + plain_output * self.output
+            + reasoning_cost)
+            / m
+    }
+}
+
+static OVERRIDES: RwLock<Option<HashMap<String, Price>>> = RwLock::new(None);
+
+/// Sets the price of a Mirascope model id (`"openai/gpt-4o-mini"`, `"local/llama3"`), over the
+/// bundled dataset: negotiated rates, private or fine-tuned models.
+pub fn set_price(model_id: impl Into<String>, price: Price) {
+    let mut guard = OVERRIDES.write().unwrap_or_else(|e| e.into_inner());
+    guard
+        .get_or_insert_with(HashMap::new)
+        .insert(model_id.into(), price);
+}
+
+/// Removes a price set with [`set_price`].
+pub fn clear_price(model_id: &str) {
+    let mut guard = OVERRIDES.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(map) = guard.as_mut() {
+        map.remove(model_id);
+    }
+}
+
+fn override_for(model_id: &str) -> Option<Price> {
+    let guard = OVERRIDES.read().unwrap_or_else(|e| e.into_inner());
+    guard.as_ref().and_then(|m| m.get(model_id).copied())
+}
+
+/// The cost in USD of `usage` for Mirascope model `model_id`, answered by `model` of provider
+/// `provider_id`: the price set with [`set_price`] for `model_id`, else the bundled dataset's
+/// price of `model` at `provider_id`. `None` when no price is known.
+pub fn price_of(model_id: &str, provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
+    if let Some(price) = override_for(model_id) {
+        return Some(price.cost(usage));
+    }
+    dataset_price(provider_id, model, usage)
+}
+
+#[cfg(feature = "cost")]
+fn dataset_price(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
+    use genai_prices::{PriceRequest, Usage as PriceUsage, UsageKey};
+    let nonneg = |v: i64| v.max(0) as f64;
+    let mut u = PriceUsage::new();
+    u.insert(UsageKey::INPUT_TOKENS, nonneg(usage.input_tokens));
+    u.insert(UsageKey::OUTPUT_TOKENS, nonneg(usage.output_tokens));
+    if usage.cache_read_tokens > 0 {
+        u.insert(UsageKey::CACHE_READ_TOKENS, nonneg(usage.cache_read_tokens));
+    }
+    if usage.cache_write_tokens > 0 {
+        u.insert(
+            UsageKey::CACHE_WRITE_TOKENS,
+            nonneg(usage.cache_write_tokens),
+        );
+    }
+    let request = PriceRequest::new(model, &u).with_provider_id(provider_id);
+    let calc = genai_prices::Calculator::bundled()
+        .calculate(&request)
+        .ok()?;
+    // A model found only at another provider is not this call's price.
+    (calc.provider_id == provider_id && calc.total_price.is_finite()).then_some(calc.total_price)
+}
+
+#[cfg(not(feature = "cost"))]
+fn dataset_price(_provider_id: &str, _model: &str, _usage: &Usage) -> Option<f64> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(input: i64, output: i64) -> Usage {
+        Usage {
+            input_tokens: input,
+            output_tokens: output,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn overrides_win_and_split_cache_and_reasoning() {
+        let price = Price::per_million_tokens(2.0, 8.0)
+            .cache_read(0.5)
+            .reasoning(10.0);
+        let u = Usage {
+            input_tokens: 1_000_000,
+            cache_read_tokens: 400_000,
+            output_tokens: 1_000_000,
+            reasoning_tokens: 500_000,
+            ..Default::default()
+        };
+        // 600k x 2 + 400k x 0.5 + 500k x 8 + 500k x 10 = 1.2 + 0.2 + 4 + 5
+        assert!((price.cost(&u) - 10.4).abs() < 1e-9);
+        set_price("zz-cost/model", price);
+        assert_eq!(
+            price_of("zz-cost/model", "openai", "gpt-4o", &u),
+            Some(price.cost(&u))
+        );
+        clear_price("zz-cost/model");
+    }
+
+    #[cfg(feature = "cost")]
+    #[test]
+    fn the_dataset_prices_known_models_and_only_those() {
+        let c = price_of(
+            "openai/gpt-4o-mini",
+            "openai",
+            "gpt-4o-mini",
+            &usage(1_000_000, 1_000_000),
+        )
+        .expect("gpt-4o-mini is priced");
+        assert!((c - 0.75).abs() < 1e-6, "0.15 + 0.60 per million: {c}");
+        let answered = price_of(
+            "openai/gpt-4o-mini",
+            "openai",
+            "gpt-4o-mini-2024-07-18",
+            &usage(1_000_000, 0),
+        );
+        assert!(answered.is_some(), "the dated snapshot is priced too");
+        assert_eq!(
+            price_of("x/y", "openai", "no-such-model-xyz", &usage(10, 10)),
+            None
+        );
+        assert_eq!(price_of("x/y", "ollama", "llama3.2", &usage(10, 10)), None);
+    }
+}
