@@ -280,6 +280,7 @@ impl Model {
 
     pub(crate) async fn call_request(&self, mut request: CallRequest) -> Result<Response> {
         let (resolved, wire) = self.prepare(&mut request)?;
+        let timing = genai::metrics::Timing::start();
         let span = self.start_span(&resolved, &request);
         let cancelled = genai::span::CallGuard::new(&span);
         let result = async {
@@ -313,11 +314,21 @@ impl Model {
             }
             Err(e) => genai::span::record_error(&span, e, false),
         }
+        genai::metrics::record(
+            &span,
+            &resolved.base_url,
+            &self.id,
+            &resolved.provider_id,
+            &timing,
+            result.as_ref().ok(),
+            result.as_ref().err(),
+        );
         result
     }
 
     pub(crate) async fn stream_request(&self, mut request: CallRequest) -> Result<StreamResponse> {
         let (resolved, wire) = self.prepare(&mut request)?;
+        let timing = genai::metrics::Timing::start();
         let span = self.start_span(&resolved, &request);
         let cancelled = genai::span::CallGuard::new(&span);
         let mut sent = false;
@@ -350,11 +361,20 @@ impl Model {
                     self.clone(),
                     request,
                     resolved.provider_id,
-                    StreamSpan::new(span),
+                    StreamSpan::new(span, resolved.base_url, timing),
                 ))
             }
             Err(e) => {
                 genai::span::record_error(&span, &e, true);
+                genai::metrics::record(
+                    &span,
+                    &resolved.base_url,
+                    &self.id,
+                    &resolved.provider_id,
+                    &timing,
+                    None,
+                    Some(&e),
+                );
                 Err(e)
             }
         }

@@ -297,6 +297,16 @@ impl Stream for StreamResponse {
                     let mut out = Vec::new();
                     match this.decoder.event(&ev.event, &ev.data, &mut out) {
                         Ok(()) => {
+                            if out.iter().any(|c| {
+                                matches!(
+                                    c,
+                                    StreamChunk::TextDelta(_)
+                                        | StreamChunk::ThoughtDelta(_)
+                                        | StreamChunk::ToolCallDelta { .. }
+                                )
+                            }) {
+                                this.span.chunk();
+                            }
                             this.pending.extend(out);
                             continue;
                         }

@@ -3,6 +3,9 @@
 
 use std::sync::Mutex;
 
+use std::sync::Arc;
+
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -18,6 +21,8 @@ static GLOBAL: Mutex<Option<Tracers>> = Mutex::new(None);
 pub struct Configuration {
     layer: LayerBuilder,
     provider: SdkTracerProvider,
+    meter: Option<SdkMeterProvider>,
+    summary: Option<Arc<crate::metrics::Summary>>,
 }
 
 impl Configuration {
@@ -26,7 +31,28 @@ impl Configuration {
         Configuration {
             layer: LayerBuilder::new(&provider),
             provider,
+            meter: None,
+            summary: None,
         }
+    }
+
+    /// Also records the GenAI client metrics and the call cost (see [`crate::metrics`]) with
+    /// `provider`, switched with the spans by [`crate::instrument_llm`]. Without it there are
+    /// spans and no metrics. The guard flushes and shuts it down.
+    pub fn meter_provider(mut self, provider: SdkMeterProvider) -> Self {
+        self.meter = Some(provider);
+        self
+    }
+
+    /// Keeps a per-model summary of the calls, printed to stdout at shutdown (the console
+    /// exporter's metrics output).
+    pub(crate) fn print_summary(mut self) -> Self {
+        self.summary = Some(Arc::default());
+        self
+    }
+
+    pub(crate) fn has_summary(&self) -> bool {
+        self.summary.is_some()
     }
 
     /// The instrumentation scope name of GenAI spans (default `mirascope.llm`).
@@ -72,9 +98,24 @@ impl Configuration {
         // Only now that the subscriber is in place: the global provider, the bridge, the switch.
         opentelemetry::global::set_tracer_provider(self.provider.clone());
         crate::bridge::install();
+        match &self.meter {
+            Some(m) => {
+                let metrics = crate::metrics::GenAiMetrics::new(
+                    &opentelemetry::metrics::MeterProvider::meter(m, "mirascope.llm"),
+                );
+                let metrics = match &self.summary {
+                    Some(s) => metrics.with_summary(s.clone()),
+                    None => metrics,
+                };
+                mirascope_llm::genai::metrics::set_recorder(Some(Arc::new(metrics)));
+            }
+            None => crate::metrics::uninstall(),
+        }
         instrument::mark_configured();
         Ok(OpsGuard {
             provider: Some(self.provider),
+            meter: self.meter,
+            summary: self.summary,
             stats: None,
         })
     }
@@ -100,6 +141,8 @@ pub fn configure(provider: SdkTracerProvider) -> Result<OpsGuard, OpsError> {
 #[derive(Debug)]
 pub struct OpsGuard {
     provider: Option<SdkTracerProvider>,
+    meter: Option<SdkMeterProvider>,
+    summary: Option<Arc<crate::metrics::Summary>>,
     stats: Option<std::sync::Arc<crate::export::loss::Counters>>,
 }
 
@@ -108,6 +151,8 @@ impl OpsGuard {
     pub(crate) fn disabled() -> Self {
         OpsGuard {
             provider: None,
+            meter: None,
+            summary: None,
             stats: None,
         }
     }
@@ -132,8 +177,16 @@ impl OpsGuard {
         self.provider.as_ref()
     }
 
-    /// Exports pending spans now.
+    /// The meter provider of the client metrics, if any.
+    pub fn meter_provider(&self) -> Option<&SdkMeterProvider> {
+        self.meter.as_ref()
+    }
+
+    /// Exports pending spans and metrics now.
     pub fn flush(&self) -> Result<(), OpsError> {
+        if let Some(m) = &self.meter {
+            m.force_flush().map_err(|e| OpsError::Sdk(e.to_string()))?;
+        }
         match &self.provider {
             Some(p) => p.force_flush().map_err(|e| OpsError::Sdk(e.to_string())),
             None => Ok(()),
@@ -144,6 +197,17 @@ impl OpsGuard {
     /// that ended were not delivered (export failures, a full queue, a collector still down at
     /// shutdown), saying how many.
     pub fn shutdown(&mut self) -> Result<(), OpsError> {
+        if let Some(m) = self.meter.take() {
+            crate::metrics::uninstall();
+            let _ = m.force_flush();
+            let _ = m.shutdown();
+        }
+        if let Some(s) = self.summary.take() {
+            let text = s.render();
+            if !text.is_empty() {
+                println!("mirascope metrics:\n{text}");
+            }
+        }
         match self.provider.take() {
             Some(p) => {
                 let _ = p.force_flush();

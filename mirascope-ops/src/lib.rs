@@ -20,6 +20,7 @@ mod error;
 pub mod export;
 mod instrument;
 mod layer;
+pub mod metrics;
 #[cfg(feature = "axum")]
 mod middleware;
 mod propagation;

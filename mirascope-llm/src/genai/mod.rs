@@ -14,6 +14,7 @@
 //! subscriber sees them too.
 
 pub mod encode;
+pub mod metrics;
 pub mod mirascope;
 pub mod resume;
 pub mod span;

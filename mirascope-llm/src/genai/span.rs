@@ -133,7 +133,7 @@ fn record_request(span: &Span, info: &CallInfo<'_>) {
 }
 
 /// Host and port of a base URL (`https://api.openai.com/v1` -> `api.openai.com`, 443).
-fn server(base_url: &str) -> (Option<&str>, Option<i64>) {
+pub(crate) fn server(base_url: &str) -> (Option<&str>, Option<i64>) {
     let (scheme, rest) = match base_url.split_once("://") {
         Some((s, r)) => (s, r),
         None => return (None, None),
@@ -638,11 +638,23 @@ pub(crate) fn exception_event(span: &Span, err: &Error) {
 #[derive(Debug)]
 pub struct StreamSpan {
     span: Option<Span>,
+    /// For the client metrics: the provider's base URL and the call's timing.
+    base_url: String,
+    timing: super::metrics::Timing,
 }
 
 impl StreamSpan {
-    pub(crate) fn new(span: Span) -> Self {
-        StreamSpan { span: Some(span) }
+    pub(crate) fn new(span: Span, base_url: String, timing: super::metrics::Timing) -> Self {
+        StreamSpan {
+            span: Some(span),
+            base_url,
+            timing,
+        }
+    }
+
+    /// One output chunk arrived (for `time_to_first_chunk` / `time_per_output_chunk`).
+    pub(crate) fn chunk(&mut self) {
+        self.timing.chunk();
     }
 
     /// Enters the span for one poll (a clone keeps it alive until the guard drops).
@@ -661,6 +673,15 @@ impl StreamSpan {
     pub(crate) fn complete(&mut self, resp: &Response) {
         if let Some(span) = self.span.take() {
             record_response(&span, resp);
+            super::metrics::record(
+                &span,
+                &self.base_url,
+                resp.model_id(),
+                resp.provider_id(),
+                &self.timing,
+                Some(resp),
+                None,
+            );
         }
     }
 
@@ -669,6 +690,15 @@ impl StreamSpan {
         if let Some(span) = self.span.take() {
             record_partial_response(&span, partial);
             record_error(&span, err, true);
+            super::metrics::record(
+                &span,
+                &self.base_url,
+                partial.model_id(),
+                partial.provider_id(),
+                &self.timing,
+                Some(partial),
+                Some(err),
+            );
         }
     }
 

@@ -55,7 +55,18 @@ enum TracesExporter {
 /// environment variable spec). `None` when unset: OTLP if an endpoint is set, else the console.
 /// An empty list means `none`.
 fn traces_exporters_from_env() -> Result<Option<Vec<TracesExporter>>, OpsError> {
-    let Some(value) = env("OTEL_TRACES_EXPORTER") else {
+    exporters_from_env("OTEL_TRACES_EXPORTER")
+}
+
+/// `OTEL_METRICS_EXPORTER`: `otlp` (OTLP metrics over the traces' protocol and endpoint),
+/// `console` (a per-model summary printed at shutdown), `none`; unset, the same choice as the
+/// traces' default (OTLP when an endpoint is set, the console otherwise).
+fn metrics_exporters_from_env() -> Result<Option<Vec<TracesExporter>>, OpsError> {
+    exporters_from_env("OTEL_METRICS_EXPORTER")
+}
+
+fn exporters_from_env(name: &'static str) -> Result<Option<Vec<TracesExporter>>, OpsError> {
+    let Some(value) = env(name) else {
         return Ok(None);
     };
     let mut out = Vec::new();
@@ -67,7 +78,7 @@ fn traces_exporters_from_env() -> Result<Option<Vec<TracesExporter>>, OpsError> 
             "" => continue,
             _ => {
                 return Err(OpsError::InvalidEnvVar {
-                    name: "OTEL_TRACES_EXPORTER",
+                    name,
                     value: item,
                     expected: "otlp, console or none (or a comma-separated list of them)",
                 })
@@ -200,9 +211,43 @@ fn console_processor(
 /// model calls work as usual, [`crate::instrument_llm`] is a no-op, and the guard does nothing.
 pub fn configure_from_env() -> Result<OpsGuard, OpsError> {
     match counted_provider_from_env()? {
-        Some((provider, counters)) => Configuration::new(provider)
-            .install()
-            .map(|guard| guard.with_stats(counters)),
+        Some((provider, counters)) => {
+            let mut config = Configuration::new(provider);
+            let metrics = match metrics_exporters_from_env()? {
+                Some(list) => list,
+                None => vec![if env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")
+                    .or_else(|| env("OTEL_EXPORTER_OTLP_ENDPOINT"))
+                    .is_some()
+                {
+                    TracesExporter::Otlp
+                } else {
+                    TracesExporter::Console
+                }],
+            };
+            let mut meter = None;
+            for e in metrics {
+                match e {
+                    TracesExporter::Otlp => {
+                        let mut otlp = Otlp::new();
+                        if let Some(ep) = env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") {
+                            otlp = otlp.endpoint(ep);
+                        }
+                        meter = Some(otlp.meter_provider()?);
+                    }
+                    TracesExporter::Console => config = config.print_summary(),
+                }
+            }
+            let meter = meter.or_else(|| {
+                // The console summary alone needs a recorder, not an exporter.
+                config
+                    .has_summary()
+                    .then(|| opentelemetry_sdk::metrics::SdkMeterProvider::builder().build())
+            });
+            if let Some(m) = meter {
+                config = config.meter_provider(m);
+            }
+            config.install().map(|guard| guard.with_stats(counters))
+        }
         None => {
             crate::instrument::mark_disabled();
             Ok(OpsGuard::disabled())

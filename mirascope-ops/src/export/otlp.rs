@@ -12,7 +12,6 @@ use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_otlp::WithHttpConfig;
 #[cfg(feature = "otlp-grpc")]
 use opentelemetry_otlp::WithTonicConfig;
-#[cfg(feature = "otlp-grpc")]
 use opentelemetry_sdk::error::OTelSdkResult;
 #[cfg(feature = "otlp-grpc")]
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
@@ -136,6 +135,117 @@ impl Otlp {
             .with_span_processor(self.batch_processor()?)
             .with_resource(resource())
             .build())
+    }
+
+    /// A meter provider exporting mirascope's client metrics over OTLP with the same protocol,
+    /// endpoint (`/v1/metrics` for HTTP), headers, timeout and compression as the traces; a
+    /// periodic reader (every 60 s, `OTEL_METRIC_EXPORT_INTERVAL`) and a final export at shutdown.
+    pub fn meter_provider(&self) -> Result<opentelemetry_sdk::metrics::SdkMeterProvider, OpsError> {
+        let builder =
+            opentelemetry_sdk::metrics::SdkMeterProvider::builder().with_resource(resource());
+        let builder = match self.resolved_protocol()? {
+            p @ (Protocol::HttpProtobuf | Protocol::HttpJson) => {
+                builder.with_reader(self.http_metrics_reader(p)?)
+            }
+            Protocol::Grpc => builder.with_reader(self.grpc_metrics_reader()?),
+        };
+        Ok(builder.build())
+    }
+
+    #[cfg(feature = "otlp-http")]
+    fn http_metrics_reader(
+        &self,
+        p: Protocol,
+    ) -> Result<
+        opentelemetry_sdk::metrics::PeriodicReader<opentelemetry_otlp::MetricExporter>,
+        OpsError,
+    > {
+        use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+        let wire = match p {
+            #[cfg(feature = "otlp-http-json")]
+            Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
+            #[cfg(not(feature = "otlp-http-json"))]
+            Protocol::HttpJson => {
+                return Err(OpsError::FeatureDisabled {
+                    what: "OTLP http/json",
+                    feature: "otlp-http-json",
+                })
+            }
+            _ => opentelemetry_otlp::Protocol::HttpBinary,
+        };
+        let mut b = opentelemetry_otlp::MetricExporter::builder()
+            .with_http()
+            .with_protocol(wire);
+        if let Some(e) = &self.endpoint {
+            let e = e.trim_end_matches('/');
+            let e = e.strip_suffix("/v1/traces").unwrap_or(e);
+            b = b.with_endpoint(if e.ends_with("/v1/metrics") {
+                e.to_string()
+            } else {
+                format!("{e}/v1/metrics")
+            });
+        }
+        if let Some(t) = self.timeout {
+            b = b.with_timeout(t);
+        }
+        if !self.headers.is_empty() {
+            b = b.with_headers(self.headers.clone());
+        }
+        if self.gzip {
+            b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
+        }
+        Ok(
+            opentelemetry_sdk::metrics::PeriodicReader::builder(b.build().map_err(build_error)?)
+                .build(),
+        )
+    }
+
+    #[cfg(not(feature = "otlp-http"))]
+    fn http_metrics_reader(
+        &self,
+        _: Protocol,
+    ) -> Result<opentelemetry_sdk::metrics::PeriodicReader<NoMetrics>, OpsError> {
+        Err(OpsError::FeatureDisabled {
+            what: "OTLP over HTTP",
+            feature: "otlp-http",
+        })
+    }
+
+    #[cfg(feature = "otlp-grpc")]
+    fn grpc_metrics_reader(
+        &self,
+    ) -> Result<opentelemetry_sdk::metrics::PeriodicReader<MetricsOnRuntime>, OpsError> {
+        use opentelemetry_otlp::{WithExportConfig, WithTonicConfig};
+        let rt = export_runtime()?;
+        let _enter = rt.enter();
+        let mut b = opentelemetry_otlp::MetricExporter::builder().with_tonic();
+        if let Some(e) = &self.endpoint {
+            b = b.with_endpoint(e.clone());
+        }
+        if let Some(t) = self.timeout {
+            b = b.with_timeout(t);
+        }
+        if !self.headers.is_empty() {
+            b = b.with_metadata(tonic_metadata(&self.headers)?);
+        }
+        if self.gzip {
+            b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
+        }
+        let exporter = MetricsOnRuntime {
+            inner: b.build().map_err(build_error)?,
+            runtime: rt.handle().clone(),
+        };
+        Ok(opentelemetry_sdk::metrics::PeriodicReader::builder(exporter).build())
+    }
+
+    #[cfg(not(feature = "otlp-grpc"))]
+    fn grpc_metrics_reader(
+        &self,
+    ) -> Result<opentelemetry_sdk::metrics::PeriodicReader<NoMetrics>, OpsError> {
+        Err(OpsError::FeatureDisabled {
+            what: "OTLP over gRPC",
+            feature: "otlp-grpc",
+        })
     }
 
     /// The batch processor exporting over OTLP, to add to a provider you build yourself (next to
@@ -328,5 +438,57 @@ impl<E: SpanExporter + Send + Sync + 'static> SpanExporter for OnRuntime<E> {
 
     fn force_flush(&self) -> OTelSdkResult {
         self.inner.force_flush()
+    }
+}
+
+/// A metrics exporter whose exports run on the export runtime (tonic needs tokio; the periodic
+/// reader calls from a thread of its own).
+#[cfg(feature = "otlp-grpc")]
+#[derive(Debug)]
+pub(crate) struct MetricsOnRuntime {
+    inner: opentelemetry_otlp::MetricExporter,
+    runtime: tokio::runtime::Handle,
+}
+
+#[cfg(feature = "otlp-grpc")]
+impl opentelemetry_sdk::metrics::exporter::PushMetricExporter for MetricsOnRuntime {
+    async fn export(
+        &self,
+        metrics: &opentelemetry_sdk::metrics::data::ResourceMetrics,
+    ) -> OTelSdkResult {
+        self.runtime.block_on(self.inner.export(metrics))
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn temporality(&self) -> opentelemetry_sdk::metrics::Temporality {
+        self.inner.temporality()
+    }
+}
+
+/// The reader type when a transport's feature is off (never built).
+#[cfg(any(not(feature = "otlp-grpc"), not(feature = "otlp-http")))]
+#[derive(Debug)]
+pub(crate) struct NoMetrics;
+
+#[cfg(any(not(feature = "otlp-grpc"), not(feature = "otlp-http")))]
+impl opentelemetry_sdk::metrics::exporter::PushMetricExporter for NoMetrics {
+    async fn export(&self, _: &opentelemetry_sdk::metrics::data::ResourceMetrics) -> OTelSdkResult {
+        Ok(())
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+    fn temporality(&self) -> opentelemetry_sdk::metrics::Temporality {
+        opentelemetry_sdk::metrics::Temporality::Cumulative
     }
 }

@@ -1,0 +1,219 @@
+//! GenAI client metrics (OpenTelemetry GenAI semantic conventions v1.41) and the call cost, as
+//! OpenTelemetry instruments, recorded for every model call whose span is recorded (so the same
+//! [`crate::instrument_llm`] / [`crate::uninstrument_llm`] switch applies):
+//!
+//! | instrument | kind, unit | attributes |
+//! | --- | --- | --- |
+//! | `gen_ai.client.token.usage` | histogram of int, `{token}` | + `gen_ai.token.type` = `input` / `output` |
+//! | `gen_ai.client.operation.duration` | histogram of double, `s` | + `error.type` on failures |
+//! | `gen_ai.client.operation.time_to_first_chunk` | histogram of double, `s` (streams) | |
+//! | `gen_ai.client.operation.time_per_output_chunk` | histogram of double, `s` (streams) | |
+//! | `mirascope.client.cost` | counter of double, `USD` | |
+//!
+//! Every instrument carries `gen_ai.operation.name`, `gen_ai.provider.name`,
+//! `gen_ai.request.model`, `gen_ai.response.model` (when named), `server.address` and
+//! `server.port`: no ids and no content, so cardinality stays bounded. Histograms use the
+//! conventions' explicit bucket boundaries.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use mirascope_llm::genai::metrics::{set_recorder, CallRecord, MetricsRecorder};
+use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider};
+use opentelemetry::KeyValue;
+
+/// `gen_ai.client.token.usage` bucket boundaries (semconv v1.41).
+pub const TOKEN_BUCKETS: [f64; 14] = [
+    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0,
+    16777216.0, 67108864.0,
+];
+
+/// `gen_ai.client.operation.duration` and `..time_to_first_chunk` bucket boundaries, seconds.
+pub const DURATION_BUCKETS: [f64; 14] = [
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
+/// `gen_ai.client.operation.time_per_output_chunk` bucket boundaries, seconds.
+pub const CHUNK_BUCKETS: [f64; 13] = [
+    0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
+];
+
+/// The instruments, created from one meter (scope `mirascope.llm`).
+#[derive(Debug, Clone)]
+pub struct GenAiMetrics {
+    token_usage: Histogram<u64>,
+    duration: Histogram<f64>,
+    time_to_first_chunk: Histogram<f64>,
+    time_per_output_chunk: Histogram<f64>,
+    cost: Counter<f64>,
+    summary: Option<Arc<Summary>>,
+}
+
+impl GenAiMetrics {
+    /// The instruments of `meter`.
+    pub fn new(meter: &Meter) -> Self {
+        GenAiMetrics {
+            token_usage: meter
+                .u64_histogram("gen_ai.client.token.usage")
+                .with_unit("{token}")
+                .with_description("Number of input and output tokens used.")
+                .with_boundaries(TOKEN_BUCKETS.to_vec())
+                .build(),
+            duration: meter
+                .f64_histogram("gen_ai.client.operation.duration")
+                .with_unit("s")
+                .with_description("GenAI operation duration.")
+                .with_boundaries(DURATION_BUCKETS.to_vec())
+                .build(),
+            time_to_first_chunk: meter
+                .f64_histogram("gen_ai.client.operation.time_to_first_chunk")
+                .with_unit("s")
+                .with_description("Time to receive the first chunk of a streamed response.")
+                .with_boundaries(DURATION_BUCKETS.to_vec())
+                .build(),
+            time_per_output_chunk: meter
+                .f64_histogram("gen_ai.client.operation.time_per_output_chunk")
+                .with_unit("s")
+                .with_description(
+                    "Time between output chunks of a streamed response, after the first.",
+                )
+                .with_boundaries(CHUNK_BUCKETS.to_vec())
+                .build(),
+            cost: meter
+                .f64_counter("mirascope.client.cost")
+                .with_unit("USD")
+                .with_description("What the calls cost, from their usage and the model's price.")
+                .build(),
+            summary: None,
+        }
+    }
+
+    /// Also keeps a per-model summary for [`GenAiMetrics::summary`] (the console exporter prints
+    /// it at shutdown).
+    pub(crate) fn with_summary(mut self, summary: Arc<Summary>) -> Self {
+        self.summary = Some(summary);
+        self
+    }
+}
+
+impl MetricsRecorder for GenAiMetrics {
+    fn record(&self, call: &CallRecord<'_>) {
+        let mut attrs = Vec::with_capacity(8);
+        attrs.push(KeyValue::new("gen_ai.operation.name", "chat"));
+        attrs.push(KeyValue::new(
+            "gen_ai.provider.name",
+            call.provider.to_string(),
+        ));
+        attrs.push(KeyValue::new(
+            "gen_ai.request.model",
+            call.request_model.to_string(),
+        ));
+        if let Some(m) = call.response_model {
+            attrs.push(KeyValue::new("gen_ai.response.model", m.to_string()));
+        }
+        if let Some(a) = call.server_address {
+            attrs.push(KeyValue::new("server.address", a.to_string()));
+        }
+        if let Some(p) = call.server_port {
+            attrs.push(KeyValue::new("server.port", p));
+        }
+        let mut with_error = attrs.clone();
+        if let Some(e) = call.error_type {
+            with_error.push(KeyValue::new("error.type", e));
+        }
+        self.duration
+            .record(call.duration.as_secs_f64(), &with_error);
+        if let Some(u) = call.usage {
+            for (kind, n) in [("input", u.input_tokens), ("output", u.output_tokens)] {
+                if let Ok(n) = u64::try_from(n) {
+                    let mut a = attrs.clone();
+                    a.push(KeyValue::new("gen_ai.token.type", kind));
+                    self.token_usage.record(n, &a);
+                }
+            }
+        }
+        if let Some(t) = call.time_to_first_chunk {
+            self.time_to_first_chunk.record(t.as_secs_f64(), &attrs);
+        }
+        if let Some(t) = call.time_per_output_chunk {
+            self.time_per_output_chunk.record(t.as_secs_f64(), &attrs);
+        }
+        if let Some(c) = call.cost.filter(|c| c.is_finite() && *c >= 0.0) {
+            self.cost.add(c, &attrs);
+        }
+        if let Some(s) = &self.summary {
+            s.add(call);
+        }
+    }
+}
+
+/// Records mirascope's client metrics with the meter of `provider` (scope `mirascope.llm`),
+/// replacing any earlier recorder. [`crate::Configuration::meter_provider`] calls it.
+pub fn install<P: MeterProvider>(provider: &P) -> GenAiMetrics {
+    let metrics = GenAiMetrics::new(&provider.meter("mirascope.llm"));
+    set_recorder(Some(Arc::new(metrics.clone())));
+    metrics
+}
+
+/// Stops recording client metrics.
+pub fn uninstall() {
+    set_recorder(None);
+}
+
+/// Per-model totals for a short summary (the console exporter's, at shutdown).
+#[derive(Debug, Default)]
+pub struct Summary {
+    by_model: Mutex<BTreeMap<String, ModelTotals>>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct ModelTotals {
+    calls: u64,
+    errors: u64,
+    seconds: f64,
+    input_tokens: u64,
+    output_tokens: u64,
+    cost: f64,
+    priced: bool,
+}
+
+impl Summary {
+    fn add(&self, call: &CallRecord<'_>) {
+        let mut map = self.by_model.lock().unwrap_or_else(|e| e.into_inner());
+        let t = map.entry(call.request_model.to_string()).or_default();
+        t.calls += 1;
+        t.errors += u64::from(call.error_type.is_some());
+        t.seconds += call.duration.as_secs_f64();
+        if let Some(u) = call.usage {
+            t.input_tokens += u64::try_from(u.input_tokens).unwrap_or(0);
+            t.output_tokens += u64::try_from(u.output_tokens).unwrap_or(0);
+        }
+        if let Some(c) = call.cost {
+            t.cost += c;
+            t.priced = true;
+        }
+    }
+
+    /// One line per model: calls, errors, mean duration, tokens and cost.
+    pub fn render(&self) -> String {
+        let map = self.by_model.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = String::new();
+        for (model, t) in map.iter() {
+            let mean = if t.calls > 0 {
+                t.seconds / t.calls as f64
+            } else {
+                0.0
+            };
+            let cost = if t.priced {
+                format!("${:.6}", t.cost)
+            } else {
+                "no price".to_string()
+            };
+            out.push_str(&format!(
+                "{model}: {} calls ({} failed), mean {:.3} s, {} input / {} output tokens, {cost}\n",
+                t.calls, t.errors, mean, t.input_tokens, t.output_tokens
+            ));
+        }
+        out
+    }
+}
