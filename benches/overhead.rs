@@ -51,7 +51,7 @@ fn setup() -> (ReplayServer, llm::Model) {
     llm::Provider::new("openai")
         .scope("bench/")
         .api_key("sk-bench")
-        .base_url(&format!("{}/v1", server.base_url()))
+        .base_url(format!("{}/v1", server.base_url()))
         .register()
         .unwrap();
     (server, llm::model("bench/gpt-4o-mini").unwrap())

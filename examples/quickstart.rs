@@ -19,7 +19,7 @@ fn offline_replay() -> Result<ReplayServer, Box<dyn std::error::Error>> {
     let server = ReplayServer::start(exchanges, Matching::ByRequest)?;
     llm::Provider::new("openai")
         .api_key("offline-replay")
-        .base_url(&format!("{}/v1", server.base_url()))
+        .base_url(format!("{}/v1", server.base_url()))
         .register()?;
     Ok(server)
 }

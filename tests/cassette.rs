@@ -28,7 +28,7 @@ async fn record_then_replay_offline() {
     llm::Provider::new("openai")
         .scope("openai/")
         .api_key("sk-live-secret")
-        .base_url(&format!("{}/v1", live.base_url()))
+        .base_url(format!("{}/v1", live.base_url()))
         .register()
         .unwrap();
 

@@ -914,9 +914,9 @@ fn run_case(c: &Case) -> Verdict {
         .unwrap_or_default();
     let scope = format!("{}/", model_id.split('/').next().unwrap_or_default());
     if let Err(e) = llm::Provider::new(provider_for(model_id))
-        .scope(&scope)
+        .scope(scope.as_str())
         .api_key("conformance-key")
-        .base_url(&base_url(&server, path))
+        .base_url(base_url(&server, path))
         .register()
     {
         return Verdict::Failed(vec![format!("Provider::register: {e}")]);

@@ -351,7 +351,7 @@ async fn traced_llm_call_matches_mirascope() {
     llm::Provider::new("openai")
         .scope("tracedcall/")
         .api_key("k")
-        .base_url(&format!("{}/v1", server.base_url()))
+        .base_url(format!("{}/v1", server.base_url()))
         .register()
         .unwrap();
 
@@ -428,7 +428,7 @@ async fn traced_stream_span_outlives_its_child() {
     llm::Provider::new("openai")
         .scope("tracedstream/")
         .api_key("k")
-        .base_url(&format!("{}/v1", server.base_url()))
+        .base_url(format!("{}/v1", server.base_url()))
         .register()
         .unwrap();
 
@@ -486,7 +486,7 @@ async fn tools_execute_with_spans_and_resume() {
     llm::Provider::new("openai")
         .scope("tooled/")
         .api_key("k")
-        .base_url(&format!("{}/v1", server.base_url()))
+        .base_url(format!("{}/v1", server.base_url()))
         .register()
         .unwrap();
 

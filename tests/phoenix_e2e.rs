@@ -103,7 +103,7 @@ fn serve_scope(scope: &str, body: Value) -> mirascope::llm::replay::ReplayServer
     llm::Provider::new("openai")
         .scope(scope)
         .api_key("k")
-        .base_url(&format!("{}/v1", server.base_url()))
+        .base_url(format!("{}/v1", server.base_url()))
         .register()
         .unwrap();
     server

@@ -16,7 +16,7 @@ pub fn openai(data: &str, matching: Matching) -> Option<ReplayServer> {
     let server = ReplayServer::start(exchanges, matching).expect("replay server");
     llm::Provider::new("openai")
         .api_key("offline-replay")
-        .base_url(&format!("{}/v1", server.base_url()))
+        .base_url(format!("{}/v1", server.base_url()))
         .register()
         .expect("register");
     println!("(offline: replaying recorded OpenAI exchanges; set OPENAI_API_KEY to call OpenAI)");

@@ -124,6 +124,19 @@ pub fn price_of(model_id: &str, provider_id: &str, model: &str, usage: &Usage) -
     dataset_price(provider_id, model, usage)
 }
 
+/// Decodes the bundled price data on a background thread (it takes tens of milliseconds, which
+/// would otherwise fall on the first priced call). `configure` calls it.
+pub fn warm_up() {
+    #[cfg(feature = "cost")]
+    {
+        let _ = std::thread::Builder::new()
+            .name("mirascope-prices".into())
+            .spawn(|| {
+                let _ = genai_prices::Calculator::bundled();
+            });
+    }
+}
+
 #[cfg(feature = "cost")]
 fn dataset_price(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
     use genai_prices::{PriceRequest, Usage as PriceUsage, UsageKey};

@@ -280,7 +280,7 @@ impl Model {
 
     pub(crate) async fn call_request(&self, mut request: CallRequest) -> Result<Response> {
         let (resolved, wire) = self.prepare(&mut request)?;
-        let timing = genai::metrics::Timing::start();
+        let mut timing = genai::metrics::Timing::start();
         let span = self.start_span(&resolved, &request);
         let cancelled = genai::span::CallGuard::new(&span);
         let result = async {
@@ -306,6 +306,7 @@ impl Model {
         }
         .instrument(span.clone())
         .await;
+        timing.end();
         cancelled.finished();
         match &result {
             Ok(resp) => {
@@ -328,7 +329,7 @@ impl Model {
 
     pub(crate) async fn stream_request(&self, mut request: CallRequest) -> Result<StreamResponse> {
         let (resolved, wire) = self.prepare(&mut request)?;
-        let timing = genai::metrics::Timing::start();
+        let mut timing = genai::metrics::Timing::start();
         let span = self.start_span(&resolved, &request);
         let cancelled = genai::span::CallGuard::new(&span);
         let mut sent = false;
@@ -365,6 +366,7 @@ impl Model {
                 ))
             }
             Err(e) => {
+                timing.end();
                 genai::span::record_error(&span, &e, true);
                 genai::metrics::record(
                     &span,

@@ -98,6 +98,7 @@ impl Configuration {
         // Only now that the subscriber is in place: the global provider, the bridge, the switch.
         opentelemetry::global::set_tracer_provider(self.provider.clone());
         crate::bridge::install();
+        mirascope_llm::cost::warm_up();
         match &self.meter {
             Some(m) => {
                 let metrics = crate::metrics::GenAiMetrics::new(

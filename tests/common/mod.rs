@@ -225,7 +225,7 @@ pub fn model_at(wire: Wire, base_url: &str) -> Model {
     let n = SCOPES.fetch_add(1, Ordering::SeqCst);
     let scope = format!("t{n}-{}/", wire.provider().replace(':', "-"));
     llm::Provider::new(wire.provider())
-        .scope(&scope)
+        .scope(scope.as_str())
         .api_key("sk-test-secret-key")
         .base_url(base_url)
         .register()

@@ -67,6 +67,8 @@ pub(crate) fn recorder() -> Option<Arc<dyn MetricsRecorder>> {
 #[derive(Debug, Clone)]
 pub(crate) struct Timing {
     pub started: Instant,
+    /// When the answer was complete (before spans and metrics are recorded).
+    pub ended: Option<Instant>,
     pub first_chunk: Option<Instant>,
     pub last_chunk: Option<Instant>,
     pub chunks: u64,
@@ -76,10 +78,16 @@ impl Timing {
     pub(crate) fn start() -> Self {
         Timing {
             started: Instant::now(),
+            ended: None,
             first_chunk: None,
             last_chunk: None,
             chunks: 0,
         }
+    }
+
+    /// The answer is complete (or failed): the end of the operation's duration.
+    pub(crate) fn end(&mut self) {
+        self.ended.get_or_insert_with(Instant::now);
     }
 
     /// One output chunk arrived.
@@ -123,7 +131,9 @@ pub(crate) fn record(
         server_address,
         server_port,
         error_type: error.map(|e| e.class().name()),
-        duration: timing.started.elapsed(),
+        duration: timing
+            .ended
+            .map_or_else(|| timing.started.elapsed(), |e| e - timing.started),
         usage: response.and_then(Response::usage),
         cost: response.and_then(Response::cost),
         time_to_first_chunk,

@@ -671,6 +671,7 @@ impl StreamSpan {
 
     /// The stream completed.
     pub(crate) fn complete(&mut self, resp: &Response) {
+        self.timing.end();
         if let Some(span) = self.span.take() {
             record_response(&span, resp);
             super::metrics::record(
@@ -687,6 +688,7 @@ impl StreamSpan {
 
     /// The stream failed: partial response plus the error.
     pub(crate) fn fail(&mut self, partial: &Response, err: &Error) {
+        self.timing.end();
         if let Some(span) = self.span.take() {
             record_partial_response(&span, partial);
             record_error(&span, err, true);

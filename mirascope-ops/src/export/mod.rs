@@ -391,7 +391,7 @@ pub fn limit_span_bytes(span: &mut SpanData, budget: usize) {
             sizes.push((value_bytes(&kv.value), Some(e), i));
         }
     }
-    sizes.sort_by(|a, b| b.0.cmp(&a.0));
+    sizes.sort_by_key(|s| std::cmp::Reverse(s.0));
     for (size, event, i) in sizes {
         if total <= budget {
             break;
