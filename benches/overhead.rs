@@ -3,6 +3,8 @@
 //! - `genai_span/*`: the GenAI span's whole life (creation, request and response attributes, JSON
 //!   encoding, end, export) for a short chat, with no subscriber, with the switch off, and on
 //!   (tracing-opentelemetry -> SDK -> simple processor -> a discarding exporter).
+//!   `on_with_metrics` adds the GenAI client metrics (aggregated by the SDK; exported every 60 s, never during the run). The span
+//!   records the call's cost (`mirascope.response.cost`, genai-prices) when the model is priced.
 //! - `call/*`: a whole call against a loopback replay server, instrumentation off and on.
 //!
 //! Run with `cargo bench --bench overhead`; results and the machine are in BENCHMARKS.md.
@@ -85,6 +87,21 @@ fn benches(c: &mut Criterion) {
     g.bench_function("on", |b| {
         b.iter(|| llm::genai::span::bench_lifecycle(&response))
     });
+    // The same with the client metrics recorded too (the SDK aggregates every point).
+    let meter = ops::sdk::metrics::SdkMeterProvider::builder()
+        .with_reader(
+            ops::sdk::metrics::PeriodicReader::builder(
+                opentelemetry_sdk::metrics::InMemoryMetricExporter::default(),
+            )
+            .build(),
+        )
+        .build();
+    let metrics = ops::metrics::install(&meter);
+    g.bench_function("on_with_metrics", |b| {
+        b.iter(|| llm::genai::span::bench_lifecycle(&response))
+    });
+    ops::metrics::uninstall();
+    drop(metrics);
     g.finish();
 
     let mut g = c.benchmark_group("call");

@@ -778,7 +778,18 @@ pub fn bench_lifecycle(resp: &Response) -> bool {
         base_url: "https://api.openai.com/v1",
     });
     let enabled = !span.is_disabled();
+    let mut timing = super::metrics::Timing::start();
+    timing.end();
     record_response(&span, resp);
+    super::metrics::record(
+        &span,
+        "https://api.openai.com/v1",
+        resp.model_id(),
+        resp.provider_id(),
+        &timing,
+        Some(resp),
+        None,
+    );
     enabled
 }
 
