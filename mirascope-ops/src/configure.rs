@@ -16,6 +16,9 @@ use crate::layer::{LayerBuilder, OpsLayer, Tracers};
 
 static GLOBAL: Mutex<Option<Tracers>> = Mutex::new(None);
 
+/// The longest `OpsGuard::shutdown` waits for the final metrics export.
+const METRICS_SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Configuration for [`Configuration::install`].
 #[derive(Debug, Clone)]
 pub struct Configuration {
@@ -183,15 +186,17 @@ impl OpsGuard {
         self.meter.as_ref()
     }
 
-    /// Exports pending spans and metrics now.
+    /// Exports pending spans and metrics now (both are attempted; the first failure is returned).
     pub fn flush(&self) -> Result<(), OpsError> {
-        if let Some(m) = &self.meter {
-            m.force_flush().map_err(|e| OpsError::Sdk(e.to_string()))?;
-        }
-        match &self.provider {
+        let metrics = match &self.meter {
+            Some(m) => m.force_flush().map_err(|e| OpsError::Sdk(e.to_string())),
+            None => Ok(()),
+        };
+        let spans = match &self.provider {
             Some(p) => p.force_flush().map_err(|e| OpsError::Sdk(e.to_string())),
             None => Ok(()),
-        }
+        };
+        spans.and(metrics)
     }
 
     /// Flushes and shuts down now (idempotent). Fails with [`OpsError::Undelivered`] when spans
@@ -200,8 +205,22 @@ impl OpsGuard {
     pub fn shutdown(&mut self) -> Result<(), OpsError> {
         if let Some(m) = self.meter.take() {
             crate::metrics::uninstall();
-            let _ = m.force_flush();
-            let _ = m.shutdown();
+            // The final export waits for the collector (up to the exporter's timeout, 10 s by
+            // default, and the SDK ignores shutdown timeouts): it runs on a thread of its own,
+            // and shutdown waits for it at most METRICS_SHUTDOWN_WAIT.
+            let (done, wait) = std::sync::mpsc::channel();
+            let spawned = std::thread::Builder::new()
+                .name("mirascope-metrics-shutdown".into())
+                .spawn(move || {
+                    let _ = m.shutdown();
+                    let _ = done.send(());
+                });
+            if spawned.is_ok() && wait.recv_timeout(METRICS_SHUTDOWN_WAIT).is_err() {
+                tracing::warn!(
+                    target: "mirascope_ops::export",
+                    "metrics shutdown did not finish within {METRICS_SHUTDOWN_WAIT:?}; the final metrics export continues in the background"
+                );
+            }
         }
         if let Some(s) = self.summary.take() {
             let text = s.render();
