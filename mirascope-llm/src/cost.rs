@@ -137,8 +137,51 @@ pub fn warm_up() {
     }
 }
 
+/// Per-token rates of one model, read from the dataset once a day, valid while the price is
+/// linear: checked at 1,000 and 100,000 tokens of each kind, so a tier (a higher rate past some
+/// input size) inside that range is detected and such calls are priced by the dataset itself.
 #[cfg(feature = "cost")]
-fn dataset_price(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
+#[derive(Debug, Clone, Copy)]
+struct Rates {
+    input: f64,
+    output: f64,
+    cache_read: f64,
+    cache_write: f64,
+}
+
+/// How a model is priced, as found on `day` (days since the epoch; prices have dates).
+#[cfg(feature = "cost")]
+#[derive(Debug, Clone, Copy)]
+enum Pricing {
+    /// Linear up to [`LINEAR_UP_TO`] tokens: priced with these rates there.
+    Linear(Rates),
+    /// Tiered or otherwise not linear: every call is priced by the dataset.
+    Exact,
+    /// No price at this provider: no cost.
+    Unpriced,
+}
+
+/// Up to this many input tokens, a call is priced with the cached [`Rates`].
+#[cfg(feature = "cost")]
+const LINEAR_UP_TO: i64 = 100_000;
+
+#[cfg(feature = "cost")]
+type RateTable = std::collections::HashMap<String, std::collections::HashMap<String, (Pricing, u64)>>;
+
+#[cfg(feature = "cost")]
+static RATES: RwLock<Option<RateTable>> = RwLock::new(None);
+
+#[cfg(feature = "cost")]
+fn today() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0)
+}
+
+/// The dataset's price of `usage` for `model` at `provider_id` (`None`: not priced there).
+#[cfg(feature = "cost")]
+fn exact_price(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
     use genai_prices::{PriceRequest, Usage as PriceUsage, UsageKey};
     let nonneg = |v: i64| v.max(0) as f64;
     let mut u = PriceUsage::new();
@@ -148,17 +191,100 @@ fn dataset_price(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
         u.insert(UsageKey::CACHE_READ_TOKENS, nonneg(usage.cache_read_tokens));
     }
     if usage.cache_write_tokens > 0 {
-        u.insert(
-            UsageKey::CACHE_WRITE_TOKENS,
-            nonneg(usage.cache_write_tokens),
-        );
+        u.insert(UsageKey::CACHE_WRITE_TOKENS, nonneg(usage.cache_write_tokens));
     }
     let request = PriceRequest::new(model, &u).with_provider_id(provider_id);
-    let calc = genai_prices::Calculator::bundled()
-        .calculate(&request)
-        .ok()?;
+    let calc = genai_prices::Calculator::bundled().calculate(&request).ok()?;
     // A model found only at another provider is not this call's price.
     (calc.provider_id == provider_id && calc.total_price.is_finite()).then_some(calc.total_price)
+}
+
+/// The per-token rates of `model`, if its price is linear over the checked range.
+#[cfg(feature = "cost")]
+fn derive_rates(provider_id: &str, model: &str) -> Option<Rates> {
+    let at = |input: i64, output: i64, read: i64, write: i64| {
+        exact_price(
+            provider_id,
+            model,
+            &Usage {
+                input_tokens: input,
+                output_tokens: output,
+                cache_read_tokens: read,
+                cache_write_tokens: write,
+                reasoning_tokens: 0,
+            },
+        )
+    };
+    let k = 1_000.0;
+    let input = at(1_000, 0, 0, 0)? / k;
+    let output = at(0, 1_000, 0, 0)? / k;
+    // Cache tokens are part of the input tokens.
+    let cache_read = at(1_000, 0, 1_000, 0)? / k;
+    let cache_write = at(1_000, 0, 0, 1_000)? / k;
+    let n = LINEAR_UP_TO;
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1e-12);
+    let linear = close(at(n, 0, 0, 0)?, input * n as f64)
+        && close(at(0, n, 0, 0)?, output * n as f64)
+        && close(at(n, 0, n, 0)?, cache_read * n as f64)
+        && close(at(n, 0, 0, n)?, cache_write * n as f64);
+    linear.then_some(Rates {
+        input,
+        output,
+        cache_read,
+        cache_write,
+    })
+}
+
+#[cfg(feature = "cost")]
+fn pricing_of(provider_id: &str, model: &str) -> Pricing {
+    let day = today();
+    let cached = RATES
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|t| t.get(provider_id))
+        .and_then(|m| m.get(model))
+        .copied();
+    if let Some((pricing, d)) = cached {
+        if d == day {
+            return pricing;
+        }
+    }
+    let pricing = match derive_rates(provider_id, model) {
+        Some(r) => Pricing::Linear(r),
+        None if exact_price(provider_id, model, &Usage::default()).is_some() => Pricing::Exact,
+        None => Pricing::Unpriced,
+    };
+    RATES
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_or_insert_with(Default::default)
+        .entry(provider_id.to_string())
+        .or_default()
+        .insert(model.to_string(), (pricing, day));
+    pricing
+}
+
+#[cfg(feature = "cost")]
+fn dataset_price(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
+    match pricing_of(provider_id, model) {
+        Pricing::Unpriced => None,
+        Pricing::Linear(r)
+            if usage.input_tokens <= LINEAR_UP_TO && usage.output_tokens <= LINEAR_UP_TO =>
+        {
+            let nonneg = |v: i64| v.max(0) as f64;
+            let read = nonneg(usage.cache_read_tokens);
+            let write = nonneg(usage.cache_write_tokens);
+            let uncached = (nonneg(usage.input_tokens) - read - write).max(0.0);
+            Some(
+                uncached * r.input
+                    + read * r.cache_read
+                    + write * r.cache_write
+                    + nonneg(usage.output_tokens) * r.output,
+            )
+        }
+        _ => exact_price(provider_id, model, usage),
+    }
 }
 
 #[cfg(not(feature = "cost"))]

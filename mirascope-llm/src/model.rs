@@ -280,8 +280,8 @@ impl Model {
 
     pub(crate) async fn call_request(&self, mut request: CallRequest) -> Result<Response> {
         let (resolved, wire) = self.prepare(&mut request)?;
-        let mut timing = genai::metrics::Timing::start();
         let span = self.start_span(&resolved, &request);
+        let mut timing = genai::metrics::Timing::start_for(&span);
         let cancelled = genai::span::CallGuard::new(&span);
         let result = async {
             let req = self.http_request(&resolved, wire, &request, &span, false)?;
@@ -306,7 +306,9 @@ impl Model {
         }
         .instrument(span.clone())
         .await;
-        timing.end();
+        if let Some(t) = timing.as_mut() {
+            t.end();
+        }
         cancelled.finished();
         match &result {
             Ok(resp) => {
@@ -320,7 +322,7 @@ impl Model {
             &resolved.base_url,
             &self.id,
             &resolved.provider_id,
-            &timing,
+            timing.as_ref(),
             result.as_ref().ok(),
             result.as_ref().err(),
         );
@@ -329,8 +331,8 @@ impl Model {
 
     pub(crate) async fn stream_request(&self, mut request: CallRequest) -> Result<StreamResponse> {
         let (resolved, wire) = self.prepare(&mut request)?;
-        let mut timing = genai::metrics::Timing::start();
         let span = self.start_span(&resolved, &request);
+        let mut timing = genai::metrics::Timing::start_for(&span);
         let cancelled = genai::span::CallGuard::new(&span);
         let mut sent = false;
         let opened = async {
@@ -366,14 +368,16 @@ impl Model {
                 ))
             }
             Err(e) => {
-                timing.end();
+                if let Some(t) = timing.as_mut() {
+                    t.end();
+                }
                 genai::span::record_error(&span, &e, true);
                 genai::metrics::record(
                     &span,
                     &resolved.base_url,
                     &self.id,
                     &resolved.provider_id,
-                    &timing,
+                    timing.as_ref(),
                     None,
                     Some(&e),
                 );

@@ -20,6 +20,9 @@ pub enum Api {
     OpenAiCompletions,
     /// Anthropic Messages (`POST /v1/messages`).
     Anthropic,
+    /// Anthropic Messages on the beta API always (`POST /v1/messages?beta=true`): the
+    /// `anthropic-beta/` model ids, as Python Mirascope's `AnthropicBetaProvider`.
+    AnthropicBeta,
     /// Google `generateContent` / `streamGenerateContent`.
     Google,
 }
@@ -63,6 +66,13 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "anthropic",
         api: Api::Anthropic,
+        key_env: Some("ANTHROPIC_API_KEY"),
+        base_env: "ANTHROPIC_BASE_URL",
+        default_base: "https://api.anthropic.com",
+    },
+    BuiltIn {
+        id: "anthropic-beta",
+        api: Api::AnthropicBeta,
         key_env: Some("ANTHROPIC_API_KEY"),
         base_env: "ANTHROPIC_BASE_URL",
         default_base: "https://api.anthropic.com",

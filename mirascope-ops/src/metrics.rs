@@ -96,50 +96,106 @@ impl GenAiMetrics {
     }
 }
 
-impl MetricsRecorder for GenAiMetrics {
-    fn record(&self, call: &CallRecord<'_>) {
-        let mut attrs = Vec::with_capacity(8);
-        attrs.push(KeyValue::new("gen_ai.operation.name", "chat"));
-        attrs.push(KeyValue::new(
-            "gen_ai.provider.name",
-            call.provider.to_string(),
-        ));
-        attrs.push(KeyValue::new(
-            "gen_ai.request.model",
-            call.request_model.to_string(),
-        ));
+/// The attribute sets of one (provider, model, answering model, server): built once and reused
+/// while a thread keeps calling the same model (the common case), so a call allocates nothing
+/// for its attributes.
+struct AttrSets {
+    provider: String,
+    request_model: String,
+    response_model: Option<String>,
+    server_address: Option<String>,
+    server_port: Option<i64>,
+    base: Arc<[KeyValue]>,
+    input: Arc<[KeyValue]>,
+    output: Arc<[KeyValue]>,
+}
+
+impl AttrSets {
+    fn matches(&self, call: &CallRecord<'_>) -> bool {
+        self.provider == call.provider
+            && self.request_model == call.request_model
+            && self.response_model.as_deref() == call.response_model
+            && self.server_address.as_deref() == call.server_address
+            && self.server_port == call.server_port
+    }
+
+    fn new(call: &CallRecord<'_>) -> Self {
+        let mut base = Vec::with_capacity(7);
+        base.push(KeyValue::new("gen_ai.operation.name", "chat"));
+        base.push(KeyValue::new("gen_ai.provider.name", call.provider.to_string()));
+        base.push(KeyValue::new("gen_ai.request.model", call.request_model.to_string()));
         if let Some(m) = call.response_model {
-            attrs.push(KeyValue::new("gen_ai.response.model", m.to_string()));
+            base.push(KeyValue::new("gen_ai.response.model", m.to_string()));
         }
         if let Some(a) = call.server_address {
-            attrs.push(KeyValue::new("server.address", a.to_string()));
+            base.push(KeyValue::new("server.address", a.to_string()));
         }
         if let Some(p) = call.server_port {
-            attrs.push(KeyValue::new("server.port", p));
+            base.push(KeyValue::new("server.port", p));
         }
-        let mut with_error = attrs.clone();
-        if let Some(e) = call.error_type {
-            with_error.push(KeyValue::new("error.type", e));
+        let with = |kind: &'static str| {
+            let mut v = base.clone();
+            v.push(KeyValue::new("gen_ai.token.type", kind));
+            Arc::from(v)
+        };
+        AttrSets {
+            provider: call.provider.to_string(),
+            request_model: call.request_model.to_string(),
+            response_model: call.response_model.map(str::to_string),
+            server_address: call.server_address.map(str::to_string),
+            server_port: call.server_port,
+            input: with("input"),
+            output: with("output"),
+            base: Arc::from(base),
         }
-        self.duration
-            .record(call.duration.as_secs_f64(), &with_error);
+    }
+}
+
+thread_local! {
+    static LAST_ATTRS: std::cell::RefCell<Option<Arc<AttrSets>>> = const { std::cell::RefCell::new(None) };
+}
+
+fn attr_sets(call: &CallRecord<'_>) -> Arc<AttrSets> {
+    LAST_ATTRS.with(|last| {
+        let mut last = last.borrow_mut();
+        match last.as_ref() {
+            Some(sets) if sets.matches(call) => sets.clone(),
+            _ => {
+                let sets = Arc::new(AttrSets::new(call));
+                *last = Some(sets.clone());
+                sets
+            }
+        }
+    })
+}
+
+impl MetricsRecorder for GenAiMetrics {
+    fn record(&self, call: &CallRecord<'_>) {
+        let sets = attr_sets(call);
+        match call.error_type {
+            Some(e) => {
+                let mut with_error = sets.base.to_vec();
+                with_error.push(KeyValue::new("error.type", e));
+                self.duration.record(call.duration.as_secs_f64(), &with_error);
+            }
+            None => self.duration.record(call.duration.as_secs_f64(), &sets.base),
+        }
         if let Some(u) = call.usage {
-            for (kind, n) in [("input", u.input_tokens), ("output", u.output_tokens)] {
-                if let Ok(n) = u64::try_from(n) {
-                    let mut a = attrs.clone();
-                    a.push(KeyValue::new("gen_ai.token.type", kind));
-                    self.token_usage.record(n, &a);
-                }
+            if let Ok(n) = u64::try_from(u.input_tokens) {
+                self.token_usage.record(n, &sets.input);
+            }
+            if let Ok(n) = u64::try_from(u.output_tokens) {
+                self.token_usage.record(n, &sets.output);
             }
         }
         if let Some(t) = call.time_to_first_chunk {
-            self.time_to_first_chunk.record(t.as_secs_f64(), &attrs);
+            self.time_to_first_chunk.record(t.as_secs_f64(), &sets.base);
         }
         if let Some(t) = call.time_per_output_chunk {
-            self.time_per_output_chunk.record(t.as_secs_f64(), &attrs);
+            self.time_per_output_chunk.record(t.as_secs_f64(), &sets.base);
         }
         if let Some(c) = call.cost.filter(|c| c.is_finite() && *c >= 0.0) {
-            self.cost.add(c, &attrs);
+            self.cost.add(c, &sets.base);
         }
         if let Some(s) = &self.summary {
             s.add(call);

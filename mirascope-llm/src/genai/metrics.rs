@@ -75,6 +75,15 @@ pub(crate) struct Timing {
 }
 
 impl Timing {
+    /// A timing for a call whose span is `span`: `None` (and no clock read) when the span is
+    /// not recorded or no recorder is installed, so the off switch costs nothing more.
+    pub(crate) fn start_for(span: &tracing::Span) -> Option<Self> {
+        if span.is_disabled() || RECORDER.get().is_none() {
+            return None;
+        }
+        Some(Self::start())
+    }
+
     pub(crate) fn start() -> Self {
         Timing {
             started: Instant::now(),
@@ -106,10 +115,13 @@ pub(crate) fn record(
     base_url: &str,
     model_id: &str,
     provider_id: &str,
-    timing: &Timing,
+    timing: Option<&Timing>,
     response: Option<&Response>,
     error: Option<&Error>,
 ) {
+    let Some(timing) = timing else {
+        return;
+    };
     if span.is_disabled() {
         return;
     }

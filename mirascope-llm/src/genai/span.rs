@@ -640,11 +640,11 @@ pub struct StreamSpan {
     span: Option<Span>,
     /// For the client metrics: the provider's base URL and the call's timing.
     base_url: String,
-    timing: super::metrics::Timing,
+    timing: Option<super::metrics::Timing>,
 }
 
 impl StreamSpan {
-    pub(crate) fn new(span: Span, base_url: String, timing: super::metrics::Timing) -> Self {
+    pub(crate) fn new(span: Span, base_url: String, timing: Option<super::metrics::Timing>) -> Self {
         StreamSpan {
             span: Some(span),
             base_url,
@@ -654,7 +654,9 @@ impl StreamSpan {
 
     /// One output chunk arrived (for `time_to_first_chunk` / `time_per_output_chunk`).
     pub(crate) fn chunk(&mut self) {
-        self.timing.chunk();
+        if let Some(t) = self.timing.as_mut() {
+            t.chunk();
+        }
     }
 
     /// Enters the span for one poll (a clone keeps it alive until the guard drops).
@@ -671,7 +673,9 @@ impl StreamSpan {
 
     /// The stream completed.
     pub(crate) fn complete(&mut self, resp: &Response) {
-        self.timing.end();
+        if let Some(t) = self.timing.as_mut() {
+            t.end();
+        }
         if let Some(span) = self.span.take() {
             record_response(&span, resp);
             super::metrics::record(
@@ -679,7 +683,7 @@ impl StreamSpan {
                 &self.base_url,
                 resp.model_id(),
                 resp.provider_id(),
-                &self.timing,
+                self.timing.as_ref(),
                 Some(resp),
                 None,
             );
@@ -688,7 +692,9 @@ impl StreamSpan {
 
     /// The stream failed: partial response plus the error.
     pub(crate) fn fail(&mut self, partial: &Response, err: &Error) {
-        self.timing.end();
+        if let Some(t) = self.timing.as_mut() {
+            t.end();
+        }
         if let Some(span) = self.span.take() {
             record_partial_response(&span, partial);
             record_error(&span, err, true);
@@ -697,7 +703,7 @@ impl StreamSpan {
                 &self.base_url,
                 partial.model_id(),
                 partial.provider_id(),
-                &self.timing,
+                self.timing.as_ref(),
                 Some(partial),
                 Some(err),
             );
@@ -778,15 +784,17 @@ pub fn bench_lifecycle(resp: &Response) -> bool {
         base_url: "https://api.openai.com/v1",
     });
     let enabled = !span.is_disabled();
-    let mut timing = super::metrics::Timing::start();
-    timing.end();
+    let mut timing = super::metrics::Timing::start_for(&span);
+    if let Some(t) = timing.as_mut() {
+        t.end();
+    }
     record_response(&span, resp);
     super::metrics::record(
         &span,
         "https://api.openai.com/v1",
         resp.model_id(),
         resp.provider_id(),
-        &timing,
+        timing.as_ref(),
         Some(resp),
         None,
     );

@@ -20,7 +20,16 @@ const PROVIDER: &str = "anthropic";
 /// Sent when the user sets no `max_tokens` (the API requires one); not recorded on spans.
 const DEFAULT_MAX_TOKENS: i64 = 16000;
 
-pub(crate) struct Anthropic;
+pub(crate) struct Anthropic {
+    /// Every call on the beta API (`anthropic-beta/` model ids), not only those
+    /// `_should_use_beta` sends there.
+    beta_only: bool,
+}
+
+/// The Messages API, moving to the beta API where `_should_use_beta` says (`anthropic/`).
+pub(crate) static ANTHROPIC: Anthropic = Anthropic { beta_only: false };
+/// The beta API for every call (`anthropic-beta/`, `AnthropicBetaProvider`).
+pub(crate) static ANTHROPIC_BETA: Anthropic = Anthropic { beta_only: true };
 
 fn thinking_budget(level: ThinkingLevel, max_tokens: i64) -> Option<i64> {
     let multiplier = match level {
@@ -48,8 +57,9 @@ const STRUCTURED_OUTPUTS_BETA: &[(&str, &str)] =
 /// Whether the call goes to the beta API (`_should_use_beta`, anthropic/provider.py): the model
 /// supports strict structured outputs, and the format is strict (asked for, or a bare format,
 /// which resolves to strict on such models) or some tool does not opt out of strict.
-fn uses_beta(ctx: &EncodeContext<'_>) -> bool {
-    models::anthropic_supports_strict(ctx.model_name)
+fn uses_beta(ctx: &EncodeContext<'_>, beta_only: bool) -> bool {
+    beta_only
+        || models::anthropic_supports_strict(ctx.model_name)
         && (ctx.format.is_some_and(|f| f.mode == FormatMode::Strict)
             || ctx.tools.iter().any(|t| t.schema().strict != Some(false)))
 }
@@ -295,7 +305,7 @@ impl WireFormat for Anthropic {
     }
 
     fn query(&self, ctx: &EncodeContext<'_>) -> &'static str {
-        if uses_beta(ctx) {
+        if uses_beta(ctx, self.beta_only) {
             "?beta=true"
         } else {
             ""
@@ -303,7 +313,7 @@ impl WireFormat for Anthropic {
     }
 
     fn variant_headers(&self, ctx: &EncodeContext<'_>) -> &'static [(&'static str, &'static str)] {
-        if uses_beta(ctx) {
+        if uses_beta(ctx, self.beta_only) {
             STRUCTURED_OUTPUTS_BETA
         } else {
             &[]
@@ -343,7 +353,7 @@ impl WireFormat for Anthropic {
                 None => {}
             }
         }
-        let beta = uses_beta(ctx);
+        let beta = uses_beta(ctx, self.beta_only);
         let strict_model = models::anthropic_supports_strict(ctx.model_name);
         if !beta && ctx.tools.iter().any(|t| t.schema().strict == Some(true)) {
             return Err(Error::unsupported(
@@ -364,6 +374,13 @@ impl WireFormat for Anthropic {
         let mut tools: Vec<Value> = ctx.tools.iter().map(|t| convert(t.schema())).collect();
         if let Some(f) = ctx.format {
             match f.mode {
+                // `beta_encode_request`: strict output needs a model with strict outputs.
+                FormatMode::Strict if beta && !strict_model => {
+                    return Err(Error::unsupported(
+                        PROVIDER,
+                        format!("the strict formatting mode with model {}", ctx.model_id),
+                    ))
+                }
                 FormatMode::Strict if beta => {
                     body.insert(
                         "output_config".into(),
@@ -751,7 +768,7 @@ impl StreamDecoder for AnthropicStream {
             }
             "message_stop" => self.done = true,
             "error" => {
-                return Err(super::stream_error(&Anthropic, PROVIDER, &v));
+                return Err(super::stream_error(&ANTHROPIC, PROVIDER, &v));
             }
             "ping" => {}
             kind => super::skip_unknown_event(PROVIDER, kind, &mut self.skipped),

@@ -222,7 +222,8 @@ pub(crate) fn wire(api: Api) -> &'static dyn WireFormat {
     match api {
         Api::OpenAiResponses => &openai_responses::OpenAiResponses,
         Api::OpenAiCompletions => &openai_completions::OpenAiCompletions,
-        Api::Anthropic => &anthropic::Anthropic,
+        Api::Anthropic => &anthropic::ANTHROPIC,
+        Api::AnthropicBeta => &anthropic::ANTHROPIC_BETA,
         Api::Google => &google::Google,
     }
 }

@@ -60,7 +60,7 @@ const GOOGLE: &[Range] = &[
 fn ranges(api: Api) -> &'static [Range] {
     match api {
         Api::OpenAiResponses | Api::OpenAiCompletions => OPENAI,
-        Api::Anthropic => ANTHROPIC,
+        Api::Anthropic | Api::AnthropicBeta => ANTHROPIC,
         Api::Google => GOOGLE,
     }
 }
