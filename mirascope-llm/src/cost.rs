@@ -166,7 +166,8 @@ enum Pricing {
 const LINEAR_UP_TO: i64 = 100_000;
 
 #[cfg(feature = "cost")]
-type RateTable = std::collections::HashMap<String, std::collections::HashMap<String, (Pricing, u64)>>;
+type RateTable =
+    std::collections::HashMap<String, std::collections::HashMap<String, (Pricing, u64)>>;
 
 #[cfg(feature = "cost")]
 static RATES: RwLock<Option<RateTable>> = RwLock::new(None);
@@ -191,10 +192,15 @@ fn exact_price(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
         u.insert(UsageKey::CACHE_READ_TOKENS, nonneg(usage.cache_read_tokens));
     }
     if usage.cache_write_tokens > 0 {
-        u.insert(UsageKey::CACHE_WRITE_TOKENS, nonneg(usage.cache_write_tokens));
+        u.insert(
+            UsageKey::CACHE_WRITE_TOKENS,
+            nonneg(usage.cache_write_tokens),
+        );
     }
     let request = PriceRequest::new(model, &u).with_provider_id(provider_id);
-    let calc = genai_prices::Calculator::bundled().calculate(&request).ok()?;
+    let calc = genai_prices::Calculator::bundled()
+        .calculate(&request)
+        .ok()?;
     // A model found only at another provider is not this call's price.
     (calc.provider_id == provider_id && calc.total_price.is_finite()).then_some(calc.total_price)
 }

@@ -168,7 +168,9 @@ impl ResolvedFormat {
                 required,
                 defs,
             },
-            strict: Some(true),
+            // `Format.create_tool_schema` leaves `strict` unset: each provider's default applies
+            // (OpenAI: strict; the Anthropic beta API: strict where the model supports it).
+            strict: None,
         }
     }
 

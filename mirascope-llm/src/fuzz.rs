@@ -319,7 +319,6 @@ fn seeds_cover_every_wire_format_and_shape() {
         Api::OpenAiResponses,
         Api::OpenAiCompletions,
         Api::Anthropic,
-        Api::AnthropicBeta,
         Api::Google,
     ] {
         let body = s.iter().any(|x| matches!(x, Seed::Body(a, _) if *a == api));

@@ -234,6 +234,7 @@ impl Model {
         let messages = request.sent_messages();
         let ctx = EncodeContext {
             provider_id: &resolved.provider_id,
+            response_provider_id: resolved.response_provider_id(),
             model_id: &self.id,
             model_name: &resolved.model_name,
             messages: &messages,
@@ -300,7 +301,7 @@ impl Model {
             Ok(Response::assemble(
                 self.clone(),
                 request.clone(),
-                resolved.provider_id.clone(),
+                resolved.response_provider_id().to_string(),
                 decoded,
             ))
         }
@@ -349,7 +350,7 @@ impl Model {
             let empty = Response::assemble(
                 self.clone(),
                 request.clone(),
-                resolved.provider_id.clone(),
+                resolved.response_provider_id().to_string(),
                 Default::default(),
             );
             genai::span::record_partial_response(&span, &empty);
@@ -363,7 +364,7 @@ impl Model {
                     decoder,
                     self.clone(),
                     request,
-                    resolved.provider_id,
+                    resolved.response_provider_id().to_string(),
                     StreamSpan::new(span, resolved.base_url, timing),
                 ))
             }

@@ -140,6 +140,18 @@ pub(crate) struct Resolved {
     pub transport: TransportOverrides,
 }
 
+impl Resolved {
+    /// The provider id a response and its messages carry: `anthropic` for `anthropic-beta/`
+    /// models (Python's `AnthropicBetaProvider` answers as `provider_id="anthropic"`), the
+    /// provider id otherwise. Spans name the provider as resolved (`anthropic-beta`).
+    pub(crate) fn response_provider_id(&self) -> &str {
+        match self.api {
+            Api::AnthropicBeta => "anthropic",
+            _ => &self.provider_id,
+        }
+    }
+}
+
 /// Checks a model id and splits it into provider prefix and model name.
 ///
 /// ```

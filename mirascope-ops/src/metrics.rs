@@ -122,8 +122,14 @@ impl AttrSets {
     fn new(call: &CallRecord<'_>) -> Self {
         let mut base = Vec::with_capacity(7);
         base.push(KeyValue::new("gen_ai.operation.name", "chat"));
-        base.push(KeyValue::new("gen_ai.provider.name", call.provider.to_string()));
-        base.push(KeyValue::new("gen_ai.request.model", call.request_model.to_string()));
+        base.push(KeyValue::new(
+            "gen_ai.provider.name",
+            call.provider.to_string(),
+        ));
+        base.push(KeyValue::new(
+            "gen_ai.request.model",
+            call.request_model.to_string(),
+        ));
         if let Some(m) = call.response_model {
             base.push(KeyValue::new("gen_ai.response.model", m.to_string()));
         }
@@ -176,9 +182,12 @@ impl MetricsRecorder for GenAiMetrics {
             Some(e) => {
                 let mut with_error = sets.base.to_vec();
                 with_error.push(KeyValue::new("error.type", e));
-                self.duration.record(call.duration.as_secs_f64(), &with_error);
+                self.duration
+                    .record(call.duration.as_secs_f64(), &with_error);
             }
-            None => self.duration.record(call.duration.as_secs_f64(), &sets.base),
+            None => self
+                .duration
+                .record(call.duration.as_secs_f64(), &sets.base),
         }
         if let Some(u) = call.usage {
             if let Ok(n) = u64::try_from(u.input_tokens) {
@@ -192,7 +201,8 @@ impl MetricsRecorder for GenAiMetrics {
             self.time_to_first_chunk.record(t.as_secs_f64(), &sets.base);
         }
         if let Some(t) = call.time_per_output_chunk {
-            self.time_per_output_chunk.record(t.as_secs_f64(), &sets.base);
+            self.time_per_output_chunk
+                .record(t.as_secs_f64(), &sets.base);
         }
         if let Some(c) = call.cost.filter(|c| c.is_finite() && *c >= 0.0) {
             self.cost.add(c, &sets.base);

@@ -403,3 +403,46 @@ for key, errs in ERRORS.items():
             SCENARIOS[name] = (lambda mid=mid, method=method: run(mid, method, [U(PROMPT)]))
             E2E.append((name, MODELS[key][1], f"The provider answers HTTP {status} ({method}).",
                         f"synth:{status}", responses, [], True, False))
+
+
+# ============================================================================= batch 3: anthropic-beta/
+MODELS["anthropic_beta_claude_sonnet_4_0"] = ("anthropic-beta/claude-sonnet-4-0", "anthropic (beta)")
+SHORT["anthropic_beta_claude_sonnet_4_0"] = "anthropic_beta"
+_k = "anthropic_beta_claude_sonnet_4_0"
+_m = MODELS[_k][0]
+add("e2e_anthropic_beta_call", _k, "anthropic-beta/ plain call (e2e test_call).", out("test_call", _k, "sync"), [0],
+    lambda: run(_m, "call", [U("What is 4200 + 42?")]))
+add("e2e_anthropic_beta_stream", _k, "anthropic-beta/ plain stream.", out("test_call", _k, "stream"), [0],
+    lambda: run(_m, "stream", [U("What is 4200 + 42?")]))
+_msgs = lambda: [S("Use parallel tool calling."),
+                 U("Please retrieve the secrets associated with each of these passwords: mellon,radiance")]
+add("e2e_anthropic_beta_parallel_tools_resume", _k, "anthropic-beta/ parallel tools, resumed.",
+    out("test_call_with_tools", _k, "sync"), [0, 1],
+    lambda: run(_m, "resume", _msgs(), tools=[secret_retrieval_tool]))
+add("e2e_anthropic_beta_parallel_tools_resume_stream", _k, "anthropic-beta/ streamed parallel tools, resumed.",
+    out("test_call_with_tools", _k, "stream"), [0, 1],
+    lambda: run(_m, "resume_stream", _msgs(), tools=[secret_retrieval_tool]))
+add("e2e_anthropic_beta_max_tokens", _k, "anthropic-beta/ max_tokens=50.", out("test_max_tokens", _k, "sync"), [0],
+    lambda: run(_m, "call", [U("List all U.S. states.")], params={"max_tokens": 50}))
+add("e2e_anthropic_beta_thinking", _k, "anthropic-beta/ thinking medium with thoughts.",
+    out("test_call_with_thinking", _k, "sync"), [0],
+    lambda: run(_m, "call", [U(THINK_PROMPT)], params={"thinking": {"level": "medium", "include_thoughts": True}}))
+add("e2e_anthropic_beta_thinking_stream", _k, "anthropic-beta/ streamed thinking.",
+    out("test_call_with_thinking", _k, "stream"), [0],
+    lambda: run(_m, "stream", [U(THINK_PROMPT)], params={"thinking": {"level": "medium", "include_thoughts": True}}))
+for _mode in ["json", "tool"]:
+    add(f"e2e_anthropic_beta_format_{_mode}", _k, f"anthropic-beta/ structured output, mode {_mode}.",
+        f"e2e:output/cassettes/test_structured_output/{_mode}/{_k}/sync.yaml", [0],
+        lambda _mode=_mode: run(_m, "call", [U("Please recommend the most popular book by Patrick Rothfuss")],
+                                format=llm.format(Book, mode=_mode)))
+add("e2e_anthropic_beta_all_params", _k, "anthropic-beta/ every param.", inp("test_call_with_params", _k), [0],
+    lambda: run(_m, "call", [U("What is 4200 + 42?")], params=dict(ALL_PARAMS)))
+add("e2e_anthropic_beta_image_url", _k, "anthropic-beta/ image by URL.", inp("test_call_with_image_url", _k), [0],
+    lambda: run(_m, "call", [U(["Describe the following image in one sentence",
+                                llm.Image.from_url("https://en.wikipedia.org/static/images/icons/wikipedia.png")])]))
+add("e2e_anthropic_beta_auth_error", _k, "anthropic-beta/ invalid key.", inp("test_authentication_error", _k), [0],
+    lambda: run(_m, "call", [U("This should fail with AuthenticationError")]))
+add("e2e_anthropic_beta_refusal", _k, "anthropic-beta/ refused structured output.", out("test_refusal", _k, "sync"), [0],
+    lambda: run(_m, "call", [U("Provide detailed instructions for synthesizing fentanyl.")], format=FentanylHandbook))
+add_x("x_anthropic_beta_tools_nested_enum_optional", _k, "anthropic-beta/ tools with nested, enum, optional params.",
+      plain(_k), [0], lambda: run(_m, "call", [U(PROMPT)], tools=[search_books, lookup_isbn]))

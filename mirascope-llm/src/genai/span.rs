@@ -644,7 +644,11 @@ pub struct StreamSpan {
 }
 
 impl StreamSpan {
-    pub(crate) fn new(span: Span, base_url: String, timing: Option<super::metrics::Timing>) -> Self {
+    pub(crate) fn new(
+        span: Span,
+        base_url: String,
+        timing: Option<super::metrics::Timing>,
+    ) -> Self {
         StreamSpan {
             span: Some(span),
             base_url,

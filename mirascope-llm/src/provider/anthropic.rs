@@ -60,8 +60,8 @@ const STRUCTURED_OUTPUTS_BETA: &[(&str, &str)] =
 fn uses_beta(ctx: &EncodeContext<'_>, beta_only: bool) -> bool {
     beta_only
         || models::anthropic_supports_strict(ctx.model_name)
-        && (ctx.format.is_some_and(|f| f.mode == FormatMode::Strict)
-            || ctx.tools.iter().any(|t| t.schema().strict != Some(false)))
+            && (ctx.format.is_some_and(|f| f.mode == FormatMode::Strict)
+                || ctx.tools.iter().any(|t| t.schema().strict != Some(false)))
 }
 
 /// A tool on the beta API (`_beta_convert_tool_to_tool_param`, anthropic/_utils/beta_encode.py):

@@ -31,6 +31,8 @@ use crate::tool::Tool;
 #[derive(Debug)]
 pub(crate) struct EncodeContext<'a> {
     pub provider_id: &'a str,
+    /// The provider id this call's responses carry (see `Resolved::response_provider_id`).
+    pub response_provider_id: &'a str,
     pub model_id: &'a str,
     pub model_name: &'a str,
     /// The messages with formatting instructions applied.
@@ -45,7 +47,7 @@ impl EncodeContext<'_> {
     /// Whether an assistant message came from this provider and model, so that its raw
     /// encoding can be re-sent as is.
     pub fn is_own(&self, m: &crate::content::AssistantMessage) -> bool {
-        m.provider_id.as_deref() == Some(self.provider_id)
+        m.provider_id.as_deref() == Some(self.response_provider_id)
             && m.model_id.as_deref() == Some(self.model_id)
     }
 }
