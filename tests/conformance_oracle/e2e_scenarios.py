@@ -446,3 +446,41 @@ add("e2e_anthropic_beta_refusal", _k, "anthropic-beta/ refused structured output
     lambda: run(_m, "call", [U("Provide detailed instructions for synthesizing fentanyl.")], format=FentanylHandbook))
 add_x("x_anthropic_beta_tools_nested_enum_optional", _k, "anthropic-beta/ tools with nested, enum, optional params.",
       plain(_k), [0], lambda: run(_m, "call", [U(PROMPT)], tools=[search_books, lookup_isbn]))
+
+
+# ============================================================================= batch 4: mid-stream errors
+def _anthropic_midstream_error():
+    pieces = ["The sky", " is blue because"]
+    events = [
+        {"type": "message_start", "message": {"model": "claude-sonnet-4-20250514", "id": "msg_01MidStreamErr0000000000",
+                                              "type": "message", "role": "assistant", "content": [], "stop_reason": None,
+                                              "stop_sequence": None, "usage": synth._anthropic_usage(12, 1)}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {"type": "ping"},
+    ]
+    for p in pieces:
+        events.append({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}})
+    events.append({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+    return [synth.sse_response(synth.typed_sse(events), synth.ANTHROPIC_SSE)]
+
+
+def _completions_midstream_error():
+    cid = "chatcmpl-MidStreamErr000000000000000"
+    def chunk(delta, finish=None):
+        return {"id": cid, "object": "chat.completion.chunk", "created": 1764695012, "model": "gpt-4o-2024-08-06",
+                "service_tier": "default", "system_fingerprint": "fp_cbf1785567",
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], "obfuscation": ""}
+    frames = [chunk({"role": "assistant", "content": "", "refusal": None}), chunk({"content": "The sky"}),
+              chunk({"content": " is blue"})]
+    text = "".join(f"data: {synth._compact(f)}\n\n" for f in frames)
+    text += 'data: {"error": {"message": "The server had an error while processing your request.", "type": "server_error", "param": null, "code": null}}\n\n'
+    return [synth.sse_response(text, "text/event-stream; charset=utf-8")]
+
+
+for _name, _key, _mid, _resp in [
+    ("x_anthropic_stream_error_event", "anthropic_claude_sonnet_4_0", "anthropic/claude-sonnet-4-0", _anthropic_midstream_error),
+    ("x_openai_completions_stream_error_event", "openai_gpt_4o_completions", "openai/gpt-4o:completions", _completions_midstream_error),
+]:
+    SCENARIOS[_name] = (lambda _mid=_mid: run(_mid, "stream", [U("Why is the sky blue?")]))
+    E2E.append((_name, MODELS[_key][1], "A stream that starts answering, then the provider sends an error event.",
+                "synth:midstream", _resp, [], False, False))
