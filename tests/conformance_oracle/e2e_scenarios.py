@@ -484,3 +484,16 @@ for _name, _key, _mid, _resp in [
     SCENARIOS[_name] = (lambda _mid=_mid: run(_mid, "stream", [U("Why is the sky blue?")]))
     E2E.append((_name, MODELS[_key][1], "A stream that starts answering, then the provider sends an error event.",
                 "synth:midstream", _resp, [], False, False))
+
+
+# ============================================================================= batch 5: adaptive thinking
+for _lvl in ["high", "default"]:
+    add_x(f"x_anthropic_adaptive_thinking_{_lvl}", "anthropic_claude_sonnet_4_0",
+          f"Claude 4.7+ takes only adaptive thinking: level {_lvl} becomes an effort.",
+          plain("anthropic_claude_sonnet_4_0"), [0],
+          lambda _lvl=_lvl: run("anthropic/claude-opus-4-7", "call", [U(PROMPT)], params={"thinking": {"level": _lvl}}))
+add_x("x_anthropic_45_thinking_strict_format", "anthropic_claude_sonnet_4_0",
+      "Strict output on the beta API together with thinking.",
+      out("test_structured_output", "anthropic_claude_sonnet_4_5", "sync"), [0],
+      lambda: run("anthropic/claude-sonnet-4-5", "call", [U("Please recommend the most popular book by Patrick Rothfuss")],
+                  params={"thinking": {"level": "low"}}, format=Book))

@@ -31,6 +31,18 @@ pub(crate) static ANTHROPIC: Anthropic = Anthropic { beta_only: false };
 /// The beta API for every call (`anthropic-beta/`, `AnthropicBetaProvider`).
 pub(crate) static ANTHROPIC_BETA: Anthropic = Anthropic { beta_only: true };
 
+/// `THINKING_LEVEL_TO_EFFORT` (anthropic/_utils/encode.py), `medium` for the default level.
+fn adaptive_effort(level: ThinkingLevel) -> &'static str {
+    match level {
+        ThinkingLevel::Minimal | ThinkingLevel::Low => "low",
+        ThinkingLevel::High => "high",
+        ThinkingLevel::Max => "max",
+        _ => "medium",
+    }
+}
+
+/// `compute_thinking_budget` (anthropic/_utils/encode.py): `0` disables, `None` leaves the
+/// provider's default, otherwise a share of `max_tokens`, at least 1,024.
 fn thinking_budget(level: ThinkingLevel, max_tokens: i64) -> Option<i64> {
     let multiplier = match level {
         ThinkingLevel::None => return Some(0),
@@ -167,6 +179,7 @@ fn beta_raw_message(raw: &Value) -> Value {
     raw
 }
 
+/// A `cache_control` breakpoint (`{"type": "ephemeral"}`).
 fn ephemeral() -> Value {
     json!({"type": "ephemeral"})
 }
@@ -260,6 +273,8 @@ fn encode_content(content: &[Part], encode_thoughts: bool, cache: bool) -> Resul
     Ok(Value::Array(blocks))
 }
 
+/// `raw_message_has_format_tool` (anthropic/_utils/encode.py): such a raw message is re-encoded
+/// from its parts instead of re-sent.
 fn has_format_tool_call(raw: &Value) -> bool {
     raw.get("content")
         .and_then(Value::as_array)
@@ -339,10 +354,28 @@ impl WireFormat for Anthropic {
             .as_ref()
             .and_then(|t| t.encode_thoughts_as_text)
             .unwrap_or(false);
+        // `process_params` (anthropic/_utils/encode.py): disabled, adaptive (Claude 4.7 and
+        // later, with an effort), or a budget.
         if let Some(t) = &thinking {
             match thinking_budget(t.level, max_tokens) {
+                Some(0) if models::anthropic_always_thinks(ctx.model_name) => {
+                    return Err(Error::unsupported(
+                        PROVIDER,
+                        format!(
+                            "thinking level 'none' with {} (it cannot disable thinking; use 'low')",
+                            ctx.model_id
+                        ),
+                    ))
+                }
                 Some(0) => {
                     body.insert("thinking".into(), json!({"type": "disabled"}));
+                }
+                _ if models::anthropic_adaptive_thinking_only(ctx.model_name) => {
+                    body.insert("thinking".into(), json!({"type": "adaptive"}));
+                    body.insert(
+                        "output_config".into(),
+                        json!({"effort": adaptive_effort(t.level)}),
+                    );
                 }
                 Some(budget) => {
                     body.insert(
@@ -382,10 +415,15 @@ impl WireFormat for Anthropic {
                     ))
                 }
                 FormatMode::Strict if beta => {
-                    body.insert(
-                        "output_config".into(),
-                        json!({"format": {"type": "json_schema", "schema": super::anthropic_schema::transform_schema(&f.schema)}}),
-                    );
+                    let format = json!({"type": "json_schema", "schema": super::anthropic_schema::transform_schema(&f.schema)});
+                    match body.get_mut("output_config").and_then(Value::as_object_mut) {
+                        Some(cfg) => {
+                            cfg.insert("format".into(), format);
+                        }
+                        None => {
+                            body.insert("output_config".into(), json!({ "format": format }));
+                        }
+                    }
                 }
                 FormatMode::Strict => {
                     return Err(Error::unsupported(

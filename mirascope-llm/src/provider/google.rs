@@ -118,6 +118,7 @@ fn thinking_config(
     Value::Object(cfg)
 }
 
+/// A message's parts (`_encode_content`, google/_utils/encode.py).
 fn encode_parts(content: &[Part], encode_thoughts: bool) -> Result<Vec<Value>> {
     let mut out = Vec::new();
     for part in content {
@@ -160,6 +161,8 @@ fn base64_encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE.encode(bytes)
 }
 
+/// `_raw_message_has_format_tool` (google/_utils/encode.py): such a raw message is re-encoded
+/// from its parts instead of re-sent.
 fn has_format_tool_call(raw: &Value) -> bool {
     raw.get("parts")
         .and_then(Value::as_array)

@@ -210,6 +210,44 @@ pub(crate) fn google_supports_format_with_tools(model_name: &str) -> bool {
     !listed(GOOGLE_WITHOUT_FORMAT_WITH_TOOLS, model_name)
 }
 
+/// The version of a `claude-<family>-<major>[-<minor>]...` model name: `(family, major, minor)`.
+fn claude_version(model_name: &str) -> Option<(&str, u32, Option<u32>)> {
+    let rest = model_name.strip_prefix("claude-")?;
+    let mut parts = rest.split('-');
+    let family = parts
+        .next()
+        .filter(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_lowercase()))?;
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts
+        .next()
+        .and_then(|m| (m.len() == 1).then(|| m.parse().ok()).flatten());
+    Some((family, major, minor))
+}
+
+/// Anthropic models that reject a manual thinking budget and take only adaptive thinking:
+/// `_ADAPTIVE_THINKING_ONLY_MODEL` (anthropic/_utils/encode.py),
+/// `^claude-[a-z]+-(?:4-[7-9]|[5-9]|[1-9]\d)(?:-|$)`: Claude 4.7 and later.
+pub(crate) fn anthropic_adaptive_thinking_only(model_name: &str) -> bool {
+    match claude_version(model_name) {
+        Some((_, 4, Some(minor))) => (7..=9).contains(&minor),
+        Some((_, major, _)) => major >= 5,
+        None => false,
+    }
+}
+
+/// Anthropic models whose thinking cannot be turned off: `_ALWAYS_ON_THINKING_MODEL`
+/// (anthropic/_utils/encode.py), `^claude-(?:opus-5-5|sonnet-5-5|(?:fable|mythos)-5(?:-|$))`.
+pub(crate) fn anthropic_always_thinks(model_name: &str) -> bool {
+    let Some(rest) = model_name.strip_prefix("claude-") else {
+        return false;
+    };
+    rest.starts_with("opus-5-5")
+        || rest.starts_with("sonnet-5-5")
+        || ["fable-5", "mythos-5"]
+            .iter()
+            .any(|p| rest == *p || rest.starts_with(&format!("{p}-")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,5 +288,20 @@ mod tests {
         assert!(!anthropic_supports_strict("claude-sonnet-4-0"));
         assert!(!google_supports_format_with_tools("gemini-2.5-flash"));
         assert!(google_supports_format_with_tools("gemini-3-pro-preview"));
+        for (m, adaptive) in [
+            ("claude-sonnet-4-5", false),
+            ("claude-opus-4-6", false),
+            ("claude-opus-4-7", true),
+            ("claude-sonnet-5", true),
+            ("claude-haiku-10-1", true),
+            ("claude-sonnet-4-20250514", false),
+            ("claude-3-7-sonnet-latest", false),
+        ] {
+            assert_eq!(anthropic_adaptive_thinking_only(m), adaptive, "{m}");
+        }
+        assert!(anthropic_always_thinks("claude-opus-5-5-20270101"));
+        assert!(anthropic_always_thinks("claude-fable-5"));
+        assert!(!anthropic_always_thinks("claude-fable-50"));
+        assert!(!anthropic_always_thinks("claude-opus-5"));
     }
 }

@@ -50,6 +50,8 @@ fn max_tokens_key(reasoning: bool) -> &'static str {
     }
 }
 
+/// A user message, tool outputs as `tool` messages (`_encode_user_message`,
+/// openai/completions/_utils/encode.py).
 fn encode_user(content: &[Part], out: &mut Vec<Value>, provider: &str) -> Result<()> {
     let mut current: Vec<Value> = Vec::new();
     let flush = |current: &mut Vec<Value>, out: &mut Vec<Value>| {
@@ -96,6 +98,8 @@ fn encode_user(content: &[Part], out: &mut Vec<Value>, provider: &str) -> Result
     Ok(())
 }
 
+/// An assistant message re-encoded from its parts (`_encode_assistant_message`,
+/// openai/completions/_utils/encode.py).
 fn encode_assistant(content: &[Part], encode_thoughts: bool) -> Result<Value> {
     let mut texts: Vec<Value> = Vec::new();
     let mut calls: Vec<Value> = Vec::new();

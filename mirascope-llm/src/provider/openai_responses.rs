@@ -37,6 +37,7 @@ pub(crate) fn function_tool(t: &ToolSchema) -> Value {
     json!({"type": "function", "name": t.name, "description": t.description, "parameters": params, "strict": strict})
 }
 
+/// A user message as input items (`_encode_user_message`, openai/responses/_utils/encode.py).
 fn encode_user(content: &[Part], out: &mut Vec<Value>) -> Result<()> {
     if let [Part::Text { text }] = content {
         out.push(json!({"content": text, "role": "user"}));
@@ -74,6 +75,8 @@ fn encode_user(content: &[Part], out: &mut Vec<Value>) -> Result<()> {
     Ok(())
 }
 
+/// An assistant message re-encoded from its parts (`_encode_assistant_message`,
+/// openai/responses/_utils/encode.py).
 fn encode_assistant(content: &[Part], encode_thoughts: bool, out: &mut Vec<Value>) -> Result<()> {
     for part in content {
         match part {
@@ -333,6 +336,7 @@ fn decode_item(item: &Value, content: &mut Vec<Part>, refused: &mut bool) {
     }
 }
 
+/// A string field, empty when absent (fields of completed output items).
 fn str_of(v: &Value, key: &str) -> String {
     v.get(key)
         .and_then(Value::as_str)
