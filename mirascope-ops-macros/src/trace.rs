@@ -204,6 +204,9 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(t) => t,
         Err(e) => return crate::fallback(e, item, ""),
     };
+    if let Err(e) = check_skip(&func.sig, &trace.skip) {
+        return crate::fallback(e, item, "");
+    }
     if forward_to_call(&mut func.attrs, quote!(__trace(#attr))) {
         return func.into_token_stream();
     }
@@ -218,4 +221,37 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         );
     }
     expand_fn(func, &trace, None)
+}
+
+/// Every name in `skip(..)` must be a parameter of the function: a typo (`pasword`) would
+/// otherwise record the very argument it was meant to hide.
+fn check_skip(sig: &syn::Signature, skip: &[syn::Ident]) -> syn::Result<()> {
+    let params: Vec<String> = sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(pt) => match &*pt.pat {
+                syn::Pat::Ident(pi) => Some(pi.ident.to_string()),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    for s in skip {
+        if !params.iter().any(|p| s == p) {
+            return Err(syn::Error::new(
+                s.span(),
+                format!(
+                    "`skip({s})`: `{}` has no parameter named `{s}` (its parameters: {})",
+                    sig.ident,
+                    if params.is_empty() {
+                        "none".to_string()
+                    } else {
+                        params.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -77,6 +77,7 @@ pub(crate) struct Timing {
 impl Timing {
     /// A timing for a call whose span is `span`: `None` (and no clock read) when the span is
     /// not recorded or no recorder is installed, so the off switch costs nothing more.
+    #[inline]
     pub(crate) fn start_for(span: &tracing::Span) -> Option<Self> {
         if span.is_disabled() || RECORDER.get().is_none() {
             return None;
@@ -110,6 +111,7 @@ impl Timing {
 
 /// Records one finished call with the installed recorder, if its span is enabled (the
 /// `instrument_llm()` switch) and a recorder is installed.
+#[inline]
 pub(crate) fn record(
     span: &tracing::Span,
     base_url: &str,
@@ -119,12 +121,23 @@ pub(crate) fn record(
     response: Option<&Response>,
     error: Option<&Error>,
 ) {
-    let Some(timing) = timing else {
-        return;
-    };
-    if span.is_disabled() {
-        return;
+    // The off path: no timing was taken (span off, or metrics never configured).
+    if let Some(timing) = timing {
+        if !span.is_disabled() {
+            record_enabled(base_url, model_id, provider_id, timing, response, error);
+        }
     }
+}
+
+#[inline(never)]
+fn record_enabled(
+    base_url: &str,
+    model_id: &str,
+    provider_id: &str,
+    timing: &Timing,
+    response: Option<&Response>,
+    error: Option<&Error>,
+) {
     let Some(recorder) = recorder() else {
         return;
     };
