@@ -156,33 +156,16 @@ fn exercise(otlp: Otlp, received: &Received) {
 fn otlp_grpc_to_a_real_receiver() {
     let received: Received = Arc::default();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let collector = Collector(received.clone());
-    rt.spawn(async move {
-        tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(collector))
-            .serve_with_incoming(tokio_stream_like(listener))
-            .await
-            .unwrap();
-    });
+    let addr = common::serve_grpc(
+        &rt,
+        tonic::service::Routes::new(TraceServiceServer::new(Collector(received.clone()))),
+    );
     exercise(
         Otlp::new()
             .protocol(Protocol::Grpc)
             .endpoint(format!("http://{addr}")),
         &received,
     );
-}
-
-fn tokio_stream_like(
-    listener: tokio::net::TcpListener,
-) -> impl futures_core::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    futures_util::stream::unfold(listener, |l| async move {
-        let r = l.accept().await.map(|(s, _)| s);
-        Some((r, l))
-    })
 }
 
 #[test]
@@ -302,18 +285,10 @@ async fn broken_collector_and_current_thread_shutdown() {
 fn oversized_batch(limit: Option<usize>) -> Vec<ReceivedSpan> {
     let received: Received = Arc::default();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let collector = Collector(received.clone());
-    rt.spawn(async move {
-        tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(collector))
-            .serve_with_incoming(tokio_stream_like(listener))
-            .await
-            .unwrap();
-    });
+    let addr = common::serve_grpc(
+        &rt,
+        tonic::service::Routes::new(TraceServiceServer::new(Collector(received.clone()))),
+    );
     let provider = Otlp::new()
         .protocol(Protocol::Grpc)
         .endpoint(format!("http://{addr}"))

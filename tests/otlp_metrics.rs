@@ -102,22 +102,10 @@ fn received_points(received: &Received) -> Vec<ReceivedPoint> {
 fn client_metrics_reach_a_real_otlp_receiver() {
     let received: Received = Arc::default();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let collector = Collector(received.clone());
-    rt.spawn(async move {
-        let incoming = futures_util::stream::unfold(listener, |l| async move {
-            let r = l.accept().await.map(|(s, _)| s);
-            Some((r, l))
-        });
-        tonic::transport::Server::builder()
-            .add_service(MetricsServiceServer::new(collector))
-            .serve_with_incoming(incoming)
-            .await
-            .unwrap();
-    });
+    let addr = common::serve_grpc(
+        &rt,
+        tonic::service::Routes::new(MetricsServiceServer::new(Collector(received.clone()))),
+    );
 
     let meter_provider = Otlp::new()
         .protocol(Protocol::Grpc)

@@ -275,3 +275,26 @@ pub fn attr(span: &mirascope::ops::testing::SpanData, key: &str) -> Option<Strin
         .find(|kv| kv.key.as_str() == key)
         .map(|kv| kv.value.as_str().into_owned())
 }
+
+/// Serves `routes` (tonic gRPC services: a real OTLP receiver) on a loopback port, on `rt`.
+pub fn serve_grpc(
+    rt: &tokio::runtime::Runtime,
+    routes: tonic::service::Routes,
+) -> std::net::SocketAddr {
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    rt.spawn(async move {
+        let incoming = futures_util::stream::unfold(listener, |l| async move {
+            let r = l.accept().await.map(|(s, _)| s);
+            Some((r, l))
+        });
+        tonic::transport::Server::builder()
+            .add_routes(routes)
+            .serve_with_incoming(incoming)
+            .await
+            .expect("gRPC receiver");
+    });
+    addr
+}

@@ -6,12 +6,8 @@ use std::time::Duration;
 
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider};
 
-#[cfg(any(feature = "otlp-http", feature = "otlp-grpc"))]
-use opentelemetry_otlp::WithExportConfig;
 #[cfg(feature = "otlp-http")]
-use opentelemetry_otlp::WithHttpConfig;
-#[cfg(feature = "otlp-grpc")]
-use opentelemetry_otlp::WithTonicConfig;
+use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::error::OTelSdkResult;
 #[cfg(feature = "otlp-grpc")]
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
@@ -116,6 +112,78 @@ impl Otlp {
         self
     }
 
+    /// The OTLP HTTP body encoding for `p` (http/json needs its feature).
+    #[cfg(feature = "otlp-http")]
+    fn http_wire(p: Protocol) -> Result<opentelemetry_otlp::Protocol, OpsError> {
+        match p {
+            #[cfg(feature = "otlp-http-json")]
+            Protocol::HttpJson => Ok(opentelemetry_otlp::Protocol::HttpJson),
+            #[cfg(not(feature = "otlp-http-json"))]
+            Protocol::HttpJson => Err(OpsError::FeatureDisabled {
+                what: "OTLP http/json",
+                feature: "otlp-http-json",
+            }),
+            _ => Ok(opentelemetry_otlp::Protocol::HttpBinary),
+        }
+    }
+
+    /// This builder's endpoint for one signal's HTTP path (`/v1/traces`, `/v1/metrics`),
+    /// appended unless the endpoint already ends with it (an endpoint given for the other signal
+    /// is re-pointed).
+    #[cfg(feature = "otlp-http")]
+    fn http_endpoint(&self, signal_path: &str) -> Option<String> {
+        self.endpoint.as_ref().map(|e| {
+            let e = e.trim_end_matches('/');
+            let e = ["/v1/traces", "/v1/metrics"]
+                .iter()
+                .find_map(|p| e.strip_suffix(p))
+                .unwrap_or(e);
+            format!("{e}{signal_path}")
+        })
+    }
+
+    /// Timeout, headers and compression: the same for every HTTP exporter.
+    #[cfg(feature = "otlp-http")]
+    fn http_settings<B>(&self, mut b: B, signal_path: &str) -> B
+    where
+        B: opentelemetry_otlp::WithExportConfig + opentelemetry_otlp::WithHttpConfig,
+    {
+        if let Some(e) = self.http_endpoint(signal_path) {
+            b = b.with_endpoint(e);
+        }
+        if let Some(t) = self.timeout {
+            b = b.with_timeout(t);
+        }
+        if !self.headers.is_empty() {
+            b = b.with_headers(self.headers.clone());
+        }
+        if self.gzip {
+            b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
+        }
+        b
+    }
+
+    /// Endpoint, timeout, metadata and compression: the same for every gRPC exporter.
+    #[cfg(feature = "otlp-grpc")]
+    fn grpc_settings<B>(&self, mut b: B) -> Result<B, OpsError>
+    where
+        B: opentelemetry_otlp::WithExportConfig + opentelemetry_otlp::WithTonicConfig,
+    {
+        if let Some(e) = &self.endpoint {
+            b = b.with_endpoint(e.clone());
+        }
+        if let Some(t) = self.timeout {
+            b = b.with_timeout(t);
+        }
+        if !self.headers.is_empty() {
+            b = b.with_metadata(tonic_metadata(&self.headers)?);
+        }
+        if self.gzip {
+            b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
+        }
+        Ok(b)
+    }
+
     fn resolved_protocol(&self) -> Result<Protocol, OpsError> {
         match self.protocol {
             Some(p) => Ok(p),
@@ -160,40 +228,10 @@ impl Otlp {
         opentelemetry_sdk::metrics::PeriodicReader<opentelemetry_otlp::MetricExporter>,
         OpsError,
     > {
-        use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
-        let wire = match p {
-            #[cfg(feature = "otlp-http-json")]
-            Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
-            #[cfg(not(feature = "otlp-http-json"))]
-            Protocol::HttpJson => {
-                return Err(OpsError::FeatureDisabled {
-                    what: "OTLP http/json",
-                    feature: "otlp-http-json",
-                })
-            }
-            _ => opentelemetry_otlp::Protocol::HttpBinary,
-        };
-        let mut b = opentelemetry_otlp::MetricExporter::builder()
+        let b = opentelemetry_otlp::MetricExporter::builder()
             .with_http()
-            .with_protocol(wire);
-        if let Some(e) = &self.endpoint {
-            let e = e.trim_end_matches('/');
-            let e = e.strip_suffix("/v1/traces").unwrap_or(e);
-            b = b.with_endpoint(if e.ends_with("/v1/metrics") {
-                e.to_string()
-            } else {
-                format!("{e}/v1/metrics")
-            });
-        }
-        if let Some(t) = self.timeout {
-            b = b.with_timeout(t);
-        }
-        if !self.headers.is_empty() {
-            b = b.with_headers(self.headers.clone());
-        }
-        if self.gzip {
-            b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
-        }
+            .with_protocol(Self::http_wire(p)?);
+        let b = self.http_settings(b, "/v1/metrics");
         Ok(
             opentelemetry_sdk::metrics::PeriodicReader::builder(b.build().map_err(build_error)?)
                 .build(),
@@ -215,22 +253,9 @@ impl Otlp {
     fn grpc_metrics_reader(
         &self,
     ) -> Result<opentelemetry_sdk::metrics::PeriodicReader<MetricsOnRuntime>, OpsError> {
-        use opentelemetry_otlp::{WithExportConfig, WithTonicConfig};
         let rt = export_runtime()?;
         let _enter = rt.enter();
-        let mut b = opentelemetry_otlp::MetricExporter::builder().with_tonic();
-        if let Some(e) = &self.endpoint {
-            b = b.with_endpoint(e.clone());
-        }
-        if let Some(t) = self.timeout {
-            b = b.with_timeout(t);
-        }
-        if !self.headers.is_empty() {
-            b = b.with_metadata(tonic_metadata(&self.headers)?);
-        }
-        if self.gzip {
-            b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
-        }
+        let b = self.grpc_settings(opentelemetry_otlp::MetricExporter::builder().with_tonic())?;
         let exporter = MetricsOnRuntime {
             inner: b.build().map_err(build_error)?,
             runtime: rt.handle().clone(),
@@ -271,51 +296,19 @@ impl Otlp {
         p: Protocol,
         counters: Arc<Counters>,
     ) -> Result<BatchSpanProcessor, OpsError> {
-        let wire = match p {
-            #[cfg(feature = "otlp-http-json")]
-            Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
-            #[cfg(not(feature = "otlp-http-json"))]
-            Protocol::HttpJson => {
-                return Err(OpsError::FeatureDisabled {
-                    what: "OTLP http/json",
-                    feature: "otlp-http-json",
-                })
-            }
-            _ => opentelemetry_otlp::Protocol::HttpBinary,
-        };
-        {
-            {
-                let mut b = opentelemetry_otlp::SpanExporter::builder()
-                    .with_http()
-                    .with_protocol(wire);
-                if let Some(e) = &self.endpoint {
-                    let e = e.trim_end_matches('/');
-                    b = b.with_endpoint(if e.ends_with("/v1/traces") {
-                        e.to_string()
-                    } else {
-                        format!("{e}/v1/traces")
-                    });
-                }
-                if let Some(t) = self.timeout {
-                    b = b.with_timeout(t);
-                }
-                if !self.headers.is_empty() {
-                    b = b.with_headers(self.headers.clone());
-                }
-                if self.gzip {
-                    b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
-                }
-                // Counted inside LengthLimited: each request of a split batch is counted on its own.
-                Ok(BatchSpanProcessor::builder(LengthLimited::new(
-                    Counted {
-                        inner: b.build().map_err(build_error)?,
-                        counters,
-                    },
-                    self.value_length_limit,
-                ))
-                .build())
-            }
-        }
+        let b = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_protocol(Self::http_wire(p)?);
+        let b = self.http_settings(b, "/v1/traces");
+        // Counted inside LengthLimited: each request of a split batch is counted on its own.
+        Ok(BatchSpanProcessor::builder(LengthLimited::new(
+            Counted {
+                inner: b.build().map_err(build_error)?,
+                counters,
+            },
+            self.value_length_limit,
+        ))
+        .build())
     }
 
     #[cfg(not(feature = "otlp-http"))]
@@ -340,37 +333,21 @@ impl Otlp {
 
     #[cfg(feature = "otlp-grpc")]
     fn grpc_processor(&self, counters: Arc<Counters>) -> Result<BatchSpanProcessor, OpsError> {
-        {
-            {
-                let rt = export_runtime()?;
-                let _enter = rt.enter();
-                let mut b = opentelemetry_otlp::SpanExporter::builder().with_tonic();
-                if let Some(e) = &self.endpoint {
-                    b = b.with_endpoint(e.clone());
-                }
-                if let Some(t) = self.timeout {
-                    b = b.with_timeout(t);
-                }
-                if !self.headers.is_empty() {
-                    b = b.with_metadata(tonic_metadata(&self.headers)?);
-                }
-                if self.gzip {
-                    b = b.with_compression(opentelemetry_otlp::Compression::Gzip);
-                }
-                let exporter = b.build().map_err(build_error)?;
-                Ok(BatchSpanProcessor::builder(LengthLimited::new(
-                    Counted {
-                        inner: OnRuntime {
-                            inner: Arc::new(exporter),
-                            runtime: rt.handle().clone(),
-                        },
-                        counters,
-                    },
-                    self.value_length_limit,
-                ))
-                .build())
-            }
-        }
+        let rt = export_runtime()?;
+        let _enter = rt.enter();
+        let b = self.grpc_settings(opentelemetry_otlp::SpanExporter::builder().with_tonic())?;
+        let exporter = b.build().map_err(build_error)?;
+        Ok(BatchSpanProcessor::builder(LengthLimited::new(
+            Counted {
+                inner: OnRuntime {
+                    inner: Arc::new(exporter),
+                    runtime: rt.handle().clone(),
+                },
+                counters,
+            },
+            self.value_length_limit,
+        ))
+        .build())
     }
 }
 
