@@ -365,7 +365,7 @@ impl Model {
                     self.clone(),
                     request,
                     resolved.response_provider_id().to_string(),
-                    StreamSpan::new(span, resolved.base_url, timing),
+                    StreamSpan::new(span, resolved.base_url, resolved.provider_id, timing),
                 ))
             }
             Err(e) => {

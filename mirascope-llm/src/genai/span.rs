@@ -640,6 +640,8 @@ pub struct StreamSpan {
     span: Option<Span>,
     /// For the client metrics: the provider's base URL and the call's timing.
     base_url: String,
+    /// `gen_ai.provider.name` as on the span (`anthropic-beta` stays so in the metrics).
+    provider_id: String,
     timing: Option<super::metrics::Timing>,
 }
 
@@ -647,11 +649,13 @@ impl StreamSpan {
     pub(crate) fn new(
         span: Span,
         base_url: String,
+        provider_id: String,
         timing: Option<super::metrics::Timing>,
     ) -> Self {
         StreamSpan {
             span: Some(span),
             base_url,
+            provider_id,
             timing,
         }
     }
@@ -686,7 +690,7 @@ impl StreamSpan {
                 &span,
                 &self.base_url,
                 resp.model_id(),
-                resp.provider_id(),
+                &self.provider_id,
                 self.timing.as_ref(),
                 Some(resp),
                 None,
@@ -706,7 +710,7 @@ impl StreamSpan {
                 &span,
                 &self.base_url,
                 partial.model_id(),
-                partial.provider_id(),
+                &self.provider_id,
                 self.timing.as_ref(),
                 Some(partial),
                 Some(err),
