@@ -116,6 +116,25 @@ fn describe(
     ]
 }
 
+#[ops::trace(skip_all)]
+fn login(user: &str, password: &str) -> bool {
+    !user.is_empty() && !password.is_empty()
+}
+
+#[test]
+fn skip_all_records_no_argument() {
+    otel();
+    assert!(login("kai", "hunter2"));
+    let s = one("login");
+    assert_eq!(
+        attr(&s, "mirascope.trace.arg_values").as_deref(),
+        Some("{}")
+    );
+    assert_eq!(attr(&s, "mirascope.trace.arg_types").as_deref(), Some("{}"));
+    let everything = format!("{:?}", s.attributes);
+    assert!(!everything.contains("hunter2") && !everything.contains("kai"));
+}
+
 #[test]
 fn argument_values_use_serde_then_debug_then_the_type_name() {
     otel();

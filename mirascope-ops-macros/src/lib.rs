@@ -37,7 +37,8 @@ pub(crate) fn fallback(
 ///
 /// Options: `name = ".."` (span name), `tags = ["a", ..]`, `metadata = {"k": "v", ..}`,
 /// `skip(arg, ..)` (arguments not recorded; a name that is not a parameter is a compile error,
-/// so a typo cannot record the argument it meant to hide). Over `#[llm::call]` it traces the model call
+/// so a typo cannot record the argument it meant to hide), `skip_all` (no argument recorded).
+/// Over `#[llm::call]` it traces the model call
 /// (`{fn}.call` / `{fn}.stream` spans).
 #[proc_macro_attribute]
 pub fn trace(attr: TokenStream, item: TokenStream) -> TokenStream {

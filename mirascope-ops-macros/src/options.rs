@@ -23,6 +23,8 @@ pub enum Opt {
     Idents(Ident, Vec<Ident>),
     /// `__trace(..)` / `__version(..)`: options forwarded by another mirascope attribute.
     Forwarded(Ident, TokenStream),
+    /// A bare `key` (a switch such as `skip_all`).
+    Flag(Ident),
 }
 
 impl Opt {
@@ -34,10 +36,14 @@ impl Opt {
             | Opt::Map(k, _)
             | Opt::Paths(k, _)
             | Opt::Idents(k, _)
-            | Opt::Forwarded(k, _) => Some(k),
+            | Opt::Forwarded(k, _)
+            | Opt::Flag(k) => Some(k),
         }
     }
 }
+
+/// The options that are bare switches.
+const FLAGS: &[&str] = &["skip_all"];
 
 /// All options of one attribute.
 pub struct Opts(pub Vec<Opt>);
@@ -56,6 +62,9 @@ impl Parse for Opt {
             }
             let idents = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
             return Ok(Opt::Idents(key, idents.into_iter().collect()));
+        }
+        if input.is_empty() || input.peek(Token![,]) {
+            return Ok(Opt::Flag(key));
         }
         input.parse::<Token![=]>()?;
         if input.peek(syn::token::Brace) {
@@ -111,6 +120,12 @@ impl Opts {
                     ),
                 ));
             }
+            if matches!(o, Opt::Flag(_)) && !FLAGS.contains(&name.as_str()) {
+                return Err(syn::Error::new(
+                    k.span(),
+                    format!("option `{name}` of {what} needs a value"),
+                ));
+            }
             if seen.contains(&name) {
                 return Err(syn::Error::new(
                     k.span(),
@@ -163,6 +178,11 @@ impl Opts {
                 format!("`{key}` takes a string literal"),
             )),
         }
+    }
+
+    /// Whether the bare switch `key` is present.
+    pub fn flag(&self, key: &str) -> bool {
+        self.0.iter().any(|o| matches!(o, Opt::Flag(k) if k == key))
     }
 
     pub fn idents(&self, key: &str) -> Vec<Ident> {

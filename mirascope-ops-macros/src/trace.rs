@@ -10,7 +10,7 @@ use crate::fnsig;
 use crate::options::{normalize_tags, Opts};
 use crate::paths;
 
-pub const OPTIONS: &[&str] = &["name", "tags", "metadata", "skip"];
+pub const OPTIONS: &[&str] = &["name", "tags", "metadata", "skip", "skip_all"];
 
 /// Trace settings, from `#[ops::trace(..)]` (or forwarded by `#[ops::version]`).
 #[derive(Default, Clone)]
@@ -19,6 +19,8 @@ pub struct TraceOpts {
     pub tags: Vec<String>,
     pub metadata: Vec<(String, String)>,
     pub skip: Vec<syn::Ident>,
+    /// `skip_all`: no argument value is recorded.
+    pub skip_all: bool,
 }
 
 impl TraceOpts {
@@ -28,6 +30,7 @@ impl TraceOpts {
             tags: normalize_tags(opts.strings("tags")?),
             metadata: opts.map("metadata")?,
             skip: opts.idents("skip"),
+            skip_all: opts.flag("skip_all"),
         })
     }
 
@@ -42,6 +45,7 @@ impl TraceOpts {
             }
         }
         self.skip.extend(other.skip);
+        self.skip_all |= other.skip_all;
     }
 }
 
@@ -63,7 +67,11 @@ pub fn generate(
     let p = quote!(#ops::__private);
     let sig = &item.sig;
     let name = sig.ident.to_string();
-    let args = fnsig::args(sig, &opts.skip);
+    let args = if opts.skip_all {
+        Vec::new()
+    } else {
+        fnsig::args(sig, &opts.skip)
+    };
     let arg_types = fnsig::arg_types_json(&args);
     let tags = &opts.tags;
     let meta_k: Vec<&String> = opts.metadata.iter().map(|(k, _)| k).collect();

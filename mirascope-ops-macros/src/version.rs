@@ -76,6 +76,7 @@ pub fn info(
         tags,
         metadata,
         skip: Vec::new(),
+        skip_all: false,
     };
     Ok((stat, quote!(&__MIRASCOPE_VERSION_INFO), trace))
 }
