@@ -211,3 +211,21 @@ async fn long_events_and_multibyte_text_arrive_whole() {
         assert_eq!(response.text(), format!("{long}end"), "{wire:?}");
     }
 }
+
+/// Streams are `Unpin` and `llm::StreamExt` is re-exported: `stream.next().await` needs no `pin!`
+/// and no extra dependency.
+#[tokio::test]
+async fn streams_read_with_the_reexported_stream_ext() {
+    use mirascope::llm::StreamExt as _;
+    fn unpin<T: Unpin>(_: &T) {}
+    let wire = Wire::Anthropic;
+    let (_server, model) = serve(wire, vec![sse_response(wire.sse_body(&["a", "b"], false))]);
+    let mut stream = model.stream("hi").await.expect("stream");
+    unpin(&stream);
+    let mut n = 0;
+    while let Some(chunk) = stream.next().await {
+        chunk.expect("chunk");
+        n += 1;
+    }
+    assert!(n >= 2);
+}

@@ -49,6 +49,9 @@ pub use content::{
 pub use cost::{set_price, Price};
 pub use error::{ApiError, Error, ErrorClass, Result};
 pub use format::{Format, FormatMode};
+/// `next()` and the other stream combinators, for `while let Some(chunk) = stream.next().await`
+/// (streams are `Unpin`; no `pin!` needed).
+pub use futures_util::StreamExt;
 pub use model::{model, Call, Model, StreamCall};
 pub use params::{Params, ThinkingConfig, ThinkingLevel};
 pub use provider::retry::RetryPolicy;

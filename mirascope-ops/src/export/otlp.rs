@@ -185,11 +185,15 @@ impl Otlp {
     }
 
     fn resolved_protocol(&self) -> Result<Protocol, OpsError> {
+        self.resolved_protocol_for("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+    }
+
+    /// The protocol set on the builder, else the signal's variable (`..._TRACES_PROTOCOL`,
+    /// `..._METRICS_PROTOCOL`), else `OTEL_EXPORTER_OTLP_PROTOCOL`, else http/protobuf.
+    fn resolved_protocol_for(&self, signal_var: &str) -> Result<Protocol, OpsError> {
         match self.protocol {
             Some(p) => Ok(p),
-            None => match env("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-                .or_else(|| env("OTEL_EXPORTER_OTLP_PROTOCOL"))
-            {
+            None => match env(signal_var).or_else(|| env("OTEL_EXPORTER_OTLP_PROTOCOL")) {
                 Some(v) => v.parse(),
                 None => Ok(Protocol::HttpProtobuf),
             },
@@ -211,7 +215,7 @@ impl Otlp {
     pub fn meter_provider(&self) -> Result<opentelemetry_sdk::metrics::SdkMeterProvider, OpsError> {
         let builder =
             opentelemetry_sdk::metrics::SdkMeterProvider::builder().with_resource(resource());
-        let builder = match self.resolved_protocol()? {
+        let builder = match self.resolved_protocol_for("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL")? {
             p @ (Protocol::HttpProtobuf | Protocol::HttpJson) => {
                 builder.with_reader(self.http_metrics_reader(p)?)
             }
