@@ -81,6 +81,8 @@ pub struct Response {
     pub(crate) id: Option<String>,
     pub(crate) response_model: Option<String>,
     pub(crate) raw: Value,
+    /// [`Response::cost`], computed once (the span and the metrics both read it).
+    cost: std::sync::OnceLock<Option<f64>>,
 }
 
 /// The provider-independent result of decoding one answer, before it becomes a [`Response`].
@@ -125,6 +127,7 @@ impl Response {
             id: decoded.id,
             response_model: decoded.response_model,
             raw: decoded.raw,
+            cost: std::sync::OnceLock::new(),
         }
     }
 
@@ -177,6 +180,10 @@ impl Response {
     /// What this call cost in US dollars, from its usage and the price of the model that
     /// answered (see [`crate::cost`]); `None` without usage or without a known price.
     pub fn cost(&self) -> Option<f64> {
+        *self.cost.get_or_init(|| self.compute_cost())
+    }
+
+    fn compute_cost(&self) -> Option<f64> {
         let usage = self.usage()?;
         let wire_name = self.request_model_name();
         let model = self.response_model().unwrap_or(wire_name);
