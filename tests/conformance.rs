@@ -458,7 +458,12 @@ async fn run_traced(
     if let Some(f) = format {
         lazy = lazy.format(f);
     }
-    let traced = TracedCall::new(lazy, info, function, Value::Object(args).to_string());
+    let traced = TracedCall::new(
+        lazy,
+        info,
+        function.into(),
+        Some(Value::Object(args).to_string()),
+    );
     let result = if streamed {
         match traced.stream().await {
             Ok(s) => s.finish().await,

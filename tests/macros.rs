@@ -299,11 +299,16 @@ fn version_attributes() {
     recommend_book("fantasy");
     let s = one("recommend_book");
     let hash = attr(&s, "mirascope.version.hash").unwrap();
-    assert_eq!(hash.len(), 64);
-    assert!(hash.chars().all(|c| c.is_ascii_hexdigit()));
+    // SHA-256 of the canonical text (fixed spacing, no comments, no attributes, no crate path):
+    // `fn recommend_book (genre : & str) -> String {format ! ("Recommend a {genre} book")}`.
+    // The same value through the member crate: mirascope-ops/tests/version_hash.rs.
     assert_eq!(
-        attr(&s, "mirascope.version.signature_hash").map(|h| h.len()),
-        Some(64)
+        hash,
+        "d0ed340a77bc8fe4394b90028d801845e5d780759be71c97423b2a680946af9a"
+    );
+    assert_eq!(
+        attr(&s, "mirascope.version.signature_hash").as_deref(),
+        Some("0a4977647a121b4d22e93969fe97156ea0bf62d7661bacc2782c9b09a7eb2938")
     );
     assert_ne!(attr(&s, "mirascope.version.signature_hash"), Some(hash));
     assert_eq!(
@@ -551,5 +556,80 @@ async fn tools_execute_with_spans_and_resume() {
     assert_eq!(
         sent["tools"][0]["parameters"]["required"],
         json!(["location"])
+    );
+}
+
+/// Counts how often a [`Probe`] is serialized: the only way `#[ops::trace]` records it.
+static PROBES_SERIALIZED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// An argument and output whose recording can be counted.
+#[derive(Debug)]
+struct Probe;
+
+impl serde::Serialize for Probe {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        PROBES_SERIALIZED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        serializer.serialize_str("probe")
+    }
+}
+
+#[ops::trace]
+fn lazy_probe(first: Probe, second: &Probe) -> Probe {
+    let _ = (first, second);
+    Probe
+}
+
+fn probes() -> usize {
+    PROBES_SERIALIZED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[test]
+fn trace_records_nothing_for_a_disabled_span() {
+    otel();
+    // A disabled span (no subscriber on this thread) serializes neither argument nor output.
+    let before = probes();
+    let out =
+        tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
+            lazy_probe(Probe, &Probe)
+        });
+    let _ = out;
+    assert_eq!(
+        probes(),
+        before,
+        "nothing serialized while the span is disabled"
+    );
+    let traced = ops::traced(|| {
+        tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
+            lazy_probe(Probe, &Probe)
+        })
+    });
+    assert_eq!((traced.span_id, traced.trace_id), (None, None));
+
+    // Enabled (the binary's subscriber), with content capture on: both arguments and the output,
+    // each once.
+    assert!(llm::genai::capture_content());
+    let before = probes();
+    let traced = ops::traced(|| lazy_probe(Probe, &Probe));
+    assert_eq!(
+        probes() - before,
+        3,
+        "two arguments and the output, once each"
+    );
+    let span_id = traced.span_id.expect("an enabled span has ids");
+    let span = spans_named("lazy_probe")
+        .into_iter()
+        .find(|s| s.span_context.span_id().to_string() == span_id)
+        .expect("the span");
+    assert_eq!(
+        attr(&span, "mirascope.trace.arg_values").as_deref(),
+        Some(r#"{"first":"probe","second":"probe"}"#)
+    );
+    assert_eq!(
+        attr(&span, "mirascope.trace.output").as_deref(),
+        Some("probe")
+    );
+    assert_eq!(
+        attr(&span, "mirascope.fn.qualname").as_deref(),
+        Some("lazy_probe")
     );
 }

@@ -174,7 +174,7 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
     let mut version_ref = None;
     if let Some(v) = version_tokens {
         let vopts: Opts = syn::parse2(v)?;
-        let call_desc = format!("{} {}", id, params);
+        let call_desc = opts.canonical();
         let (stat, reference, extra_trace) = version::info(func, &vopts, &call_desc)?;
         trace_opts
             .get_or_insert_with(TraceOpts::default)
@@ -223,7 +223,11 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
                 #imports
                 #version_static
                 #info_static
-                let __mirascope_args = #arg_values;
+                let __mirascope_args = if #p::records_arguments() {
+                    ::core::option::Option::Some(#arg_values)
+                } else {
+                    ::core::option::Option::None
+                };
                 #prompt
                 #p::TracedCall::new(#lazy, &__MIRASCOPE_TRACE_INFO, #qualname, __mirascope_args)
             }

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 mod call;
+mod canonical;
 mod fnsig;
 mod options;
 mod paths;

@@ -105,6 +105,37 @@ impl Parse for Opts {
 }
 
 impl Opts {
+    /// The options as written, in canonical text ([`crate::canonical`]), without the forwarded
+    /// `__trace(..)` / `__version(..)` groups: what a `#[llm::call]` contributes to its version
+    /// hash.
+    pub fn canonical(&self) -> String {
+        use crate::canonical::render;
+        let items: Vec<String> = self
+            .0
+            .iter()
+            .filter_map(|o| {
+                Some(match o {
+                    Opt::Lit(l) => render(l),
+                    Opt::Value(k, v) => format!("{k} = {}", render(v)),
+                    Opt::Strings(k, items) => format!("{k} = [{}]", join(items.iter().map(render))),
+                    Opt::Map(k, pairs) => format!(
+                        "{k} = {{{}}}",
+                        join(
+                            pairs
+                                .iter()
+                                .map(|(a, b)| format!("{} : {}", render(a), render(b)))
+                        )
+                    ),
+                    Opt::Paths(k, paths) => format!("{k} = [{}]", join(paths.iter().map(render))),
+                    Opt::Idents(k, idents) => format!("{k}({})", join(idents.iter().map(render))),
+                    Opt::Flag(k) => k.to_string(),
+                    Opt::Forwarded(..) => return None,
+                })
+            })
+            .collect();
+        join(items.into_iter())
+    }
+
     /// Rejects keys outside `allowed` and duplicates.
     pub fn check(&self, what: &str, allowed: &[&str]) -> syn::Result<()> {
         let mut seen: Vec<String> = Vec::new();
@@ -205,4 +236,29 @@ pub fn normalize_tags(mut tags: Vec<String>) -> Vec<String> {
     tags.sort();
     tags.dedup();
     tags
+}
+
+fn join(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(" , ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Opts;
+
+    #[test]
+    fn canonical_options_leave_out_forwarded_groups_and_spacing() {
+        let a: Opts = syn::parse_str(
+            r#""openai/gpt-4o-mini", temperature = 0.5, tools = [get_weather], __trace(name = "x")"#,
+        )
+        .unwrap();
+        let b: Opts =
+            syn::parse_str(r#""openai/gpt-4o-mini",temperature=0.5,tools=[ get_weather ]"#)
+                .unwrap();
+        assert_eq!(a.canonical(), b.canonical());
+        assert_eq!(
+            a.canonical(),
+            r#""openai/gpt-4o-mini" , temperature = 0.5 , tools = [get_weather]"#
+        );
+    }
 }

@@ -49,7 +49,10 @@ impl TraceOpts {
     }
 }
 
-/// The `static` `TraceInfo` of a function, and the expressions for its qualname and arg values.
+/// The `static` `TraceInfo` of a function, and the expressions for its qualname
+/// (`Cow<'static, str>`) and arg values (a JSON `String`). Both expressions only borrow the
+/// arguments, and the generated code evaluates them inside closures that run only when the span
+/// is enabled.
 pub struct Generated {
     pub info_static: TokenStream,
     pub qualname: TokenStream,
@@ -97,9 +100,9 @@ pub fn generate(
         };
     };
     let qualname = if fnsig::is_method(sig) {
-        quote!(#p::qualname::<Self>(#name))
+        quote!(::std::borrow::Cow::Owned(#p::qualname::<Self>(#name)))
     } else {
-        quote!(::std::string::String::from(#name))
+        quote!(::std::borrow::Cow::Borrowed(#name))
     };
     let values = args.iter().filter_map(|a| {
         let ident = a.ident.as_ref()?;
@@ -160,11 +163,11 @@ pub fn expand_fn(item: ItemFn, opts: &TraceOpts, version: Option<TokenStream>) -
         #vis #sig {
             #imports
             #info_static
-            let __mirascope_span = #p::start(&__MIRASCOPE_TRACE_INFO, &#qualname, &#arg_values);
+            let __mirascope_span = #p::start(&__MIRASCOPE_TRACE_INFO, || #qualname, || #arg_values);
             #body
             match __mirascope_result {
                 ::core::result::Result::Ok(__mirascope_value) => {
-                    __mirascope_span.finish((&&&&&&&&&#p::Wrap(&__mirascope_value)).mirascope_output());
+                    __mirascope_span.finish(|| (&&&&&&&&&#p::Wrap(&__mirascope_value)).mirascope_output());
                     __mirascope_value
                 }
                 ::core::result::Result::Err(__mirascope_panic) => {

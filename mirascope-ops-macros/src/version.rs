@@ -1,9 +1,10 @@
 //! `#[ops::version(name = "..", tags = [..], metadata = {..})]`: a traced function whose span
 //! also carries `mirascope.version.*`, with hashes computed at compile time.
 //!
-//! `mirascope.version.hash` is the SHA-256 of the function's normalized token stream (doc
-//! comments and the version attribute removed; for `#[llm::call]` functions the call's model and
-//! params are included); `signature_hash` that of the signature alone. Python Mirascope hashes
+//! `mirascope.version.hash` is the SHA-256 of the function's canonical text ([`crate::canonical`]:
+//! fixed spacing, no comments, no crate paths), with doc comments and the mirascope attributes
+//! removed; for `#[llm::call]` functions the call's own options (model id, params, tools, format)
+//! as written are included. `signature_hash` is that of the signature alone. Python Mirascope hashes
 //! formatted Python source, so the values differ from Python's by nature; the names and meaning
 //! are the same.
 
@@ -14,7 +15,7 @@ use syn::ItemFn;
 
 use crate::options::{normalize_tags, Opts};
 use crate::trace::{self, TraceOpts};
-use crate::{fnsig, paths};
+use crate::{canonical, fnsig, paths};
 
 pub const OPTIONS: &[&str] = &["name", "tags", "metadata"];
 
@@ -46,8 +47,8 @@ pub fn info(
     let ops = paths::ops();
     let p = quote!(#ops::__private);
     let norm = normalized(func);
-    let hash = sha256(&format!("{call_desc}{}", norm.to_token_stream()));
-    let signature_hash = sha256(&norm.sig.to_token_stream().to_string());
+    let hash = sha256(&format!("{call_desc}{}", canonical::render(&norm)));
+    let signature_hash = sha256(&canonical::render(&norm.sig));
     let description = match fnsig::doc(&func.attrs) {
         Some(d) => quote!(::core::option::Option::Some(#d)),
         None => quote!(::core::option::Option::None),

@@ -2,7 +2,8 @@
 //! `mirascope_ops`, scope `mirascope.ops`) with Mirascope's attributes, argument and output
 //! recording, errors and panics; and [`TracedCall`], a traced `#[llm::call]`.
 
-use std::cell::RefCell;
+use std::borrow::Cow;
+use std::cell::{Cell, OnceCell};
 use std::fmt::Debug;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -11,6 +12,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use mirascope_llm::genai::{self, resume::attach_response, AttrValue};
 use mirascope_llm::{LazyCall, Model, Response, StreamChunk, StreamResponse};
+use opentelemetry::trace::{SpanId, TraceId};
 use serde_json::Value;
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
@@ -69,10 +71,26 @@ pub struct Traced<R> {
 }
 
 thread_local! {
-    static LAST_TRACE: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
+    /// The ids of the last traced function that ended on this thread, unformatted: they are
+    /// formatted only when [`traced`] asks for them.
+    static LAST_TRACE: Cell<Option<RawIds>> = const { Cell::new(None) };
 }
 
-pub(crate) fn ids(span: &Span) -> Option<(String, String)> {
+/// A span's ids, as the OpenTelemetry context holds them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawIds {
+    span_id: SpanId,
+    trace_id: TraceId,
+}
+
+impl RawIds {
+    /// `(span_id, trace_id)` as 16 and 32 lower-case hex digits.
+    fn formatted(self) -> (String, String) {
+        (self.span_id.to_string(), self.trace_id.to_string())
+    }
+}
+
+fn raw_ids(span: &Span) -> Option<RawIds> {
     use opentelemetry::trace::TraceContextExt;
     use tracing_opentelemetry::OpenTelemetrySpanExt;
     if span.is_disabled() {
@@ -80,8 +98,14 @@ pub(crate) fn ids(span: &Span) -> Option<(String, String)> {
     }
     let cx = span.context();
     let sc = cx.span().span_context().clone();
-    sc.is_valid()
-        .then(|| (sc.span_id().to_string(), sc.trace_id().to_string()))
+    sc.is_valid().then(|| RawIds {
+        span_id: sc.span_id(),
+        trace_id: sc.trace_id(),
+    })
+}
+
+pub(crate) fn ids(span: &Span) -> Option<(String, String)> {
+    raw_ids(span).map(RawIds::formatted)
 }
 
 /// Runs `f` and returns its result with the ids of the last traced function it called on this
@@ -94,9 +118,9 @@ pub(crate) fn ids(span: &Span) -> Option<(String, String)> {
 /// assert_eq!(traced.result, 42);
 /// ```
 pub fn traced<R>(f: impl FnOnce() -> R) -> Traced<R> {
-    LAST_TRACE.with(|l| l.borrow_mut().take());
+    LAST_TRACE.with(|l| l.take());
     let result = f();
-    let ids = LAST_TRACE.with(|l| l.borrow_mut().take());
+    let ids = LAST_TRACE.with(|l| l.take()).map(RawIds::formatted);
     Traced {
         result,
         span_id: ids.as_ref().map(|i| i.0.clone()),
@@ -113,24 +137,25 @@ pub async fn traced_async<F: Future>(fut: F) -> Traced<F::Output> {
     }
     .instrument(span)
     .await;
+    let ids = out.1.map(RawIds::formatted);
     Traced {
         result: out.0,
-        span_id: out.1.as_ref().map(|i| i.0.clone()),
-        trace_id: out.1.map(|i| i.1),
+        span_id: ids.as_ref().map(|i| i.0.clone()),
+        trace_id: ids.map(|i| i.1),
     }
 }
 
 struct TraceScope<F> {
     inner: Pin<Box<F>>,
-    last: Option<(String, String)>,
+    last: Option<RawIds>,
 }
 
 impl<F: Future> Future for TraceScope<F> {
-    type Output = (F::Output, Option<(String, String)>);
+    type Output = (F::Output, Option<RawIds>);
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        LAST_TRACE.with(|l| l.borrow_mut().take());
+        LAST_TRACE.with(|l| l.take());
         let poll = self.inner.as_mut().poll(cx);
-        if let Some(ids) = LAST_TRACE.with(|l| l.borrow_mut().take()) {
+        if let Some(ids) = LAST_TRACE.with(|l| l.take()) {
             self.last = Some(ids);
         }
         match poll {
@@ -146,17 +171,61 @@ pub struct TraceSpan {
     span: Span,
 }
 
+/// A name computed on first use: the span macro evaluates its fields only when the span is
+/// enabled, so a disabled span never runs the closure.
+struct LazyName<F: FnOnce() -> Cow<'static, str>> {
+    make: Cell<Option<F>>,
+    value: OnceCell<Cow<'static, str>>,
+}
+
+impl<F: FnOnce() -> Cow<'static, str>> LazyName<F> {
+    fn new(make: F) -> Self {
+        LazyName {
+            make: Cell::new(Some(make)),
+            value: OnceCell::new(),
+        }
+    }
+
+    fn get(&self) -> &str {
+        self.value
+            .get_or_init(|| self.make.take().map(|f| f()).unwrap_or_default())
+    }
+}
+
+/// `otel.name`: the `name = ".."` given, else the qualname.
+struct SpanName<'a, F: FnOnce() -> Cow<'static, str>>(Option<&'static str>, &'a LazyName<F>);
+
+impl<F: FnOnce() -> Cow<'static, str>> std::fmt::Display for SpanName<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.unwrap_or_else(|| self.1.get()))
+    }
+}
+
+impl<F: FnOnce() -> Cow<'static, str>> std::fmt::Display for LazyName<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.get())
+    }
+}
+
 /// Opens the span of a traced function (`qualname` is `Type::method` for methods).
-pub fn start(info: &TraceInfo, qualname: &str, arg_values: &str) -> TraceSpan {
-    let name = info.span_name.unwrap_or(qualname);
+///
+/// Nothing is computed for a disabled span: `qualname` runs only when the span is enabled, and
+/// `arg_values` (the JSON of the arguments) only when it is enabled and content capture is on.
+#[inline]
+pub fn start(
+    info: &TraceInfo,
+    qualname: impl FnOnce() -> Cow<'static, str>,
+    arg_values: impl FnOnce() -> String,
+) -> TraceSpan {
+    let qualname = LazyName::new(qualname);
     let span = tracing::info_span!(
         target: genai::OPS_TARGET,
         "trace",
-        otel.name = %name,
+        otel.name = %SpanName(info.span_name, &qualname),
         otel.kind = "internal",
         otel.status_code = Empty,
         mirascope.type = "trace",
-        mirascope.fn.qualname = qualname,
+        mirascope.fn.qualname = %qualname,
         mirascope.fn.module = info.module,
         mirascope.fn.is_async = info.is_async,
         mirascope.trace.arg_types = info.arg_types,
@@ -185,7 +254,7 @@ pub fn start(info: &TraceInfo, qualname: &str, arg_values: &str) -> TraceSpan {
     session::record_on(&span);
     // Argument values are content; their names and types are not.
     if genai::capture_content() {
-        span.record("mirascope.trace.arg_values", arg_values);
+        span.record("mirascope.trace.arg_values", arg_values());
     }
     if !info.tags.is_empty() {
         let tags: Vec<String> = info.tags.iter().map(|t| t.to_string()).collect();
@@ -278,7 +347,17 @@ impl TraceSpan {
 
     /// Records the output and ends the span. With content capture off, the output is not
     /// recorded (errors keep their type, not their message).
-    pub fn finish(self, output: Output<'_>) {
+    ///
+    /// `output` runs only when the span is enabled.
+    #[inline]
+    pub fn finish<'a>(self, output: impl FnOnce() -> Output<'a>) {
+        if self.span.is_disabled() {
+            return;
+        }
+        self.record_output(output());
+    }
+
+    fn record_output(self, output: Output<'_>) {
         let span = &self.span;
         let output = match output {
             Output::Error { type_name, .. } if !genai::capture_content() => Output::Error {
@@ -333,8 +412,8 @@ impl TraceSpan {
                 }
             }
         }
-        if let Some(ids) = ids(span) {
-            LAST_TRACE.with(|l| *l.borrow_mut() = Some(ids));
+        if let Some(ids) = raw_ids(span) {
+            LAST_TRACE.with(|l| l.set(Some(ids)));
         }
     }
 
@@ -427,12 +506,13 @@ macro_rules! output_levels {
     ($($trait:ident $(<$($gen:ident),*>)? for $ty:ty where [$($bounds:tt)*] => |$v:ident| $body:expr;)*) => {
         $(
             /// One level of output recording (most specific first).
-            pub trait $trait {
-                /// What is recorded.
-                fn mirascope_output(&self) -> Output<'_>;
+            pub trait $trait<'a> {
+                /// What is recorded (borrowing the value, not the wrapper, so that it can be
+                /// made inside a closure).
+                fn mirascope_output(&self) -> Output<'a>;
             }
-            impl<'a, $($($gen),*)?> $trait for $ty where $($bounds)* {
-                fn mirascope_output(&self) -> Output<'_> {
+            impl<'a, $($($gen),*)?> $trait<'a> for $ty where $($bounds)* {
+                fn mirascope_output(&self) -> Output<'a> {
                     let $v = self.0;
                     $body
                 }
@@ -468,8 +548,17 @@ output_levels! {
 pub struct TracedCall {
     call: LazyCall,
     info: &'static TraceInfo,
-    qualname: String,
-    arg_values: String,
+    qualname: Cow<'static, str>,
+    /// The arguments' JSON, made when the call is built only if a trace span could record it.
+    arg_values: Option<String>,
+}
+
+/// Whether a `#[ops::trace]` span can be enabled here and would record argument values: the
+/// arguments of a traced `#[llm::call]` are captured when the function is called, before its
+/// span exists, so this is asked instead.
+#[inline]
+pub fn records_arguments() -> bool {
+    tracing::enabled!(target: genai::OPS_TARGET, tracing::Level::INFO) && genai::capture_content()
 }
 
 impl TracedCall {
@@ -477,8 +566,8 @@ impl TracedCall {
     pub fn new(
         call: LazyCall,
         info: &'static TraceInfo,
-        qualname: String,
-        arg_values: String,
+        qualname: Cow<'static, str>,
+        arg_values: Option<String>,
     ) -> Self {
         TracedCall {
             call,
@@ -501,23 +590,13 @@ impl TracedCall {
 
     /// Calls the model inside the `{fn}.call` span.
     pub async fn call(self) -> mirascope_llm::Result<Response> {
-        self.wrapped().await.result
+        self.run().await.0
     }
 
     /// [`TracedCall::call`] with the trace span's ids.
     pub async fn wrapped(self) -> Traced<mirascope_llm::Result<Response>> {
-        let trace = start(
-            self.info,
-            &format!("{}.call", self.qualname),
-            &self.arg_values,
-        );
-        let span = trace.span.clone();
-        let result = self.call.call().instrument(span.clone()).await;
-        let ids = ids(&span);
-        trace.finish(match &result {
-            Ok(r) => Output::Response(r),
-            Err(e) => Output::LlmError(e),
-        });
+        let (result, ids) = self.run().await;
+        let ids = ids.map(RawIds::formatted);
         Traced {
             result,
             span_id: ids.as_ref().map(|i| i.0.clone()),
@@ -525,13 +604,32 @@ impl TracedCall {
         }
     }
 
+    /// The call inside its span, and the span's ids (unformatted).
+    async fn run(self) -> (mirascope_llm::Result<Response>, Option<RawIds>) {
+        let (qualname, arg_values) = (self.qualname, self.arg_values);
+        let trace = start(
+            self.info,
+            || format!("{qualname}.call").into(),
+            || arg_values.unwrap_or_default(),
+        );
+        let span = trace.span.clone();
+        let result = self.call.call().instrument(span.clone()).await;
+        let ids = raw_ids(&span);
+        trace.finish(|| match &result {
+            Ok(r) => Output::Response(r),
+            Err(e) => Output::LlmError(e),
+        });
+        (result, ids)
+    }
+
     /// Streams inside the `{fn}.stream` span, which stays open until the stream ends, fails or
     /// is dropped (unlike Python, where it ends before the stream is read).
     pub async fn stream(self) -> mirascope_llm::Result<TracedStream> {
+        let (qualname, arg_values) = (self.qualname, self.arg_values);
         let trace = start(
             self.info,
-            &format!("{}.stream", self.qualname),
-            &self.arg_values,
+            || format!("{qualname}.stream").into(),
+            || arg_values.unwrap_or_default(),
         );
         let span = trace.span.clone();
         match self.call.stream().instrument(span.clone()).await {
@@ -540,7 +638,7 @@ impl TracedCall {
                 trace: Some(trace),
             }),
             Err(e) => {
-                trace.finish(Output::LlmError(&e));
+                trace.finish(|| Output::LlmError(&e));
                 Err(e)
             }
         }
@@ -597,15 +695,18 @@ impl Stream for TracedStream {
         match &poll {
             Poll::Ready(None) => {
                 if let Some(t) = this.trace.take() {
-                    match this.inner.response() {
-                        Ok(r) => t.finish(Output::Response(&r)),
-                        Err(_) => t.finish(Output::Nothing),
+                    // The response is assembled only for an enabled span.
+                    if !t.span.is_disabled() {
+                        match this.inner.response() {
+                            Ok(r) => t.record_output(Output::Response(&r)),
+                            Err(_) => t.record_output(Output::Nothing),
+                        }
                     }
                 }
             }
             Poll::Ready(Some(Err(e))) => {
                 if let Some(t) = this.trace.take() {
-                    t.finish(Output::LlmError(e));
+                    t.finish(|| Output::LlmError(e));
                 }
             }
             _ => {}
