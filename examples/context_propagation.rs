@@ -3,11 +3,11 @@
 //! `MIRASCOPE_PROPAGATOR` picks the format (tracecontext, b3, b3multi, jaeger, composite).
 //! `cargo run --example context_propagation`
 
-use mirascope::ops::{self, ContextSource, Value};
+use mirascope::ops::{self, ContextSource};
 
 fn service_b(headers: &http::HeaderMap) {
     let _ctx = ops::propagated_context(ContextSource::ExtractFrom(headers));
-    let span = ops::span("service-b.handle", Vec::<(&str, Value)>::new());
+    let span = ops::span("service-b.handle");
     println!(
         "service B: trace {} session {:?}",
         span.trace_id().unwrap_or_default(),
@@ -17,8 +17,8 @@ fn service_b(headers: &http::HeaderMap) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut guard = ops::configure_from_env()?;
-    let _session = ops::session(Some("checkout-77".into()), None);
-    let span = ops::span("service-a.request", Vec::<(&str, Value)>::new());
+    let _session = ops::session("checkout-77");
+    let span = ops::span("service-a.request");
     let mut headers = http::HeaderMap::new();
     span.in_scope(|| ops::inject_context(&mut headers))?;
     println!(

@@ -38,14 +38,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ops::instrument_llm()?;
 
     // One explicit span around the work, so the trace prints (or exports) as one tree.
-    let span = ops::span("quickstart", Vec::<(&str, ops::Value)>::new());
+    let span = ops::span("quickstart");
     let model = llm::model("openai/gpt-4o-mini")?;
     let call = model.call(vec![
         llm::Message::system("You are a concise assistant."),
         llm::Message::user("Say hello to the user named Kai."),
     ]);
     let response = span.instrument(call.into_future()).await?;
-    println!("{}\n", response.text());
+    println!("{}", response.text());
     drop(span);
 
     // Flush: the console exporter has printed the trace; OTLP sends pending spans.

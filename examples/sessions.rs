@@ -19,10 +19,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut guard = ops::configure_from_env()?;
     ops::instrument_llm()?;
 
-    let session = ops::SessionContext::new(
-        Some("conversation-123".into()),
-        Some(serde_json::json!({"user": "alice"})),
-    );
+    let session = ops::SessionContext::new("conversation-123")
+        .attributes(serde_json::json!({"user": "alice"}));
     let answer = ops::in_session(session, async {
         println!(
             "session: {}",
@@ -35,7 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Sync code: a guard; the outer session comes back when it drops.
     {
-        let _s = ops::session(None, None);
+        let _s = ops::new_session();
         println!(
             "generated session id: {}",
             ops::current_session().unwrap().id

@@ -1,18 +1,15 @@
 //! Explicit spans (docs: "Spans"): around retrieval or any step, with attributes, events and
 //! levelled messages. `cargo run --example spans`
 
-use mirascope::ops::{self, Value};
+use mirascope::ops;
 
 fn retrieve(query: &str) -> Vec<&'static str> {
-    let span = ops::span("retrieve", [("query", Value::from(query))]);
+    let span = ops::span("retrieve").with("query", query);
     let docs = span.in_scope(|| vec!["doc-1", "doc-7"]);
-    span.info("retrieved", [("count", Value::from(docs.len() as i64))]);
-    span.set([("doc_ids", Value::from(docs.clone()))]);
+    span.info("retrieved", [("count", docs.len())]);
+    span.set_one("doc_ids", docs.as_slice());
     if docs.len() < 3 {
-        span.warning(
-            "fewer documents than asked for",
-            Vec::<(&str, Value)>::new(),
-        );
+        span.warning("fewer documents than asked for", ops::NO_ATTRIBUTES);
     }
     span.finish();
     docs
@@ -22,8 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut guard = ops::configure_from_env()?;
     let docs = retrieve("rust observability");
     println!("retrieved {docs:?}");
-    let failing = ops::span("rerank", Vec::<(&str, Value)>::new());
-    failing.error("reranker unavailable", [("retryable", Value::from(true))]);
+    let failing = ops::span("rerank");
+    failing.error("reranker unavailable", [("retryable", true)]);
     drop(failing);
     guard.shutdown()?;
     Ok(())

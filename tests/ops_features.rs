@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 
 use common::{attr, json_response, otel, serve, Wire};
-use mirascope::ops::{self, ContextSource, PropagatorFormat, Value};
+use mirascope::ops::{self, AttributeValue, ContextSource, PropagatorFormat};
 use opentelemetry::trace::{SpanKind, Status};
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -28,26 +28,25 @@ fn named(name: &str) -> Vec<SpanData> {
 #[test]
 fn explicit_spans_record_attributes_events_and_status() {
     otel();
-    let span = ops::span(
-        "retrieve-docs",
-        [("query", Value::from("rust")), ("k", Value::from(3))],
-    );
+    let span = ops::span("retrieve-docs")
+        .with("query", "rust")
+        .attrs([("k", 3usize)]);
     span.set([
-        ("hits", Value::from(2)),
-        ("scores", Value::from(vec!["0.9", "0.7"])),
+        ("hits", AttributeValue::from(2)),
+        ("scores", AttributeValue::from(vec!["0.9", "0.7"])),
     ]);
-    span.info("searching", [("index", Value::from("books"))]);
-    span.warning("slow shard", Vec::<(&str, Value)>::new());
-    span.event("cache-miss", [("key", Value::from("q1"))]);
+    span.info("searching", [("index", AttributeValue::from("books"))]);
+    span.warning("slow shard", ops::NO_ATTRIBUTES);
+    span.event("cache-miss", [("key", AttributeValue::from("q1"))]);
     let id = span.span_id().expect("span id");
     assert_eq!(id.len(), 16);
     assert_eq!(span.trace_id().unwrap().len(), 32);
     span.in_scope(|| {
-        let child = ops::span("rank", Vec::<(&str, Value)>::new());
+        let child = ops::span("rank");
         child.finish();
     });
     span.finish();
-    span.error("ignored after finish", Vec::<(&str, Value)>::new());
+    span.error("ignored after finish", ops::NO_ATTRIBUTES);
     drop(span);
 
     let s = named("retrieve-docs").pop().expect("exported");
@@ -76,8 +75,8 @@ fn explicit_spans_record_attributes_events_and_status() {
         "nested under the explicit span"
     );
 
-    let failing = ops::span("failing-step", Vec::<(&str, Value)>::new());
-    failing.critical("disk on fire", [("disk", Value::from("sda"))]);
+    let failing = ops::span("failing-step");
+    failing.critical("disk on fire", [("disk", AttributeValue::from("sda"))]);
     drop(failing);
     let f = named("failing-step").pop().unwrap();
     assert!(matches!(f.status, Status::Error { .. }));
@@ -98,19 +97,16 @@ fn in_session_step(n: u32) -> u32 {
 fn sessions_land_on_spans_nest_and_restore_on_panic() {
     otel();
     {
-        let _outer = ops::session(
-            Some("outer".into()),
-            Some(serde_json::json!({"user": "alice"})),
-        );
+        let _outer = ops::session("outer").attributes(serde_json::json!({"user": "alice"}));
         in_session_step(1);
         {
-            let _inner = ops::session(Some("inner".into()), None);
+            let _inner = ops::session("inner");
             assert_eq!(ops::current_session().unwrap().id, "inner");
             in_session_step(2);
         }
         assert_eq!(ops::current_session().unwrap().id, "outer");
         let panicked = std::panic::catch_unwind(|| {
-            let _s = ops::session(Some("doomed".into()), None);
+            let _s = ops::session("doomed");
             panic!("inside a session");
         });
         assert!(panicked.is_err());
@@ -145,7 +141,7 @@ fn sessions_land_on_spans_nest_and_restore_on_panic() {
     );
     assert_eq!(attr(by_arg("2"), "mirascope.ops.session.attributes"), None);
 
-    let generated = ops::session(None, None);
+    let generated = ops::new_session();
     assert_eq!(generated.context().id.len(), 36, "a UUID by default");
 }
 
@@ -154,7 +150,7 @@ async fn sessions_follow_futures_and_reach_genai_spans() {
     otel();
     let wire = Wire::Completions;
     let (_server, model) = serve(wire, vec![json_response(200, wire.text_body("hi"))]);
-    let ctx = ops::SessionContext::new(Some("conv-42".into()), None);
+    let ctx = ops::SessionContext::new("conv-42");
     let handle = tokio::spawn(ops::in_session(ctx, async move {
         tokio::task::yield_now().await;
         assert_eq!(ops::current_session().unwrap().id, "conv-42");
@@ -197,8 +193,8 @@ fn propagation_round_trips_in_every_format() {
     for (format, headers) in expected_headers {
         ops::set_propagator(*format);
         // Service A: a span, its context injected into HTTP headers, with the session.
-        let span = ops::span(&format!("a-{format:?}"), Vec::<(&str, Value)>::new());
-        let _session = ops::session(Some(format!("session-{format:?}")), None);
+        let span = ops::span(&format!("a-{format:?}"));
+        let _session = ops::session(format!("session-{format:?}"));
         let mut carrier = http::HeaderMap::new();
         span.in_scope(|| ops::inject_context(&mut carrier)).unwrap();
         for h in *headers {
@@ -214,7 +210,7 @@ fn propagation_round_trips_in_every_format() {
         // Service B: extract, then work under the propagated context.
         let (session, spans) = service_b(|| {
             let _g = ops::propagated_context(ContextSource::ExtractFrom(&carrier));
-            let s = ops::span("b-handler", Vec::<(&str, Value)>::new());
+            let s = ops::span("b-handler");
             s.finish();
             ops::current_session().map(|s| s.id)
         });
@@ -248,7 +244,7 @@ fn propagation_round_trips_in_every_format() {
     assert_eq!(ops::extract_session_id(&map).as_deref(), Some("s-1"));
     let (_, spans) = service_b(|| {
         let _g = ops::propagated_context(ContextSource::ExtractFrom(&map));
-        ops::span("orphan", Vec::<(&str, Value)>::new()).finish();
+        ops::span("orphan").finish();
     });
     let orphan = spans.iter().find(|s| s.name == "orphan").unwrap();
     assert_eq!(
@@ -285,7 +281,7 @@ impl tower_service::Service<http::Request<()>> for Handler {
     fn call(&mut self, _req: http::Request<()>) -> Self::Future {
         Box::pin(async {
             tokio::task::yield_now().await;
-            ops::span("handler-work", Vec::<(&str, Value)>::new()).finish();
+            ops::span("handler-work").finish();
             Ok(ops::current_session().map(|s| s.id))
         })
     }
@@ -345,10 +341,7 @@ fn resume_spans_carry_the_session() {
             json_response(200, wire.text_body("second")),
         ],
     );
-    let _s = ops::session(
-        Some("resume-session".into()),
-        Some(serde_json::json!({"tier": "gold"})),
-    );
+    let _s = ops::session("resume-session").attributes(serde_json::json!({"tier": "gold"}));
     let first = model.call_blocking("hi").unwrap();
     let second = first.resume_blocking("and more").unwrap();
     assert_eq!(second.text(), "second");

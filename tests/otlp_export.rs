@@ -297,17 +297,19 @@ fn oversized_batch(limit: Option<usize>) -> Vec<ReceivedSpan> {
         .expect("exporter");
     let subscriber = tracing_subscriber::registry().with(ops::layer(&provider));
     tracing::subscriber::with_default(subscriber, || {
-        let none = Vec::<(&str, ops::Value)>::new;
         for i in 0..10 {
-            ops::span(&format!("small {i}"), none()).finish();
+            ops::span(&format!("small {i}")).finish();
         }
-        let big = ops::span("big", none());
+        let big = ops::span("big");
         for i in 0..60 {
-            big.set([(format!("blob.{i}"), ops::Value::from("x".repeat(100_000)))]);
+            big.set([(
+                format!("blob.{i}"),
+                ops::AttributeValue::from("x".repeat(100_000)),
+            )]);
         }
         big.finish();
         for i in 10..20 {
-            ops::span(&format!("small {i}"), none()).finish();
+            ops::span(&format!("small {i}")).finish();
         }
     });
     let _ = provider.force_flush();

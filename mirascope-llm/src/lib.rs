@@ -78,7 +78,8 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
 
-    /// The model of a `#[llm::call]` attribute (its id was checked when the macro expanded).
+    /// The model of a `#[llm::call]` attribute (its id's shape was checked when the macro
+    /// expanded; its provider is resolved when it is called).
     pub fn model(id: &'static str, params: Params) -> Model {
         match Model::new(id) {
             Ok(m) => m.with_params(params),

@@ -87,7 +87,8 @@ impl Model {
         })
     }
 
-    /// A model whose id was already checked (by a macro at compile time).
+    /// A model whose id's shape was already checked (by a macro at compile time; the provider
+    /// is resolved when the model is called).
     #[doc(hidden)]
     pub fn unchecked(model_id: &str) -> Self {
         Model {

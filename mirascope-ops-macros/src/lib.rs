@@ -36,6 +36,14 @@ pub(crate) fn fallback(
 /// Traces a function: one INTERNAL span per call (`mirascope.type = "trace"`, the function's
 /// qualname, module, arguments, output), nested under the current span.
 ///
+/// Nothing is paid for a disabled span (no subscriber, or one that filters out the
+/// `mirascope_ops` target): the arguments are only borrowed, and their JSON, the output's and the
+/// method's qualname are built inside closures that run only when the span is enabled, and the
+/// argument and output values only when content capture is on.
+///
+/// Arguments are recorded with `serde` when their type is `Serialize`, else with `Debug`, else as
+/// their type name. To keep a value out of every span: `skip(name)` or `skip_all`.
+///
 /// Options: `name = ".."` (span name), `tags = ["a", ..]`, `metadata = {"k": "v", ..}`,
 /// `skip(arg, ..)` (arguments not recorded; a name that is not a parameter is a compile error,
 /// so a typo cannot record the argument it meant to hide), `skip_all` (no argument recorded).
@@ -46,8 +54,14 @@ pub fn trace(attr: TokenStream, item: TokenStream) -> TokenStream {
     trace::expand(attr.into(), item.into()).into()
 }
 
-/// Versions a function: traced as by `#[ops::trace]`, plus `mirascope.version.*` (hashes of the
-/// function's tokens computed at compile time). Options: `name`, `tags`, `metadata`.
+/// Versions a function: traced as by `#[ops::trace]`, plus `mirascope.version.*`. Options:
+/// `name`, `tags`, `metadata`.
+///
+/// `mirascope.version.hash` is computed when the macro expands: the SHA-256 of the function's
+/// canonical token text (one space between tokens, none inside joined punctuation such as `::`),
+/// without doc comments or mirascope attributes, plus a `#[llm::call]`'s own options as written.
+/// Whitespace, comments, the compiler version and whether you depend on `mirascope` or on the
+/// member crates do not change it; any change to the code does.
 #[proc_macro_attribute]
 pub fn version(attr: TokenStream, item: TokenStream) -> TokenStream {
     version::expand(attr.into(), item.into()).into()
@@ -55,6 +69,11 @@ pub fn version(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Turns a prompt function into a lazy model call:
 /// `#[llm::call("provider/model", temperature = 0.7, tools = [..], format = T)]`.
+///
+/// What is checked when the macro expands: the options (names, kinds of value), and that the
+/// model id has the shape `provider/model-name`. What is not: whether that provider exists. A
+/// provider is resolved when the call runs, so an unknown one (a typo, or a scope nobody
+/// registered with `llm::Provider`) fails then, with `Error::UnknownProvider`.
 #[proc_macro_attribute]
 pub fn call(attr: TokenStream, item: TokenStream) -> TokenStream {
     call::expand(attr.into(), item.into()).into()

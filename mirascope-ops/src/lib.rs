@@ -52,10 +52,12 @@ pub use propagation::{
     propagator_format, set_propagator, Carrier, ContextSource, PropagatedGuard, PropagatorFormat,
 };
 pub use session::{
-    current_session, in_session, session, with_current_session, InSession, SessionContext,
-    SessionGuard, WithSession, SESSION_HEADER_NAME,
+    current_session, enter_session, in_session, new_session, session, with_current_session,
+    InSession, SessionContext, SessionGuard, WithSession, SESSION_HEADER_NAME,
 };
-pub use span::{current_span, span, Span, Value};
+#[allow(deprecated)]
+pub use span::Value;
+pub use span::{current_span, span, AttributeValue, Span, NO_ATTRIBUTES};
 pub use trace::{traced, traced_async, BlockingTracedStream, Traced, TracedCall, TracedStream};
 
 /// `#[ops::trace]`: one INTERNAL span per call of the function, with Mirascope's attributes.

@@ -47,8 +47,7 @@ where
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
         let parent = extract_context(req.headers());
-        let session =
-            extract_session_id(req.headers()).map(|id| SessionContext::new(Some(id), None));
+        let session = extract_session_id(req.headers()).map(SessionContext::new);
         let span = tracing::info_span!(
             target: mirascope_llm::genai::OPS_TARGET,
             "request",

@@ -294,7 +294,7 @@ pub fn propagated_context<C: Carrier + ?Sized>(source: ContextSource<'_, C>) -> 
             _session: None,
         },
         ContextSource::ExtractFrom(carrier) => {
-            let session = extract_session_id(carrier).map(|id| session::session(Some(id), None));
+            let session = extract_session_id(carrier).map(session::session);
             PropagatedGuard {
                 _cx: extract_context(carrier).attach(),
                 _session: session,

@@ -23,12 +23,24 @@ pub struct SessionContext {
 }
 
 impl SessionContext {
-    /// A session with `id` (a new UUID when `None`).
-    pub fn new(id: Option<String>, attributes: Option<Value>) -> Self {
+    /// A session with this id: `ops::SessionContext::new("conv-1")`.
+    pub fn new(id: impl Into<String>) -> Self {
         SessionContext {
-            id: id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-            attributes,
+            id: id.into(),
+            attributes: None,
         }
+    }
+
+    /// A session with a new UUID as its id.
+    pub fn generated() -> Self {
+        Self::new(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// The session with attributes (any JSON: `json!({"user": "u-1"})`), recorded on every span
+    /// inside it as `mirascope.ops.session.attributes`.
+    pub fn attributes(mut self, attributes: impl Into<Value>) -> Self {
+        self.attributes = Some(attributes.into());
+        self
     }
 }
 
@@ -36,22 +48,40 @@ thread_local! {
     static STACK: RefCell<Vec<SessionContext>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Enters a session on this thread until the guard drops (the outer session comes back then,
-/// also when unwinding from a panic). For async code use [`in_session`].
+/// Enters a session with this id on this thread until the guard drops (the outer session comes
+/// back then, also when unwinding from a panic). For async code use [`in_session`].
 ///
 /// ```
 /// use mirascope_ops as ops;
+/// use serde_json::json;
 /// {
-///     let _s = ops::session(Some("conv-1".into()), None);
-///     assert_eq!(ops::current_session().unwrap().id, "conv-1");
+///     let _s = ops::session("conv-1").attributes(json!({"user": "u-1"}));
+///     let current = ops::current_session().unwrap();
+///     assert_eq!(current.id, "conv-1");
+///     assert_eq!(current.attributes, Some(json!({"user": "u-1"})));
 /// }
 /// assert!(ops::current_session().is_none());
 /// ```
-pub fn session(id: Option<String>, attributes: Option<Value>) -> SessionGuard {
-    let ctx = SessionContext::new(id, attributes);
-    STACK.with(|s| s.borrow_mut().push(ctx.clone()));
+pub fn session(id: impl Into<String>) -> SessionGuard {
+    enter_session(SessionContext::new(id))
+}
+
+/// [`session`] with a new UUID as its id.
+pub fn new_session() -> SessionGuard {
+    enter_session(SessionContext::generated())
+}
+
+/// Enters a session built beforehand (or taken from another task) on this thread until the
+/// guard drops.
+pub fn enter_session(ctx: SessionContext) -> SessionGuard {
+    let depth = STACK.with(|s| {
+        let mut s = s.borrow_mut();
+        s.push(ctx.clone());
+        s.len() - 1
+    });
     SessionGuard {
         ctx,
+        depth,
         _not_send: PhantomData,
     }
 }
@@ -61,6 +91,8 @@ pub fn session(id: Option<String>, attributes: Option<Value>) -> SessionGuard {
 #[must_use = "the session ends when the guard drops"]
 pub struct SessionGuard {
     ctx: SessionContext,
+    /// This session's place on the thread's stack.
+    depth: usize,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -69,12 +101,24 @@ impl SessionGuard {
     pub fn context(&self) -> &SessionContext {
         &self.ctx
     }
+
+    /// Sets the session's attributes (any JSON), for the spans opened from now on.
+    pub fn attributes(mut self, attributes: impl Into<Value>) -> Self {
+        let attributes = attributes.into();
+        self.ctx.attributes = Some(attributes.clone());
+        STACK.with(|s| {
+            if let Some(entry) = s.borrow_mut().get_mut(self.depth) {
+                entry.attributes = Some(attributes);
+            }
+        });
+        self
+    }
 }
 
 impl Drop for SessionGuard {
     fn drop(&mut self) {
         STACK.with(|s| {
-            s.borrow_mut().pop();
+            s.borrow_mut().truncate(self.depth);
         });
     }
 }
@@ -90,7 +134,7 @@ pub fn current_session() -> Option<SessionContext> {
 /// ```
 /// # async fn run() {
 /// use mirascope_ops as ops;
-/// let ctx = ops::SessionContext::new(Some("conv-1".into()), None);
+/// let ctx = ops::SessionContext::new("conv-1");
 /// ops::in_session(ctx, async { assert_eq!(ops::current_session().unwrap().id, "conv-1") }).await;
 /// # }
 /// ```
@@ -119,7 +163,7 @@ pub struct InSession<F> {
 impl<F: Future> Future for InSession<F> {
     type Output = F::Output;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let _g = enter(self.ctx.clone());
+        let _g = enter_session(self.ctx.clone());
         self.fut.as_mut().poll(cx)
     }
 }
@@ -134,16 +178,8 @@ pub struct WithSession<F> {
 impl<F: Future> Future for WithSession<F> {
     type Output = F::Output;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let _g = self.ctx.clone().map(enter);
+        let _g = self.ctx.clone().map(enter_session);
         self.fut.as_mut().poll(cx)
-    }
-}
-
-fn enter(ctx: SessionContext) -> SessionGuard {
-    STACK.with(|s| s.borrow_mut().push(ctx.clone()));
-    SessionGuard {
-        ctx,
-        _not_send: PhantomData,
     }
 }
 

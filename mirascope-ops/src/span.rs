@@ -10,7 +10,18 @@ use mirascope_llm::genai;
 use tracing::field::Empty;
 use tracing::Instrument;
 
-pub use mirascope_llm::genai::AttrValue as Value;
+pub use mirascope_llm::genai::AttrValue as AttributeValue;
+
+/// The former name of [`AttributeValue`] (it clashed with `serde_json::Value` and
+/// `opentelemetry::Value`).
+#[deprecated(
+    since = "0.1.0",
+    note = "use `ops::AttributeValue`, or pass plain values to `.with`"
+)]
+pub type Value = AttributeValue;
+
+/// No attributes, for an event or message that has none: `span.warning("slow", ops::NO_ATTRIBUTES)`.
+pub const NO_ATTRIBUTES: [(&str, AttributeValue); 0] = [];
 
 static WARN_ONCE: Once = Once::new();
 
@@ -19,8 +30,8 @@ static WARN_ONCE: Once = Once::new();
 ///
 /// ```
 /// use mirascope_ops as ops;
-/// let span = ops::span("retrieve", [("k", ops::Value::from(3))]);
-/// span.info("found documents", [("count", ops::Value::from(3))]);
+/// let span = ops::span("retrieve").with("k", 3).with("source", "wiki");
+/// span.info("found documents", [("count", 3)]);
 /// span.in_scope(|| { /* work, nested spans go under it */ });
 /// span.finish();
 /// ```
@@ -30,13 +41,10 @@ pub struct Span {
     finished: AtomicBool,
 }
 
-/// Opens an explicit span with initial attributes, as a child of the current span. When tracing
-/// is not configured it is a no-op (and says so once, as Python Mirascope does).
-pub fn span<K, I>(name: &str, attributes: I) -> Span
-where
-    K: Into<Cow<'static, str>>,
-    I: IntoIterator<Item = (K, Value)>,
-{
+/// Opens an explicit span, as a child of the current span; add attributes with [`Span::with`] /
+/// [`Span::attrs`]. When tracing is not configured it is a no-op (and says so once, as Python
+/// Mirascope does).
+pub fn span(name: &str) -> Span {
     let span = tracing::info_span!(
         target: genai::OPS_TARGET,
         "span",
@@ -51,9 +59,6 @@ where
         WARN_ONCE.call_once(|| tracing::warn!(target: "mirascope_ops", "mirascope tracing is not configured; Span('{name}') is a no-op."));
     } else {
         crate::session::record_on(&span);
-        for (k, v) in attributes {
-            genai::set_attribute(&span, k, v);
-        }
     }
     Span {
         span,
@@ -71,23 +76,49 @@ impl Span {
         self.span.is_disabled()
     }
 
-    /// Sets attributes.
-    pub fn set<K: Into<Cow<'static, str>>>(
-        &self,
-        attributes: impl IntoIterator<Item = (K, Value)>,
-    ) {
+    /// The span with one more attribute: `ops::span("retrieve").with("top_k", 5)`. Any value
+    /// that converts into an [`AttributeValue`] (integers, floats, `bool`, strings, string slices
+    /// and arrays).
+    pub fn with(self, key: impl Into<Cow<'static, str>>, value: impl Into<AttributeValue>) -> Self {
+        self.set_one(key, value);
+        self
+    }
+
+    /// The span with more attributes: `ops::span("rank").attrs([("k", 3), ("n", 10)])`.
+    pub fn attrs<K, V>(self, attributes: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<Cow<'static, str>>,
+        V: Into<AttributeValue>,
+    {
+        self.set(attributes);
+        self
+    }
+
+    /// Sets one attribute on the open span.
+    pub fn set_one(&self, key: impl Into<Cow<'static, str>>, value: impl Into<AttributeValue>) {
+        if self.live() {
+            genai::set_attribute(&self.span, key, value.into());
+        }
+    }
+
+    /// Sets attributes on the open span.
+    pub fn set<K, V>(&self, attributes: impl IntoIterator<Item = (K, V)>)
+    where
+        K: Into<Cow<'static, str>>,
+        V: Into<AttributeValue>,
+    {
         if self.live() {
             for (k, v) in attributes {
-                genai::set_attribute(&self.span, k, v);
+                genai::set_attribute(&self.span, k, v.into());
             }
         }
     }
 
     /// Adds an event.
-    pub fn event<K: Into<Cow<'static, str>>>(
+    pub fn event<K: Into<Cow<'static, str>>, V: Into<AttributeValue>>(
         &self,
         name: impl Into<Cow<'static, str>>,
-        attributes: impl IntoIterator<Item = (K, Value)>,
+        attributes: impl IntoIterator<Item = (K, V)>,
     ) {
         if self.live() {
             genai::add_event(
@@ -95,59 +126,59 @@ impl Span {
                 name.into(),
                 attributes
                     .into_iter()
-                    .map(|(k, v)| (k.into(), v))
-                    .collect::<Vec<(Cow<'static, str>, Value)>>(),
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect::<Vec<(Cow<'static, str>, AttributeValue)>>(),
             );
         }
     }
 
-    fn log<K: Into<Cow<'static, str>>>(
+    fn log<K: Into<Cow<'static, str>>, V: Into<AttributeValue>>(
         &self,
         event: &'static str,
         level: &'static str,
         message: &str,
-        attributes: impl IntoIterator<Item = (K, Value)>,
+        attributes: impl IntoIterator<Item = (K, V)>,
     ) {
         if !self.live() {
             return;
         }
-        let mut attrs: Vec<(Cow<'static, str>, Value)> = vec![
-            ("level".into(), Value::from(level)),
-            ("message".into(), Value::from(message)),
+        let mut attrs: Vec<(Cow<'static, str>, AttributeValue)> = vec![
+            ("level".into(), AttributeValue::from(level)),
+            ("message".into(), AttributeValue::from(message)),
         ];
-        attrs.extend(attributes.into_iter().map(|(k, v)| (k.into(), v)));
+        attrs.extend(attributes.into_iter().map(|(k, v)| (k.into(), v.into())));
         genai::add_event(&self.span, event, attrs);
     }
 
     /// A `debug` event `{level, message, ..}`.
-    pub fn debug<K: Into<Cow<'static, str>>>(
+    pub fn debug<K: Into<Cow<'static, str>>, V: Into<AttributeValue>>(
         &self,
         message: &str,
-        attributes: impl IntoIterator<Item = (K, Value)>,
+        attributes: impl IntoIterator<Item = (K, V)>,
     ) {
         self.log("debug", "debug", message, attributes);
     }
     /// An `info` event.
-    pub fn info<K: Into<Cow<'static, str>>>(
+    pub fn info<K: Into<Cow<'static, str>>, V: Into<AttributeValue>>(
         &self,
         message: &str,
-        attributes: impl IntoIterator<Item = (K, Value)>,
+        attributes: impl IntoIterator<Item = (K, V)>,
     ) {
         self.log("info", "info", message, attributes);
     }
     /// A `warning` event.
-    pub fn warning<K: Into<Cow<'static, str>>>(
+    pub fn warning<K: Into<Cow<'static, str>>, V: Into<AttributeValue>>(
         &self,
         message: &str,
-        attributes: impl IntoIterator<Item = (K, Value)>,
+        attributes: impl IntoIterator<Item = (K, V)>,
     ) {
         self.log("warning", "warning", message, attributes);
     }
     /// An `error` event; the span's status becomes ERROR.
-    pub fn error<K: Into<Cow<'static, str>>>(
+    pub fn error<K: Into<Cow<'static, str>>, V: Into<AttributeValue>>(
         &self,
         message: &str,
-        attributes: impl IntoIterator<Item = (K, Value)>,
+        attributes: impl IntoIterator<Item = (K, V)>,
     ) {
         self.log("error", "error", message, attributes);
         if self.live() {
@@ -155,10 +186,10 @@ impl Span {
         }
     }
     /// A `critical` event (level `error`, as Mirascope records it); status ERROR.
-    pub fn critical<K: Into<Cow<'static, str>>>(
+    pub fn critical<K: Into<Cow<'static, str>>, V: Into<AttributeValue>>(
         &self,
         message: &str,
-        attributes: impl IntoIterator<Item = (K, Value)>,
+        attributes: impl IntoIterator<Item = (K, V)>,
     ) {
         self.log("critical", "error", message, attributes);
         if self.live() {
@@ -228,7 +259,7 @@ mod tests {
             .build();
         let subscriber = tracing_subscriber::registry().with(crate::layer(&provider));
         tracing::subscriber::with_default(subscriber, || {
-            let span = super::span("work", Vec::<(&str, super::Value)>::new());
+            let span = super::span("work");
             span.finish();
             let finished_at = std::time::SystemTime::now();
             std::thread::sleep(std::time::Duration::from_millis(20));
@@ -241,5 +272,50 @@ mod tests {
                 "the span ended at finish(), not at drop"
             );
         });
+    }
+
+    #[test]
+    fn with_and_attrs_take_plain_values() {
+        use opentelemetry::{Array, StringValue, Value};
+        let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        let subscriber = tracing_subscriber::registry().with(crate::layer(&provider));
+        tracing::subscriber::with_default(subscriber, || {
+            let docs = ["doc-1", "doc-7"];
+            super::span("retrieve")
+                .with("count", 3usize)
+                .with("query", "rust")
+                .with("fresh", true)
+                .with("score", 0.5)
+                .with("huge", u64::MAX)
+                .with("docs", docs.as_slice())
+                .attrs([("k", 5u8), ("n", 10u8)])
+                .finish();
+        });
+        let spans = exporter.get_finished_spans().expect("spans");
+        let get = |key: &str| {
+            spans[0]
+                .attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == key)
+                .map(|kv| kv.value.clone())
+        };
+        assert_eq!(get("count"), Some(Value::I64(3)));
+        assert_eq!(get("query"), Some(Value::from("rust")));
+        assert_eq!(get("fresh"), Some(Value::Bool(true)));
+        assert_eq!(get("score"), Some(Value::F64(0.5)));
+        // No unsigned integers in OpenTelemetry: the decimal string, never a wrapped value.
+        assert_eq!(get("huge"), Some(Value::from(u64::MAX.to_string())));
+        assert_eq!(
+            get("docs"),
+            Some(Value::Array(Array::String(vec![
+                StringValue::from("doc-1"),
+                StringValue::from("doc-7")
+            ])))
+        );
+        assert_eq!(get("k"), Some(Value::I64(5)));
+        assert_eq!(get("n"), Some(Value::I64(10)));
     }
 }

@@ -91,6 +91,76 @@ impl From<Vec<&str>> for AttrValue {
     }
 }
 
+impl From<u8> for AttrValue {
+    fn from(v: u8) -> Self {
+        AttrValue::I64(v.into())
+    }
+}
+impl From<u16> for AttrValue {
+    fn from(v: u16) -> Self {
+        AttrValue::I64(v.into())
+    }
+}
+impl From<i8> for AttrValue {
+    fn from(v: i8) -> Self {
+        AttrValue::I64(v.into())
+    }
+}
+impl From<i16> for AttrValue {
+    fn from(v: i16) -> Self {
+        AttrValue::I64(v.into())
+    }
+}
+/// OpenTelemetry has no unsigned integers: a value above `i64::MAX` is recorded as its decimal
+/// string rather than wrapped.
+impl From<u64> for AttrValue {
+    fn from(v: u64) -> Self {
+        i64::try_from(v).map_or_else(|_| AttrValue::Str(v.to_string()), AttrValue::I64)
+    }
+}
+/// As for `u64`: above `i64::MAX`, the decimal string.
+impl From<usize> for AttrValue {
+    fn from(v: usize) -> Self {
+        i64::try_from(v).map_or_else(|_| AttrValue::Str(v.to_string()), AttrValue::I64)
+    }
+}
+/// As for `u64`: above `i64::MAX`, the decimal string.
+impl From<isize> for AttrValue {
+    fn from(v: isize) -> Self {
+        i64::try_from(v).map_or_else(|_| AttrValue::Str(v.to_string()), AttrValue::I64)
+    }
+}
+impl From<f32> for AttrValue {
+    fn from(v: f32) -> Self {
+        AttrValue::F64(v.into())
+    }
+}
+impl From<&String> for AttrValue {
+    fn from(v: &String) -> Self {
+        AttrValue::Str(v.clone())
+    }
+}
+impl From<std::borrow::Cow<'_, str>> for AttrValue {
+    fn from(v: std::borrow::Cow<'_, str>) -> Self {
+        AttrValue::Str(v.into_owned())
+    }
+}
+impl From<&[&str]> for AttrValue {
+    fn from(v: &[&str]) -> Self {
+        AttrValue::StrArray(v.iter().map(|s| s.to_string()).collect())
+    }
+}
+impl From<&[String]> for AttrValue {
+    fn from(v: &[String]) -> Self {
+        AttrValue::StrArray(v.to_vec())
+    }
+}
+impl<const N: usize> From<[&str; N]> for AttrValue {
+    fn from(v: [&str; N]) -> Self {
+        AttrValue::StrArray(v.iter().map(|s| s.to_string()).collect())
+    }
+}
+
 /// The attributes of an event.
 pub type EventAttributes = Vec<(std::borrow::Cow<'static, str>, AttrValue)>;
 

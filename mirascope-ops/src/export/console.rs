@@ -63,8 +63,11 @@ impl ConsoleExporter {
         }
     }
 
+    /// Writes one trace in one write, after an empty line: the tree starts on a line of its own
+    /// even when the program's last output did not end its line (`print!`), and stands apart
+    /// from what the program printed before it.
     fn print(&self, spans: Vec<SpanData>) {
-        let text = render(&spans);
+        let text = format!("\n{}", render(&spans));
         if let Ok(mut out) = self.out.lock() {
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
@@ -217,5 +220,65 @@ impl SpanExporter for ConsoleExporter {
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
         self.flush_pending();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod print_tests {
+    use super::*;
+    use opentelemetry::trace::{SpanContext, TraceFlags, TraceState};
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+    use std::borrow::Cow;
+    use std::time::SystemTime;
+
+    /// A `Write` whose bytes the test can read.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn root_span(name: &'static str) -> SpanData {
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(7u128),
+                SpanId::from(9u64),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: Cow::Borrowed(name),
+            start_time: SystemTime::UNIX_EPOCH,
+            end_time: SystemTime::UNIX_EPOCH,
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: opentelemetry::trace::Status::Unset,
+            instrumentation_scope: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_tree_starts_on_its_own_line_after_unfinished_output() {
+        let out = Shared::default();
+        let exporter = ConsoleExporter::new(out.clone());
+        out.clone().write_all(b"Answer: 42").unwrap();
+        exporter.print(vec![root_span("pipeline")]);
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.starts_with("Answer: 42\npipeline (internal"),
+            "{text:?}"
+        );
     }
 }
