@@ -1,9 +1,9 @@
 //! `configure()`: installs the global subscriber whose [`crate::OpsLayer`] turns mirascope's
 //! `tracing` spans into OpenTelemetry spans (see [`crate::layer`] for composing your own).
 
-use std::sync::Mutex;
-
 use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -16,8 +16,31 @@ use crate::layer::{LayerBuilder, OpsLayer, Tracers};
 
 static GLOBAL: Mutex<Option<Tracers>> = Mutex::new(None);
 
-/// The longest `OpsGuard::shutdown` waits for the final metrics export.
-const METRICS_SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+/// The longest [`OpsGuard::shutdown`] blocks by default, for the final span and metrics exports
+/// together (they run at the same time, each on a thread of its own).
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Runs `work` on a thread of its own and waits for it until `deadline`. `None` when it did not
+/// finish in time (it goes on in the background) or the thread could not start (then it ran
+/// nowhere: the caller's provider is dropped, as at the end of any program).
+fn finish_by<R: Send + 'static>(
+    name: &str,
+    work: impl FnOnce() -> R + Send + 'static,
+) -> Option<std::sync::mpsc::Receiver<R>> {
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let _ = done.send(work());
+        })
+        .ok()
+        .map(|_| wait)
+}
+
+fn wait_until<R>(wait: Option<std::sync::mpsc::Receiver<R>>, deadline: Instant) -> Option<R> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    wait?.recv_timeout(left).ok()
+}
 
 /// Configuration for [`Configuration::install`].
 #[derive(Debug, Clone)]
@@ -26,6 +49,7 @@ pub struct Configuration {
     provider: SdkTracerProvider,
     meter: Option<SdkMeterProvider>,
     summary: Option<Arc<crate::metrics::Summary>>,
+    shutdown_timeout: Duration,
 }
 
 impl Configuration {
@@ -36,6 +60,7 @@ impl Configuration {
             provider,
             meter: None,
             summary: None,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 
@@ -75,6 +100,15 @@ impl Configuration {
     /// `install` sets it.
     pub fn app_spans(mut self, level: LevelFilter) -> Self {
         self.layer = self.layer.app_spans(level);
+        self
+    }
+
+    /// The longest [`OpsGuard::shutdown`] (and dropping the guard) blocks, for the final span
+    /// and metrics exports together (default [`DEFAULT_SHUTDOWN_TIMEOUT`], 2 s). With a
+    /// collector that is down or hangs, shutdown returns [`OpsError::ShutdownTimedOut`] after
+    /// this long; the exports go on in the background until their own timeouts.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
         self
     }
 
@@ -121,6 +155,7 @@ impl Configuration {
             meter: self.meter,
             summary: self.summary,
             stats: None,
+            shutdown_timeout: self.shutdown_timeout,
         })
     }
 }
@@ -148,6 +183,7 @@ pub struct OpsGuard {
     meter: Option<SdkMeterProvider>,
     summary: Option<Arc<crate::metrics::Summary>>,
     stats: Option<std::sync::Arc<crate::export::loss::Counters>>,
+    shutdown_timeout: Duration,
 }
 
 impl OpsGuard {
@@ -158,7 +194,14 @@ impl OpsGuard {
             meter: None,
             summary: None,
             stats: None,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
+    }
+
+    /// Sets the longest [`OpsGuard::shutdown`] blocks (see [`Configuration::shutdown_timeout`]),
+    /// e.g. on the guard `configure_from_env` returned.
+    pub fn set_shutdown_timeout(&mut self, timeout: Duration) {
+        self.shutdown_timeout = timeout;
     }
 
     /// This guard, reporting the counts of the pipelines `configure_from_env` built.
@@ -199,39 +242,59 @@ impl OpsGuard {
         spans.and(metrics)
     }
 
-    /// Flushes and shuts down now (idempotent). Fails with [`OpsError::Undelivered`] when spans
-    /// that ended were not delivered (export failures, a full queue, a collector still down at
-    /// shutdown), saying how many.
+    /// Flushes and shuts down now (idempotent), blocking at most the shutdown timeout (2 s by
+    /// default, [`Configuration::shutdown_timeout`]).
+    ///
+    /// Fails with [`OpsError::Undelivered`] when spans that ended were not delivered (export
+    /// failures, a full queue, a collector still down at shutdown), saying how many, and with
+    /// [`OpsError::ShutdownTimedOut`] when the final export had not finished in time (a collector
+    /// that hangs): it goes on in the background, bounded by the exporter's own timeout.
     pub fn shutdown(&mut self) -> Result<(), OpsError> {
-        if let Some(m) = self.meter.take() {
+        let deadline = Instant::now() + self.shutdown_timeout;
+        let meter = self.meter.take().map(|m| {
             crate::metrics::uninstall();
-            // The final export waits for the collector (up to the exporter's timeout, 10 s by
-            // default, and the SDK ignores shutdown timeouts): it runs on a thread of its own,
-            // and shutdown waits for it at most METRICS_SHUTDOWN_WAIT.
-            let (done, wait) = std::sync::mpsc::channel();
-            let spawned = std::thread::Builder::new()
-                .name("mirascope-metrics-shutdown".into())
-                .spawn(move || {
-                    let _ = m.shutdown();
-                    let _ = done.send(());
-                });
-            if spawned.is_ok() && wait.recv_timeout(METRICS_SHUTDOWN_WAIT).is_err() {
-                tracing::warn!(
-                    target: "mirascope_ops::export",
-                    "metrics shutdown did not finish within {METRICS_SHUTDOWN_WAIT:?}; the final metrics export continues in the background"
-                );
-            }
-        }
+            // The SDK ignores shutdown timeouts: the final export waits for the collector up to
+            // the exporter's timeout (10 s by default). Hence a thread of its own.
+            finish_by("mirascope-metrics-shutdown", move || m.shutdown())
+        });
+        let spans = self.provider.take().map(|p| {
+            finish_by("mirascope-trace-shutdown", move || {
+                let _ = p.force_flush();
+                p.shutdown()
+            })
+        });
         if let Some(s) = self.summary.take() {
             let text = s.render();
             if !text.is_empty() {
                 println!("mirascope metrics:\n{text}");
             }
         }
-        match self.provider.take() {
-            Some(p) => {
-                let _ = p.force_flush();
-                let shut = p.shutdown().map_err(|e| OpsError::Sdk(e.to_string()));
+        let mut timed_out = false;
+        if let Some(wait) = meter {
+            timed_out |= wait_until(wait, deadline).is_none();
+        }
+        let spans = match spans {
+            Some(wait) => match wait_until(wait, deadline) {
+                Some(result) => Some(result.map_err(|e| OpsError::Sdk(e.to_string()))),
+                None => {
+                    timed_out = true;
+                    None
+                }
+            },
+            None => None,
+        };
+        if timed_out {
+            tracing::warn!(
+                target: "mirascope_ops::export",
+                "shutdown did not finish within {:?}; the final export continues in the background",
+                self.shutdown_timeout
+            );
+            return Err(OpsError::ShutdownTimedOut {
+                waited: self.shutdown_timeout,
+            });
+        }
+        match spans {
+            Some(shut) => {
                 let stats = self.stats();
                 if stats.undelivered() > 0 {
                     return Err(OpsError::Undelivered {

@@ -38,6 +38,15 @@ pub enum OpsError {
         /// The pipeline's counts.
         stats: crate::export::ExportStats,
     },
+    /// Shutdown returned before the final export finished (a collector that hangs or is
+    /// unreachable); the export goes on in the background until the exporter's own timeout.
+    #[error(
+        "shutdown did not finish within {waited:?}; the final export continues in the background"
+    )]
+    ShutdownTimedOut {
+        /// How long shutdown waited.
+        waited: std::time::Duration,
+    },
     /// A configuration value is invalid.
     #[error("invalid configuration: {0}")]
     Configuration(String),

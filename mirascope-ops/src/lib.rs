@@ -32,7 +32,7 @@ pub mod testing;
 mod trace;
 mod tracer;
 
-pub use configure::{configure, Configuration, OpsGuard};
+pub use configure::{configure, Configuration, OpsGuard, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use error::OpsError;
 pub use export::configure_from_env;
 pub use instrument::{instrument_llm, is_llm_instrumented, uninstrument_llm};
