@@ -148,23 +148,6 @@ pub fn expand_fn(item: ItemFn, opts: &TraceOpts, version: Option<TokenStream>) -
                 #p::FutureExt::catch_unwind(::std::panic::AssertUnwindSafe(async move #block)),
                 __mirascope_span_handle,
             ).await;
-        }
-    } else {
-        let annotated = ret.map(|r| quote!(-> #r));
-        quote! {
-            let __mirascope_entered = __mirascope_span.span().clone().entered();
-            #[allow(clippy::redundant_closure_call)]
-            let __mirascope_result = ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| #annotated #block));
-            ::core::mem::drop(__mirascope_entered);
-        }
-    };
-    quote! {
-        #(#attrs)*
-        #vis #sig {
-            #imports
-            #info_static
-            let __mirascope_span = #p::start(&__MIRASCOPE_TRACE_INFO, || #qualname, || #arg_values);
-            #body
             match __mirascope_result {
                 ::core::result::Result::Ok(__mirascope_value) => {
                     __mirascope_span.finish(|| (&&&&&&&&&#p::Wrap(&__mirascope_value)).mirascope_output());
@@ -175,6 +158,35 @@ pub fn expand_fn(item: ItemFn, opts: &TraceOpts, version: Option<TokenStream>) -
                     ::std::panic::resume_unwind(__mirascope_panic)
                 }
             }
+        }
+    } else {
+        let annotated = ret.map(|r| quote!(-> #r));
+        // A disabled span (tracing off) runs the body as it is: no enter, no unwind catching.
+        quote! {
+            #[allow(unused_mut)]
+            let mut __mirascope_body = || #annotated #block;
+            if __mirascope_span.is_disabled() {
+                return __mirascope_body();
+            }
+            // The traced path runs out of line, so the untraced one stays a few instructions.
+            #p::run_traced(__mirascope_span, __mirascope_body, |__mirascope_value| {
+                (&&&&&&&&&#p::Wrap(__mirascope_value)).mirascope_output()
+            })
+        }
+    };
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #imports
+            #info_static
+            // One load and compare when no subscriber wants INFO spans; the span itself is made
+            // out of line.
+            let __mirascope_span = if #p::level_enabled() {
+                #p::start(&__MIRASCOPE_TRACE_INFO, || #qualname, || #arg_values)
+            } else {
+                #p::TraceSpan::none()
+            };
+            #body
         }
     }
 }

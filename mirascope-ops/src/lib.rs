@@ -69,10 +69,11 @@ pub use mirascope_ops_macros::version;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::trace::{
-        arg_types_json, arg_values_json, qualname, records_arguments, start, ArgViaDebug,
-        ArgViaName, ArgViaSerialize, OutViaDebug, OutViaName, OutViaResponse, OutViaResult,
-        OutViaResultDebug, OutViaResultResponse, OutViaResultResponseLlm, OutViaResultSerialize,
-        OutViaSerialize, Output, TraceInfo, TraceSpan, TracedCall, VersionInfo, Wrap,
+        arg_types_json, arg_values_json, level_enabled, qualname, records_arguments, run_traced,
+        start, ArgViaDebug, ArgViaName, ArgViaSerialize, OutViaDebug, OutViaName, OutViaResponse,
+        OutViaResult, OutViaResultDebug, OutViaResultResponse, OutViaResultResponseLlm,
+        OutViaResultSerialize, OutViaSerialize, Output, TraceInfo, TraceSpan, TracedCall,
+        VersionInfo, Wrap,
     };
     pub use futures_util::FutureExt;
     pub use mirascope_llm;

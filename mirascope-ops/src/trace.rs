@@ -74,6 +74,25 @@ thread_local! {
     /// The ids of the last traced function that ended on this thread, unformatted: they are
     /// formatted only when [`traced`] asks for them.
     static LAST_TRACE: Cell<Option<RawIds>> = const { Cell::new(None) };
+    /// How many [`traced`] / [`traced_async`] scopes are running on this thread: the ids of a
+    /// finished span are looked up only when one is (the lookup costs a context read).
+    static LISTENING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Marks this thread as listening for span ids while it lives (also when unwinding).
+struct Listening;
+
+impl Listening {
+    fn start() -> Self {
+        LISTENING.with(|l| l.set(l.get().saturating_add(1)));
+        Listening
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        LISTENING.with(|l| l.set(l.get().saturating_sub(1)));
+    }
 }
 
 /// A span's ids, as the OpenTelemetry context holds them.
@@ -119,7 +138,9 @@ pub(crate) fn ids(span: &Span) -> Option<(String, String)> {
 /// ```
 pub fn traced<R>(f: impl FnOnce() -> R) -> Traced<R> {
     LAST_TRACE.with(|l| l.take());
+    let listening = Listening::start();
     let result = f();
+    drop(listening);
     let ids = LAST_TRACE.with(|l| l.take()).map(RawIds::formatted);
     Traced {
         result,
@@ -154,7 +175,9 @@ impl<F: Future> Future for TraceScope<F> {
     type Output = (F::Output, Option<RawIds>);
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         LAST_TRACE.with(|l| l.take());
+        let listening = Listening::start();
         let poll = self.inner.as_mut().poll(cx);
+        drop(listening);
         if let Some(ids) = LAST_TRACE.with(|l| l.take()) {
             self.last = Some(ids);
         }
@@ -207,11 +230,44 @@ impl<F: FnOnce() -> Cow<'static, str>> std::fmt::Display for LazyName<F> {
     }
 }
 
+/// Runs a traced sync function's body inside its enabled span: entered around the body, the
+/// output recorded with `output` (made by the generated code, which knows the type), a panic
+/// recorded and resumed. Out of line, so that the disabled path of the traced function stays
+/// small.
+#[inline(never)]
+pub fn run_traced<R>(
+    span: TraceSpan,
+    body: impl FnOnce() -> R,
+    output: impl for<'a> FnOnce(&'a R) -> Output<'a>,
+) -> R {
+    let entered = span.span.clone().entered();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+    drop(entered);
+    match result {
+        Ok(value) => {
+            span.finish(|| output(&value));
+            value
+        }
+        Err(panic) => {
+            span.panicked(&*panic);
+            std::panic::resume_unwind(panic)
+        }
+    }
+}
+
+/// Whether any subscriber may want INFO spans: one atomic load (`tracing::level_enabled!`), so
+/// that the generated code skips [`start`] entirely when tracing is off.
+#[inline(always)]
+pub fn level_enabled() -> bool {
+    tracing::level_enabled!(tracing::Level::INFO)
+}
+
 /// Opens the span of a traced function (`qualname` is `Type::method` for methods).
 ///
 /// Nothing is computed for a disabled span: `qualname` runs only when the span is enabled, and
 /// `arg_values` (the JSON of the arguments) only when it is enabled and content capture is on.
-#[inline]
+/// Kept out of line: the span's field set needs a large stack frame.
+#[inline(never)]
 pub fn start(
     info: &TraceInfo,
     qualname: impl FnOnce() -> Cow<'static, str>,
@@ -248,10 +304,17 @@ pub fn start(
         session.id = Empty,
         error.type = Empty,
     );
-    if span.is_disabled() {
-        return TraceSpan { span };
+    if !span.is_disabled() {
+        record_start(&span, info, arg_values);
     }
-    session::record_on(&span);
+    TraceSpan { span }
+}
+
+/// What an enabled trace span records when it opens (kept out of [`start`], so that the
+/// disabled path stays small enough to inline).
+#[inline(never)]
+fn record_start(span: &Span, info: &TraceInfo, arg_values: impl FnOnce() -> String) {
+    session::record_on(span);
     // Argument values are content; their names and types are not.
     if genai::capture_content() {
         span.record("mirascope.trace.arg_values", arg_values());
@@ -259,11 +322,11 @@ pub fn start(
     if !info.tags.is_empty() {
         let tags: Vec<String> = info.tags.iter().map(|t| t.to_string()).collect();
         genai::set_attribute(
-            &span,
+            span,
             "mirascope.trace.tags",
             AttrValue::StrArray(tags.clone()),
         );
-        genai::set_attribute(&span, "tags", AttrValue::StrArray(tags));
+        genai::set_attribute(span, "tags", AttrValue::StrArray(tags));
     }
     if !info.metadata.is_empty() {
         let json: serde_json::Map<String, Value> = info
@@ -281,7 +344,7 @@ pub fn start(
                     span.record("session.id", *v);
                 }
                 other => genai::set_attribute(
-                    &span,
+                    span,
                     format!("metadata.{other}"),
                     AttrValue::Str(v.to_string()),
                 ),
@@ -300,20 +363,19 @@ pub fn start(
         }
         if !v.tags.is_empty() {
             genai::set_attribute(
-                &span,
+                span,
                 "mirascope.version.tags",
                 AttrValue::StrArray(v.tags.iter().map(|t| t.to_string()).collect()),
             );
         }
         for (k, val) in v.metadata {
             genai::set_attribute(
-                &span,
+                span,
                 format!("mirascope.version.meta.{k}"),
                 AttrValue::Str(val.to_string()),
             );
         }
     }
-    TraceSpan { span }
 }
 
 /// What a traced function returned, as it is recorded.
@@ -343,6 +405,18 @@ impl TraceSpan {
     /// The span.
     pub fn span(&self) -> &Span {
         &self.span
+    }
+
+    /// A span that records nothing (tracing is off).
+    #[inline]
+    pub fn none() -> TraceSpan {
+        TraceSpan { span: Span::none() }
+    }
+
+    /// Whether the span records nothing (no subscriber, or one that filters it out).
+    #[inline]
+    pub fn is_disabled(&self) -> bool {
+        self.span.is_disabled()
     }
 
     /// Records the output and ends the span. With content capture off, the output is not
@@ -412,8 +486,10 @@ impl TraceSpan {
                 }
             }
         }
-        if let Some(ids) = raw_ids(span) {
-            LAST_TRACE.with(|l| l.set(Some(ids)));
+        if LISTENING.with(Cell::get) > 0 {
+            if let Some(ids) = raw_ids(span) {
+                LAST_TRACE.with(|l| l.set(Some(ids)));
+            }
         }
     }
 
@@ -590,12 +666,12 @@ impl TracedCall {
 
     /// Calls the model inside the `{fn}.call` span.
     pub async fn call(self) -> mirascope_llm::Result<Response> {
-        self.run().await.0
+        self.run(false).await.0
     }
 
     /// [`TracedCall::call`] with the trace span's ids.
     pub async fn wrapped(self) -> Traced<mirascope_llm::Result<Response>> {
-        let (result, ids) = self.run().await;
+        let (result, ids) = self.run(true).await;
         let ids = ids.map(RawIds::formatted);
         Traced {
             result,
@@ -604,8 +680,8 @@ impl TracedCall {
         }
     }
 
-    /// The call inside its span, and the span's ids (unformatted).
-    async fn run(self) -> (mirascope_llm::Result<Response>, Option<RawIds>) {
+    /// The call inside its span, and the span's ids (unformatted) when asked for.
+    async fn run(self, want_ids: bool) -> (mirascope_llm::Result<Response>, Option<RawIds>) {
         let (qualname, arg_values) = (self.qualname, self.arg_values);
         let trace = start(
             self.info,
@@ -614,7 +690,7 @@ impl TracedCall {
         );
         let span = trace.span.clone();
         let result = self.call.call().instrument(span.clone()).await;
-        let ids = raw_ids(&span);
+        let ids = if want_ids { raw_ids(&span) } else { None };
         trace.finish(|| match &result {
             Ok(r) => Output::Response(r),
             Err(e) => Output::LlmError(e),
