@@ -240,7 +240,7 @@ pub fn run_traced<R>(
     body: impl FnOnce() -> R,
     output: impl for<'a> FnOnce(&'a R) -> Output<'a>,
 ) -> R {
-    let entered = span.span.clone().entered();
+    let entered = span.span.enter();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
     drop(entered);
     match result {
@@ -285,7 +285,9 @@ pub fn start(
         mirascope.fn.module = info.module,
         mirascope.fn.is_async = info.is_async,
         mirascope.trace.arg_types = info.arg_types,
-        mirascope.trace.arg_values = Empty,
+        // Argument values are content; their names and types are not. Made here, in the
+        // enabled branch of the macro, so that they are part of the span's creation.
+        mirascope.trace.arg_values = genai::capture_content().then(arg_values),
         mirascope.trace.metadata = Empty,
         mirascope.trace.output = Empty,
         mirascope.response.provider_id = Empty,
@@ -295,17 +297,17 @@ pub fn start(
         mirascope.response.usage = Empty,
         mirascope.ops.session.id = Empty,
         mirascope.ops.session.attributes = Empty,
-        mirascope.version.hash = Empty,
-        mirascope.version.signature_hash = Empty,
-        mirascope.version.description = Empty,
-        mirascope.version.version = Empty,
-        mirascope.version.name = Empty,
+        mirascope.version.hash = info.version.map(|v| v.hash),
+        mirascope.version.signature_hash = info.version.map(|v| v.signature_hash),
+        mirascope.version.description = info.version.and_then(|v| v.description),
+        mirascope.version.version = info.version.map(|v| v.version),
+        mirascope.version.name = info.version.and_then(|v| v.name),
         user.id = Empty,
         session.id = Empty,
         error.type = Empty,
     );
     if !span.is_disabled() {
-        record_start(&span, info, arg_values);
+        record_start(&span, info);
     }
     TraceSpan { span }
 }
@@ -313,12 +315,8 @@ pub fn start(
 /// What an enabled trace span records when it opens (kept out of [`start`], so that the
 /// disabled path stays small enough to inline).
 #[inline(never)]
-fn record_start(span: &Span, info: &TraceInfo, arg_values: impl FnOnce() -> String) {
+fn record_start(span: &Span, info: &TraceInfo) {
     session::record_on(span);
-    // Argument values are content; their names and types are not.
-    if genai::capture_content() {
-        span.record("mirascope.trace.arg_values", arg_values());
-    }
     if !info.tags.is_empty() {
         let tags: Vec<String> = info.tags.iter().map(|t| t.to_string()).collect();
         genai::set_attribute(
@@ -351,16 +349,8 @@ fn record_start(span: &Span, info: &TraceInfo, arg_values: impl FnOnce() -> Stri
             }
         }
     }
+    // The version's hashes, description, version and name were set when the span was created.
     if let Some(v) = info.version {
-        span.record("mirascope.version.hash", v.hash);
-        span.record("mirascope.version.signature_hash", v.signature_hash);
-        if let Some(d) = v.description {
-            span.record("mirascope.version.description", d);
-        }
-        span.record("mirascope.version.version", v.version);
-        if let Some(n) = v.name {
-            span.record("mirascope.version.name", n);
-        }
         if !v.tags.is_empty() {
             genai::set_attribute(
                 span,
