@@ -633,3 +633,45 @@ fn trace_records_nothing_for_a_disabled_span() {
         Some("lazy_probe")
     );
 }
+
+/// A secret-holding type that would serialize its content if asked: recognised by its name.
+#[derive(Debug, serde::Serialize)]
+struct Secret<T>(T);
+
+#[ops::trace]
+fn sign_in(
+    user: &str,
+    #[sensitive] password: &str,
+    #[ops::sensitive] pin: u32,
+    token: Option<&Secret<String>>,
+) -> bool {
+    !user.is_empty() && !password.is_empty() && pin > 0 && token.is_some()
+}
+
+#[test]
+fn sensitive_parameters_are_never_recorded() {
+    otel();
+    let token = Secret("tok-123".to_string());
+    let traced = ops::traced(|| sign_in("kai", "hunter2", 4242, Some(&token)));
+    assert!(traced.result);
+    let span_id = traced.span_id.expect("span ids");
+    let span = spans_named("sign_in")
+        .into_iter()
+        .find(|s| s.span_context.span_id().to_string() == span_id)
+        .expect("the span");
+    assert_eq!(
+        attr(&span, "mirascope.trace.arg_values").as_deref(),
+        Some(r#"{"user":"kai"}"#)
+    );
+    assert_eq!(
+        attr(&span, "mirascope.trace.arg_types").as_deref(),
+        Some(r#"{"user":"&str"}"#)
+    );
+    let everything = format!("{:?}", span.attributes);
+    for secret in ["hunter2", "4242", "tok-123"] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked: {everything}"
+        );
+    }
+}

@@ -204,6 +204,7 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
         attrs, vis, sig, ..
     } = func.clone();
     let mut sig = sig;
+    fnsig::strip_sensitive_markers(&mut sig);
     let body = match &trace_opts {
         None => {
             sig.output = syn::parse_quote!(-> #llm::__private::LazyCall);

@@ -38,7 +38,49 @@ pub fn type_string(ty: &impl ToTokens) -> String {
         .replace(";  ", "; ")
 }
 
-/// The arguments (receivers excluded), minus `skip`ped ones.
+/// Type names that hold a secret by convention (the `secrecy` crate's types, and any `Secret<T>`):
+/// a parameter of such a type, at any depth (`&SecretString`, `Option<Secret<T>>`), is never
+/// recorded.
+const SECRET_TYPES: &[&str] = &[
+    "Secret",
+    "SecretString",
+    "SecretBox",
+    "SecretSlice",
+    "SecretVec",
+];
+
+/// Whether the type names a secret-holding type anywhere inside it.
+pub fn is_secret_type(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_path_segment(&mut self, seg: &'ast syn::PathSegment) {
+            if SECRET_TYPES.iter().any(|t| seg.ident == t) {
+                self.0 = true;
+            }
+            syn::visit::visit_path_segment(self, seg);
+        }
+    }
+    let mut f = Finder(false);
+    f.visit_type(ty);
+    f.0
+}
+
+/// Whether a parameter carries `#[sensitive]` / `#[ops::sensitive]`.
+pub fn is_marked_sensitive(pt: &syn::PatType) -> bool {
+    pt.attrs.iter().any(|a| is_attr(a, "sensitive"))
+}
+
+/// Removes the `#[sensitive]` markers from the parameters (they mean something only to our
+/// macros; the compiler would not know them).
+pub fn strip_sensitive_markers(sig: &mut Signature) {
+    for input in sig.inputs.iter_mut() {
+        if let FnArg::Typed(pt) = input {
+            pt.attrs.retain(|a| !is_attr(a, "sensitive"));
+        }
+    }
+}
+
+/// The arguments (receivers excluded), minus `skip`ped and sensitive ones.
 pub fn args(sig: &Signature, skip: &[Ident]) -> Vec<Arg> {
     sig.inputs
         .iter()
@@ -49,7 +91,10 @@ pub fn args(sig: &Signature, skip: &[Ident]) -> Vec<Arg> {
                     Pat::Ident(pi) => (pi.ident.to_string(), Some(pi.ident.clone())),
                     other => (type_string(other), None),
                 };
-                if skip.iter().any(|s| *s == name) {
+                if skip.iter().any(|s| *s == name)
+                    || is_marked_sensitive(pt)
+                    || is_secret_type(&pt.ty)
+                {
                     return None;
                 }
                 Some(Arg {

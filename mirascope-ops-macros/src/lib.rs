@@ -42,7 +42,19 @@ pub(crate) fn fallback(
 /// argument and output values only when content capture is on.
 ///
 /// Arguments are recorded with `serde` when their type is `Serialize`, else with `Debug`, else as
-/// their type name. To keep a value out of every span: `skip(name)` or `skip_all`.
+/// their type name. What is never recorded (neither value nor type):
+/// - the parameters named in `skip(name, ..)` (a name that is not a parameter is a compile
+///   error), or all of them with `skip_all`;
+/// - a parameter marked `#[sensitive]` (or `#[ops::sensitive]`);
+/// - a parameter whose type names a secret-holding type at any depth: `secrecy`'s `SecretString`,
+///   `SecretBox<T>`, `SecretSlice<T>`, or any `Secret<T>` (`&SecretString`,
+///   `Option<Secret<T>>` included).
+///
+/// ```ignore
+/// #[ops::trace]
+/// fn login(user: &str, #[sensitive] password: &str, token: SecretString) -> bool { .. }
+/// // records `user` only
+/// ```
 ///
 /// Options: `name = ".."` (span name), `tags = ["a", ..]`, `metadata = {"k": "v", ..}`,
 /// `skip(arg, ..)` (arguments not recorded; a name that is not a parameter is a compile error,
@@ -65,6 +77,23 @@ pub fn trace(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn version(attr: TokenStream, item: TokenStream) -> TokenStream {
     version::expand(attr.into(), item.into()).into()
+}
+
+/// Marks a parameter of an `#[ops::trace]`, `#[ops::version]` or `#[llm::call]` function as
+/// sensitive: its value is never recorded. It means something only there, where those macros
+/// remove it; anywhere else it is an error.
+#[proc_macro_attribute]
+pub fn sensitive(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item: proc_macro2::TokenStream = item.into();
+    fallback(
+        syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "#[sensitive] marks a parameter of an #[ops::trace], #[ops::version] or #[llm::call] function",
+        ),
+        item,
+        "",
+    )
+    .into()
 }
 
 /// Turns a prompt function into a lazy model call:

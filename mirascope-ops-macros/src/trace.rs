@@ -136,9 +136,10 @@ pub fn expand_fn(item: ItemFn, opts: &TraceOpts, version: Option<TokenStream>) -
     let ItemFn {
         attrs,
         vis,
-        sig,
+        mut sig,
         block,
     } = item;
+    fnsig::strip_sensitive_markers(&mut sig);
     let ret = fnsig::return_annotation(&sig);
     let body = if is_async {
         let annotated = ret.map(|r| quote!(: ::std::thread::Result<#r>));

@@ -60,6 +60,8 @@ pub use span::Value;
 pub use span::{current_span, span, AttributeValue, Span, NO_ATTRIBUTES};
 pub use trace::{traced, traced_async, BlockingTracedStream, Traced, TracedCall, TracedStream};
 
+/// Marks a parameter whose value a traced function never records: `#[ops::sensitive]`.
+pub use mirascope_ops_macros::sensitive;
 /// `#[ops::trace]`: one INTERNAL span per call of the function, with Mirascope's attributes.
 pub use mirascope_ops_macros::trace;
 /// `#[ops::version]`: a traced function whose span also carries `mirascope.version.*`.
