@@ -1,0 +1,367 @@
+//! The CPU a whole call costs, with instrumentation on, off and with no subscriber at all,
+//! against the same request made with bare `reqwest`, bare and inside a hand-written
+//! tracing-opentelemetry span with the same GenAI attributes.
+//!
+//! Method: one process; a loopback replay server on its own thread answers every request with
+//! the same recorded body. Each row is measured in batches of `CALLS` calls, and the batches of
+//! all rows are interleaved round by round (`ROUNDS` rounds), so drift and background load hit
+//! every row alike. For each batch we read the CPU time of the whole process (`getrusage`,
+//! user + system: the caller, mirascope's HTTP runtime threads, the exporter and the replay
+//! server) and of the calling thread (`CLOCK_THREAD_CPUTIME_ID`); the table gives the median
+//! over rounds of CPU per call. The server's share is the same in every row, so differences
+//! between rows are what the client side pays.
+//!
+//! Rows:
+//! - `chat/{none,off,on}`: `model.call_blocking(..)`, OpenAI Responses, a short chat (system +
+//!   user message, one text part). `none`: no subscriber on the calling thread; `off`:
+//!   `ops::configure` done, `ops::uninstrument_llm()`; `on`: instrumentation on, content capture
+//!   on, `traceparent` injected, spans through a batch processor into a discarding exporter.
+//! - `stream100/{none,off,on}`: `model.stream_blocking(..)` read to its end: 100 text deltas.
+//! - `trace_call/{none,off,on}`: an `#[ops::trace]` over an `#[llm::call]` function: the trace
+//!   span and the chat span (`off`: the GenAI switch off, the trace span on).
+//! - `reqwest/bare`: the same request with `reqwest` (async client on a current-thread runtime
+//!   in the calling thread), body parsed as JSON.
+//! - `reqwest/hand_span`: the same inside a hand-written `tracing` span with the GenAI attributes
+//!   our chat span carries (operation, provider, request and response model, response id, usage,
+//!   finish reasons, input and output messages as JSON), through the same layer and exporter.
+//!
+//! Run with `cargo bench --bench call_cpu`; results and the machine are in BENCHMARKS.md.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::Duration;
+
+use common::{json_response, sse_response, Wire};
+use mirascope::llm::replay::{Matching, ReplayServer};
+use mirascope::{llm, ops};
+use serde_json::{json, Value};
+
+/// Calls per batch and rounds (`CALL_CPU_CALLS`, `CALL_CPU_ROUNDS` override them).
+const CALLS: usize = 100;
+const ROUNDS: usize = 21;
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
+}
+
+mod discard {
+    use mirascope::ops::sdk::error::OTelSdkResult;
+    use mirascope::ops::sdk::trace::{SpanData, SpanExporter};
+
+    /// Accepts every span and keeps none.
+    #[derive(Debug, Default)]
+    pub struct Discard;
+
+    impl SpanExporter for Discard {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            std::hint::black_box(batch);
+            Ok(())
+        }
+    }
+}
+
+fn process_cpu() -> Duration {
+    // SAFETY: getrusage writes into the struct we pass; RUSAGE_SELF is always valid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    assert_eq!(rc, 0, "getrusage");
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+fn thread_cpu() -> Duration {
+    // SAFETY: clock_gettime writes into the struct we pass; the clock id is valid on Linux.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// One row: a name, how to prepare the process for it, and one call.
+struct Row {
+    name: &'static str,
+    mode: Mode,
+    call: Box<dyn FnMut()>,
+    process_us: Vec<f64>,
+    thread_us: Vec<f64>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// No subscriber on the calling thread.
+    None,
+    /// The GenAI switch off.
+    Off,
+    /// Instrumentation on.
+    On,
+}
+
+fn server(response: mirascope::llm::replay::RecordedResponse) -> ReplayServer {
+    ReplayServer::start(vec![common::answer(response)], Matching::Repeat).expect("replay server")
+}
+
+#[llm::call("cpu-bench/gpt-4o-mini")]
+fn greet(name: &str) -> String {
+    format!("Say hello to the user named {name}.")
+}
+
+#[ops::trace]
+#[llm::call("cpu-bench/gpt-4o-mini")]
+fn traced_greet(name: &str) -> String {
+    format!("Say hello to the user named {name}.")
+}
+
+fn messages() -> Vec<llm::Message> {
+    vec![
+        llm::Message::system("You are a concise assistant."),
+        llm::Message::user("Say hello to the user named Kai."),
+    ]
+}
+
+fn main() {
+    let wire = Wire::Responses;
+    let chat_body = wire.text_body("Hello, Kai!");
+    let chat = server(json_response(200, chat_body.clone()));
+    let pieces: Vec<String> = (0..100).map(|i| format!("w{i} ")).collect();
+    let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    let stream = server(sse_response(wire.sse_body(&pieces, false)));
+    let chat_model = common::model_at(wire, &wire.base_url(&chat));
+    let stream_model = common::model_at(wire, &wire.base_url(&stream));
+    llm::Provider::new("openai:responses")
+        .scope("cpu-bench/")
+        .api_key("sk-bench")
+        .base_url(wire.base_url(&chat))
+        .register()
+        .expect("register");
+
+    let provider = ops::sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(discard::Discard)
+        .build();
+    let _guard = ops::configure(provider).expect("configure");
+    ops::instrument_llm().expect("instrument");
+    assert!(llm::genai::capture_content());
+
+    // The bare baseline: reqwest on a current-thread runtime in the calling thread.
+    // One runtime for both reqwest rows: pooled connections belong to the runtime that opened
+    // them.
+    let rt = std::rc::Rc::new(
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime"),
+    );
+    let client = reqwest::Client::new();
+    let url = format!("{}/responses", wire.base_url(&chat));
+    let request_body = json!({
+        "model": "gpt-4o-mini",
+        "input": [
+            {"role": "system", "content": "You are a concise assistant."},
+            {"role": "user", "content": "Say hello to the user named Kai."}
+        ]
+    });
+    let bare = {
+        let client = client.clone();
+        let url = url.clone();
+        let body = request_body.clone();
+        move |rt: &tokio::runtime::Runtime| -> Value {
+            rt.block_on(async {
+                let resp = client
+                    .post(&url)
+                    .bearer_auth("sk-bench")
+                    .header("content-type", "application/json")
+                    .body(serde_json::to_vec(&body).expect("body"))
+                    .send()
+                    .await
+                    .expect("send");
+                let bytes = resp.bytes().await.expect("body");
+                serde_json::from_slice::<Value>(&bytes).expect("json")
+            })
+        }
+    };
+
+    let mut rows: Vec<Row> = Vec::new();
+    for mode in [Mode::None, Mode::Off, Mode::On] {
+        let m = chat_model.clone();
+        rows.push(Row {
+            name: ["chat/none", "chat/off", "chat/on"][mode as usize],
+            mode,
+            call: Box::new(move || {
+                let r = m.call_blocking(messages()).expect("call");
+                std::hint::black_box(r);
+            }),
+            process_us: Vec::new(),
+            thread_us: Vec::new(),
+        });
+    }
+    for mode in [Mode::None, Mode::Off, Mode::On] {
+        let m = stream_model.clone();
+        rows.push(Row {
+            name: ["stream100/none", "stream100/off", "stream100/on"][mode as usize],
+            mode,
+            call: Box::new(move || {
+                let s = m.stream_blocking(messages()).expect("stream");
+                let mut n = 0;
+                for chunk in s {
+                    chunk.expect("chunk");
+                    n += 1;
+                }
+                assert!(n >= 100, "{n} chunks");
+            }),
+            process_us: Vec::new(),
+            thread_us: Vec::new(),
+        });
+    }
+    for mode in [Mode::None, Mode::Off, Mode::On] {
+        rows.push(Row {
+            name: ["trace_call/none", "trace_call/off", "trace_call/on"][mode as usize],
+            mode,
+            call: Box::new(move || {
+                let r = traced_greet("Kai").call_blocking().expect("call");
+                std::hint::black_box(r);
+            }),
+            process_us: Vec::new(),
+            thread_us: Vec::new(),
+        });
+    }
+    {
+        let rt2 = rt.clone();
+        let bare = bare.clone();
+        rows.push(Row {
+            name: "reqwest/bare",
+            mode: Mode::On,
+            call: Box::new(move || {
+                std::hint::black_box(bare(&rt2));
+            }),
+            process_us: Vec::new(),
+            thread_us: Vec::new(),
+        });
+    }
+    {
+        let bare = bare.clone();
+        let rt = rt.clone();
+        let input = json!([
+            {"role": "system", "parts": [{"type": "text", "content": "You are a concise assistant."}]},
+            {"role": "user", "parts": [{"type": "text", "content": "Say hello to the user named Kai."}]}
+        ]);
+        rows.push(Row {
+            name: "reqwest/hand_span",
+            mode: Mode::On,
+            call: Box::new(move || {
+                let span = tracing::info_span!(
+                    target: "mirascope_ops",
+                    "chat",
+                    otel.name = "chat gpt-4o-mini",
+                    otel.kind = "client",
+                    gen_ai.operation.name = "chat",
+                    gen_ai.provider.name = "openai",
+                    gen_ai.request.model = "gpt-4o-mini",
+                    server.address = "127.0.0.1",
+                    gen_ai.input.messages = %input,
+                    gen_ai.response.model = tracing::field::Empty,
+                    gen_ai.response.id = tracing::field::Empty,
+                    gen_ai.response.finish_reasons = tracing::field::Empty,
+                    gen_ai.usage.input_tokens = tracing::field::Empty,
+                    gen_ai.usage.output_tokens = tracing::field::Empty,
+                    gen_ai.output.messages = tracing::field::Empty,
+                );
+                let body = span.in_scope(|| bare(&rt));
+                let text = body["output"][0]["content"][0]["text"].as_str().unwrap_or("");
+                let output = json!([{"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": "stop"}]);
+                span.record("gen_ai.response.model", body["model"].as_str().unwrap_or(""));
+                span.record("gen_ai.response.id", body["id"].as_str().unwrap_or(""));
+                span.record("gen_ai.response.finish_reasons", "[\"stop\"]");
+                span.record(
+                    "gen_ai.usage.input_tokens",
+                    body["usage"]["input_tokens"].as_i64().unwrap_or(0),
+                );
+                span.record(
+                    "gen_ai.usage.output_tokens",
+                    body["usage"]["output_tokens"].as_i64().unwrap_or(0),
+                );
+                span.record("gen_ai.output.messages", output.to_string());
+                drop(span);
+            }),
+            process_us: Vec::new(),
+            thread_us: Vec::new(),
+        });
+    }
+    // `greet` is the untraced twin of `traced_greet`: check both work before measuring.
+    greet("Kai").call_blocking().expect("warm-up call");
+
+    // `CALL_CPU_ONLY=chat/on` measures one row (for a profiler).
+    if let Ok(only) = std::env::var("CALL_CPU_ONLY") {
+        rows.retain(|r| r.name == only);
+    }
+    let (calls, rounds) = (
+        setting("CALL_CPU_CALLS", CALLS),
+        setting("CALL_CPU_ROUNDS", ROUNDS),
+    );
+    let no_subscriber = tracing::subscriber::NoSubscriber::default();
+    for round in 0..=rounds {
+        for row in rows.iter_mut() {
+            match row.mode {
+                Mode::Off => ops::uninstrument_llm(),
+                _ => ops::instrument_llm().expect("instrument"),
+            }
+            let run = |row: &mut Row| {
+                let (p0, t0) = (process_cpu(), thread_cpu());
+                for _ in 0..calls {
+                    (row.call)();
+                }
+                let (p1, t1) = (process_cpu(), thread_cpu());
+                (
+                    (p1 - p0).as_secs_f64() * 1e6 / calls as f64,
+                    (t1 - t0).as_secs_f64() * 1e6 / calls as f64,
+                )
+            };
+            let (p, t) = if row.mode == Mode::None {
+                tracing::subscriber::with_default(no_subscriber, || run(row))
+            } else {
+                run(row)
+            };
+            // Round 0 warms up (connections, caches, price tables) and is not counted.
+            if round > 0 {
+                row.process_us.push(p);
+                row.thread_us.push(t);
+            }
+        }
+    }
+    ops::instrument_llm().expect("instrument");
+
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    println!(
+        "CPU per call, median of {rounds} interleaved rounds of {calls} calls (µs; process = all threads, thread = the caller)"
+    );
+    println!("{:<20} {:>10} {:>10}", "row", "process", "thread");
+    let mut medians = std::collections::HashMap::new();
+    for row in &rows {
+        let (p, t) = (median(&row.process_us), median(&row.thread_us));
+        medians.insert(row.name, (p, t));
+        println!("{:<20} {:>10.1} {:>10.1}", row.name, p, t);
+    }
+    println!("added CPU per call, process (µs):");
+    for (a, b) in [
+        ("chat/on", "chat/none"),
+        ("chat/off", "chat/none"),
+        ("stream100/on", "stream100/none"),
+        ("stream100/off", "stream100/none"),
+        ("trace_call/on", "trace_call/none"),
+        ("reqwest/hand_span", "reqwest/bare"),
+    ] {
+        let (Some((pa, ta)), Some((pb, tb))) = (medians.get(a), medians.get(b)) else {
+            continue;
+        };
+        println!("  {a} - {b}: {:+.1} (thread {:+.1})", pa - pb, ta - tb);
+    }
+}
