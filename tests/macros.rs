@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{attr, otel, sse_response, Wire};
+use common::{attr, sse_response, Wire};
 use futures_util::StreamExt;
 use mirascope::llm::replay::{Exchange, Matching, RecordedRequest, ReplayServer};
 use mirascope::{llm, ops};
@@ -13,13 +13,27 @@ use serde_json::json;
 
 type SpanData = ops::testing::SpanData;
 
+thread_local! {
+    /// The capture of the test running on this thread.
+    static CAPTURE: std::cell::RefCell<Option<ops::testing::Capture>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// This test's own subscriber and exporter (`ops::testing::Capture`), the thread's default until
+/// the guard drops: no test sees another's spans, whatever the order or parallelism.
+fn capture() -> tracing::dispatcher::DefaultGuard {
+    let capture = ops::testing::Capture::new();
+    let guard = capture.enter();
+    CAPTURE.with(|c| *c.borrow_mut() = Some(capture));
+    guard
+}
+
+fn this_capture() -> ops::testing::Capture {
+    CAPTURE.with(|c| c.borrow().clone().expect("the test calls capture() first"))
+}
+
 fn spans_named(name: &str) -> Vec<SpanData> {
-    otel()
-        .get_finished_spans()
-        .unwrap()
-        .into_iter()
-        .filter(|s| s.name == name)
-        .collect()
+    this_capture().spans_named(name)
 }
 
 fn one(name: &str) -> SpanData {
@@ -57,7 +71,7 @@ fn add_numbers(a: i64, b: i64) -> i64 {
 
 #[test]
 fn plain_function_span_carries_mirascope_attributes() {
-    otel();
+    let _capture = capture();
     assert_eq!(add_numbers(40, 2), 42);
     let s = one("add_numbers");
     assert_eq!(s.span_kind, SpanKind::Internal);
@@ -123,7 +137,7 @@ fn login(user: &str, password: &str) -> bool {
 
 #[test]
 fn skip_all_records_no_argument() {
-    otel();
+    let _capture = capture();
     assert!(login("kai", "hunter2"));
     let s = one("login");
     assert_eq!(
@@ -137,7 +151,7 @@ fn skip_all_records_no_argument() {
 
 #[test]
 fn argument_values_use_serde_then_debug_then_the_type_name() {
-    otel();
+    let _capture = capture();
     describe(&json!({"name": "Kai"}), Opaque(7), NoDebug, "hunter2");
     let s = one("describe");
     let values: serde_json::Value =
@@ -172,7 +186,7 @@ impl Account {
 
 #[test]
 fn methods_and_errors() {
-    otel();
+    let _capture = capture();
     let mut acc = Account { balance: 1 };
     assert_eq!(acc.deposit(2), Ok(3));
     assert!(acc.deposit(-5).is_err());
@@ -209,7 +223,7 @@ fn explode(n: u8) -> u8 {
 
 #[test]
 fn panics_end_the_span_with_error_and_keep_unwinding() {
-    otel();
+    let _capture = capture();
     let caught = std::panic::catch_unwind(|| explode(3));
     assert!(caught.is_err(), "the panic propagates");
     let s = one("explode");
@@ -239,10 +253,13 @@ async fn outer_step(i: u32) -> u32 {
 
 #[test]
 fn nested_traces_nest_across_await_on_a_multi_thread_runtime() {
-    otel();
+    let _capture = capture();
+    let dispatch = this_capture().dispatch().clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
+        // The workers report to this test's capture for as long as they live.
+        .on_thread_start(move || std::mem::forget(tracing::dispatcher::set_default(&dispatch)))
         .build()
         .unwrap();
     rt.block_on(async {
@@ -273,7 +290,7 @@ fn nested_traces_nest_across_await_on_a_multi_thread_runtime() {
 
 #[test]
 fn traced_returns_the_span_ids() {
-    otel();
+    let _capture = capture();
     let t = ops::traced(|| add_numbers(1, 1));
     assert_eq!(t.result, 2);
     let ids: Vec<String> = spans_named("add_numbers")
@@ -295,7 +312,7 @@ fn recommend_book(genre: &str) -> String {
 
 #[test]
 fn version_attributes() {
-    otel();
+    let _capture = capture();
     recommend_book("fantasy");
     let s = one("recommend_book");
     let hash = attr(&s, "mirascope.version.hash").unwrap();
@@ -368,7 +385,7 @@ fn recommend(genre: &str) -> String {
 
 #[tokio::test]
 async fn traced_llm_call_matches_mirascope() {
-    otel();
+    let _capture = capture();
     let case = recorded_case("trace_llm_call_tags_metadata");
     let exchanges: Vec<Exchange> = serde_json::from_value(case["exchanges"].clone()).unwrap();
     let server = ReplayServer::start(exchanges, Matching::ByRequest).unwrap();
@@ -438,7 +455,7 @@ fn poem(topic: &str) -> String {
 
 #[tokio::test]
 async fn traced_stream_span_outlives_its_child() {
-    otel();
+    let _capture = capture();
     let wire = Wire::Responses;
     let responses = vec![
         sse_response(wire.sse_body(&["Roses", " are red"], false)),
@@ -496,7 +513,7 @@ fn weather_question(city: &str) -> String {
 
 #[tokio::test]
 async fn tools_execute_with_spans_and_resume() {
-    otel();
+    let _capture = capture();
     let case = recorded_case("openai_responses_resume");
     let mut exchanges: Vec<Exchange> = serde_json::from_value(case["exchanges"].clone()).unwrap();
     for e in &mut exchanges {
@@ -585,7 +602,7 @@ fn probes() -> usize {
 
 #[test]
 fn trace_records_nothing_for_a_disabled_span() {
-    otel();
+    let _capture = capture();
     // A disabled span (no subscriber on this thread) serializes neither argument nor output.
     let before = probes();
     let out =
@@ -650,7 +667,7 @@ fn sign_in(
 
 #[test]
 fn sensitive_parameters_are_never_recorded() {
-    otel();
+    let _capture = capture();
     let token = Secret("tok-123".to_string());
     let traced = ops::traced(|| sign_in("kai", "hunter2", 4242, Some(&token)));
     assert!(traced.result);

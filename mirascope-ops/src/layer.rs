@@ -112,6 +112,7 @@ pub struct LayerBuilder {
     tracer_name: String,
     tracer_version: Option<String>,
     app_spans: LevelFilter,
+    follow_switch: bool,
 }
 
 impl LayerBuilder {
@@ -122,7 +123,16 @@ impl LayerBuilder {
             tracer_name: DEFAULT_TRACER_NAME.into(),
             tracer_version: None,
             app_spans: LevelFilter::INFO,
+            follow_switch: true,
         }
+    }
+
+    /// GenAI spans from this layer whatever the global switch says ([`crate::instrument_llm`] /
+    /// [`crate::uninstrument_llm`] do not affect it). For a subscriber scoped to one test or one
+    /// task, so that another part of the program turning the switch cannot change what it sees.
+    pub fn llm_spans_always_on(mut self) -> Self {
+        self.follow_switch = false;
+        self
     }
 
     /// The instrumentation scope name of GenAI spans (default `mirascope.llm`).
@@ -166,7 +176,7 @@ impl LayerBuilder {
     {
         crate::bridge::install();
         let (tracers, app) = self.tracers();
-        let layer = OpsLayer::new(Tracers::new(tracers), app);
+        let layer = OpsLayer::with_switch(Tracers::new(tracers), app, self.follow_switch);
         instrument::mark_configured();
         layer
     }
@@ -348,21 +358,28 @@ where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync + 'static,
 {
     pub(crate) fn new(tracers: Tracers, app: LevelFilter) -> Self {
+        Self::with_switch(tracers, app, true)
+    }
+
+    /// `follow_switch`: GenAI spans follow the global switch; else they are always on.
+    pub(crate) fn with_switch(tracers: Tracers, app: LevelFilter, follow_switch: bool) -> Self {
         let active = Arc::new(AtomicBool::new(true));
-        let initial = if instrument::is_llm_instrumented() {
+        let initial = if !follow_switch || instrument::is_llm_instrumented() {
             LevelFilter::TRACE
         } else {
             LevelFilter::OFF
         };
         let (switch, handle) = reload::Layer::new(initial);
-        instrument::register_switch(move |on| {
-            let level = if on {
-                LevelFilter::TRACE
-            } else {
-                LevelFilter::OFF
-            };
-            handle.modify(|f| *f = level).is_ok()
-        });
+        if follow_switch {
+            instrument::register_switch(move |on| {
+                let level = if on {
+                    LevelFilter::TRACE
+                } else {
+                    LevelFilter::OFF
+                };
+                handle.modify(|f| *f = level).is_ok()
+            });
+        }
         let genai = Targets::new().with_target(mirascope_llm::genai::TARGET, LevelFilter::TRACE);
         let internal =
             Targets::new().with_target(mirascope_llm::genai::OPS_TARGET, LevelFilter::TRACE);
