@@ -49,21 +49,8 @@ fn setting(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-mod discard {
-    use mirascope::ops::sdk::error::OTelSdkResult;
-    use mirascope::ops::sdk::trace::{SpanData, SpanExporter};
-
-    /// Accepts every span and keeps none.
-    #[derive(Debug, Default)]
-    pub struct Discard;
-
-    impl SpanExporter for Discard {
-        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-            std::hint::black_box(batch);
-            Ok(())
-        }
-    }
-}
+#[path = "support/discard.rs"]
+mod discard;
 
 fn process_cpu() -> Duration {
     // SAFETY: getrusage writes into the struct we pass; RUSAGE_SELF is always valid.

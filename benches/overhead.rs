@@ -15,21 +15,8 @@ use mirascope::{llm, ops};
 use opentelemetry_sdk_discard::Discard;
 use serde_json::json;
 
-mod opentelemetry_sdk_discard {
-    use mirascope::ops::sdk::error::OTelSdkResult;
-    use mirascope::ops::sdk::trace::{SpanData, SpanExporter};
-
-    /// Accepts every span and keeps none.
-    #[derive(Debug, Default)]
-    pub struct Discard;
-
-    impl SpanExporter for Discard {
-        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-            std::hint::black_box(batch);
-            Ok(())
-        }
-    }
-}
+#[path = "support/discard.rs"]
+mod opentelemetry_sdk_discard;
 
 fn setup() -> (ReplayServer, llm::Model) {
     let body = json!({"id": "resp_1", "object": "response", "status": "completed", "model": "gpt-4o-mini", "output": [{"id": "msg_1", "type": "message", "status": "completed", "role": "assistant", "content": [{"type": "output_text", "text": "Hello, Kai!", "annotations": []}]}], "usage": {"input_tokens": 25, "output_tokens": 5, "total_tokens": 30}});

@@ -17,21 +17,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use mirascope::ops;
 use tracing::field::Empty;
 
-mod discard {
-    use mirascope::ops::sdk::error::OTelSdkResult;
-    use mirascope::ops::sdk::trace::{SpanData, SpanExporter};
-
-    /// Accepts every span and keeps none.
-    #[derive(Debug, Default)]
-    pub struct Discard;
-
-    impl SpanExporter for Discard {
-        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-            std::hint::black_box(batch);
-            Ok(())
-        }
-    }
-}
+#[path = "support/discard.rs"]
+mod discard;
 
 #[inline(never)]
 fn untraced(count: u64, label: &str) -> u64 {

@@ -42,6 +42,15 @@ fn one(name: &str) -> SpanData {
     spans.into_iter().next().unwrap()
 }
 
+/// The span named `name` whose id `ops::traced` reported.
+fn span_with_id(name: &str, span_id: Option<String>) -> SpanData {
+    let span_id = span_id.expect("an enabled span has ids");
+    spans_named(name)
+        .into_iter()
+        .find(|s| s.span_context.span_id().to_string() == span_id)
+        .expect("the span")
+}
+
 fn array(span: &SpanData, key: &str) -> Option<Vec<String>> {
     span.attributes
         .iter()
@@ -632,11 +641,7 @@ fn trace_records_nothing_for_a_disabled_span() {
         3,
         "two arguments and the output, once each"
     );
-    let span_id = traced.span_id.expect("an enabled span has ids");
-    let span = spans_named("lazy_probe")
-        .into_iter()
-        .find(|s| s.span_context.span_id().to_string() == span_id)
-        .expect("the span");
+    let span = span_with_id("lazy_probe", traced.span_id);
     assert_eq!(
         attr(&span, "mirascope.trace.arg_values").as_deref(),
         Some(r#"{"first":"probe","second":"probe"}"#)
@@ -671,11 +676,7 @@ fn sensitive_parameters_are_never_recorded() {
     let token = Secret("tok-123".to_string());
     let traced = ops::traced(|| sign_in("kai", "hunter2", 4242, Some(&token)));
     assert!(traced.result);
-    let span_id = traced.span_id.expect("span ids");
-    let span = spans_named("sign_in")
-        .into_iter()
-        .find(|s| s.span_context.span_id().to_string() == span_id)
-        .expect("the span");
+    let span = span_with_id("sign_in", traced.span_id);
     assert_eq!(
         attr(&span, "mirascope.trace.arg_values").as_deref(),
         Some(r#"{"user":"kai"}"#)

@@ -226,7 +226,75 @@ pub fn doc(attrs: &[Attribute]) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// Whether an attribute is `#[...::name(..)]` or `#[name(..)]`.
+/// The paths our attributes are reached by, before their name: `ops::trace`,
+/// `mirascope::ops::trace`, `mirascope_ops::trace` (a leading `::` allowed), and the same with
+/// `llm` for `call` and `tool`.
+fn our_prefixes(name: &str) -> &'static [&'static [&'static str]] {
+    match name {
+        "call" | "tool" => &[&["llm"], &["mirascope", "llm"], &["mirascope_llm"]],
+        _ => &[&["ops"], &["mirascope", "ops"], &["mirascope_ops"]],
+    }
+}
+
+/// Whether an attribute is our `name` attribute: a bare `#[name]` (as after
+/// `use mirascope::ops::trace;`), or a path through one of our crates (`#[ops::trace]`,
+/// `#[mirascope::ops::trace]`, `#[mirascope_ops::trace]`). Another crate's attribute of the
+/// same name (`#[fastrace::trace]`) is not ours and is left alone.
 pub fn is_attr(a: &Attribute, name: &str) -> bool {
-    a.path().segments.last().is_some_and(|s| s.ident == name)
+    is_our_path(a.path(), name)
+}
+
+fn is_our_path(path: &syn::Path, name: &str) -> bool {
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let Some((last, prefix)) = segments.split_last() else {
+        return false;
+    };
+    if last != name {
+        return false;
+    }
+    if prefix.is_empty() {
+        return path.leading_colon.is_none();
+    }
+    our_prefixes(name)
+        .iter()
+        .any(|p| p.iter().copied().eq(prefix.iter().map(String::as_str)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_attr;
+
+    fn attr(src: &str) -> syn::Attribute {
+        let mut attrs = syn::parse_str::<syn::DeriveInput>(&format!("{src} struct S;"))
+            .unwrap()
+            .attrs;
+        attrs.remove(0)
+    }
+
+    #[test]
+    fn attributes_are_ours_by_their_full_path() {
+        for ours in [
+            "#[trace]",
+            "#[ops::trace]",
+            "#[mirascope::ops::trace]",
+            "#[::mirascope::ops::trace]",
+            "#[mirascope_ops::trace(name = \"x\")]",
+        ] {
+            assert!(is_attr(&attr(ours), "trace"), "{ours}");
+        }
+        for foreign in [
+            "#[fastrace::trace]",
+            "#[other::ops::trace]",
+            "#[::trace]",
+            "#[llm::trace]",
+            "#[tracing::instrument]",
+        ] {
+            assert!(!is_attr(&attr(foreign), "trace"), "{foreign}");
+        }
+        assert!(is_attr(
+            &attr("#[mirascope::llm::call(\"openai/m\")]"),
+            "call"
+        ));
+        assert!(!is_attr(&attr("#[ops::call]"), "call"));
+    }
 }

@@ -249,15 +249,27 @@ pub fn current_span() -> Span {
 
 #[cfg(test)]
 mod tests {
+    use opentelemetry_sdk::trace::InMemorySpanExporter;
     use tracing_subscriber::layer::SubscriberExt;
 
-    #[test]
-    fn finish_ends_the_span_at_that_moment() {
-        let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    /// An in-memory exporter, its provider (which must outlive the spans) and a subscriber
+    /// exporting to it, for one test.
+    fn scoped() -> (
+        InMemorySpanExporter,
+        opentelemetry_sdk::trace::SdkTracerProvider,
+        impl tracing::Subscriber + Send + Sync,
+    ) {
+        let exporter = InMemorySpanExporter::default();
         let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
             .with_simple_exporter(exporter.clone())
             .build();
         let subscriber = tracing_subscriber::registry().with(crate::layer(&provider));
+        (exporter, provider, subscriber)
+    }
+
+    #[test]
+    fn finish_ends_the_span_at_that_moment() {
+        let (exporter, _provider, subscriber) = scoped();
         tracing::subscriber::with_default(subscriber, || {
             let span = super::span("work");
             span.finish();
@@ -277,11 +289,7 @@ mod tests {
     #[test]
     fn with_and_attrs_take_plain_values() {
         use opentelemetry::{Array, StringValue, Value};
-        let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
-        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-            .with_simple_exporter(exporter.clone())
-            .build();
-        let subscriber = tracing_subscriber::registry().with(crate::layer(&provider));
+        let (exporter, _provider, subscriber) = scoped();
         tracing::subscriber::with_default(subscriber, || {
             let docs = ["doc-1", "doc-7"];
             super::span("retrieve")

@@ -89,7 +89,10 @@ impl Capture {
 
     /// The ended spans with this name.
     pub fn spans_named(&self, name: &str) -> Vec<SpanData> {
-        self.spans().into_iter().filter(|s| s.name == name).collect()
+        self.spans()
+            .into_iter()
+            .filter(|s| s.name == name)
+            .collect()
     }
 
     /// The one ended span with this name: `None` when there is none or more than one.

@@ -60,16 +60,31 @@ impl From<i64> for AttrValue {
         AttrValue::I64(v)
     }
 }
-impl From<i32> for AttrValue {
-    fn from(v: i32) -> Self {
-        AttrValue::I64(v.into())
-    }
+/// Integers that fit in an `i64`.
+macro_rules! from_small_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for AttrValue {
+            fn from(v: $t) -> Self {
+                AttrValue::I64(v.into())
+            }
+        }
+    )*};
 }
-impl From<u32> for AttrValue {
-    fn from(v: u32) -> Self {
-        AttrValue::I64(v.into())
-    }
+from_small_int!(i8, i16, i32, u8, u16, u32);
+
+/// Unsigned or pointer-sized integers: OpenTelemetry has no unsigned integers, so a value above
+/// `i64::MAX` is recorded as its decimal string rather than wrapped.
+macro_rules! from_wide_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for AttrValue {
+            fn from(v: $t) -> Self {
+                i64::try_from(v).map_or_else(|_| AttrValue::Str(v.to_string()), AttrValue::I64)
+            }
+        }
+    )*};
 }
+from_wide_int!(u64, usize, isize);
+
 impl From<f64> for AttrValue {
     fn from(v: f64) -> Self {
         AttrValue::F64(v)
@@ -91,45 +106,6 @@ impl From<Vec<&str>> for AttrValue {
     }
 }
 
-impl From<u8> for AttrValue {
-    fn from(v: u8) -> Self {
-        AttrValue::I64(v.into())
-    }
-}
-impl From<u16> for AttrValue {
-    fn from(v: u16) -> Self {
-        AttrValue::I64(v.into())
-    }
-}
-impl From<i8> for AttrValue {
-    fn from(v: i8) -> Self {
-        AttrValue::I64(v.into())
-    }
-}
-impl From<i16> for AttrValue {
-    fn from(v: i16) -> Self {
-        AttrValue::I64(v.into())
-    }
-}
-/// OpenTelemetry has no unsigned integers: a value above `i64::MAX` is recorded as its decimal
-/// string rather than wrapped.
-impl From<u64> for AttrValue {
-    fn from(v: u64) -> Self {
-        i64::try_from(v).map_or_else(|_| AttrValue::Str(v.to_string()), AttrValue::I64)
-    }
-}
-/// As for `u64`: above `i64::MAX`, the decimal string.
-impl From<usize> for AttrValue {
-    fn from(v: usize) -> Self {
-        i64::try_from(v).map_or_else(|_| AttrValue::Str(v.to_string()), AttrValue::I64)
-    }
-}
-/// As for `u64`: above `i64::MAX`, the decimal string.
-impl From<isize> for AttrValue {
-    fn from(v: isize) -> Self {
-        i64::try_from(v).map_or_else(|_| AttrValue::Str(v.to_string()), AttrValue::I64)
-    }
-}
 impl From<f32> for AttrValue {
     fn from(v: f32) -> Self {
         AttrValue::F64(v.into())
