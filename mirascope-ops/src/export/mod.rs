@@ -20,7 +20,7 @@ pub use console::{render, ConsoleExporter};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
-pub use otlp::{Otlp, Protocol};
+pub use otlp::{Otlp, Protocol, DEFAULT_MAX_EXPORT_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE};
 
 use crate::configure::{Configuration, OpsGuard};
 use crate::error::OpsError;
