@@ -19,6 +19,9 @@
 //! - `stream100/{none,off,on}`: `model.stream_blocking(..)` read to its end: 100 text deltas.
 //! - `trace_call/{none,off,on}`: an `#[ops::trace]` over an `#[llm::call]` function: the trace
 //!   span and the chat span (`off`: the GenAI switch off, the trace span on).
+//! - `tool_resume/{none,off,on}`: an `#[llm::call]` with a tool, the tool executed
+//!   (`execute_tools`, its `execute_tool` span) and the call resumed with its output: two model
+//!   calls, replaying the recorded `openai_responses_resume` conformance exchanges.
 //! - `reqwest/bare`: the same request with `reqwest` (async client on a current-thread runtime
 //!   in the calling thread), body parsed as JSON.
 //! - `reqwest/hand_span`: the same inside a hand-written `tracing` span with the GenAI attributes
@@ -99,6 +102,17 @@ fn greet(name: &str) -> String {
     format!("Say hello to the user named {name}.")
 }
 
+/// Get the current weather for a location.
+#[llm::tool]
+fn get_weather(location: String) -> String {
+    format!("Weather in {location}: 72°F, sunny")
+}
+
+#[llm::call("cpu-bench-tools/gpt-4o-mini", tools = [get_weather])]
+fn weather_question(city: &str) -> String {
+    format!("What's the weather in {city}?")
+}
+
 #[ops::trace]
 #[llm::call("cpu-bench/gpt-4o-mini")]
 fn traced_greet(name: &str) -> String {
@@ -125,6 +139,32 @@ fn main() {
         .scope("cpu-bench/")
         .api_key("sk-bench")
         .base_url(wire.base_url(&chat))
+        .register()
+        .expect("register");
+
+    // The recorded tool call and its answer, served in turn.
+    let case: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/conformance/openai_responses_resume.json"
+        ))
+        .expect("recorded case"),
+    )
+    .expect("case JSON");
+    let mut exchanges: Vec<mirascope::llm::replay::Exchange> =
+        serde_json::from_value(case["exchanges"].clone()).expect("exchanges");
+    for e in &mut exchanges {
+        e.request = mirascope::llm::replay::RecordedRequest {
+            method: "POST".into(),
+            path: String::new(),
+            json: None,
+        };
+    }
+    let tools = ReplayServer::start(exchanges, Matching::Repeat).expect("replay server");
+    llm::Provider::new("openai")
+        .scope("cpu-bench-tools/")
+        .api_key("sk-bench")
+        .base_url(format!("{}/v1", tools.base_url()))
         .register()
         .expect("register");
 
@@ -212,6 +252,21 @@ fn main() {
             call: Box::new(move || {
                 let r = traced_greet("Kai").call_blocking().expect("call");
                 std::hint::black_box(r);
+            }),
+            process_us: Vec::new(),
+            thread_us: Vec::new(),
+        });
+    }
+    for mode in [Mode::None, Mode::Off, Mode::On] {
+        rows.push(Row {
+            name: ["tool_resume/none", "tool_resume/off", "tool_resume/on"][mode as usize],
+            mode,
+            call: Box::new(move || {
+                let first = weather_question("Tokyo").call_blocking().expect("call");
+                let outputs = first.execute_tools_blocking().expect("tools");
+                assert_eq!(outputs.len(), 1);
+                let second = first.resume_blocking(outputs).expect("resume");
+                std::hint::black_box(second);
             }),
             process_us: Vec::new(),
             thread_us: Vec::new(),
@@ -344,6 +399,7 @@ fn main() {
         ("stream100/on", "stream100/none"),
         ("stream100/off", "stream100/none"),
         ("trace_call/on", "trace_call/none"),
+        ("tool_resume/on", "tool_resume/none"),
         ("reqwest/hand_span", "reqwest/bare"),
     ] {
         let (Some((pa, ta)), Some((pb, tb))) = (medians.get(a), medians.get(b)) else {
