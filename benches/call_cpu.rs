@@ -83,6 +83,18 @@ struct Row {
     thread_us: Vec<f64>,
 }
 
+impl Row {
+    fn new(name: &'static str, mode: Mode, call: impl FnMut() + 'static) -> Self {
+        Row {
+            name,
+            mode,
+            call: Box::new(call),
+            process_us: Vec::new(),
+            thread_us: Vec::new(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
     /// No subscriber on the calling thread.
@@ -216,23 +228,21 @@ fn main() {
     let mut rows: Vec<Row> = Vec::new();
     for mode in [Mode::None, Mode::Off, Mode::On] {
         let m = chat_model.clone();
-        rows.push(Row {
-            name: ["chat/none", "chat/off", "chat/on"][mode as usize],
+        rows.push(Row::new(
+            ["chat/none", "chat/off", "chat/on"][mode as usize],
             mode,
-            call: Box::new(move || {
+            move || {
                 let r = m.call_blocking(messages()).expect("call");
                 std::hint::black_box(r);
-            }),
-            process_us: Vec::new(),
-            thread_us: Vec::new(),
-        });
+            },
+        ));
     }
     for mode in [Mode::None, Mode::Off, Mode::On] {
         let m = stream_model.clone();
-        rows.push(Row {
-            name: ["stream100/none", "stream100/off", "stream100/on"][mode as usize],
+        rows.push(Row::new(
+            ["stream100/none", "stream100/off", "stream100/on"][mode as usize],
             mode,
-            call: Box::new(move || {
+            move || {
                 let s = m.stream_blocking(messages()).expect("stream");
                 let mut n = 0;
                 for chunk in s {
@@ -240,50 +250,38 @@ fn main() {
                     n += 1;
                 }
                 assert!(n >= 100, "{n} chunks");
-            }),
-            process_us: Vec::new(),
-            thread_us: Vec::new(),
-        });
+            },
+        ));
     }
     for mode in [Mode::None, Mode::Off, Mode::On] {
-        rows.push(Row {
-            name: ["trace_call/none", "trace_call/off", "trace_call/on"][mode as usize],
+        rows.push(Row::new(
+            ["trace_call/none", "trace_call/off", "trace_call/on"][mode as usize],
             mode,
-            call: Box::new(move || {
+            move || {
                 let r = traced_greet("Kai").call_blocking().expect("call");
                 std::hint::black_box(r);
-            }),
-            process_us: Vec::new(),
-            thread_us: Vec::new(),
-        });
+            },
+        ));
     }
     for mode in [Mode::None, Mode::Off, Mode::On] {
-        rows.push(Row {
-            name: ["tool_resume/none", "tool_resume/off", "tool_resume/on"][mode as usize],
+        rows.push(Row::new(
+            ["tool_resume/none", "tool_resume/off", "tool_resume/on"][mode as usize],
             mode,
-            call: Box::new(move || {
+            move || {
                 let first = weather_question("Tokyo").call_blocking().expect("call");
                 let outputs = first.execute_tools_blocking().expect("tools");
                 assert_eq!(outputs.len(), 1);
                 let second = first.resume_blocking(outputs).expect("resume");
                 std::hint::black_box(second);
-            }),
-            process_us: Vec::new(),
-            thread_us: Vec::new(),
-        });
+            },
+        ));
     }
     {
         let rt2 = rt.clone();
         let bare = bare.clone();
-        rows.push(Row {
-            name: "reqwest/bare",
-            mode: Mode::On,
-            call: Box::new(move || {
-                std::hint::black_box(bare(&rt2));
-            }),
-            process_us: Vec::new(),
-            thread_us: Vec::new(),
-        });
+        rows.push(Row::new("reqwest/bare", Mode::On, move || {
+            std::hint::black_box(bare(&rt2));
+        }));
     }
     {
         let bare = bare.clone();
@@ -292,10 +290,7 @@ fn main() {
             {"role": "system", "parts": [{"type": "text", "content": "You are a concise assistant."}]},
             {"role": "user", "parts": [{"type": "text", "content": "Say hello to the user named Kai."}]}
         ]);
-        rows.push(Row {
-            name: "reqwest/hand_span",
-            mode: Mode::On,
-            call: Box::new(move || {
+        rows.push(Row::new("reqwest/hand_span", Mode::On, move || {
                 let span = tracing::info_span!(
                     target: "mirascope_ops",
                     "chat",
@@ -329,10 +324,7 @@ fn main() {
                 );
                 span.record("gen_ai.output.messages", output.to_string());
                 drop(span);
-            }),
-            process_us: Vec::new(),
-            thread_us: Vec::new(),
-        });
+            }));
     }
     // `greet` is the untraced twin of `traced_greet`: check both work before measuring.
     greet("Kai").call_blocking().expect("warm-up call");

@@ -756,8 +756,12 @@ impl Stream for TracedStream {
     type Item = mirascope_llm::Result<StreamChunk>;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        let _entered = this.trace.as_ref().map(|t| t.span.clone().entered());
-        let poll = Pin::new(&mut this.inner).poll_next(cx);
+        // Entered by reference around the poll only: no span clone (a subscriber round trip)
+        // per chunk.
+        let poll = {
+            let _entered = this.trace.as_ref().map(|t| t.span.enter());
+            Pin::new(&mut this.inner).poll_next(cx)
+        };
         match &poll {
             Poll::Ready(None) => {
                 if let Some(t) = this.trace.take() {
