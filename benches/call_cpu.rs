@@ -22,11 +22,20 @@
 //! - `tool_resume/{none,off,on}`: an `#[llm::call]` with a tool, the tool executed
 //!   (`execute_tools`, its `execute_tool` span) and the call resumed with its output: two model
 //!   calls, replaying the recorded `openai_responses_resume` conformance exchanges.
+//! - `chat/on-no-content`, `chat/on-no-traceparent`, `chat/on-neither`: `chat/on` with content
+//!   capture off, `traceparent` injection off, or both: what each part costs.
+//! - `chat/on_plain_layer`: `chat/on` under a plain `registry().with(tracing_opentelemetry::layer())`
+//!   subscriber (scoped to the calling thread, its own batch processor and discarding exporter)
+//!   instead of mirascope's layer: what our layer stack adds over tracing-opentelemetry alone.
 //! - `reqwest/bare`: the same request with `reqwest` (async client on a current-thread runtime
 //!   in the calling thread), body parsed as JSON.
 //! - `reqwest/hand_span`: the same inside a hand-written `tracing` span with the GenAI attributes
 //!   our chat span carries (operation, provider, request and response model, response id, usage,
 //!   finish reasons, input and output messages as JSON), through the same layer and exporter.
+//!
+//! - `reqwest/hand_span_plain`: the hand-written span under that plain subscriber.
+//! - `span_alone/hand_span`: the hand-written span around no request (the body already in hand),
+//!   call after call: what the same span costs when nothing else runs between spans.
 //!
 //! Run with `cargo bench --bench call_cpu`; results and the machine are in BENCHMARKS.md.
 
@@ -103,6 +112,10 @@ enum Mode {
     Off,
     /// Instrumentation on.
     On,
+    /// A plain `registry().with(tracing_opentelemetry::layer())` subscriber on the calling thread
+    /// (no mirascope layer), exporting through its own batch processor into a discarding
+    /// exporter: what tracing-opentelemetry alone costs on the same path.
+    Plain,
 }
 
 fn server(response: mirascope::llm::replay::RecordedResponse) -> ReplayServer {
@@ -253,6 +266,23 @@ fn main() {
             },
         ));
     }
+    // What the parts of `chat/on` cost: the same call with content capture off, with
+    // `traceparent` injection off, and with both off.
+    for (name, content, propagate) in [
+        ("chat/on-no-content", false, true),
+        ("chat/on-no-traceparent", true, false),
+        ("chat/on-neither", false, false),
+    ] {
+        let m = chat_model.clone();
+        rows.push(Row::new(name, Mode::On, move || {
+            llm::genai::set_capture_content(content);
+            llm::genai::set_propagate_trace_context(propagate);
+            let r = m.call_blocking(messages()).expect("call");
+            llm::genai::set_capture_content(true);
+            llm::genai::set_propagate_trace_context(true);
+            std::hint::black_box(r);
+        }));
+    }
     for mode in [Mode::None, Mode::Off, Mode::On] {
         rows.push(Row::new(
             ["trace_call/none", "trace_call/off", "trace_call/on"][mode as usize],
@@ -290,54 +320,92 @@ fn main() {
             {"role": "system", "parts": [{"type": "text", "content": "You are a concise assistant."}]},
             {"role": "user", "parts": [{"type": "text", "content": "Say hello to the user named Kai."}]}
         ]);
-        rows.push(Row::new("reqwest/hand_span", Mode::On, move || {
-                let span = tracing::info_span!(
-                    target: "mirascope_ops",
-                    "chat",
-                    otel.name = "chat gpt-4o-mini",
-                    otel.kind = "client",
-                    gen_ai.operation.name = "chat",
-                    gen_ai.provider.name = "openai",
-                    gen_ai.request.model = "gpt-4o-mini",
-                    server.address = "127.0.0.1",
-                    gen_ai.input.messages = %input,
-                    gen_ai.response.model = tracing::field::Empty,
-                    gen_ai.response.id = tracing::field::Empty,
-                    gen_ai.response.finish_reasons = tracing::field::Empty,
-                    gen_ai.usage.input_tokens = tracing::field::Empty,
-                    gen_ai.usage.output_tokens = tracing::field::Empty,
-                    gen_ai.output.messages = tracing::field::Empty,
-                );
-                let body = span.in_scope(|| bare(&rt));
-                let text = body["output"][0]["content"][0]["text"].as_str().unwrap_or("");
-                let output = json!([{"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": "stop"}]);
-                span.record("gen_ai.response.model", body["model"].as_str().unwrap_or(""));
-                span.record("gen_ai.response.id", body["id"].as_str().unwrap_or(""));
-                span.record("gen_ai.response.finish_reasons", "[\"stop\"]");
-                span.record(
-                    "gen_ai.usage.input_tokens",
-                    body["usage"]["input_tokens"].as_i64().unwrap_or(0),
-                );
-                span.record(
-                    "gen_ai.usage.output_tokens",
-                    body["usage"]["output_tokens"].as_i64().unwrap_or(0),
-                );
-                span.record("gen_ai.output.messages", output.to_string());
-                drop(span);
-            }));
+        // The span around `fetch`: the request over loopback, or a body already in hand.
+        let hand_span = std::rc::Rc::new(move |fetch: &dyn Fn() -> Value| {
+            let span = tracing::info_span!(
+                target: "mirascope_ops",
+                "chat",
+                otel.name = "chat gpt-4o-mini",
+                otel.kind = "client",
+                gen_ai.operation.name = "chat",
+                gen_ai.provider.name = "openai",
+                gen_ai.request.model = "gpt-4o-mini",
+                server.address = "127.0.0.1",
+                gen_ai.input.messages = %input,
+                gen_ai.response.model = tracing::field::Empty,
+                gen_ai.response.id = tracing::field::Empty,
+                gen_ai.response.finish_reasons = tracing::field::Empty,
+                gen_ai.usage.input_tokens = tracing::field::Empty,
+                gen_ai.usage.output_tokens = tracing::field::Empty,
+                gen_ai.output.messages = tracing::field::Empty,
+            );
+            let body = span.in_scope(fetch);
+            let text = body["output"][0]["content"][0]["text"]
+                .as_str()
+                .unwrap_or("");
+            let output = json!([{"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": "stop"}]);
+            span.record(
+                "gen_ai.response.model",
+                body["model"].as_str().unwrap_or(""),
+            );
+            span.record("gen_ai.response.id", body["id"].as_str().unwrap_or(""));
+            span.record("gen_ai.response.finish_reasons", "[\"stop\"]");
+            span.record(
+                "gen_ai.usage.input_tokens",
+                body["usage"]["input_tokens"].as_i64().unwrap_or(0),
+            );
+            span.record(
+                "gen_ai.usage.output_tokens",
+                body["usage"]["output_tokens"].as_i64().unwrap_or(0),
+            );
+            span.record("gen_ai.output.messages", output.to_string());
+            drop(span);
+        });
+        let fetch = move || bare(&rt);
+        let (h, f) = (hand_span.clone(), fetch.clone());
+        rows.push(Row::new("reqwest/hand_span", Mode::On, move || h(&f)));
+        let (h, f) = (hand_span.clone(), fetch.clone());
+        rows.push(Row::new(
+            "reqwest/hand_span_plain",
+            Mode::Plain,
+            move || h(&f),
+        ));
+        // The same span around no work at all: what the span costs in a hot loop, caches warm.
+        let body = fetch();
+        rows.push(Row::new("span_alone/hand_span", Mode::On, move || {
+            hand_span(&|| body.clone())
+        }));
+    }
+    {
+        let m = chat_model.clone();
+        rows.push(Row::new("chat/on_plain_layer", Mode::Plain, move || {
+            let r = m.call_blocking(messages()).expect("call");
+            std::hint::black_box(r);
+        }));
     }
     // `greet` is the untraced twin of `traced_greet`: check both work before measuring.
     greet("Kai").call_blocking().expect("warm-up call");
 
-    // `CALL_CPU_ONLY=chat/on` measures one row (for a profiler).
+    // `CALL_CPU_ONLY=chat/on` measures one row (for a profiler); `chat/none,chat/on` several.
     if let Ok(only) = std::env::var("CALL_CPU_ONLY") {
-        rows.retain(|r| r.name == only);
+        rows.retain(|r| only.split(',').any(|o| o == r.name));
     }
     let (calls, rounds) = (
         setting("CALL_CPU_CALLS", CALLS),
         setting("CALL_CPU_ROUNDS", ROUNDS),
     );
     let no_subscriber = tracing::subscriber::NoSubscriber::default();
+    let plain_provider = ops::sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(discard::Discard)
+        .build();
+    let plain =
+        {
+            use opentelemetry::trace::TracerProvider as _;
+            use tracing_subscriber::layer::SubscriberExt as _;
+            tracing::Dispatch::new(tracing_subscriber::registry().with(
+                tracing_opentelemetry::layer().with_tracer(plain_provider.tracer("call_cpu")),
+            ))
+        };
     for round in 0..=rounds {
         for row in rows.iter_mut() {
             match row.mode {
@@ -355,10 +423,10 @@ fn main() {
                     (t1 - t0).as_secs_f64() * 1e6 / calls as f64,
                 )
             };
-            let (p, t) = if row.mode == Mode::None {
-                tracing::subscriber::with_default(no_subscriber, || run(row))
-            } else {
-                run(row)
+            let (p, t) = match row.mode {
+                Mode::None => tracing::subscriber::with_default(no_subscriber.clone(), || run(row)),
+                Mode::Plain => tracing::dispatcher::with_default(&plain, || run(row)),
+                Mode::Off | Mode::On => run(row),
             };
             // Round 0 warms up (connections, caches, price tables) and is not counted.
             if round > 0 {
@@ -393,6 +461,11 @@ fn main() {
         ("trace_call/on", "trace_call/none"),
         ("tool_resume/on", "tool_resume/none"),
         ("reqwest/hand_span", "reqwest/bare"),
+        ("reqwest/hand_span_plain", "reqwest/bare"),
+        ("chat/on_plain_layer", "chat/none"),
+        ("chat/on-no-content", "chat/none"),
+        ("chat/on-no-traceparent", "chat/none"),
+        ("chat/on-neither", "chat/none"),
     ] {
         let (Some((pa, ta)), Some((pb, tb))) = (medians.get(a), medians.get(b)) else {
             continue;
