@@ -424,7 +424,7 @@ fn main() {
                 )
             };
             let (p, t) = match row.mode {
-                Mode::None => tracing::subscriber::with_default(no_subscriber.clone(), || run(row)),
+                Mode::None => tracing::subscriber::with_default(no_subscriber, || run(row)),
                 Mode::Plain => tracing::dispatcher::with_default(&plain, || run(row)),
                 Mode::Off | Mode::On => run(row),
             };
