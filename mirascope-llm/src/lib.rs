@@ -58,7 +58,7 @@ pub use provider::retry::RetryPolicy;
 pub use registry::{reset_providers, validate_model_id, Api, ApiKey, Provider};
 pub use response::{FinishReason, Response, Usage};
 pub use stream::{BlockingStream, StreamChunk, StreamResponse};
-pub use tool::{Tool, ToolParameters, ToolSchema, FORMAT_TOOL_NAME};
+pub use tool::{Tool, ToolFn, ToolParameters, ToolSchema, FORMAT_TOOL_NAME};
 
 /// `#[llm::call("provider/model", params.., tools = [..], format = T)]`: turns a prompt function
 /// into a lazy model call. See [`LazyCall`].
@@ -72,7 +72,7 @@ pub mod __private {
     pub use crate::call::{Formattable, LazyCall};
     pub use crate::model::Model;
     pub use crate::params::Params;
-    pub use crate::tool::Tool;
+    pub use crate::tool::{Tool, ToolFn};
     pub use crate::{Error, Prompt, Result};
     pub use schemars;
     pub use serde;

@@ -127,7 +127,40 @@ impl PartialEq for Tool {
     }
 }
 
+/// A function marked `#[llm::tool]`, named as a type: the attribute puts a marker type beside the
+/// function, under the same name in the type namespace (functions live in the value namespace),
+/// and implements this trait for it. `tools = [get_weather]` of `#[llm::call]` resolves through
+/// it, and so does [`Tool::of`]; naming anything else is an error at the name.
+///
+/// ```
+/// use mirascope_llm as llm;
+///
+/// /// Get the current weather for a location.
+/// #[llm::tool]
+/// fn get_weather(location: String) -> String {
+///     format!("Weather in {location}: sunny")
+/// }
+///
+/// let tool = llm::Tool::of::<get_weather>();
+/// assert_eq!(tool.schema().name, "get_weather");
+/// assert_eq!(get_weather("Paris".into()), "Weather in Paris: sunny");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an `#[llm::tool]` function",
+    label = "not an `#[llm::tool]` function",
+    note = "`tools = [..]` lists functions marked with `#[llm::tool]`"
+)]
+pub trait ToolFn {
+    /// The tool: name, description, argument schema and handler.
+    fn tool() -> Tool;
+}
+
 impl Tool {
+    /// The tool of a function marked `#[llm::tool]` (see [`ToolFn`]).
+    pub fn of<T: ToolFn>() -> Tool {
+        T::tool()
+    }
+
     /// A tool from a name, a description and the JSON schema of its arguments.
     ///
     /// ```

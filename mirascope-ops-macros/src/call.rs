@@ -3,7 +3,8 @@
 //! `#[ops::version]`, in either attribute order), a traced call.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Expr, ItemFn, ReturnType};
 
 use crate::options::{Opt, Opts};
@@ -105,13 +106,11 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
     let tools = match opts.get("tools") {
         None => quote!(),
         Some(Opt::Paths(_, paths)) => {
-            let makers = paths.iter().map(|p| {
-                let mut p = p.clone();
-                if let Some(last) = p.segments.last_mut() {
-                    last.ident = format_ident!("__mirascope_tool_{}", last.ident);
-                }
-                quote!(#p())
-            });
+            // Through the marker type `#[llm::tool]` puts beside the function: a name that is
+            // not a tool is an error at that name (see `llm::ToolFn`).
+            let makers = paths
+                .iter()
+                .map(|path| quote_spanned!(path.span()=> <#path as #llm::__private::ToolFn>::tool()));
             quote!(.tools(::std::vec![#(#makers),*]))
         }
         Some(Opt::Value(_, e)) => quote!(.tools(#e)),

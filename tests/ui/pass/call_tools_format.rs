@@ -20,7 +20,7 @@ fn plan(city: &str) -> String {
 
 fn main() {
     let _ = plan("Paris");
-    let tool = __mirascope_tool_get_weather();
+    let tool = llm::Tool::of::<get_weather>();
     assert_eq!(tool.schema().name, "get_weather");
     assert_eq!(tool.schema().description, "Get the current weather in a location.");
     assert_eq!(get_weather("Paris".into(), None), "72°F in Paris");

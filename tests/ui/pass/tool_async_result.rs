@@ -18,7 +18,7 @@ async fn lookup(
 }
 
 fn main() {
-    let tool = __mirascope_tool_lookup();
+    let tool = llm::Tool::of::<lookup>();
     assert_eq!(tool.schema().strict, Some(false));
     assert_eq!(tool.schema().parameters.required, vec!["id".to_string()]);
 }
