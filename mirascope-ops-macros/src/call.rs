@@ -108,9 +108,9 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
         Some(Opt::Paths(_, paths)) => {
             // Through the marker type `#[llm::tool]` puts beside the function: a name that is
             // not a tool is an error at that name (see `llm::ToolFn`).
-            let makers = paths
-                .iter()
-                .map(|path| quote_spanned!(path.span()=> <#path as #llm::__private::ToolFn>::tool()));
+            let makers = paths.iter().map(
+                |path| quote_spanned!(path.span()=> <#path as #llm::__private::ToolFn>::tool()),
+            );
             quote!(.tools(::std::vec![#(#makers),*]))
         }
         Some(Opt::Value(_, e)) => quote!(.tools(#e)),
