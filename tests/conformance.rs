@@ -392,7 +392,7 @@ async fn run_call(case: &Value) -> Result<Outcome, String> {
 }
 
 /// A case made with `@ops.trace` over `@llm.call`: the same runtime `#[ops::trace]` +
-/// `#[llm::call]` expand to (`TracedCall` with a `TraceInfo`), built from the case's `trace`
+/// `#[llm::call]` expand to (`traced_call` with a `TraceInfo`), built from the case's `trace`
 /// object so unseen cases run too. (`tests/macros_conformance.rs` checks that the macros
 /// themselves produce the same spans for the recorded cases.)
 async fn run_traced(
@@ -403,7 +403,7 @@ async fn run_traced(
     format: Option<Format>,
     streamed: bool,
 ) -> Result<Outcome, String> {
-    use mirascope::ops::__private::{TraceInfo, TracedCall};
+    use mirascope::ops::__private::{traced_call, TraceInfo};
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     let args = trace["args"].as_object().cloned().unwrap_or_default();
     let rust_type = |v: &Value| match v {
@@ -458,7 +458,7 @@ async fn run_traced(
     if let Some(f) = format {
         lazy = lazy.format(f);
     }
-    let traced = TracedCall::new(
+    let traced = traced_call(
         lazy,
         info,
         function.into(),

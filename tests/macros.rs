@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{attr, sse_response, Wire};
+use common::{attr, json_response, sse_response, Wire};
 use futures_util::StreamExt;
 use mirascope::llm::replay::{Exchange, Matching, RecordedRequest, ReplayServer};
 use mirascope::{llm, ops};
@@ -507,6 +507,91 @@ async fn traced_stream_span_outlives_its_child() {
     drop(stream);
     assert_eq!(spans_named("poem.stream").len(), 2);
     assert_eq!(spans_named("chat tracedstream/gpt-4o-mini").len(), 2);
+}
+
+/// An `async fn` prompt function whose arguments borrow: its prompt is built when the call runs.
+#[llm::call("asyncprompt/gpt-4o-mini")]
+async fn async_poem(topic: &str, style: &String, lines: impl std::fmt::Display + Send) -> String {
+    tokio::task::yield_now().await;
+    format!("A {style} poem of {lines} lines about {topic}")
+}
+
+/// The same, traced: the same type, the same methods.
+#[ops::trace]
+#[llm::call("asyncprompt/gpt-4o-mini")]
+async fn traced_async_poem<'t, T: std::fmt::Display + Sync>(topic: &'t str, lines: &T) -> String {
+    format!("A poem of {lines} lines about {topic}")
+}
+
+#[tokio::test]
+async fn async_prompt_functions_are_awaited_once() {
+    let _capture = capture();
+    let wire = Wire::Responses;
+    let answers = [
+        ["Roses", " are red"],
+        ["Violets", " are blue"],
+        ["Sugar", " is sweet"],
+    ];
+    let server = ReplayServer::start(
+        answers
+            .iter()
+            .map(|a| common::answer(sse_response(wire.sse_body(a, false))))
+            .chain([common::answer(json_response(
+                200,
+                wire.text_body("And so are you"),
+            ))])
+            .collect(),
+        Matching::Sequential,
+    )
+    .unwrap();
+    llm::Provider::new("openai")
+        .scope("asyncprompt/")
+        .api_key("k")
+        .base_url(format!("{}/v1", server.base_url()))
+        .register()
+        .unwrap();
+
+    let style = String::from("short");
+    let topic = String::from("roses");
+    // One `.await` gives the stream, then the response; the arguments are borrowed.
+    let call: llm::LazyCall<'_> = async_poem(&topic, &style, 4);
+    assert!(call.prompt().is_none(), "built when the call runs");
+    let mut stream = call.stream().await.unwrap();
+    let mut text = String::new();
+    while let Some(chunk) = stream.next().await {
+        if let llm::StreamChunk::TextDelta(d) = chunk.unwrap() {
+            text.push_str(&d);
+        }
+    }
+    assert_eq!(text, "Roses are red");
+    let sent = String::from_utf8_lossy(&server.requests()[0].body).into_owned();
+    assert!(
+        sent.contains("A short poem of 4 lines about roses"),
+        "{sent}"
+    );
+
+    // Traced: the same methods; the stream is the same type and keeps its trace span open.
+    let stream: llm::StreamResponse = traced_async_poem("violets", &3).stream().await.unwrap();
+    assert!(spans_named("traced_async_poem.stream").is_empty());
+    assert_eq!(stream.finish().await.unwrap().text(), "Violets are blue");
+    let trace = one("traced_async_poem.stream");
+    assert_eq!(
+        attr(&trace, "mirascope.trace.output").as_deref(),
+        Some("Violets are blue")
+    );
+    // Dropped before its end: the trace span ends with it.
+    let mut stream = traced_async_poem("sugar", &2).stream().await.unwrap();
+    let _ = stream.next().await;
+    drop(stream);
+    assert_eq!(spans_named("traced_async_poem.stream").len(), 2);
+    let response = traced_async_poem("you", &1).await.unwrap();
+    assert_eq!(response.text(), "And so are you");
+    let trace = one("traced_async_poem.call");
+    assert_eq!(
+        attr(&trace, "mirascope.trace.arg_values").as_deref(),
+        // `T` is known only as `Display` inside the generic function: recorded by type name.
+        Some(r#"{"topic":"you","lines":"&i32"}"#)
+    );
 }
 
 /// Get the current weather for a location.

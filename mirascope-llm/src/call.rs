@@ -1,5 +1,7 @@
 //! The runtime of `#[llm::call]`: the lazy call a prompt function returns, and structured-output
 //! types (`format = T`).
+//!
+//! Layer: call. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use std::future::IntoFuture;
 
@@ -11,30 +13,86 @@ use crate::response::Response;
 use crate::stream::{BlockingStream, StreamResponse};
 use crate::tool::Tool;
 
-/// A model call waiting to happen: what a `#[llm::call]` function returns.
+/// A model call waiting to happen: what a `#[llm::call]` function returns, traced or not.
 ///
 /// `.await` it (or `.call().await`) to call the model; `.stream()`, `.call_blocking()`,
 /// `.stream_blocking()` for the other forms; `.with_model(..)` to use another model than the
-/// one in the attribute.
-#[derive(Debug, Clone)]
+/// one in the attribute. An `async fn` prompt function gives the same type: its prompt is built
+/// when the call runs, so `f(x).await` is the response and `f(x).stream().await` the stream, and
+/// its arguments may borrow (the lifetime `'a`). `#[ops::trace]` over `#[llm::call]` gives the
+/// same type too, with a span around the call: adding it never changes what callers write.
 #[must_use = "a lazy call does nothing until awaited or run"]
-pub struct LazyCall {
+pub struct LazyCall<'a> {
     model: Model,
     tools: Vec<Tool>,
     format: Option<Format>,
-    prompt: Prompt,
+    prompt: PromptSource<'a>,
     unchecked_params: bool,
+    wrapper: Option<Box<dyn CallWrapper>>,
 }
 
-impl LazyCall {
+/// A prompt built, or the future of an `async fn` prompt function that builds it.
+enum PromptSource<'a> {
+    Ready(Prompt),
+    Pending(BoxFuture<'a, Prompt>),
+}
+
+impl std::fmt::Debug for LazyCall<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyCall")
+            .field("model", &self.model)
+            .field("tools", &self.tools.len())
+            .field("format", &self.format)
+            .field("prompt", &self.prompt())
+            .field("wrapper", &self.wrapper)
+            .finish()
+    }
+}
+
+/// What runs around a lazy call when it runs: the span of an `#[ops::trace]` over an
+/// `#[llm::call]`. The call layer knows only this trait; `mirascope-ops` implements it.
+pub trait CallWrapper: Send + std::fmt::Debug {
+    /// Runs `call` inside the wrapper.
+    fn call<'a>(
+        self: Box<Self>,
+        call: BoxFuture<'a, Result<Response>>,
+    ) -> BoxFuture<'a, Result<Response>>;
+    /// Opens the stream inside the wrapper, which may watch it to its end
+    /// ([`StreamResponse::watched_by`]).
+    fn stream<'a>(
+        self: Box<Self>,
+        open: BoxFuture<'a, Result<StreamResponse>>,
+    ) -> BoxFuture<'a, Result<StreamResponse>>;
+}
+
+impl LazyCall<'static> {
     /// A call of `model` with `prompt` (used by the generated code).
     pub fn new(model: Model, prompt: impl Into<Prompt>) -> Self {
+        LazyCall::with_prompt_source(model, PromptSource::Ready(prompt.into()))
+    }
+}
+
+impl<'a> LazyCall<'a> {
+    /// A call of `model` with the prompt `prompt` will build when the call runs (an `async fn`
+    /// prompt function; used by the generated code).
+    pub fn deferred<P: Into<Prompt>>(
+        model: Model,
+        prompt: impl std::future::Future<Output = P> + Send + 'a,
+    ) -> Self {
+        LazyCall::with_prompt_source(
+            model,
+            PromptSource::Pending(Box::pin(async move { prompt.await.into() })),
+        )
+    }
+
+    fn with_prompt_source(model: Model, prompt: PromptSource<'a>) -> Self {
         LazyCall {
             model,
             tools: Vec::new(),
             format: None,
-            prompt: prompt.into(),
+            prompt,
             unchecked_params: false,
+            wrapper: None,
         }
     }
 
@@ -62,9 +120,19 @@ impl LazyCall {
         self
     }
 
-    /// The prompt the function built.
-    pub fn prompt(&self) -> &Prompt {
-        &self.prompt
+    /// Runs the call inside `wrapper` (used by the code `#[ops::trace]` generates).
+    pub fn wrapped_in(mut self, wrapper: Box<dyn CallWrapper>) -> Self {
+        self.wrapper = Some(wrapper);
+        self
+    }
+
+    /// The prompt the function built; `None` for an `async fn` prompt function, whose prompt is
+    /// built when the call runs.
+    pub fn prompt(&self) -> Option<&Prompt> {
+        match &self.prompt {
+            PromptSource::Ready(p) => Some(p),
+            PromptSource::Pending(_) => None,
+        }
     }
 
     /// The model that will be called.
@@ -72,29 +140,49 @@ impl LazyCall {
         &self.model
     }
 
-    fn into_request(self) -> (Model, crate::model::CallRequest) {
+    /// The model and the request, once the prompt is built.
+    async fn into_request(self) -> (Model, crate::model::CallRequest) {
         let LazyCall {
             model,
             tools,
             format,
             prompt,
             unchecked_params,
+            wrapper: _,
         } = self;
+        let prompt = match prompt {
+            PromptSource::Ready(p) => p,
+            PromptSource::Pending(f) => f.await,
+        };
         let mut request = model.request_with(prompt, tools, format);
         request.unchecked_params = unchecked_params;
         (model, request)
     }
 
     /// Calls the model.
-    pub async fn call(self) -> Result<Response> {
-        let (model, request) = self.into_request();
-        model.call_request(request).await
+    pub fn call(mut self) -> BoxFuture<'a, Result<Response>> {
+        let wrapper = self.wrapper.take();
+        let call: BoxFuture<'a, Result<Response>> = Box::pin(async move {
+            let (model, request) = self.into_request().await;
+            model.call_request(request).await
+        });
+        match wrapper {
+            Some(w) => w.call(call),
+            None => call,
+        }
     }
 
     /// Streams the model's answer.
-    pub async fn stream(self) -> Result<StreamResponse> {
-        let (model, request) = self.into_request();
-        model.stream_request(request).await
+    pub fn stream(mut self) -> BoxFuture<'a, Result<StreamResponse>> {
+        let wrapper = self.wrapper.take();
+        let open: BoxFuture<'a, Result<StreamResponse>> = Box::pin(async move {
+            let (model, request) = self.into_request().await;
+            model.stream_request(request).await
+        });
+        match wrapper {
+            Some(w) => w.stream(open),
+            None => open,
+        }
     }
 
     /// Calls the model, blocking the current thread.
@@ -108,12 +196,12 @@ impl LazyCall {
     }
 }
 
-impl IntoFuture for LazyCall {
+impl<'a> IntoFuture for LazyCall<'a> {
     type Output = Result<Response>;
-    type IntoFuture = BoxFuture<'static, Result<Response>>;
+    type IntoFuture = BoxFuture<'a, Result<Response>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call())
+        self.call()
     }
 }
 

@@ -15,6 +15,8 @@
 //! matter). A request with no recording fails with a clear error naming the nearest recorded
 //! request and how it differs. Cassettes never contain headers, so API keys and auth headers are
 //! never written.
+//!
+//! Layer: test support (record and replay, feature `replay`). The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

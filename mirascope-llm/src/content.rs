@@ -4,6 +4,8 @@
 //! and `mirascope.response.content` span attributes, and the `messages` of the conformance
 //! fixtures): system content is one text object, user/assistant content a list of parts,
 //! `name` always present (null when unset).
+//!
+//! Layer: data. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -12,11 +12,13 @@
 //! let usage = llm::Usage { input_tokens: 1_000_000, output_tokens: 1_000_000, ..Default::default() };
 //! assert_eq!(llm::cost::price_of("local/my-model", "local", "my-model", &usage), Some(2.0));
 //! ```
+//!
+//! Layer: data (prices; the call layer prices a response with it). The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use crate::response::Usage;
+use crate::answer::Usage;
 
 /// A price per million tokens, in US dollars. Cache reads and writes default to the input
 /// price, reasoning tokens to the output price, when not set.

@@ -3,6 +3,8 @@
 //! Every failure a call can meet is a variant of [`Error`], carrying what a user needs to act on it:
 //! the provider, the HTTP status, the provider's own error type and message, a short excerpt of a
 //! body that could not be read. Secrets (API keys, auth headers) are never part of an error.
+//!
+//! Layer: data. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use std::time::Duration;
 

@@ -18,14 +18,36 @@
 //! let response = model.call_blocking("And of Spain?")?;
 //! # Ok(()) }
 //! ```
+//!
+//! ## Layers
+//!
+//! The modules form four layers, and imports run one way, from a layer to the ones before it:
+//!
+//! 1. **data**: `content` (messages, parts, prompts), `params`, `tool` (schemas and handlers),
+//!    `format`, `request` (everything about one call but the model), `answer` (what a provider
+//!    answered: usage, finish reason, stream chunks), `error`, `cost` (prices);
+//! 2. **wire**: `provider/` (one module per wire format, shared HTTP/SSE plumbing and retries in
+//!    `provider/http.rs`), `registry` (which provider serves a model id), `pyrepr`;
+//! 3. **call**: `model` (the call and stream entry points), `call` (`#[llm::call]`'s lazy call),
+//!    `response`, `stream`, `execute` (running a tool inside its span);
+//! 4. **observation**: `genai/` (every `gen_ai.*` attribute is computed in `genai/span.rs`, their
+//!    JSON in `genai/encode.rs`, `mirascope.response.*` in `genai/mirascope.rs`).
+//!
+//! Two edges still run against this order. The observation layer reads a [`Response`] (a
+//! call-layer value that carries its [`Model`]) to describe it, while `response` calls
+//! `genai::resume` to record a resume: moving `Response` to the data layer would take `Model`
+//! with it. And `error` names the wire layer's `ApiKey` to redact it. Each module's doc comment
+//! names its layer.
 #![warn(missing_docs)]
 
+mod answer;
 pub mod call;
 #[cfg(feature = "replay")]
 pub mod cassette;
 pub mod content;
 pub mod cost;
 pub mod error;
+mod execute;
 pub mod format;
 #[cfg(test)]
 mod fuzz;
@@ -37,11 +59,12 @@ pub mod pyrepr;
 pub mod registry;
 #[cfg(feature = "replay")]
 pub mod replay;
+mod request;
 pub mod response;
 pub mod stream;
 pub mod tool;
 
-pub use call::{Formattable, LazyCall};
+pub use call::{CallWrapper, Formattable, LazyCall};
 pub use content::{
     AssistantMessage, AudioSource, DocumentSource, ImageSource, Message, Part, Prompt,
     SystemMessage, Text, UserMessage,
@@ -57,7 +80,7 @@ pub use params::{Params, ThinkingConfig, ThinkingLevel};
 pub use provider::retry::RetryPolicy;
 pub use registry::{reset_providers, validate_model_id, Api, ApiKey, Provider};
 pub use response::{FinishReason, Response, Usage};
-pub use stream::{BlockingStream, StreamChunk, StreamResponse};
+pub use stream::{BlockingStream, StreamChunk, StreamResponse, StreamWatcher};
 pub use tool::{Tool, ToolFn, ToolParameters, ToolSchema, FORMAT_TOOL_NAME};
 
 /// `#[llm::call("provider/model", params.., tools = [..], format = T)]`: turns a prompt function

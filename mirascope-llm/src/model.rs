@@ -1,7 +1,8 @@
 //! [`Model`]: a model id plus default params, and the call/stream entry points (async first,
 //! blocking forms for programs without a runtime).
+//!
+//! Layer: call. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
-use std::borrow::Cow;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,14 +10,15 @@ use std::time::Duration;
 
 use tracing::Instrument;
 
-use crate::content::{Message, Prompt};
+use crate::content::Prompt;
 use crate::error::{Error, Result};
-use crate::format::{Format, ResolvedFormat};
+use crate::format::Format;
 use crate::genai::{self, span::CallInfo, StreamSpan};
 use crate::params::Params;
 use crate::provider::http::{self, CallOptions, HttpRequest, TransportOverrides};
 use crate::provider::{self, DecodeContext, EncodeContext, WireFormat};
 use crate::registry::{self, Resolved};
+pub(crate) use crate::request::CallRequest;
 use crate::response::Response;
 use crate::stream::{BlockingStream, StreamResponse};
 use crate::tool::Tool;
@@ -40,34 +42,6 @@ pub struct Model {
     id: Arc<str>,
     params: Params,
     options: TransportOverrides,
-}
-
-/// Everything about one call except the model.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct CallRequest {
-    pub messages: Vec<Message>,
-    pub tools: Vec<Tool>,
-    pub format: Option<Format>,
-    pub params: Params,
-    pub resolved_format: Option<ResolvedFormat>,
-    pub conversation_id: Option<String>,
-    /// Send params outside their provider's documented range (`unchecked_params()`).
-    pub unchecked_params: bool,
-}
-
-impl CallRequest {
-    /// The messages as sent: with the format's instructions added to the system message.
-    ///
-    /// Follows Python Mirascope's `encode_request` (every provider's `_utils/encode.py`), which
-    /// returns `_base_utils.add_system_instructions(messages, format.formatting_instructions)`;
-    /// those become the response's messages, so a resume re-sends them, while the call's own
-    /// span shows the messages as the user passed them.
-    pub(crate) fn sent_messages(&self) -> Cow<'_, [Message]> {
-        match &self.resolved_format {
-            Some(f) => Cow::Owned(f.apply_instructions(&self.messages)),
-            None => Cow::Borrowed(&self.messages),
-        }
-    }
 }
 
 /// A model for `model_id` (checked: it must be `provider/model-name`; the provider is resolved

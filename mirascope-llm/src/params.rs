@@ -4,6 +4,8 @@
 //! instrumentation records (`gen_ai.request.*` attributes and the `gen_ai.request.params.untracked`
 //! event list them in the user's order). Known params are type-checked when set; unknown ones
 //! (`frequency_penalty`, `presence_penalty`, `stop`, `n`, ...) pass through as extras.
+//!
+//! Layer: data. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -2,6 +2,8 @@
 //!
 //! Mirascope (Python) sends non-string tool results to OpenAI as `str(result)`, which for a dict is
 //! its Python repr (`{'temp': 72, 'ok': True}`). Wire compatibility needs the same text.
+//!
+//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use serde_json::Value;
 

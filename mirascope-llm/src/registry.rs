@@ -4,6 +4,8 @@
 //! `google/gemini-2.5-flash`, `ollama/llama3.2`). OpenAI ids may end in `:responses` (the default
 //! API) or `:completions` (Chat Completions). Providers are found by the longest registered scope
 //! that prefixes the id; the built-in ones read their key and base URL from the environment.
+//!
+//! Layer: wire (which provider serves a model id, and how to reach it). The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use std::sync::RwLock;
 

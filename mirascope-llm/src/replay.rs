@@ -13,6 +13,8 @@
 //! let server = ReplayServer::start(vec![exchange], Matching::Sequential).unwrap();
 //! assert!(server.base_url().starts_with("http://127.0.0.1:"));
 //! ```
+//!
+//! Layer: test support (feature `replay`). The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -1,5 +1,7 @@
 //! Streamed answers: typed chunks, their accumulation into a [`Response`], and the async and
 //! blocking stream types.
+//!
+//! Layer: call. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -17,46 +19,7 @@ use crate::provider::http::EventStream;
 use crate::provider::{StreamDecoder, StreamMeta};
 use crate::response::{Decoded, FinishReason, Response, Usage};
 
-/// One piece of a streamed answer.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum StreamChunk {
-    /// A text part begins.
-    TextStart,
-    /// More text.
-    TextDelta(String),
-    /// The text part ends.
-    TextEnd,
-    /// A thought begins.
-    ThoughtStart,
-    /// More of the thought.
-    ThoughtDelta(String),
-    /// The thought ends.
-    ThoughtEnd,
-    /// A tool call begins.
-    ToolCallStart {
-        /// The call id.
-        id: String,
-        /// The tool name.
-        name: String,
-    },
-    /// More of a tool call's JSON arguments.
-    ToolCallDelta {
-        /// The call id.
-        id: String,
-        /// The next piece of the arguments.
-        delta: String,
-    },
-    /// The tool call ends.
-    ToolCallEnd {
-        /// The call id.
-        id: String,
-    },
-    /// Why the model stopped (only sent for non-normal ends).
-    FinishReason(FinishReason),
-    /// Token usage to add to the total.
-    UsageDelta(Usage),
-}
+pub use crate::answer::StreamChunk;
 
 /// Builds the final content from chunks.
 #[derive(Debug, Default, Clone)]
@@ -169,6 +132,21 @@ pub struct StreamResponse {
     provider_id: String,
     meta: Option<StreamMeta>,
     span: StreamSpan,
+    /// What else watches this stream (a traced call's span), told when it ends or fails; dropped
+    /// with the stream, after the call's own span.
+    watcher: Option<Box<dyn StreamWatcher>>,
+}
+
+/// What watches a stream from outside the call: the span of an `#[ops::trace]` over an
+/// `#[llm::call]`, which stays open until the stream ends, fails or is dropped. The call layer
+/// knows only this trait; `mirascope-ops` implements it.
+pub trait StreamWatcher: Send + std::fmt::Debug {
+    /// Runs one poll of the stream inside the watcher's context (its span entered).
+    fn in_scope(&self, poll: &mut dyn FnMut());
+    /// The stream ended; `response` assembles the whole response (call it only if needed).
+    fn ended(self: Box<Self>, response: &dyn Fn() -> Result<Response>);
+    /// The stream failed with `error`.
+    fn failed(self: Box<Self>, error: &Error);
 }
 
 impl std::fmt::Debug for StreamResponse {
@@ -201,7 +179,14 @@ impl StreamResponse {
             provider_id,
             meta: None,
             span,
+            watcher: None,
         }
+    }
+
+    /// Attaches `watcher`, told when the stream ends or fails (used by traced calls).
+    pub fn watched_by(mut self, watcher: Box<dyn StreamWatcher>) -> Self {
+        self.watcher = Some(watcher);
+        self
     }
 
     /// The Mirascope model id.
@@ -280,7 +265,24 @@ impl StreamResponse {
 impl Stream for StreamResponse {
     type Item = Result<StreamChunk>;
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let Some(watcher) = self.as_mut().project().watcher.take() else {
+            return self.poll_chunk(cx);
+        };
+        let mut poll = Poll::Pending;
+        watcher.in_scope(&mut || poll = self.as_mut().poll_chunk(cx));
+        match &poll {
+            Poll::Ready(None) => watcher.ended(&|| self.response()),
+            Poll::Ready(Some(Err(e))) => watcher.failed(e),
+            _ => *self.as_mut().project().watcher = Some(watcher),
+        }
+        poll
+    }
+}
+
+impl StreamResponse {
+    /// The next chunk, inside the call's span.
+    fn poll_chunk(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<StreamChunk>>> {
         let this = self.project();
         let _entered = this.span.enter();
         loop {

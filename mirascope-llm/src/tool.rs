@@ -1,4 +1,6 @@
 //! Tools the model may call, defined at runtime from a name, a description and a JSON schema.
+//!
+//! Layer: data. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use std::sync::Arc;
 
@@ -62,12 +64,6 @@ impl ToolParameters {
             required,
             defs,
         })
-    }
-
-    /// Mirascope's form as recorded in `gen_ai.tool.definitions`: `$defs` always present
-    /// (null when none), no `type`.
-    pub fn to_mirascope_json(&self) -> Value {
-        serde_json::to_value(crate::genai::encode::MirascopeParameters(self)).unwrap_or(Value::Null)
     }
 
     /// The schema as providers receive it: `$defs` only when present, then `"type": "object"`.
@@ -224,35 +220,6 @@ impl Tool {
     /// The handler, if any.
     pub fn handler(&self) -> Option<&ToolHandler> {
         self.handler.as_ref()
-    }
-}
-
-impl Tool {
-    /// Runs this tool for one call of the model (`execute_tool {name}` span, INTERNAL, with
-    /// `gen_ai.tool.*` attributes; arguments and result recorded when content capture is on).
-    pub async fn execute(&self, call_id: &str, args: &str) -> Result<crate::Part> {
-        use tracing::Instrument;
-        let span = crate::genai::span::start_tool(&self.schema, call_id, args);
-        let result = async {
-            let handler = self.handler.as_ref().ok_or_else(|| Error::Tool {
-                tool: self.schema.name.clone(),
-                message: "the tool has no handler".into(),
-            })?;
-            let parsed =
-                crate::provider::parse_args(&self.schema.name, args).map_err(|e| Error::Tool {
-                    tool: self.schema.name.clone(),
-                    message: e.to_string(),
-                })?;
-            handler(parsed).await
-        }
-        .instrument(span.clone())
-        .await;
-        crate::genai::span::end_tool(&span, &result);
-        result.map(|value| crate::Part::ToolOutput {
-            id: call_id.to_string(),
-            name: self.schema.name.clone(),
-            result: value,
-        })
     }
 }
 

@@ -188,25 +188,44 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) => quote!(#ty),
     };
-    let prompt = if is_async {
-        quote!(let __mirascope_prompt: #prompt_ty = async move #block.await;)
+    let model = quote!(#llm::__private::model(#model, #params));
+    // A sync prompt is built when the function is called; an `async fn`'s when the call runs,
+    // so the function returns the lazy call at once and `f(x).await` is the response.
+    let (prompt, lazy) = if is_async {
+        (
+            quote!(),
+            quote! {
+                #llm::__private::LazyCall::deferred(#model, async move {
+                    let __mirascope_prompt: #prompt_ty = async move #block.await;
+                    __mirascope_prompt
+                }) #tools #format
+            },
+        )
     } else {
-        quote! {
-            #[allow(clippy::redundant_closure_call)]
-            let __mirascope_prompt: #prompt_ty = (|| -> #prompt_ty #block)();
-        }
-    };
-    let lazy = quote! {
-        #llm::__private::LazyCall::new(#llm::__private::model(#model, #params), __mirascope_prompt) #tools #format
+        (
+            quote! {
+                #[allow(clippy::redundant_closure_call)]
+                let __mirascope_prompt: #prompt_ty = (|| -> #prompt_ty #block)();
+            },
+            quote!(#llm::__private::LazyCall::new(#model, __mirascope_prompt) #tools #format),
+        )
     };
     let ItemFn {
         attrs, vis, sig, ..
     } = func.clone();
     let mut sig = sig;
     fnsig::strip_sensitive_markers(&mut sig);
+    let lifetime = if is_async {
+        let lt: syn::Lifetime = syn::parse_quote!('__mirascope);
+        sig.asyncness = None;
+        fnsig::capture_arguments(&mut sig, &lt);
+        lt
+    } else {
+        syn::parse_quote!('static)
+    };
+    sig.output = syn::parse_quote!(-> #llm::__private::LazyCall<#lifetime>);
     let body = match &trace_opts {
         None => {
-            sig.output = syn::parse_quote!(-> #llm::__private::LazyCall);
             quote! {
                 #prompt
                 #lazy
@@ -218,7 +237,6 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
             let gen = trace::generate(func, t, version_ref, is_async);
             let (info_static, qualname, arg_values, imports) =
                 (gen.info_static, gen.qualname, gen.arg_values, gen.imports);
-            sig.output = syn::parse_quote!(-> #p::TracedCall);
             quote! {
                 #imports
                 #version_static
@@ -229,7 +247,7 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
                     ::core::option::Option::None
                 };
                 #prompt
-                #p::TracedCall::new(#lazy, &__MIRASCOPE_TRACE_INFO, #qualname, __mirascope_args)
+                #p::traced_call(#lazy, &__MIRASCOPE_TRACE_INFO, #qualname, __mirascope_args)
             }
         }
     };

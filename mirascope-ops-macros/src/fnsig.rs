@@ -260,6 +260,93 @@ fn is_our_path(path: &syn::Path, name: &str) -> bool {
         .any(|p| p.iter().copied().eq(prefix.iter().map(String::as_str)))
 }
 
+/// Makes `sig` (an `async fn`'s, with `async` removed) able to return a value that holds its
+/// arguments, for `lt`: every elided lifetime of the arguments (`&T`, `&'_ T`) becomes `lt`,
+/// every named lifetime and type parameter outlives it, `impl Trait` arguments get `+ lt`, and
+/// `lt` is the first generic parameter. The caller's borrows shrink to their shortest, which is
+/// what an `async fn`'s future already asks of them.
+pub fn capture_arguments(sig: &mut Signature, lt: &syn::Lifetime) {
+    use syn::visit_mut::VisitMut;
+
+    struct Elided<'l>(&'l syn::Lifetime);
+    impl VisitMut for Elided<'_> {
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            match &r.lifetime {
+                None => r.lifetime = Some(self.0.clone()),
+                Some(l) if l.ident == "_" => r.lifetime = Some(self.0.clone()),
+                Some(_) => {}
+            }
+            self.visit_type_mut(&mut r.elem);
+        }
+        fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
+            if l.ident == "_" {
+                *l = self.0.clone();
+            }
+        }
+        fn visit_type_impl_trait_mut(&mut self, t: &mut syn::TypeImplTrait) {
+            syn::visit_mut::visit_type_impl_trait_mut(self, t);
+            t.bounds.push(syn::TypeParamBound::Lifetime(self.0.clone()));
+        }
+    }
+    for input in sig.inputs.iter_mut() {
+        if let FnArg::Typed(pt) = input {
+            Elided(lt).visit_type_mut(&mut pt.ty);
+        }
+    }
+    // Each parameter outlives `lt`, bounded where its other bounds are (clippy's
+    // `multiple_bound_locations` would flag a second place in the user's code).
+    let in_where = |ident: &dyn Fn(&syn::WherePredicate) -> bool| {
+        sig.generics
+            .where_clause
+            .as_ref()
+            .is_some_and(|w| w.predicates.iter().any(ident))
+    };
+    let mut extra: Vec<syn::WherePredicate> = Vec::new();
+    let mut inline = Vec::new();
+    for (i, p) in sig.generics.params.iter().enumerate() {
+        match p {
+            syn::GenericParam::Lifetime(l) => {
+                let name = &l.lifetime;
+                let listed = in_where(
+                    &|w| matches!(w, syn::WherePredicate::Lifetime(pl) if pl.lifetime == *name),
+                );
+                if listed {
+                    extra.push(syn::parse_quote!(#name: #lt));
+                } else {
+                    inline.push(i);
+                }
+            }
+            syn::GenericParam::Type(t) => {
+                let name = &t.ident;
+                let listed = in_where(&|w| {
+                    matches!(w, syn::WherePredicate::Type(pt)
+                        if matches!(&pt.bounded_ty, Type::Path(tp) if tp.path.is_ident(name)))
+                });
+                if listed {
+                    extra.push(syn::parse_quote!(#name: #lt));
+                } else {
+                    inline.push(i);
+                }
+            }
+            syn::GenericParam::Const(_) => {}
+        }
+    }
+    for i in inline {
+        match &mut sig.generics.params[i] {
+            syn::GenericParam::Lifetime(l) => l.bounds.push(lt.clone()),
+            syn::GenericParam::Type(t) => t.bounds.push(syn::TypeParamBound::Lifetime(lt.clone())),
+            syn::GenericParam::Const(_) => {}
+        }
+    }
+    sig.generics.params.insert(
+        0,
+        syn::GenericParam::Lifetime(syn::LifetimeParam::new(lt.clone())),
+    );
+    if !extra.is_empty() {
+        sig.generics.make_where_clause().predicates.extend(extra);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_attr;

@@ -58,7 +58,9 @@ pub use session::{
 #[allow(deprecated)]
 pub use span::Value;
 pub use span::{current_span, span, AttributeValue, Span, NO_ATTRIBUTES};
-pub use trace::{traced, traced_async, BlockingTracedStream, Traced, TracedCall, TracedStream};
+pub use trace::{traced, traced_async, Traced};
+#[allow(deprecated)]
+pub use trace::{BlockingTracedStream, TracedCall, TracedStream};
 
 /// Marks a parameter whose value a traced function never records: `#[ops::sensitive]`.
 pub use mirascope_ops_macros::sensitive;
@@ -72,10 +74,10 @@ pub use mirascope_ops_macros::version;
 pub mod __private {
     pub use crate::trace::{
         arg_types_json, arg_values_json, level_enabled, qualname, records_arguments, run_traced,
-        start, ArgViaDebug, ArgViaName, ArgViaSerialize, OutViaDebug, OutViaName, OutViaResponse,
-        OutViaResult, OutViaResultDebug, OutViaResultResponse, OutViaResultResponseLlm,
-        OutViaResultSerialize, OutViaSerialize, Output, TraceInfo, TraceSpan, TracedCall,
-        VersionInfo, Wrap,
+        start, traced_call, ArgViaDebug, ArgViaName, ArgViaSerialize, OutViaDebug, OutViaName,
+        OutViaResponse, OutViaResult, OutViaResultDebug, OutViaResultResponse,
+        OutViaResultResponseLlm, OutViaResultSerialize, OutViaSerialize, Output, TraceInfo,
+        TraceSpan, VersionInfo, Wrap,
     };
     pub use futures_util::FutureExt;
     pub use mirascope_llm;

@@ -1,17 +1,17 @@
 //! The runtime of `#[ops::trace]`: the INTERNAL span of a traced function (target
 //! `mirascope_ops`, scope `mirascope.ops`) with Mirascope's attributes, argument and output
-//! recording, errors and panics; and [`TracedCall`], a traced `#[llm::call]`.
+//! recording, errors and panics; and [`traced_call`], the span around a traced `#[llm::call]`'s [`LazyCall`].
 
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell};
 use std::fmt::Debug;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_core::Stream;
 use mirascope_llm::genai::{self, resume::attach_response, AttrValue};
-use mirascope_llm::{LazyCall, Model, Response, StreamChunk, StreamResponse};
+use mirascope_llm::model::BoxFuture;
+use mirascope_llm::{CallWrapper, LazyCall, Response, StreamResponse, StreamWatcher};
 use opentelemetry::trace::{SpanId, TraceId};
 use serde_json::Value;
 use tracing::field::Empty;
@@ -607,18 +607,6 @@ output_levels! {
     OutViaName<T> for Wrap<'a, T> where [] => |_v| Output::Text(std::any::type_name::<T>().to_string());
 }
 
-/// A traced `#[llm::call]`: spans `{fn}.call` / `{fn}.stream` (INTERNAL) around the model call,
-/// with the trace attributes and `mirascope.response.*`.
-#[derive(Debug)]
-#[must_use = "a traced call does nothing until awaited or run"]
-pub struct TracedCall {
-    call: LazyCall,
-    info: &'static TraceInfo,
-    qualname: Cow<'static, str>,
-    /// The arguments' JSON, made when the call is built only if a trace span could record it.
-    arg_values: Option<String>,
-}
-
 /// Whether a `#[ops::trace]` span can be enabled here and would record argument values: the
 /// arguments of a traced `#[llm::call]` are captured when the function is called, before its
 /// span exists, so this is asked instead.
@@ -627,184 +615,118 @@ pub fn records_arguments() -> bool {
     tracing::enabled!(target: genai::OPS_TARGET, tracing::Level::INFO) && genai::capture_content()
 }
 
-impl TracedCall {
-    /// A traced call (used by the generated code).
-    pub fn new(
-        call: LazyCall,
-        info: &'static TraceInfo,
-        qualname: Cow<'static, str>,
-        arg_values: Option<String>,
-    ) -> Self {
-        TracedCall {
-            call,
+/// A traced `#[llm::call]` (used by the generated code): the same [`LazyCall`], run inside the
+/// spans `{fn}.call` / `{fn}.stream` (INTERNAL) with the trace attributes and
+/// `mirascope.response.*`. The `{fn}.stream` span stays open until the stream ends, fails or is
+/// dropped (unlike Python, where it ends before the stream is read).
+pub fn traced_call<'a>(
+    call: LazyCall<'a>,
+    info: &'static TraceInfo,
+    qualname: Cow<'static, str>,
+    arg_values: Option<String>,
+) -> LazyCall<'a> {
+    call.wrapped_in(Box::new(TraceWrapper {
+        info,
+        qualname,
+        arg_values,
+    }))
+}
+
+/// The trace span around a lazy call (see [`traced_call`]).
+#[derive(Debug)]
+struct TraceWrapper {
+    info: &'static TraceInfo,
+    qualname: Cow<'static, str>,
+    /// The arguments' JSON, made when the call is built only if a trace span could record it.
+    arg_values: Option<String>,
+}
+
+impl TraceWrapper {
+    fn start(self, suffix: &str) -> TraceSpan {
+        let TraceWrapper {
             info,
             qualname,
             arg_values,
-        }
-    }
-
-    /// Uses another model.
-    pub fn with_model(mut self, model: Model) -> Self {
-        self.call = self.call.with_model(model);
-        self
-    }
-
-    /// The untraced lazy call.
-    pub fn untraced(self) -> LazyCall {
-        self.call
-    }
-
-    /// Calls the model inside the `{fn}.call` span.
-    pub async fn call(self) -> mirascope_llm::Result<Response> {
-        self.run(false).await.0
-    }
-
-    /// [`TracedCall::call`] with the trace span's ids.
-    pub async fn wrapped(self) -> Traced<mirascope_llm::Result<Response>> {
-        let (result, ids) = self.run(true).await;
-        let ids = ids.map(RawIds::formatted);
-        Traced {
-            result,
-            span_id: ids.as_ref().map(|i| i.0.clone()),
-            trace_id: ids.map(|i| i.1),
-        }
-    }
-
-    /// The call inside its span, and the span's ids (unformatted) when asked for.
-    async fn run(self, want_ids: bool) -> (mirascope_llm::Result<Response>, Option<RawIds>) {
-        let (qualname, arg_values) = (self.qualname, self.arg_values);
-        let trace = start(
-            self.info,
-            || format!("{qualname}.call").into(),
+        } = self;
+        start(
+            info,
+            || format!("{qualname}.{suffix}").into(),
             || arg_values.unwrap_or_default(),
-        );
-        let span = trace.span.clone();
-        let result = self.call.call().instrument(span.clone()).await;
-        let ids = if want_ids { raw_ids(&span) } else { None };
-        trace.finish(|| match &result {
-            Ok(r) => Output::Response(r),
-            Err(e) => Output::LlmError(e),
-        });
-        (result, ids)
+        )
+    }
+}
+
+impl CallWrapper for TraceWrapper {
+    fn call<'a>(
+        self: Box<Self>,
+        call: BoxFuture<'a, mirascope_llm::Result<Response>>,
+    ) -> BoxFuture<'a, mirascope_llm::Result<Response>> {
+        Box::pin(async move {
+            let trace = self.start("call");
+            let result = call.instrument(trace.span.clone()).await;
+            trace.finish(|| match &result {
+                Ok(r) => Output::Response(r),
+                Err(e) => Output::LlmError(e),
+            });
+            result
+        })
     }
 
-    /// Streams inside the `{fn}.stream` span, which stays open until the stream ends, fails or
-    /// is dropped (unlike Python, where it ends before the stream is read).
-    pub async fn stream(self) -> mirascope_llm::Result<TracedStream> {
-        let (qualname, arg_values) = (self.qualname, self.arg_values);
-        let trace = start(
-            self.info,
-            || format!("{qualname}.stream").into(),
-            || arg_values.unwrap_or_default(),
-        );
-        let span = trace.span.clone();
-        match self.call.stream().instrument(span.clone()).await {
-            Ok(inner) => Ok(TracedStream {
-                inner,
-                trace: Some(trace),
-            }),
-            Err(e) => {
-                trace.finish(|| Output::LlmError(&e));
-                Err(e)
+    fn stream<'a>(
+        self: Box<Self>,
+        open: BoxFuture<'a, mirascope_llm::Result<StreamResponse>>,
+    ) -> BoxFuture<'a, mirascope_llm::Result<StreamResponse>> {
+        Box::pin(async move {
+            let trace = self.start("stream");
+            match open.instrument(trace.span.clone()).await {
+                Ok(stream) => Ok(stream.watched_by(Box::new(TraceWatcher(trace)))),
+                Err(e) => {
+                    trace.finish(|| Output::LlmError(&e));
+                    Err(e)
+                }
             }
-        }
-    }
-
-    /// [`TracedCall::call`], blocking.
-    pub fn call_blocking(self) -> mirascope_llm::Result<Response> {
-        pollster::block_on(self.call())
-    }
-
-    /// [`TracedCall::stream`], blocking.
-    pub fn stream_blocking(self) -> mirascope_llm::Result<BlockingTracedStream> {
-        pollster::block_on(self.stream()).map(|s| BlockingTracedStream { inner: s })
+        })
     }
 }
 
-impl IntoFuture for TracedCall {
-    type Output = mirascope_llm::Result<Response>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.call())
-    }
-}
-
-/// The stream of a traced call; its trace span ends with it.
+/// The trace span of a traced stream, ended with it.
 #[derive(Debug)]
-pub struct TracedStream {
-    inner: StreamResponse,
-    trace: Option<TraceSpan>,
-}
+struct TraceWatcher(TraceSpan);
 
-impl TracedStream {
-    /// Reads the rest and returns the response.
-    pub async fn finish(mut self) -> mirascope_llm::Result<Response> {
-        use futures_util::StreamExt;
-        while let Some(item) = self.next().await {
-            item?;
-        }
-        self.inner.response()
-    }
-
-    /// The underlying stream.
-    pub fn inner(&self) -> &StreamResponse {
-        &self.inner
-    }
-}
-
-impl Stream for TracedStream {
-    type Item = mirascope_llm::Result<StreamChunk>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
+impl StreamWatcher for TraceWatcher {
+    fn in_scope(&self, poll: &mut dyn FnMut()) {
         // Entered by reference around the poll only: no span clone (a subscriber round trip)
         // per chunk.
-        let poll = {
-            let _entered = this.trace.as_ref().map(|t| t.span.enter());
-            Pin::new(&mut this.inner).poll_next(cx)
-        };
-        match &poll {
-            Poll::Ready(None) => {
-                if let Some(t) = this.trace.take() {
-                    // The response is assembled only for an enabled span.
-                    if !t.span.is_disabled() {
-                        match this.inner.response() {
-                            Ok(r) => t.record_output(Output::Response(&r)),
-                            Err(_) => t.record_output(Output::Nothing),
-                        }
-                    }
-                }
+        let _entered = self.0.span.enter();
+        poll();
+    }
+
+    fn ended(self: Box<Self>, response: &dyn Fn() -> mirascope_llm::Result<Response>) {
+        // The response is assembled only for an enabled span.
+        if !self.0.span.is_disabled() {
+            match response() {
+                Ok(r) => self.0.record_output(Output::Response(&r)),
+                Err(_) => self.0.record_output(Output::Nothing),
             }
-            Poll::Ready(Some(Err(e))) => {
-                if let Some(t) = this.trace.take() {
-                    t.finish(|| Output::LlmError(e));
-                }
-            }
-            _ => {}
         }
-        poll
+    }
+
+    fn failed(self: Box<Self>, error: &mirascope_llm::Error) {
+        self.0.finish(|| Output::LlmError(error));
     }
 }
 
-/// [`TracedStream`] as a blocking iterator.
-#[derive(Debug)]
-pub struct BlockingTracedStream {
-    inner: TracedStream,
-}
+/// A traced `#[llm::call]` is a [`LazyCall`] now: the same type, traced or not.
+#[deprecated(note = "a traced `#[llm::call]` returns `llm::LazyCall`, the same type as untraced")]
+pub type TracedCall<'a> = LazyCall<'a>;
 
-impl BlockingTracedStream {
-    /// Reads the rest and returns the response.
-    pub fn finish(self) -> mirascope_llm::Result<Response> {
-        pollster::block_on(self.inner.finish())
-    }
-}
+/// The stream of a traced call is a [`StreamResponse`] now.
+#[deprecated(note = "a traced call's stream is an `llm::StreamResponse`")]
+pub type TracedStream = StreamResponse;
 
-impl Iterator for BlockingTracedStream {
-    type Item = mirascope_llm::Result<StreamChunk>;
-    fn next(&mut self) -> Option<Self::Item> {
-        use futures_util::StreamExt;
-        pollster::block_on(self.inner.next())
-    }
-}
+/// The blocking stream of a traced call is a [`mirascope_llm::BlockingStream`] now.
+#[deprecated(note = "a traced call's blocking stream is an `llm::BlockingStream`")]
+pub type BlockingTracedStream = mirascope_llm::BlockingStream;
 
 /// Helpers the generated code calls.
 pub fn arg_types_json(pairs: &[(&str, &str)]) -> String {

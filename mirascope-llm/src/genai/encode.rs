@@ -9,14 +9,16 @@
 //!
 //! Everything serializes straight from borrowed data (no intermediate JSON values): this runs on
 //! every instrumented call.
+//!
+//! Layer: observation. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use crate::answer::FinishReason;
 use crate::content::{AudioSource, DocumentSource, ImageSource, Message, Part};
 use crate::format::{FormatMode, ResolvedFormat};
-use crate::response::FinishReason;
 use crate::tool::{Tool, ToolParameters, ToolSchema};
 
 /// Tool-call arguments: the parsed JSON object, or `""` when they are not valid JSON.
@@ -270,6 +272,14 @@ pub(crate) fn tool_definitions(
         });
     }
     (!items.is_empty()).then(|| to_json(&items))
+}
+
+impl crate::tool::ToolParameters {
+    /// Mirascope's form as recorded in `gen_ai.tool.definitions`: `$defs` always present
+    /// (null when none), no `type`.
+    pub fn to_mirascope_json(&self) -> Value {
+        serde_json::to_value(MirascopeParameters(self)).unwrap_or(Value::Null)
+    }
 }
 
 #[cfg(test)]

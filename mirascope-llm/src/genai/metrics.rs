@@ -6,12 +6,15 @@
 //! A call is recorded only when its span is enabled, so the same `instrument_llm()` /
 //! `uninstrument_llm()` switch turns metrics on and off; with no recorder installed, nothing is
 //! computed.
+//!
+//! Layer: observation. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::answer::Usage;
 use crate::error::Error;
-use crate::response::{Response, Usage};
+use crate::response::Response;
 
 /// One finished model call, with bounded-cardinality attributes only (no ids, no content).
 #[derive(Debug, Clone)]

@@ -1,8 +1,10 @@
 //! The `mirascope.response.*` JSON attributes: Mirascope's own shapes of messages, content and
 //! usage (the serde form of [`crate::Message`] and [`crate::Part`] is that shape).
+//!
+//! Layer: observation. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
+use crate::answer::Usage;
 use crate::content::{Message, Part};
-use crate::response::Usage;
 
 /// `mirascope.response.messages`: the input messages.
 pub(crate) fn messages(messages: &[Message]) -> String {

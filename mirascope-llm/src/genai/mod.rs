@@ -12,6 +12,8 @@
 //! The spans cost a few nanoseconds when no subscriber listens: nothing is built unless the span
 //! is enabled. `mirascope-ops` turns them into OpenTelemetry spans; any other `tracing`
 //! subscriber sees them too.
+//!
+//! Layer: observation. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 pub mod encode;
 pub mod metrics;

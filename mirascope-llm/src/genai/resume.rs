@@ -1,6 +1,8 @@
 //! Mirascope's `Response.resume` / `StreamResponse.resume` spans (INTERNAL, scope
 //! `mirascope.ops`), and `attach_response`, which records a response on such a span (also used by
 //! traced `#[llm::call]` functions).
+//!
+//! Layer: observation. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use tracing::field::Empty;
 use tracing::Span;

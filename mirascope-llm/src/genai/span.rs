@@ -1,5 +1,7 @@
 //! The GenAI span of one model call: creation (name and kind fixed at creation), the request
 //! attributes, the response attributes, errors, and the stream span's lifecycle.
+//!
+//! Layer: observation. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use serde_json::Value;
 use tracing::field::Empty;
@@ -8,8 +10,8 @@ use tracing::Span;
 use super::{bridge, capture_content, encode, mirascope, AttrValue, TARGET};
 use crate::error::Error;
 use crate::format::ResolvedFormat;
-use crate::model::CallRequest;
 use crate::params::Params;
+use crate::request::CallRequest;
 use crate::response::Response;
 
 /// What the span needs to know about the call at creation.

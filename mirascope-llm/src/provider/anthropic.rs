@@ -1,4 +1,6 @@
 //! Anthropic Messages API (`POST {base}/v1/messages`).
+//!
+//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use serde_json::{json, Map, Value};
 
@@ -6,14 +8,14 @@ use super::{
     count, count_sum, models, tool_result_text, DecodeContext, EncodeContext, ErrorDetails,
     StreamDecoder, StreamMeta, WireFormat,
 };
+use crate::answer::StreamChunk;
+use crate::answer::{Decoded, Usage};
 use crate::content::{DocumentSource, ImageSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
 use crate::format::FormatMode;
 use crate::params::ThinkingLevel;
 use crate::pyrepr::py_json_dumps;
 use crate::registry::ApiKey;
-use crate::response::{Decoded, Usage};
-use crate::stream::StreamChunk;
 use crate::tool::{ToolSchema, FORMAT_TOOL_NAME};
 
 const PROVIDER: &str = "anthropic";

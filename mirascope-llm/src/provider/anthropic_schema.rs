@@ -1,6 +1,8 @@
 //! JSON Schema as the anthropic SDK (0.125) sends a structured-output format:
 //! `anthropic.lib._parse._transform.transform_schema`, which `beta.messages.parse(output_format=..)`
 //! applies to the model's JSON schema before it goes out as `output_config.format.schema`.
+//!
+//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use serde_json::{Map, Value};
 

@@ -1,5 +1,7 @@
 //! Google Gemini API (`POST {base}/v1beta/models/{model}:generateContent`, and
 //! `:streamGenerateContent?alt=sse`).
+//!
+//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use serde_json::{json, Map, Value};
 
@@ -7,14 +9,14 @@ use super::{
     count, count_sum, google_schema, models, DecodeContext, EncodeContext, ErrorDetails,
     StreamDecoder, StreamMeta, WireFormat,
 };
+use crate::answer::StreamChunk;
+use crate::answer::{Decoded, Usage};
 use crate::content::{AudioSource, DocumentSource, ImageSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
 use crate::format::{resolve_refs, FormatMode};
 use crate::params::ThinkingLevel;
 use crate::pyrepr::py_json_dumps;
 use crate::registry::ApiKey;
-use crate::response::{Decoded, Usage};
-use crate::stream::StreamChunk;
 use crate::tool::{ToolSchema, FORMAT_TOOL_NAME};
 
 const PROVIDER: &str = "google";

@@ -7,6 +7,8 @@
 //! `_transformers.process_schema` (inlined `$defs`, `nullable` for `null` variants,
 //! `property_ordering`); tool parameters go through Mirascope's `_filter_schema` and
 //! `_resolve_refs` (google/_utils/encode.py) instead.
+//!
+//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use serde_json::{Map, Value};
 

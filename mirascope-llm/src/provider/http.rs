@@ -6,6 +6,8 @@
 //! work under any executor, and the blocking API needs no runtime from the caller. One pooled
 //! `reqwest::Client` lives on that runtime, so connections are reused across calls and never
 //! outlive the runtime that drives them.
+//!
+//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use std::sync::OnceLock;
 use std::time::Duration;

@@ -4,6 +4,8 @@
 //! [`EncodeContext`] into its JSON body, how to decode its answer (whole or as SSE events) into
 //! the common [`Decoded`]/[`StreamChunk`] types, and how to read its error bodies. Everything
 //! else (sending, retries, timeouts, SSE framing, error mapping) lives once in `http.rs`.
+//!
+//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 pub(crate) mod anthropic;
 pub(crate) mod anthropic_schema;
@@ -18,13 +20,13 @@ pub(crate) mod retry;
 
 use serde_json::Value;
 
+use crate::answer::StreamChunk;
+use crate::answer::{Decoded, FinishReason, Usage};
 use crate::content::Message;
 use crate::error::{Error, ErrorClass, Result};
 use crate::format::{FormatMode, ResolvedFormat};
 use crate::params::Params;
 use crate::registry::{Api, ApiKey};
-use crate::response::{Decoded, FinishReason, Usage};
-use crate::stream::StreamChunk;
 use crate::tool::Tool;
 
 /// What a wire format needs to encode one request.

@@ -1,5 +1,7 @@
 //! OpenAI Chat Completions (`POST {base}/chat/completions`), also spoken by OpenAI-compatible
 //! servers (Ollama, Together, xAI, OpenRouter, vLLM, ...).
+//!
+//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use serde_json::{json, Map, Value};
 
@@ -7,12 +9,12 @@ use super::{
     models, openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext,
     ErrorDetails, StreamDecoder, StreamMeta, WireFormat,
 };
+use crate::answer::StreamChunk;
+use crate::answer::{Decoded, FinishReason};
 use crate::content::{AudioSource, DocumentSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
 use crate::format::FormatMode;
 use crate::registry::ApiKey;
-use crate::response::{Decoded, FinishReason};
-use crate::stream::StreamChunk;
 use crate::tool::{ToolSchema, FORMAT_TOOL_NAME};
 
 pub(crate) struct OpenAiCompletions;

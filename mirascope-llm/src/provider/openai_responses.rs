@@ -1,4 +1,6 @@
 //! OpenAI Responses API (`POST {base}/responses`), encoded as Python Mirascope 2.8.2 does.
+//!
+//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use serde_json::{json, Map, Value};
 
@@ -6,13 +8,13 @@ use super::{
     openai_error_class, openai_usage, tool_result_text, DecodeContext, EncodeContext, ErrorDetails,
     StreamDecoder, StreamMeta, WireFormat,
 };
+use crate::answer::StreamChunk;
+use crate::answer::{Decoded, FinishReason};
 use crate::content::{DocumentSource, Message, Part};
 use crate::error::{Error, ErrorClass, Result};
 use crate::format::FormatMode;
 use crate::params::ThinkingLevel;
 use crate::registry::ApiKey;
-use crate::response::{Decoded, FinishReason};
-use crate::stream::StreamChunk;
 use crate::tool::{ToolSchema, FORMAT_TOOL_NAME};
 
 const PROVIDER: &str = "openai";

@@ -2,6 +2,8 @@
 //! range is an `InvalidParam` error before any network traffic (the call builder's
 //! `unchecked_params()` sends it anyway). Python Mirascope leaves these checks to the provider,
 //! which answers with a 400 after a round trip; this is a deliberate difference (README).
+//!
+//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
 
 use crate::error::{Error, Result};
 use crate::params::Params;

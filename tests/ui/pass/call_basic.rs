@@ -20,5 +20,5 @@ fn main() {
     assert_eq!(call.model().id(), "openai/gpt-4o-mini");
     assert_eq!(call.model().params().get_f64("temperature"), Some(0.7));
     let _ = literal().with_model(llm::model("openai/gpt-4o").unwrap());
-    assert_eq!(conversation("rust".into()).prompt().messages().len(), 2);
+    assert_eq!(conversation("rust".into()).prompt().unwrap().messages().len(), 2);
 }

@@ -13,6 +13,6 @@ fn reversed(genre: &str) -> String {
 }
 
 fn main() {
-    let _: ops::TracedCall = recommend("fantasy");
-    let _: ops::TracedCall = reversed("romance").with_model(llm::model("openai/gpt-4o").unwrap());
+    let _: llm::LazyCall = recommend("fantasy");
+    let _: llm::LazyCall = reversed("romance").with_model(llm::model("openai/gpt-4o").unwrap());
 }

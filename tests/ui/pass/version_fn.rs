@@ -19,7 +19,7 @@ async fn versioned_async(n: u32) -> u32 {
 
 fn main() {
     assert_eq!(recommend_book("fantasy"), "Recommend a fantasy book");
-    let _: ops::TracedCall = versioned_call("fantasy");
+    let _: llm::LazyCall = versioned_call("fantasy");
     let _ = versioned_async(1);
     let _ = llm::model("openai/x");
 }
