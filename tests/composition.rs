@@ -81,7 +81,7 @@ async fn configure_alone() {
     let (chat, handler) = assert_linked(&spans, &model, "configure alone");
     assert_eq!(chat.instrumentation_scope.name(), ops::DEFAULT_TRACER_NAME);
     assert_eq!(handler.instrumentation_scope.name(), ops::APP_TRACER_NAME);
-    // The array attribute set through the bridge.
+    // The array attribute set through the OpenTelemetry API (`genai/otel.rs`).
     assert!(has_attr(&chat, "gen_ai.response.finish_reasons"));
 }
 

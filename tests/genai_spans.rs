@@ -60,9 +60,19 @@ async fn calls_async_and_blocking_emit_one_complete_span() {
             traceparent.contains(&span.span_context.trace_id().to_string()),
             "{traceparent}"
         );
-        assert!(
-            traceparent.contains(&span.span_context.span_id().to_string()),
-            "{traceparent}"
+        assert_eq!(
+            traceparent,
+            format!(
+                "00-{}-{}-01",
+                span.span_context.trace_id(),
+                span.span_context.span_id()
+            ),
+            "W3C traceparent: version, trace id, span id, sampled"
+        );
+        assert_eq!(
+            server.requests()[0].header("tracestate"),
+            None,
+            "an empty trace state is not sent (as Python's propagator does)"
         );
 
         let (_server, model) = serve(wire, vec![json_response(200, wire.text_body("Hello!"))]);

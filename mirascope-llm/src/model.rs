@@ -227,9 +227,7 @@ impl Model {
         }
         let mut propagation = Vec::new();
         if genai::propagate_trace_context() && !span.is_disabled() {
-            if let Some(b) = genai::bridge() {
-                (b.inject_context)(span, &mut propagation);
-            }
+            genai::trace_context_headers(span, &mut propagation);
         }
         for (k, v) in &propagation {
             pairs.push((k, v));

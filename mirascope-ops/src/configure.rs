@@ -132,9 +132,9 @@ impl Configuration {
                 *global = Some(tracers);
             }
         }
-        // Only now that the subscriber is in place: the global provider, the bridge, the switch.
+        // Only now that the subscriber is in place: the global provider, the session hook, the switch.
         opentelemetry::global::set_tracer_provider(self.provider.clone());
-        crate::bridge::install();
+        crate::hooks::install();
         mirascope_llm::cost::warm_up();
         match &self.meter {
             Some(m) => {

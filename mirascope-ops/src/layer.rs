@@ -174,7 +174,7 @@ impl LayerBuilder {
     where
         S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync + 'static,
     {
-        crate::bridge::install();
+        crate::hooks::install();
         let (tracers, app) = self.tracers();
         let layer = OpsLayer::with_switch(Tracers::new(tracers), app, self.follow_switch);
         instrument::mark_configured();
@@ -661,7 +661,7 @@ impl<S> Filter<S> for ExcludeMirascope {
 /// counts as `configure()` and installs what mirascope-llm needs to set array attributes and
 /// events through your layer.
 pub fn llm_filter() -> LlmFilter {
-    crate::bridge::install();
+    crate::hooks::install();
     instrument::mark_configured();
     LlmFilter(())
 }

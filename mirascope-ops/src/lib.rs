@@ -14,10 +14,10 @@
 //! ```
 #![warn(missing_docs)]
 
-mod bridge;
 mod configure;
 mod error;
 pub mod export;
+mod hooks;
 mod instrument;
 mod layer;
 pub mod metrics;

@@ -18,6 +18,8 @@
 pub mod encode;
 pub mod metrics;
 pub mod mirascope;
+#[cfg(feature = "otel")]
+mod otel;
 pub mod resume;
 pub mod span;
 
@@ -142,36 +144,52 @@ impl<const N: usize> From<[&str; N]> for AttrValue {
 /// The attributes of an event.
 pub type EventAttributes = Vec<(std::borrow::Cow<'static, str>, AttrValue)>;
 
-/// What `tracing` fields cannot express, done by the OpenTelemetry side (installed by
-/// `mirascope-ops`): array attributes, events with typed attributes, and context injection.
+/// What `mirascope-llm` asks of `mirascope-ops` (installed once by it): the current session.
+/// Sessions are an `ops` concept (a stack `ops::session(..)` guards push), so the GenAI span,
+/// which records the session id as `gen_ai.conversation.id`, reads it through this hook.
+/// Everything else that `tracing` fields cannot carry goes through the OpenTelemetry API
+/// directly (feature `otel`, `genai/otel.rs`); installed hooks also say that `mirascope-ops`'
+/// layer records Mirascope's spans, so that route is taken.
 #[derive(Debug, Clone, Copy)]
-pub struct OtelBridge {
-    /// Sets an attribute (any key, including dynamic ones and arrays) on a span.
-    pub set_attribute: fn(&tracing::Span, std::borrow::Cow<'static, str>, AttrValue),
-    /// Adds an event with attributes to a span.
-    pub add_event: fn(&tracing::Span, std::borrow::Cow<'static, str>, EventAttributes),
-    /// Writes the span's context as propagation headers (e.g. `traceparent`).
-    pub inject_context: fn(&tracing::Span, &mut Vec<(String, String)>),
+pub struct OpsHooks {
     /// The current session: its id (recorded on GenAI spans as `gen_ai.conversation.id`) and
     /// attributes as JSON (recorded with the id on `Response.resume` spans).
     pub session: fn() -> Option<(String, Option<String>)>,
 }
 
-static BRIDGE: OnceLock<OtelBridge> = OnceLock::new();
+static HOOKS: OnceLock<OpsHooks> = OnceLock::new();
 
-/// Installs the OpenTelemetry bridge (done once by `mirascope-ops`). Returns false if one was
-/// already installed.
+/// Installs the hooks (done once by `mirascope-ops`). Returns false if they were already
+/// installed.
 #[doc(hidden)]
-pub fn install_otel_bridge(bridge: OtelBridge) -> bool {
-    BRIDGE.set(bridge).is_ok()
+pub fn install_ops_hooks(hooks: OpsHooks) -> bool {
+    HOOKS.set(hooks).is_ok()
 }
 
-pub(crate) fn bridge() -> Option<&'static OtelBridge> {
-    BRIDGE.get()
+/// The current session's id and attributes, if `mirascope-ops` is installed and one is open.
+pub(crate) fn current_session() -> Option<(String, Option<String>)> {
+    HOOKS.get().and_then(|h| (h.session)())
+}
+
+/// Whether typed attributes and events go through the OpenTelemetry API: when `mirascope-ops`
+/// is installed (its layer records Mirascope's spans). Asking the span itself would activate
+/// its OpenTelemetry span early, through whichever tracing-opentelemetry layer answers first,
+/// which may not be the one that records it.
+pub(crate) fn otel_records(_span: &tracing::Span) -> bool {
+    cfg!(feature = "otel") && HOOKS.get().is_some()
+}
+
+/// Writes the W3C trace-context headers of `span` (feature `otel`; nothing without it).
+pub(crate) fn trace_context_headers(span: &tracing::Span, headers: &mut Vec<(String, String)>) {
+    #[cfg(feature = "otel")]
+    otel::trace_context_headers(span, headers);
+    #[cfg(not(feature = "otel"))]
+    let _ = (span, headers);
 }
 
 /// Sets an attribute that a `tracing` field cannot carry (a string array, or a key only known at
-/// run time). Without the OpenTelemetry bridge, the value goes to a `tracing` event instead.
+/// run time). Without `mirascope-ops` (see [`OpsHooks`]), the value goes to a `tracing` event
+/// instead.
 pub fn set_attribute(
     span: &tracing::Span,
     key: impl Into<std::borrow::Cow<'static, str>>,
@@ -181,16 +199,16 @@ pub fn set_attribute(
         return;
     }
     let key = key.into();
-    match bridge() {
-        Some(b) => (b.set_attribute)(span, key, value),
-        None => {
-            tracing::event!(target: TARGET, parent: span, tracing::Level::DEBUG, attribute = %key, value = ?value)
-        }
+    #[cfg(feature = "otel")]
+    if otel_records(span) {
+        otel::set_attribute(span, key, value);
+        return;
     }
+    tracing::event!(target: TARGET, parent: span, tracing::Level::DEBUG, attribute = %key, value = ?value)
 }
 
-/// Adds an event with typed attributes to a span (through the OpenTelemetry bridge when
-/// installed, as a `tracing` event otherwise).
+/// Adds an event with typed attributes to a span (an OpenTelemetry span event when
+/// `mirascope-ops` is installed, a `tracing` event otherwise).
 pub fn add_event<N, K>(span: &tracing::Span, name: N, attrs: Vec<(K, AttrValue)>)
 where
     N: Into<std::borrow::Cow<'static, str>>,
@@ -200,14 +218,13 @@ where
         return;
     }
     let name = name.into();
-    let attrs: Vec<(std::borrow::Cow<'static, str>, AttrValue)> =
-        attrs.into_iter().map(|(k, v)| (k.into(), v)).collect();
-    match bridge() {
-        Some(b) => (b.add_event)(span, name, attrs),
-        None => {
-            tracing::event!(target: TARGET, parent: span, tracing::Level::INFO, event = %name, attributes = ?attrs)
-        }
+    let attrs: EventAttributes = attrs.into_iter().map(|(k, v)| (k.into(), v)).collect();
+    #[cfg(feature = "otel")]
+    if otel_records(span) {
+        otel::add_event(span, name, attrs);
+        return;
     }
+    tracing::event!(target: TARGET, parent: span, tracing::Level::INFO, event = %name, attributes = ?attrs)
 }
 
 const CAPTURE_UNSET: u8 = 0;

@@ -29,7 +29,7 @@ pub(crate) fn start(class: &str, model_id: &str, provider_id: &str) -> Span {
         mirascope.ops.session.attributes = Empty,
     );
     if !span.is_disabled() {
-        if let Some((id, attributes)) = super::bridge().and_then(|b| (b.session)()) {
+        if let Some((id, attributes)) = super::current_session() {
             span.record("mirascope.ops.session.id", id);
             if let Some(a) = attributes {
                 span.record("mirascope.ops.session.attributes", a);

@@ -7,7 +7,7 @@ use serde_json::Value;
 use tracing::field::Empty;
 use tracing::Span;
 
-use super::{bridge, capture_content, encode, mirascope, AttrValue, TARGET};
+use super::{capture_content, encode, mirascope, AttrValue, TARGET};
 use crate::error::Error;
 use crate::format::ResolvedFormat;
 use crate::params::Params;
@@ -124,7 +124,7 @@ fn record_request(span: &Span, info: &CallInfo<'_>) {
     );
     let session = match &info.request.conversation_id {
         Some(_) => None,
-        None => bridge().and_then(|b| (b.session)()).map(|(id, _)| id),
+        None => super::current_session().map(|(id, _)| id),
     };
     let conversation = info.request.conversation_id.as_ref().or(session.as_ref());
     batch.set(
@@ -395,7 +395,7 @@ pub(crate) fn record_untracked_params(span: &Span, params: &Params) {
 }
 
 fn set_string_array(span: &Span, key: &'static str, values: Vec<String>) {
-    if bridge().is_some() {
+    if super::otel_records(span) {
         super::set_attribute(span, key, AttrValue::StrArray(values));
     } else {
         span.record(key, Value::from(values).to_string());
