@@ -111,6 +111,40 @@ pub mod __private {
         }
     }
 
+    /// What the type of an `#[llm::tool]` argument must be: parsed from the model's JSON
+    /// (`serde::Deserialize`) and described to it by a JSON schema (`schemars::JsonSchema`).
+    /// The generated argument type reads and describes each argument through
+    /// [`deserialize_argument`] and [`argument_schema`], which ask for this trait alone and are
+    /// spanned at the argument's type, so a type missing a derive gets errors at the type that
+    /// name the derives to add (the blanket impl is not looked through when they are
+    /// reported): one from reading, one from the schema.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be an `#[llm::tool]` argument: it needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
+        label = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to this type",
+        note = "tool arguments are parsed from the model's JSON and described to it by a JSON schema"
+    )]
+    pub trait ToolArgument: serde::de::DeserializeOwned + schemars::JsonSchema {}
+
+    #[diagnostic::do_not_recommend]
+    impl<T: serde::de::DeserializeOwned + schemars::JsonSchema> ToolArgument for T {}
+
+    /// Reads one `#[llm::tool]` argument (the generated argument type's `deserialize_with`).
+    pub fn deserialize_argument<'de, D, T>(d: D) -> std::result::Result<T, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+        T: ToolArgument,
+    {
+        T::deserialize(d)
+    }
+
+    /// The schema of one `#[llm::tool]` argument (the generated argument type's
+    /// `schema_with`): what the derive would give for `T`.
+    pub fn argument_schema<T: ToolArgument>(
+        generator: &mut schemars::SchemaGenerator,
+    ) -> schemars::Schema {
+        generator.subschema_for::<T>()
+    }
+
     /// A tool from a generated argument type.
     pub fn tool<A, F, Fut>(name: &str, description: &str, strict: Option<bool>, run: F) -> Tool
     where

@@ -5,7 +5,8 @@
 //! that is not an `#[llm::tool]` function is an error at that name.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, Pat};
 
 use crate::options::Opts;
@@ -88,7 +89,26 @@ fn build(func: &ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
             .iter()
             .filter(|a| a.path().is_ident("doc"))
             .collect();
-        fields.push(quote!(#(#docs)* #ident: #ty));
+        // Each argument is read and described through functions that ask only for
+        // `ToolArgument`, spanned at the type: a missing derive is reported there, naming the
+        // derives to add, instead of inside the derives' expansion.
+        let span = ty.span();
+        let de = syn::LitStr::new(&format!("{p_str}::deserialize_argument"), span);
+        let schema = syn::LitStr::new(
+            &format!("{p_str}::argument_schema::<{}>", ty.to_token_stream()),
+            span,
+        );
+        // serde lets a missing `Option` field be `None` only when it reads the field itself:
+        // say `default` for it, and `skip_serializing_if` so that schemars, which reads serde's
+        // attributes, writes no `"default": null` into the schema.
+        let default = if is_option(ty) {
+            quote!(#[serde(default, skip_serializing_if = "::core::option::Option::is_none")])
+        } else {
+            quote!()
+        };
+        fields.push(quote_spanned! {span=>
+            #(#docs)* #[serde(deserialize_with = #de)] #default #[schemars(schema_with = #schema)] #ident: #ty
+        });
         names.push(ident.clone());
     }
     let call = if sig.asyncness.is_some() {
@@ -130,4 +150,14 @@ fn build(func: &ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
             }
         }
     })
+}
+
+/// Whether `ty` is written as an `Option` (as serde's derive decides it: by the last segment).
+fn is_option(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "Option"),
+        syn::Type::Group(g) => is_option(&g.elem),
+        syn::Type::Paren(p) => is_option(&p.elem),
+        _ => false,
+    }
 }
