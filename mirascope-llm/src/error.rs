@@ -248,7 +248,7 @@ impl Error {
     /// provider text replaced by `[REDACTED]`: messages, codes, body excerpts and bodies. Some
     /// providers echo the key they were given in their error bodies; it must never reach a
     /// `Display`, a `Debug`, a span or a log.
-    pub(crate) fn redacted(mut self, secret: Option<&crate::registry::ApiKey>) -> Self {
+    pub(crate) fn redacted(mut self, secret: Option<&crate::secret::ApiKey>) -> Self {
         let Some(secret) = secret.map(|k| k.expose()).filter(|s| !s.is_empty()) else {
             return self;
         };

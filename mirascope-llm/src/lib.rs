@@ -25,7 +25,8 @@
 //!
 //! 1. **data**: `content` (messages, parts, prompts), `params`, `tool` (schemas and handlers),
 //!    `format`, `request` (everything about one call but the model), `answer` (what a provider
-//!    answered: usage, finish reason, stream chunks), `error`, `cost` (prices);
+//!    answered: usage, finish reason, stream chunks), `secret` (API keys), `error`, `cost`
+//!    (prices);
 //! 2. **wire**: `provider/` (one module per wire format, shared HTTP/SSE plumbing and retries in
 //!    `provider/http.rs`), `registry` (which provider serves a model id), `pyrepr`;
 //! 3. **call**: `model` (the call and stream entry points), `call` (`#[llm::call]`'s lazy call),
@@ -33,11 +34,10 @@
 //! 4. **observation**: `genai/` (every `gen_ai.*` attribute is computed in `genai/span.rs`, their
 //!    JSON in `genai/encode.rs`, `mirascope.response.*` in `genai/mirascope.rs`).
 //!
-//! Two edges still run against this order. The observation layer reads a [`Response`] (a
+//! One edge still runs against this order: the observation layer reads a [`Response`] (a
 //! call-layer value that carries its [`Model`]) to describe it, while `response` calls
-//! `genai::resume` to record a resume: moving `Response` to the data layer would take `Model`
-//! with it. And `error` names the wire layer's `ApiKey` to redact it. Each module's doc comment
-//! names its layer.
+//! `genai::resume` to record a resume; moving `Response` to the data layer would take `Model`
+//! with it. Each module's doc comment names its layer.
 #![warn(missing_docs)]
 
 mod answer;
@@ -61,6 +61,7 @@ pub mod registry;
 pub mod replay;
 mod request;
 pub mod response;
+mod secret;
 pub mod stream;
 pub mod tool;
 
