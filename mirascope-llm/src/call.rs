@@ -1,7 +1,7 @@
 //! The runtime of `#[llm::call]`: the lazy call a prompt function returns, and structured-output
 //! types (`format = T`).
 //!
-//! Layer: call. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: call (the crate docs list the layers: data, wire, call, observation).
 
 use std::future::IntoFuture;
 

@@ -16,7 +16,7 @@
 //! request and how it differs. Cassettes never contain headers, so API keys and auth headers are
 //! never written.
 //!
-//! Layer: test support (record and replay, feature `replay`). The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: test support (record and replay, feature `replay`; the crate docs list the layers).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -5,7 +5,7 @@
 //! fixtures): system content is one text object, user/assistant content a list of parts,
 //! `name` always present (null when unset).
 //!
-//! Layer: data. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: data (the crate docs list the layers: data, wire, call, observation).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -13,7 +13,7 @@
 //! assert_eq!(llm::cost::price_of("local/my-model", "local", "my-model", &usage), Some(2.0));
 //! ```
 //!
-//! Layer: data (prices; the call layer prices a response with it). The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: data (prices; the call layer prices a response with it; the crate docs list the layers).
 
 use std::collections::HashMap;
 use std::sync::RwLock;

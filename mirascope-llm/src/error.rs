@@ -4,7 +4,7 @@
 //! the provider, the HTTP status, the provider's own error type and message, a short excerpt of a
 //! body that could not be read. Secrets (API keys, auth headers) are never part of an error.
 //!
-//! Layer: data. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: data (the crate docs list the layers: data, wire, call, observation).
 
 use std::time::Duration;
 

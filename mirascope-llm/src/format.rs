@@ -1,6 +1,6 @@
 //! Structured output: a response format given as a JSON schema, and how each mode asks for it.
 //!
-//! Layer: data. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: data (the crate docs list the layers: data, wire, call, observation).
 
 use serde_json::{Map, Value};
 

@@ -7,7 +7,7 @@
 //! `cargo test` runs a bounded number of cases per target (64); set `MIRASCOPE_FUZZ_CASES` for
 //! longer runs (e.g. `MIRASCOPE_FUZZ_CASES=100000 cargo test -p mirascope-llm fuzz`).
 //!
-//! Layer: test support. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: test support (the crate docs list the layers: data, wire, call, observation).
 
 use std::path::Path;
 use std::sync::OnceLock;

@@ -1,7 +1,7 @@
 //! [`Model`]: a model id plus default params, and the call/stream entry points (async first,
 //! blocking forms for programs without a runtime).
 //!
-//! Layer: call. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: call (the crate docs list the layers: data, wire, call, observation).
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;

@@ -5,7 +5,7 @@
 //! event list them in the user's order). Known params are type-checked when set; unknown ones
 //! (`frequency_penalty`, `presence_penalty`, `stop`, `n`, ...) pass through as extras.
 //!
-//! Layer: data. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: data (the crate docs list the layers: data, wire, call, observation).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

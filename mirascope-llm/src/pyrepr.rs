@@ -3,7 +3,7 @@
 //! Mirascope (Python) sends non-string tool results to OpenAI as `str(result)`, which for a dict is
 //! its Python repr (`{'temp': 72, 'ok': True}`). Wire compatibility needs the same text.
 //!
-//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: wire (the crate docs list the layers: data, wire, call, observation).
 
 use serde_json::Value;
 

@@ -5,7 +5,7 @@
 //! API) or `:completions` (Chat Completions). Providers are found by the longest registered scope
 //! that prefixes the id; the built-in ones read their key and base URL from the environment.
 //!
-//! Layer: wire (which provider serves a model id, and how to reach it). The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: wire (which provider serves a model id, and how to reach it; the crate docs list the layers).
 
 use std::sync::RwLock;
 

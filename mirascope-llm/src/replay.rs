@@ -14,7 +14,7 @@
 //! assert!(server.base_url().starts_with("http://127.0.0.1:"));
 //! ```
 //!
-//! Layer: test support (feature `replay`). The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: test support (feature `replay`; the crate docs list the layers).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -1,6 +1,6 @@
 //! What a model call returns.
 //!
-//! Layer: call. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: call (the crate docs list the layers: data, wire, call, observation).
 
 use serde_json::Value;
 use tracing::Instrument;

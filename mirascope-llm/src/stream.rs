@@ -1,7 +1,7 @@
 //! Streamed answers: typed chunks, their accumulation into a [`Response`], and the async and
 //! blocking stream types.
 //!
-//! Layer: call. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: call (the crate docs list the layers: data, wire, call, observation).
 
 use std::collections::VecDeque;
 use std::pin::Pin;

@@ -1,6 +1,6 @@
 //! Tools the model may call, defined at runtime from a name, a description and a JSON schema.
 //!
-//! Layer: data. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: data (the crate docs list the layers: data, wire, call, observation).
 
 use std::sync::Arc;
 

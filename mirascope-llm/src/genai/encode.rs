@@ -10,7 +10,7 @@
 //! Everything serializes straight from borrowed data (no intermediate JSON values): this runs on
 //! every instrumented call.
 //!
-//! Layer: observation. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};

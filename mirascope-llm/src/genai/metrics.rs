@@ -7,7 +7,7 @@
 //! `uninstrument_llm()` switch turns metrics on and off; with no recorder installed, nothing is
 //! computed.
 //!
-//! Layer: observation. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! The `mirascope.response.*` JSON attributes: Mirascope's own shapes of messages, content and
 //! usage (the serde form of [`crate::Message`] and [`crate::Part`] is that shape).
 //!
-//! Layer: observation. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
 use crate::answer::Usage;
 use crate::content::{Message, Part};

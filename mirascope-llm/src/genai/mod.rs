@@ -13,7 +13,7 @@
 //! is enabled. `mirascope-ops` turns them into OpenTelemetry spans; any other `tracing`
 //! subscriber sees them too.
 //!
-//! Layer: observation. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
 pub mod encode;
 pub mod metrics;

@@ -2,7 +2,7 @@
 //! `mirascope.ops`), and `attach_response`, which records a response on such a span (also used by
 //! traced `#[llm::call]` functions).
 //!
-//! Layer: observation. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
 use tracing::field::Empty;
 use tracing::Span;

@@ -1,7 +1,7 @@
 //! The GenAI span of one model call: creation (name and kind fixed at creation), the request
 //! attributes, the response attributes, errors, and the stream span's lifecycle.
 //!
-//! Layer: observation. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
 use serde_json::Value;
 use tracing::field::Empty;

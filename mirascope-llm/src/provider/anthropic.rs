@@ -1,6 +1,6 @@
 //! Anthropic Messages API (`POST {base}/v1/messages`).
 //!
-//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: wire (the crate docs list the layers: data, wire, call, observation).
 
 use serde_json::{json, Map, Value};
 

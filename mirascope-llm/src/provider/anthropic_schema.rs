@@ -2,7 +2,7 @@
 //! `anthropic.lib._parse._transform.transform_schema`, which `beta.messages.parse(output_format=..)`
 //! applies to the model's JSON schema before it goes out as `output_config.format.schema`.
 //!
-//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: wire (the crate docs list the layers: data, wire, call, observation).
 
 use serde_json::{Map, Value};
 

@@ -1,7 +1,7 @@
 //! Google Gemini API (`POST {base}/v1beta/models/{model}:generateContent`, and
 //! `:streamGenerateContent?alt=sse`).
 //!
-//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: wire (the crate docs list the layers: data, wire, call, observation).
 
 use serde_json::{json, Map, Value};
 

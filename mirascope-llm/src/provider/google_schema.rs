@@ -8,7 +8,7 @@
 //! `property_ordering`); tool parameters go through Mirascope's `_filter_schema` and
 //! `_resolve_refs` (google/_utils/encode.py) instead.
 //!
-//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: wire (the crate docs list the layers: data, wire, call, observation).
 
 use serde_json::{Map, Value};
 

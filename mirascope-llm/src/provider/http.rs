@@ -7,7 +7,7 @@
 //! `reqwest::Client` lives on that runtime, so connections are reused across calls and never
 //! outlive the runtime that drives them.
 //!
-//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: wire (the crate docs list the layers: data, wire, call, observation).
 
 use std::sync::OnceLock;
 use std::time::Duration;

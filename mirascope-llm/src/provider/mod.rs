@@ -5,7 +5,7 @@
 //! the common [`Decoded`]/[`StreamChunk`] types, and how to read its error bodies. Everything
 //! else (sending, retries, timeouts, SSE framing, error mapping) lives once in `http.rs`.
 //!
-//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: wire (the crate docs list the layers: data, wire, call, observation).
 
 pub(crate) mod anthropic;
 pub(crate) mod anthropic_schema;

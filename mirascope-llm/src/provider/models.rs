@@ -6,7 +6,7 @@
 //! Every rule that depends on the model reads one of the functions below; nothing else in the
 //! crate matches model names.
 //!
-//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: wire (the crate docs list the layers: data, wire, call, observation).
 
 /// `MODELS_WITHOUT_AUDIO_SUPPORT` (openai/model_info.py).
 const OPENAI_WITHOUT_AUDIO: &[&str] = &[

@@ -1,7 +1,7 @@
 //! OpenAI Chat Completions (`POST {base}/chat/completions`), also spoken by OpenAI-compatible
 //! servers (Ollama, Together, xAI, OpenRouter, vLLM, ...).
 //!
-//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: wire (the crate docs list the layers: data, wire, call, observation).
 
 use serde_json::{json, Map, Value};
 

@@ -1,6 +1,6 @@
 //! OpenAI Responses API (`POST {base}/responses`), encoded as Python Mirascope 2.8.2 does.
 //!
-//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: wire (the crate docs list the layers: data, wire, call, observation).
 
 use serde_json::{json, Map, Value};
 

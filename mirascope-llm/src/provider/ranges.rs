@@ -3,7 +3,7 @@
 //! `unchecked_params()` sends it anyway). Python Mirascope leaves these checks to the provider,
 //! which answers with a 400 after a round trip; this is a deliberate difference (README).
 //!
-//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: wire (the crate docs list the layers: data, wire, call, observation).
 
 use crate::error::{Error, Result};
 use crate::params::Params;

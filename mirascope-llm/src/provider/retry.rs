@@ -1,6 +1,6 @@
 //! The retry policy: bounded, exponential backoff with jitter, honouring `Retry-After`.
 //!
-//! Layer: wire. The layers of this crate run one way: data -> wire -> call -> observation (see the crate docs).
+//! Layer: wire (the crate docs list the layers: data, wire, call, observation).
 
 use std::time::Duration;
 
