@@ -114,11 +114,11 @@ pub mod __private {
 
     /// What the type of an `#[llm::tool]` argument must be: parsed from the model's JSON
     /// (`serde::Deserialize`) and described to it by a JSON schema (`schemars::JsonSchema`).
-    /// The generated argument type reads and describes each argument through
-    /// [`deserialize_argument`] and [`argument_schema`], which ask for this trait alone and are
-    /// spanned at the argument's type, so a type missing a derive gets errors at the type that
-    /// name the derives to add (the blanket impl is not looked through when they are
-    /// reported): one from reading, one from the schema.
+    /// The generated argument type reads each argument through [`deserialize_argument`], which
+    /// asks for this trait alone and is spanned at the argument's type, and describes it through
+    /// a [`SchemaProbe`], which asks for nothing: a type missing a derive gets one error, at the
+    /// type, that names the derives to add (the blanket impl is not looked through when it is
+    /// reported).
     #[diagnostic::on_unimplemented(
         message = "`{Self}` cannot be an `#[llm::tool]` argument: it needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
         label = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to this type",
@@ -138,12 +138,44 @@ pub mod __private {
         T::deserialize(d)
     }
 
-    /// The schema of one `#[llm::tool]` argument (the generated argument type's
-    /// `schema_with`): what the derive would give for `T`.
-    pub fn argument_schema<T: ToolArgument>(
-        generator: &mut schemars::SchemaGenerator,
-    ) -> schemars::Schema {
-        generator.subschema_for::<T>()
+    /// Probes whether `T` can be a tool argument, for the generated schema function of each
+    /// argument: `(&&SchemaProbe::<T>::new()).argument_schema(g)` is `T`'s schema when it is a
+    /// [`ToolArgument`] ([`SchemaOf`]), and an empty schema otherwise ([`SchemaFallback`]). The
+    /// fallback never ends up in a program: reading the same argument
+    /// ([`deserialize_argument`]) asks for `ToolArgument`, so a missing derive is one error,
+    /// there, and not a second one from the schema.
+    pub struct SchemaProbe<T>(std::marker::PhantomData<T>);
+
+    impl<T> SchemaProbe<T> {
+        /// The probe.
+        #[allow(clippy::new_without_default)]
+        pub fn new() -> Self {
+            SchemaProbe(std::marker::PhantomData)
+        }
+    }
+
+    /// See [`SchemaProbe`]: the schema of a [`ToolArgument`].
+    pub trait SchemaOf {
+        /// The schema, as the derive would give it for the type itself.
+        fn argument_schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema;
+    }
+
+    impl<T: ToolArgument> SchemaOf for &SchemaProbe<T> {
+        fn argument_schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+            generator.subschema_for::<T>()
+        }
+    }
+
+    /// See [`SchemaProbe`]: any other type (never in a program that compiles).
+    pub trait SchemaFallback {
+        /// An empty schema.
+        fn argument_schema(&self, generator: &mut schemars::SchemaGenerator) -> schemars::Schema;
+    }
+
+    impl<T> SchemaFallback for SchemaProbe<T> {
+        fn argument_schema(&self, _: &mut schemars::SchemaGenerator) -> schemars::Schema {
+            schemars::Schema::default()
+        }
     }
 
     /// A tool from a generated argument type.

@@ -69,8 +69,10 @@ fn build(func: &ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
         Some(crate::options::Opt::Value(_, e)) => quote!(::core::option::Option::Some(#e)),
         _ => quote!(::core::option::Option::None),
     };
+    let args_ty = format_ident!("__MirascopeToolArgs_{}", sig.ident);
     let mut fields = Vec::new();
     let mut names = Vec::new();
+    let mut schema_fns = Vec::new();
     for a in &sig.inputs {
         let FnArg::Typed(pt) = a else { continue };
         let Pat::Ident(pi) = &*pt.pat else {
@@ -89,15 +91,23 @@ fn build(func: &ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
             .iter()
             .filter(|a| a.path().is_ident("doc"))
             .collect();
-        // Each argument is read and described through functions that ask only for
-        // `ToolArgument`, spanned at the type: a missing derive is reported there, naming the
-        // derives to add, instead of inside the derives' expansion.
+        // Each argument is read through a function that asks only for `ToolArgument`, spanned
+        // at the type, and described through a probe that asks for nothing: a missing derive is
+        // one error, at the type, naming the derives to add (not several from inside the
+        // derives' expansion).
         let span = ty.span();
         let de = syn::LitStr::new(&format!("{p_str}::deserialize_argument"), span);
-        let schema = syn::LitStr::new(
-            &format!("{p_str}::argument_schema::<{}>", ty.to_token_stream()),
-            span,
-        );
+        let schema_fn = format_ident!("__mirascope_schema_{}", ident);
+        let schema = syn::LitStr::new(&format!("{args_ty}::{schema_fn}"), span);
+        schema_fns.push(quote! {
+            fn #schema_fn(
+                generator: &mut #p::schemars::SchemaGenerator,
+            ) -> #p::schemars::Schema {
+                #[allow(unused_imports)]
+                use #p::{SchemaFallback as _, SchemaOf as _};
+                (&&#p::SchemaProbe::<#ty>::new()).argument_schema(generator)
+            }
+        });
         // serde lets a missing `Option` field be `None` only when it reads the field itself:
         // say `default` for it, and `skip_serializing_if` so that schemars, which reads serde's
         // attributes, writes no `"default": null` into the schema.
@@ -124,7 +134,6 @@ fn build(func: &ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
     } else {
         quote!(#p::tool_result(#name, #call))
     };
-    let args_ty = format_ident!("__MirascopeToolArgs_{}", fn_name);
     let vis = &func.vis;
     let serde_crate = format!("{p_str}::serde");
     let schemars_crate = format!("{p_str}::schemars");
@@ -136,6 +145,10 @@ fn build(func: &ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
         #[schemars(crate = #schemars_crate)]
         #vis struct #args_ty {
             #(#fields),*
+        }
+
+        impl #args_ty {
+            #(#schema_fns)*
         }
 
         /// The `#[llm::tool]` marker of the function of the same name: `llm::Tool::of::<name>()`
