@@ -103,6 +103,15 @@ pub fn sensitive(_attr: TokenStream, item: TokenStream) -> TokenStream {
 /// model id has the shape `provider/model-name`. What is not: whether that provider exists. A
 /// provider is resolved when the call runs, so an unknown one (a typo, or a scope nobody
 /// registered with `llm::Provider`) fails then, with `Error::UnknownProvider`.
+///
+/// The function returns an `llm::LazyCall`, with or without `#[ops::trace]` (which adds a span
+/// around the call and changes nothing callers write): `.await` it for the response,
+/// `.stream().await` for the stream, or `.call_blocking()` / `.stream_blocking()` without a
+/// runtime. An `async fn` prompt function returns it at once and builds its prompt when the call
+/// runs, so it too is awaited once; its arguments may borrow.
+///
+/// `tools = [get_weather]` lists `#[llm::tool]` functions; any other name is an error at that
+/// name.
 #[proc_macro_attribute]
 pub fn call(attr: TokenStream, item: TokenStream) -> TokenStream {
     call::expand(attr.into(), item.into()).into()
@@ -110,6 +119,11 @@ pub fn call(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Makes a function a tool: its doc comment is the description, its arguments the schema.
 /// Options: `name`, `description`, `strict = bool`.
+///
+/// Argument types must derive `serde::Deserialize` and `schemars::JsonSchema`; one that does not
+/// is one error, at the type, naming them. Beside the function the attribute puts a marker type
+/// of the same name: `llm::Tool::of::<get_weather>()` is the tool, and `#[llm::call(..,
+/// tools = [get_weather])]` offers it.
 #[proc_macro_attribute]
 pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
     tool::expand(attr.into(), item.into()).into()
