@@ -405,11 +405,22 @@ async fn traced_llm_call_matches_mirascope() {
         .register()
         .unwrap();
 
-    let response = recommend("romance").await.unwrap();
+    // Python's `.wrapped()`: the response with its trace span's ids.
+    use mirascope::ops::WrappedCall;
+    let traced = recommend("romance").wrapped().await;
+    let response = traced.result.unwrap();
     assert!(response.text().contains("The Hating Game"));
 
     let expected_trace = &case["expected_spans"][1]["attributes"];
     let trace = one("recommend.call");
+    assert_eq!(
+        traced.span_id,
+        Some(trace.span_context.span_id().to_string())
+    );
+    assert_eq!(
+        traced.trace_id,
+        Some(trace.span_context.trace_id().to_string())
+    );
     let chat = one("chat tracedcall/gpt-4o-mini");
     assert_eq!(
         chat.parent_span_id,

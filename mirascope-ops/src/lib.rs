@@ -58,7 +58,7 @@ pub use session::{
 #[allow(deprecated)]
 pub use span::Value;
 pub use span::{current_span, span, AttributeValue, Span, NO_ATTRIBUTES};
-pub use trace::{traced, traced_async, Traced};
+pub use trace::{traced, traced_async, Traced, WrappedCall};
 #[allow(deprecated)]
 pub use trace::{BlockingTracedStream, TracedCall, TracedStream};
 

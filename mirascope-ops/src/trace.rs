@@ -716,6 +716,35 @@ impl StreamWatcher for TraceWatcher {
     }
 }
 
+/// Python's `.wrapped()` of a traced call: the response together with the ids of its trace
+/// span. For any future, [`traced_async`] does the same.
+///
+/// ```no_run
+/// # async fn run() {
+/// use mirascope_ops::{self as ops, WrappedCall};
+/// use mirascope_llm as llm;
+///
+/// #[ops::trace]
+/// #[llm::call("openai/gpt-4o-mini")]
+/// fn recommend(genre: &str) -> String {
+///     format!("Recommend a {genre} book.")
+/// }
+///
+/// let traced = recommend("fantasy").wrapped().await;
+/// println!("{:?} in trace {:?}", traced.result.map(|r| r.text()), traced.trace_id);
+/// # }
+/// ```
+pub trait WrappedCall<'a> {
+    /// Calls the model; the result comes with the trace span's ids (`None` when tracing is off).
+    fn wrapped(self) -> BoxFuture<'a, Traced<mirascope_llm::Result<Response>>>;
+}
+
+impl<'a> WrappedCall<'a> for LazyCall<'a> {
+    fn wrapped(self) -> BoxFuture<'a, Traced<mirascope_llm::Result<Response>>> {
+        Box::pin(traced_async(self.call()))
+    }
+}
+
 /// A traced `#[llm::call]` is a [`LazyCall`] now: the same type, traced or not.
 #[deprecated(note = "a traced `#[llm::call]` returns `llm::LazyCall`, the same type as untraced")]
 pub type TracedCall<'a> = LazyCall<'a>;
