@@ -1,11 +1,16 @@
 //! Layer: data. What a provider answered, in provider-independent form: why the model stopped
 //! ([`FinishReason`]), token counts ([`Usage`]), the pieces of a streamed answer
-//! ([`StreamChunk`]), and one decoded answer before it becomes a `Response`. The wire formats
-//! produce these and the call layer assembles them, so they live below both.
+//! ([`StreamChunk`]), one decoded answer before it becomes a `Response`, and the whole answer as
+//! data ([`ResponseData`], what a `Response` derefs to). The wire formats produce these, the call
+//! layer assembles them and the observation layer describes them, so they live below all three.
+
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
-use crate::content::Part;
+use crate::content::{Message, Part};
+use crate::error::{Error, Result};
+use crate::request::CallRequest;
 
 /// Why a model stopped, when it was not a normal end (a normal end is `None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,4 +124,209 @@ pub enum StreamChunk {
     FinishReason(FinishReason),
     /// Token usage to add to the total.
     UsageDelta(Usage),
+}
+
+/// A completed model call as data: the conversation with the answer, usage, finish reason, ids,
+/// the raw body and the request it answered. [`Response`](crate::Response) derefs to it; the
+/// observation layer describes calls from it alone.
+#[derive(Debug, Clone)]
+pub struct ResponseData {
+    pub(crate) model_id: Arc<str>,
+    pub(crate) request: CallRequest,
+    pub(crate) provider_id: String,
+    pub(crate) messages: Vec<Message>,
+    pub(crate) finish_reason: Option<FinishReason>,
+    pub(crate) usage: Option<Usage>,
+    pub(crate) id: Option<String>,
+    pub(crate) response_model: Option<String>,
+    pub(crate) raw: Value,
+    /// [`ResponseData::cost`], computed once (the span and the metrics both read it).
+    cost: OnceLock<Option<f64>>,
+}
+
+impl ResponseData {
+    pub(crate) fn new(
+        model_id: Arc<str>,
+        request: CallRequest,
+        provider_id: String,
+        messages: Vec<Message>,
+        decoded: Decoded,
+    ) -> Self {
+        ResponseData {
+            model_id,
+            request,
+            provider_id,
+            messages,
+            finish_reason: decoded.finish_reason,
+            usage: decoded.usage,
+            id: decoded.id,
+            response_model: decoded.response_model,
+            raw: decoded.raw,
+            cost: OnceLock::new(),
+        }
+    }
+
+    /// The Mirascope model id (`openai/gpt-4o-mini`).
+    pub fn model_id(&self) -> &str {
+        &self.model_id
+    }
+
+    /// The provider id (`openai`, `anthropic`, `google`, ...).
+    pub fn provider_id(&self) -> &str {
+        &self.provider_id
+    }
+
+    /// The provider's response id, when it gave one.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The model that answered, as the provider named it (`gpt-4o-mini-2024-07-18`; Google's
+    /// `modelVersion`), when the answer names one. Recorded as `gen_ai.response.model`.
+    pub fn response_model(&self) -> Option<&str> {
+        self.response_model.as_deref()
+    }
+
+    /// The provider's raw answer (the response body as JSON).
+    pub fn raw(&self) -> &Value {
+        &self.raw
+    }
+
+    /// The whole conversation: the input messages, then the assistant's answer.
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    /// The input messages (everything but the answer).
+    pub fn input_messages(&self) -> &[Message] {
+        &self.messages[..self.messages.len() - 1]
+    }
+
+    /// The answer's parts.
+    pub fn content(&self) -> &[Part] {
+        self.messages.last().map(Message::parts).unwrap_or(&[])
+    }
+
+    /// Why the model stopped (`None`: a normal end, tool-call turns included).
+    pub fn finish_reason(&self) -> Option<FinishReason> {
+        self.finish_reason
+    }
+
+    /// What this call cost in US dollars, from its usage and the price of the model that
+    /// answered (see [`crate::cost`]); `None` without usage or without a known price.
+    pub fn cost(&self) -> Option<f64> {
+        *self.cost.get_or_init(|| self.compute_cost())
+    }
+
+    fn compute_cost(&self) -> Option<f64> {
+        let usage = self.usage()?;
+        let wire_name = self.request_model_name();
+        let model = self.response_model().unwrap_or(wire_name);
+        crate::cost::price_of(self.model_id(), &self.provider_id, model, usage).or_else(|| {
+            (model != wire_name)
+                .then(|| {
+                    crate::cost::price_of(self.model_id(), &self.provider_id, wire_name, usage)
+                })
+                .flatten()
+        })
+    }
+
+    /// The model name as sent (the Mirascope id without its provider prefix and API suffix).
+    fn request_model_name(&self) -> &str {
+        let id = self.model_id();
+        let id = id
+            .strip_suffix(":responses")
+            .or_else(|| id.strip_suffix(":completions"))
+            .unwrap_or(id);
+        id.split_once('/').map(|(_, m)| m).unwrap_or(id)
+    }
+
+    /// Token usage, when the provider reported it.
+    pub fn usage(&self) -> Option<&Usage> {
+        self.usage.as_ref()
+    }
+
+    /// The params the call was made with.
+    pub fn params(&self) -> &crate::Params {
+        &self.request.params
+    }
+
+    /// The tools the call offered.
+    pub fn tools(&self) -> &[crate::Tool] {
+        &self.request.tools
+    }
+
+    /// The requested format.
+    pub fn format(&self) -> Option<&crate::Format> {
+        self.request.format.as_ref()
+    }
+
+    /// The text parts joined by `"\n"`.
+    pub fn text(&self) -> String {
+        self.text_with("\n")
+    }
+
+    /// The text parts joined by `sep`.
+    pub fn text_with(&self, sep: &str) -> String {
+        let texts: Vec<&str> = self.content().iter().filter_map(Part::as_text).collect();
+        texts.join(sep)
+    }
+
+    /// The tool calls as `(id, name, raw JSON args)`.
+    pub fn tool_calls(&self) -> Vec<(&str, &str, &str)> {
+        self.content()
+            .iter()
+            .filter_map(|p| match p {
+                Part::ToolCall { id, name, args } => {
+                    Some((id.as_str(), name.as_str(), args.as_str()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The thoughts.
+    pub fn thoughts(&self) -> Vec<&str> {
+        self.content()
+            .iter()
+            .filter_map(|p| match p {
+                Part::Thought { thought } => Some(thought.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Human-readable text: parts joined by blank lines, tool calls and thoughts marked.
+    pub fn pretty(&self) -> String {
+        pretty(self.content())
+    }
+
+    /// Parses the structured output (the text of a formatted response) into `T`.
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        let text = self.text_with("");
+        serde_json::from_str(&text).map_err(|e| {
+            Error::malformed(
+                &self.provider_id,
+                format!("output does not parse as the format: {e}"),
+                text.as_bytes(),
+            )
+        })
+    }
+}
+
+/// Mirascope's `pretty()`: parts joined by `"\n\n"`.
+pub(crate) fn pretty(content: &[Part]) -> String {
+    let parts: Vec<String> = content
+        .iter()
+        .filter_map(|p| match p {
+            Part::Text { text } => Some(text.clone()),
+            Part::ToolCall { name, args, .. } => Some(format!("**ToolCall ({name}):** {args}")),
+            Part::Thought { thought } => {
+                let indented: Vec<String> = thought.lines().map(|l| format!("  {l}")).collect();
+                Some(format!("**Thinking:**\n{}", indented.join("\n")))
+            }
+            _ => None,
+        })
+        .collect();
+    parts.join("\n\n")
 }

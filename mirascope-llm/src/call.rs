@@ -207,7 +207,7 @@ impl<'a> IntoFuture for LazyCall<'a> {
 
 /// A type that can be asked for as structured output (`format = T`): any type deriving
 /// `schemars::JsonSchema` (and `serde::Deserialize` to read it back with
-/// [`Response::parse`]).
+/// [`ResponseData::parse`](crate::ResponseData::parse)).
 pub trait Formattable {
     /// The format: the type's name, doc comment and JSON schema.
     fn format() -> Format;

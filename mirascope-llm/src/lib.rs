@@ -25,8 +25,8 @@
 //!
 //! 1. **data**: `content` (messages, parts, prompts), `params`, `tool` (schemas and handlers),
 //!    `format`, `request` (everything about one call but the model), `answer` (what a provider
-//!    answered: usage, finish reason, stream chunks), `secret` (API keys), `error`, `cost`
-//!    (prices);
+//!    answered: usage, finish reason, stream chunks, and the whole answer as `ResponseData`),
+//!    `secret` (API keys), `error`, `cost` (prices);
 //! 2. **wire**: `provider/` (one module per wire format, shared HTTP/SSE plumbing and retries in
 //!    `provider/http.rs`), `registry` (which provider serves a model id), `pyrepr`;
 //! 3. **call**: `model` (the call and stream entry points), `call` (`#[llm::call]`'s lazy call),
@@ -34,10 +34,9 @@
 //! 4. **observation**: `genai/` (every `gen_ai.*` attribute is computed in `genai/span.rs`, their
 //!    JSON in `genai/encode.rs`, `mirascope.response.*` in `genai/mirascope.rs`).
 //!
-//! One edge still runs against this order: the observation layer reads a [`Response`] (a
-//! call-layer value that carries its [`Model`]) to describe it, while `response` calls
-//! `genai::resume` to record a resume; moving `Response` to the data layer would take `Model`
-//! with it. Each module's doc comment names its layer.
+//! No import runs against this order: the observation layer describes a call from its
+//! [`ResponseData`] (what a [`Response`] derefs to) and the request, both data. Each module's doc
+//! comment names its layer.
 #![warn(missing_docs)]
 
 mod answer;
@@ -80,7 +79,7 @@ pub use model::{model, Call, Model, StreamCall};
 pub use params::{Params, ThinkingConfig, ThinkingLevel};
 pub use provider::retry::RetryPolicy;
 pub use registry::{reset_providers, validate_model_id, Api, ApiKey, Provider};
-pub use response::{FinishReason, Response, Usage};
+pub use response::{FinishReason, Response, ResponseData, Usage};
 pub use stream::{BlockingStream, StreamChunk, StreamResponse, StreamWatcher};
 pub use tool::{Tool, ToolFn, ToolParameters, ToolSchema, FORMAT_TOOL_NAME};
 

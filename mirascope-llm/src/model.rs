@@ -73,6 +73,11 @@ impl Model {
     }
 
     /// The Mirascope model id.
+    pub(crate) fn shared_id(&self) -> Arc<str> {
+        self.id.clone()
+    }
+
+    /// The Mirascope model id.
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -297,7 +302,7 @@ impl Model {
             &self.id,
             &resolved.provider_id,
             timing.as_ref(),
-            result.as_ref().ok(),
+            result.as_ref().ok().map(Response::data),
             result.as_ref().err(),
         );
         result

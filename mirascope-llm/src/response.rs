@@ -2,11 +2,11 @@
 //!
 //! Layer: call (the crate docs list the layers: data, wire, call, observation).
 
-use serde_json::Value;
 use tracing::Instrument;
 
 use crate::genai::resume;
 
+pub use crate::answer::ResponseData;
 use crate::content::{AssistantMessage, Message, Part};
 use crate::error::{Error, Result};
 use crate::format::FormatMode;
@@ -16,20 +16,20 @@ use crate::tool::FORMAT_TOOL_NAME;
 pub(crate) use crate::answer::Decoded;
 pub use crate::answer::{FinishReason, Usage};
 
-/// A completed model call.
+/// A completed model call: its data ([`ResponseData`], which it derefs to: content, usage,
+/// text, cost, ..) and the model that answered, to execute tools and resume with.
 #[derive(Debug, Clone)]
 pub struct Response {
     pub(crate) model: Model,
-    pub(crate) request: CallRequest,
-    pub(crate) provider_id: String,
-    pub(crate) messages: Vec<Message>,
-    pub(crate) finish_reason: Option<FinishReason>,
-    pub(crate) usage: Option<Usage>,
-    pub(crate) id: Option<String>,
-    pub(crate) response_model: Option<String>,
-    pub(crate) raw: Value,
-    /// [`Response::cost`], computed once (the span and the metrics both read it).
-    cost: std::sync::OnceLock<Option<f64>>,
+    data: ResponseData,
+}
+
+impl std::ops::Deref for Response {
+    type Target = ResponseData;
+
+    fn deref(&self) -> &ResponseData {
+        &self.data
+    }
 }
 
 impl Response {
@@ -49,165 +49,24 @@ impl Response {
         });
         let mut messages = request.sent_messages().into_owned();
         messages.push(assistant);
-        Response {
-            model,
+        let data = ResponseData::new(
+            model.shared_id(),
             request,
             provider_id,
             messages,
-            finish_reason: decoded.finish_reason,
-            usage: decoded.usage,
-            id: decoded.id,
-            response_model: decoded.response_model,
-            raw: decoded.raw,
-            cost: std::sync::OnceLock::new(),
-        }
+            // Content and the raw assistant message now live in `messages`.
+            Decoded {
+                content: Vec::new(),
+                raw_message: None,
+                ..decoded
+            },
+        );
+        Response { model, data }
     }
 
-    /// The Mirascope model id (`openai/gpt-4o-mini`).
-    pub fn model_id(&self) -> &str {
-        self.model.id()
-    }
-
-    /// The provider id (`openai`, `anthropic`, `google`, ...).
-    pub fn provider_id(&self) -> &str {
-        &self.provider_id
-    }
-
-    /// The provider's response id, when it gave one.
-    pub fn id(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-
-    /// The model that answered, as the provider named it (`gpt-4o-mini-2024-07-18`; Google's
-    /// `modelVersion`), when the answer names one. Recorded as `gen_ai.response.model`.
-    pub fn response_model(&self) -> Option<&str> {
-        self.response_model.as_deref()
-    }
-
-    /// The provider's raw answer (the response body as JSON).
-    pub fn raw(&self) -> &Value {
-        &self.raw
-    }
-
-    /// The whole conversation: the input messages, then the assistant's answer.
-    pub fn messages(&self) -> &[Message] {
-        &self.messages
-    }
-
-    /// The input messages (everything but the answer).
-    pub fn input_messages(&self) -> &[Message] {
-        &self.messages[..self.messages.len() - 1]
-    }
-
-    /// The answer's parts.
-    pub fn content(&self) -> &[Part] {
-        self.messages.last().map(Message::parts).unwrap_or(&[])
-    }
-
-    /// Why the model stopped (`None`: a normal end, tool-call turns included).
-    pub fn finish_reason(&self) -> Option<FinishReason> {
-        self.finish_reason
-    }
-
-    /// What this call cost in US dollars, from its usage and the price of the model that
-    /// answered (see [`crate::cost`]); `None` without usage or without a known price.
-    pub fn cost(&self) -> Option<f64> {
-        *self.cost.get_or_init(|| self.compute_cost())
-    }
-
-    fn compute_cost(&self) -> Option<f64> {
-        let usage = self.usage()?;
-        let wire_name = self.request_model_name();
-        let model = self.response_model().unwrap_or(wire_name);
-        crate::cost::price_of(self.model_id(), &self.provider_id, model, usage).or_else(|| {
-            (model != wire_name)
-                .then(|| {
-                    crate::cost::price_of(self.model_id(), &self.provider_id, wire_name, usage)
-                })
-                .flatten()
-        })
-    }
-
-    /// The model name as sent (the Mirascope id without its provider prefix and API suffix).
-    fn request_model_name(&self) -> &str {
-        let id = self.model_id();
-        let id = id
-            .strip_suffix(":responses")
-            .or_else(|| id.strip_suffix(":completions"))
-            .unwrap_or(id);
-        id.split_once('/').map(|(_, m)| m).unwrap_or(id)
-    }
-
-    /// Token usage, when the provider reported it.
-    pub fn usage(&self) -> Option<&Usage> {
-        self.usage.as_ref()
-    }
-
-    /// The params the call was made with.
-    pub fn params(&self) -> &crate::Params {
-        &self.request.params
-    }
-
-    /// The tools the call offered.
-    pub fn tools(&self) -> &[crate::Tool] {
-        &self.request.tools
-    }
-
-    /// The requested format.
-    pub fn format(&self) -> Option<&crate::Format> {
-        self.request.format.as_ref()
-    }
-
-    /// The text parts joined by `"\n"`.
-    pub fn text(&self) -> String {
-        self.text_with("\n")
-    }
-
-    /// The text parts joined by `sep`.
-    pub fn text_with(&self, sep: &str) -> String {
-        let texts: Vec<&str> = self.content().iter().filter_map(Part::as_text).collect();
-        texts.join(sep)
-    }
-
-    /// The tool calls as `(id, name, raw JSON args)`.
-    pub fn tool_calls(&self) -> Vec<(&str, &str, &str)> {
-        self.content()
-            .iter()
-            .filter_map(|p| match p {
-                Part::ToolCall { id, name, args } => {
-                    Some((id.as_str(), name.as_str(), args.as_str()))
-                }
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// The thoughts.
-    pub fn thoughts(&self) -> Vec<&str> {
-        self.content()
-            .iter()
-            .filter_map(|p| match p {
-                Part::Thought { thought } => Some(thought.as_str()),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Human-readable text: parts joined by blank lines, tool calls and thoughts marked.
-    pub fn pretty(&self) -> String {
-        pretty(self.content())
-    }
-
-    /// Parses the structured output (the text of a formatted response) into `T`.
-    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        let text = self.text_with("");
-        serde_json::from_str(&text).map_err(|e| {
-            Error::malformed(
-                &self.provider_id,
-                format!("output does not parse as the format: {e}"),
-                text.as_bytes(),
-            )
-        })
+    /// The data of this response (what it derefs to).
+    pub fn data(&self) -> &ResponseData {
+        &self.data
     }
 
     /// Runs every tool call of the answer with the matching tool's handler, in order, and
@@ -294,23 +153,6 @@ impl Response {
     }
 }
 
-/// Mirascope's `pretty()`: parts joined by `"\n\n"`.
-pub(crate) fn pretty(content: &[Part]) -> String {
-    let parts: Vec<String> = content
-        .iter()
-        .filter_map(|p| match p {
-            Part::Text { text } => Some(text.clone()),
-            Part::ToolCall { name, args, .. } => Some(format!("**ToolCall ({name}):** {args}")),
-            Part::Thought { thought } => {
-                let indented: Vec<String> = thought.lines().map(|l| format!("  {l}")).collect();
-                Some(format!("**Thinking:**\n{}", indented.join("\n")))
-            }
-            _ => None,
-        })
-        .collect();
-    parts.join("\n\n")
-}
-
 /// A call of the format tool in `tool` mode is the structured output: it becomes a text part.
 pub(crate) fn finalize_content(content: Vec<Part>, request: &CallRequest) -> Vec<Part> {
     let tool_mode = request
@@ -334,6 +176,7 @@ pub(crate) fn finalize_content(content: Vec<Part>, request: &CallRequest) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::answer::pretty;
 
     #[test]
     fn pretty_marks_tool_calls_and_thoughts() {

@@ -12,9 +12,9 @@
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
+use crate::answer::ResponseData;
 use crate::answer::Usage;
 use crate::error::Error;
-use crate::response::Response;
 
 /// One finished model call, with bounded-cardinality attributes only (no ids, no content).
 #[derive(Debug, Clone)]
@@ -121,7 +121,7 @@ pub(crate) fn record(
     model_id: &str,
     provider_id: &str,
     timing: Option<&Timing>,
-    response: Option<&Response>,
+    response: Option<&ResponseData>,
     error: Option<&Error>,
 ) {
     // The off path: no timing was taken (span off, or metrics never configured).
@@ -138,7 +138,7 @@ fn record_enabled(
     model_id: &str,
     provider_id: &str,
     timing: &Timing,
-    response: Option<&Response>,
+    response: Option<&ResponseData>,
     error: Option<&Error>,
 ) {
     let Some(recorder) = recorder() else {
@@ -155,15 +155,15 @@ fn record_enabled(
     recorder.record(&CallRecord {
         provider: provider_id,
         request_model: model_id,
-        response_model: response.and_then(Response::response_model),
+        response_model: response.and_then(ResponseData::response_model),
         server_address,
         server_port,
         error_type: error.map(|e| e.class().name()),
         duration: timing
             .ended
             .map_or_else(|| timing.started.elapsed(), |e| e - timing.started),
-        usage: response.and_then(Response::usage),
-        cost: response.and_then(Response::cost),
+        usage: response.and_then(ResponseData::usage),
+        cost: response.and_then(ResponseData::cost),
         time_to_first_chunk,
         time_per_output_chunk,
     });

@@ -8,7 +8,7 @@ use tracing::field::Empty;
 use tracing::Span;
 
 use super::{capture_content, mirascope, OPS_TARGET};
-use crate::response::Response;
+use crate::answer::ResponseData;
 
 /// Opens `{class}.resume {model_id}` (`class` is `Response` or `StreamResponse`).
 pub(crate) fn start(class: &str, model_id: &str, provider_id: &str) -> Span {
@@ -41,7 +41,7 @@ pub(crate) fn start(class: &str, model_id: &str, provider_id: &str) -> Span {
 
 /// Records `mirascope.response.*` and `mirascope.trace.output` (the response's pretty text) on a
 /// span that declared those fields.
-pub fn attach_response(span: &Span, resp: &Response) {
+pub fn attach_response(span: &Span, resp: &ResponseData) {
     if span.is_disabled() {
         return;
     }

@@ -8,11 +8,11 @@ use tracing::field::Empty;
 use tracing::Span;
 
 use super::{capture_content, encode, mirascope, AttrValue, TARGET};
+use crate::answer::ResponseData;
 use crate::error::Error;
 use crate::format::ResolvedFormat;
 use crate::params::Params;
 use crate::request::CallRequest;
-use crate::response::Response;
 
 /// What the span needs to know about the call at creation.
 pub(crate) struct CallInfo<'a> {
@@ -406,7 +406,7 @@ use super::add_event;
 
 /// Records the response attributes.
 #[inline]
-pub(crate) fn record_response(span: &Span, resp: &Response) {
+pub(crate) fn record_response(span: &Span, resp: &ResponseData) {
     if !span.is_disabled() {
         record_response_enabled(
             span,
@@ -419,7 +419,7 @@ pub(crate) fn record_response(span: &Span, resp: &Response) {
 /// The finish reason of a stream that failed or was dropped: the one the provider sent, if it
 /// sent one before the stream broke; never an assumed `stop`. (Mirascope's finish reason `None`
 /// means "stopped normally", which a broken stream did not.)
-fn partial_finish_reason(partial: &Response) -> Option<&'static str> {
+fn partial_finish_reason(partial: &ResponseData) -> Option<&'static str> {
     partial
         .finish_reason()
         .map(|r| encode::finish_reason(Some(r)))
@@ -460,7 +460,7 @@ impl Drop for CallGuard<'_> {
 }
 
 /// A failed or dropped stream's partial response: what was received, with no claimed `stop`.
-pub(crate) fn record_partial_response(span: &Span, partial: &Response) {
+pub(crate) fn record_partial_response(span: &Span, partial: &ResponseData) {
     if !span.is_disabled() {
         record_response_enabled(span, partial, partial_finish_reason(partial));
     }
@@ -470,13 +470,13 @@ pub(crate) fn record_partial_response(span: &Span, partial: &Response) {
 /// as the GenAI conventions define it; the Mirascope model id when the answer names none. Python
 /// Mirascope 2.8.2 records the Mirascope id here (`_utils.py` `_assign_response_attributes`); we
 /// differ (README "Differences"), so that backends can price calls.
-fn response_model(resp: &Response) -> &str {
+fn response_model(resp: &ResponseData) -> &str {
     resp.response_model().unwrap_or(resp.model_id())
 }
 
 /// `openai.response.service_tier` and `openai.response.system_fingerprint` (OpenAI conventions
 /// v1.41), read from an OpenAI answer's top-level `service_tier` / `system_fingerprint`.
-fn openai_response_details(resp: &Response) -> (Option<&str>, Option<&str>) {
+fn openai_response_details(resp: &ResponseData) -> (Option<&str>, Option<&str>) {
     if resp.provider_id() != "openai" {
         return (None, None);
     }
@@ -489,7 +489,7 @@ fn openai_response_details(resp: &Response) -> (Option<&str>, Option<&str>) {
     (field("service_tier"), field("system_fingerprint"))
 }
 
-fn record_response_enabled(span: &Span, resp: &Response, finish_reason: Option<&'static str>) {
+fn record_response_enabled(span: &Span, resp: &ResponseData, finish_reason: Option<&'static str>) {
     let capture = capture_content();
     if let Some(reason) = finish_reason {
         set_string_array(
@@ -682,7 +682,7 @@ impl StreamSpan {
     }
 
     /// The stream completed.
-    pub(crate) fn complete(&mut self, resp: &Response) {
+    pub(crate) fn complete(&mut self, resp: &ResponseData) {
         if let Some(t) = self.timing.as_mut() {
             t.end();
         }
@@ -701,7 +701,7 @@ impl StreamSpan {
     }
 
     /// The stream failed: partial response plus the error.
-    pub(crate) fn fail(&mut self, partial: &Response, err: &Error) {
+    pub(crate) fn fail(&mut self, partial: &ResponseData, err: &Error) {
         if let Some(t) = self.timing.as_mut() {
             t.end();
         }
@@ -721,7 +721,7 @@ impl StreamSpan {
     }
 
     /// The stream was dropped before its end: what was received, plus a cancellation event.
-    pub(crate) fn cancel(&mut self, partial: &Response) {
+    pub(crate) fn cancel(&mut self, partial: &ResponseData) {
         if let Some(span) = self.span.take() {
             if span.is_disabled() {
                 return;
@@ -785,7 +785,7 @@ pub(crate) fn end_tool(span: &Span, result: &crate::Result<Value>) {
 /// Benchmark hook: opens the GenAI span of `resp`'s call as a real call would, records the
 /// response, and ends it. Returns whether the span was enabled.
 #[doc(hidden)]
-pub fn bench_lifecycle(resp: &Response) -> bool {
+pub fn bench_lifecycle(resp: &ResponseData) -> bool {
     let span = start(&CallInfo {
         model_id: resp.model_id(),
         provider_id: resp.provider_id(),
