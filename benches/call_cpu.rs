@@ -399,6 +399,10 @@ fn main() {
         setting("CALL_CPU_CALLS", CALLS),
         setting("CALL_CPU_ROUNDS", ROUNDS),
     );
+    let gap = match setting("CALL_CPU_GAP_US", 0) {
+        0 => None,
+        us => Some(Duration::from_micros(us as u64)),
+    };
     let no_subscriber = tracing::subscriber::NoSubscriber::default();
     // The plain subscriber exists only in runs that ask for it (`CALL_CPU_PLAIN=1`): a second
     // live dispatcher that is interested in every span makes tracing's cached callsite interest
@@ -422,14 +426,30 @@ fn main() {
                 _ => ops::instrument_llm().expect("instrument"),
             }
             let run = |row: &mut Row| {
-                let (p0, t0) = (process_cpu(), thread_cpu());
-                for _ in 0..calls {
-                    (row.call)();
+                let (mut p, mut t) = (Duration::ZERO, Duration::ZERO);
+                match gap {
+                    // Back to back: one clock reading per batch.
+                    None => {
+                        let (p0, t0) = (process_cpu(), thread_cpu());
+                        for _ in 0..calls {
+                            (row.call)();
+                        }
+                        (p, t) = (process_cpu() - p0, thread_cpu() - t0);
+                    }
+                    // An idle gap before each call, outside the clock readings.
+                    Some(gap) => {
+                        for _ in 0..calls {
+                            std::thread::sleep(gap);
+                            let (p0, t0) = (process_cpu(), thread_cpu());
+                            (row.call)();
+                            p += process_cpu() - p0;
+                            t += thread_cpu() - t0;
+                        }
+                    }
                 }
-                let (p1, t1) = (process_cpu(), thread_cpu());
                 (
-                    (p1 - p0).as_secs_f64() * 1e6 / calls as f64,
-                    (t1 - t0).as_secs_f64() * 1e6 / calls as f64,
+                    p.as_secs_f64() * 1e6 / calls as f64,
+                    t.as_secs_f64() * 1e6 / calls as f64,
                 )
             };
             let (p, t) = match row.mode {

@@ -121,6 +121,43 @@ async fn streams_consumed_fully() {
     }
 }
 
+/// A stream's span ends when the stream does (read to its end, or dropped), not when its
+/// request was sent: the span is not entered while chunks are read, so its end is set when it
+/// completes.
+#[tokio::test]
+async fn stream_spans_end_when_the_stream_ends() {
+    otel();
+    let pause = std::time::Duration::from_millis(30);
+    let duration = |span: &mirascope::ops::testing::SpanData| {
+        span.end_time
+            .duration_since(span.start_time)
+            .expect("ends after it starts")
+    };
+    for wire in ALL {
+        let (_server, model) = serve(
+            wire,
+            vec![sse_response(wire.sse_body(&["Hel", "lo"], false))],
+        );
+        let mut stream = model.stream("hi").await.unwrap();
+        stream.next().await.unwrap().unwrap();
+        tokio::time::sleep(pause).await;
+        while stream.next().await.is_some() {}
+        let span = assert_one_span(model.id(), "read to its end");
+        assert!(duration(&span) >= pause, "{wire:?}: {:?}", duration(&span));
+
+        let (_server, model) = serve(
+            wire,
+            vec![sse_response(wire.sse_body(&["Hel", "lo"], false))],
+        );
+        let mut stream = model.stream("hi").await.unwrap();
+        stream.next().await.unwrap().unwrap();
+        tokio::time::sleep(pause).await;
+        drop(stream);
+        let span = assert_one_span(model.id(), "dropped");
+        assert!(duration(&span) >= pause, "{wire:?}: {:?}", duration(&span));
+    }
+}
+
 #[tokio::test]
 async fn streams_dropped_early_end_their_span_once() {
     otel();

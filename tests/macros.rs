@@ -605,6 +605,58 @@ async fn async_prompt_functions_are_awaited_once() {
     );
 }
 
+/// The OpenTelemetry span current (`opentelemetry::Context::current()`) where it is called.
+fn current_otel_span_id() -> String {
+    use opentelemetry::trace::TraceContextExt;
+    opentelemetry::Context::current()
+        .span()
+        .span_context()
+        .span_id()
+        .to_string()
+}
+
+/// Reports the OpenTelemetry span current while it runs.
+#[llm::tool]
+async fn otel_span_in_tool(label: String) -> String {
+    tokio::task::yield_now().await;
+    // The application's own span, exported by another of the layer's tracers: its parent
+    // crosses over through the current OpenTelemetry context.
+    tracing::info_span!("inside_tool").in_scope(|| {});
+    format!("{label}:{}", current_otel_span_id())
+}
+
+#[ops::trace]
+async fn otel_span_in_trace() -> String {
+    tokio::task::yield_now().await;
+    current_otel_span_id()
+}
+
+/// OpenTelemetry-native code sees the span it runs in: a tool its `execute_tool` span (across
+/// an await, and the application's spans inside take it as parent), an `#[ops::trace]`
+/// function its trace span.
+#[tokio::test]
+async fn opentelemetry_context_is_current_where_user_code_runs() {
+    let _capture = capture();
+    let out = llm::Tool::of::<otel_span_in_tool>()
+        .execute("call_1", r#"{"label":"x"}"#)
+        .await
+        .unwrap();
+    let exec = one("execute_tool otel_span_in_tool");
+    let llm::Part::ToolOutput { result, .. } = out else {
+        panic!("a tool output: {out:?}")
+    };
+    assert_eq!(result, json!(format!("x:{}", exec.span_context.span_id())));
+    assert_eq!(current_otel_span_id(), "0000000000000000", "restored after");
+    assert_eq!(
+        one("inside_tool").parent_span_id,
+        exec.span_context.span_id()
+    );
+
+    let inside = otel_span_in_trace().await;
+    let trace = one("otel_span_in_trace");
+    assert_eq!(inside, trace.span_context.span_id().to_string());
+}
+
 /// Get the current weather for a location.
 #[llm::tool]
 fn get_weather(location: String) -> String {

@@ -218,6 +218,13 @@ fn otel_layer<S>(
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    // Context activation stays on for all three layers, GenAI spans included, although a
+    // model call runs no user code inside its span. Activation is also what starts a span's
+    // OpenTelemetry span with its own layer's tracer: `OpenTelemetrySpanExt::context()` (the
+    // `traceparent` header) starts a span not yet entered with the tracer of whichever of the
+    // three layers answers its lookup first, which gives it the wrong instrumentation scope
+    // (tested in `tests/composition.rs`). Streams avoid the per-poll cost by not entering
+    // their span after the request is sent (`StreamResponse::poll_chunk`).
     tracing_opentelemetry::layer()
         .with_tracer(tracer)
         .with_location(false)

@@ -669,14 +669,6 @@ impl StreamSpan {
         }
     }
 
-    /// Enters the span for one poll (a clone keeps it alive until the guard drops).
-    pub(crate) fn enter(&self) -> Option<tracing::span::EnteredSpan> {
-        self.span
-            .as_ref()
-            .filter(|s| !s.is_disabled())
-            .map(|s| s.clone().entered())
-    }
-
     pub(crate) fn is_open(&self) -> bool {
         self.span.is_some()
     }
@@ -697,6 +689,7 @@ impl StreamSpan {
                 Some(resp),
                 None,
             );
+            end_now(&span);
         }
     }
 
@@ -717,6 +710,7 @@ impl StreamSpan {
                 Some(partial),
                 Some(err),
             );
+            end_now(&span);
         }
     }
 
@@ -735,8 +729,16 @@ impl StreamSpan {
                     AttrValue::I64(partial.content().len() as i64),
                 )],
             );
+            end_now(&span);
         }
     }
+}
+
+/// Marks the stream's span as ending now. tracing-opentelemetry ends a span at its last exit,
+/// and a stream's span is not entered while its chunks are read (`StreamResponse::poll_chunk`),
+/// so without this its end would be when the request was sent.
+fn end_now(span: &Span) {
+    span.in_scope(|| {});
 }
 
 /// Opens `execute_tool {name}` (INTERNAL) for one tool execution.
