@@ -582,19 +582,28 @@ async fn async_prompt_functions_are_awaited_once() {
     );
 
     // Traced: the same methods; the stream is the same type and keeps its trace span open.
-    let stream: llm::StreamResponse = traced_async_poem("violets", &3).stream().await.unwrap();
+    // It ends when the stream does, after a pause between chunks.
+    let pause = std::time::Duration::from_millis(30);
+    let lasted = |span: &SpanData| span.end_time.duration_since(span.start_time).unwrap();
+    let mut stream: llm::StreamResponse = traced_async_poem("violets", &3).stream().await.unwrap();
     assert!(spans_named("traced_async_poem.stream").is_empty());
+    stream.next().await.unwrap().unwrap();
+    tokio::time::sleep(pause).await;
     assert_eq!(stream.finish().await.unwrap().text(), "Violets are blue");
     let trace = one("traced_async_poem.stream");
     assert_eq!(
         attr(&trace, "mirascope.trace.output").as_deref(),
         Some("Violets are blue")
     );
+    assert!(lasted(&trace) >= pause, "{:?}", lasted(&trace));
     // Dropped before its end: the trace span ends with it.
     let mut stream = traced_async_poem("sugar", &2).stream().await.unwrap();
     let _ = stream.next().await;
+    tokio::time::sleep(pause).await;
     drop(stream);
-    assert_eq!(spans_named("traced_async_poem.stream").len(), 2);
+    let traces = spans_named("traced_async_poem.stream");
+    assert_eq!(traces.len(), 2);
+    assert!(traces.iter().all(|t| lasted(t) >= pause));
     let response = traced_async_poem("you", &1).await.unwrap();
     assert_eq!(response.text(), "And so are you");
     let trace = one("traced_async_poem.call");

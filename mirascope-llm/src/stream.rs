@@ -138,11 +138,10 @@ pub struct StreamResponse {
 }
 
 /// What watches a stream from outside the call: the span of an `#[ops::trace]` over an
-/// `#[llm::call]`, which stays open until the stream ends, fails or is dropped. The call layer
-/// knows only this trait; `mirascope-ops` implements it.
+/// `#[llm::call]`, which stays open until the stream ends, fails or is dropped (the watcher is
+/// dropped then). The call layer knows only this trait; `mirascope-ops` implements it. Polls
+/// run outside the watcher: reading a chunk runs no user code.
 pub trait StreamWatcher: Send + std::fmt::Debug {
-    /// Runs one poll of the stream inside the watcher's context (its span entered).
-    fn in_scope(&self, poll: &mut dyn FnMut());
     /// The stream ended; `response` assembles the whole response (call it only if needed).
     fn ended(self: Box<Self>, response: &dyn Fn() -> Result<Response>);
     /// The stream failed with `error`.
@@ -269,8 +268,7 @@ impl Stream for StreamResponse {
         let Some(watcher) = self.as_mut().project().watcher.take() else {
             return self.poll_chunk(cx);
         };
-        let mut poll = Poll::Pending;
-        watcher.in_scope(&mut || poll = self.as_mut().poll_chunk(cx));
+        let poll = self.as_mut().poll_chunk(cx);
         match &poll {
             Poll::Ready(None) => watcher.ended(&|| self.response()),
             Poll::Ready(Some(Err(e))) => watcher.failed(e),

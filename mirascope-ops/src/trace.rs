@@ -679,7 +679,7 @@ impl CallWrapper for TraceWrapper {
         Box::pin(async move {
             let trace = self.start("stream");
             match open.instrument(trace.span.clone()).await {
-                Ok(stream) => Ok(stream.watched_by(Box::new(TraceWatcher(trace)))),
+                Ok(stream) => Ok(stream.watched_by(Box::new(TraceWatcher(Some(trace))))),
                 Err(e) => {
                     trace.finish(|| Output::LlmError(&e));
                     Err(e)
@@ -689,30 +689,45 @@ impl CallWrapper for TraceWrapper {
     }
 }
 
-/// The trace span of a traced stream, ended with it.
+/// The trace span of a traced stream, ended with it. The span is not entered while chunks are
+/// read (that would cost a subscriber round trip and a context attach per chunk), and
+/// tracing-opentelemetry ends a span at its last exit, so the span is entered once when the
+/// stream ends, fails or is dropped ([`TraceWatcher::end`]).
 #[derive(Debug)]
-struct TraceWatcher(TraceSpan);
+struct TraceWatcher(Option<TraceSpan>);
+
+impl TraceWatcher {
+    /// Marks the trace span as ending now, and hands it over for its output.
+    fn end(&mut self) -> Option<TraceSpan> {
+        let trace = self.0.take()?;
+        trace.span.in_scope(|| {});
+        Some(trace)
+    }
+}
+
+impl Drop for TraceWatcher {
+    /// Dropped before its end: the span ends now, with no output.
+    fn drop(&mut self) {
+        self.end();
+    }
+}
 
 impl StreamWatcher for TraceWatcher {
-    fn in_scope(&self, poll: &mut dyn FnMut()) {
-        // Entered by reference around the poll only: no span clone (a subscriber round trip)
-        // per chunk.
-        let _entered = self.0.span.enter();
-        poll();
-    }
-
-    fn ended(self: Box<Self>, response: &dyn Fn() -> mirascope_llm::Result<Response>) {
+    fn ended(mut self: Box<Self>, response: &dyn Fn() -> mirascope_llm::Result<Response>) {
+        let Some(trace) = self.end() else { return };
         // The response is assembled only for an enabled span.
-        if !self.0.span.is_disabled() {
+        if !trace.span.is_disabled() {
             match response() {
-                Ok(r) => self.0.record_output(Output::Response(&r)),
-                Err(_) => self.0.record_output(Output::Nothing),
+                Ok(r) => trace.record_output(Output::Response(&r)),
+                Err(_) => trace.record_output(Output::Nothing),
             }
         }
     }
 
-    fn failed(self: Box<Self>, error: &mirascope_llm::Error) {
-        self.0.finish(|| Output::LlmError(error));
+    fn failed(mut self: Box<Self>, error: &mirascope_llm::Error) {
+        if let Some(trace) = self.end() {
+            trace.finish(|| Output::LlmError(error));
+        }
     }
 }
 
