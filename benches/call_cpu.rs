@@ -29,15 +29,21 @@
 //!   instead of mirascope's layer: what our layer stack adds over tracing-opentelemetry alone.
 //! - `reqwest/bare`: the same request with `reqwest` (async client on a current-thread runtime
 //!   in the calling thread), body parsed as JSON.
-//! - `reqwest/hand_span`: the same inside a hand-written `tracing` span with the GenAI attributes
-//!   our chat span carries (operation, provider, request and response model, response id, usage,
-//!   finish reasons, input and output messages as JSON), through the same layer and exporter.
+//! - `reqwest/hand_span`: the same inside a hand-written `tracing` span with the attributes our
+//!   chat span carries (all 17: the GenAI ones, messages and instructions as JSON,
+//!   `finish_reasons` as a string array through the OpenTelemetry API, and Mirascope's
+//!   `mirascope.response.{messages,content,usage}`), with `traceparent` injected by the global
+//!   propagator, through the same layer and exporter.
 //!
 //! - `reqwest/hand_span_plain` (only with `CALL_CPU_PLAIN=1`): the hand-written span under that
 //!   plain subscriber. A second live subscriber changes what every other row pays (tracing's
 //!   callsite interest becomes "sometimes"), so those rows are a run of their own.
 //! - `span_alone/hand_span`: the hand-written span around no request (the body already in hand),
 //!   call after call: what the same span costs when nothing else runs between spans.
+//!
+//! `CALL_CPU_GAP_US=N` sleeps N µs before each call (outside the clock readings), as a real
+//! program's calls are spaced by the model's latency; each call then starts with cold caches
+//! and parked runtime threads.
 //!
 //! Run with `cargo bench --bench call_cpu`; results and the machine are in BENCHMARKS.md.
 
@@ -224,12 +230,18 @@ fn main() {
         let client = client.clone();
         let url = url.clone();
         let body = request_body.clone();
-        move |rt: &tokio::runtime::Runtime| -> Value {
+        move |rt: &tokio::runtime::Runtime,
+              headers: &std::collections::HashMap<String, String>|
+              -> Value {
             rt.block_on(async {
-                let resp = client
+                let mut request = client
                     .post(&url)
                     .bearer_auth("sk-bench")
-                    .header("content-type", "application/json")
+                    .header("content-type", "application/json");
+                for (k, v) in headers {
+                    request = request.header(k, v);
+                }
+                let resp = request
                     .body(serde_json::to_vec(&body).expect("body"))
                     .send()
                     .await
@@ -312,58 +324,104 @@ fn main() {
         let rt2 = rt.clone();
         let bare = bare.clone();
         rows.push(Row::new("reqwest/bare", Mode::On, move || {
-            std::hint::black_box(bare(&rt2));
+            std::hint::black_box(bare(&rt2, &Default::default()));
         }));
     }
     {
         let bare = bare.clone();
         let rt = rt.clone();
+        // The span our chat span is: the same 17 attributes (the GenAI ones and Mirascope's
+        // `mirascope.response.*`), `finish_reasons` as a string array through the OpenTelemetry
+        // API, and `traceparent` injected the usual way (the global propagator into a map).
+        let system = json!([{"type": "text", "content": "You are a concise assistant."}]);
         let input = json!([
-            {"role": "system", "parts": [{"type": "text", "content": "You are a concise assistant."}]},
             {"role": "user", "parts": [{"type": "text", "content": "Say hello to the user named Kai."}]}
         ]);
-        // The span around `fetch`: the request over loopback, or a body already in hand.
-        let hand_span = std::rc::Rc::new(move |fetch: &dyn Fn() -> Value| {
-            let span = tracing::info_span!(
-                target: "mirascope_ops",
-                "chat",
-                otel.name = "chat gpt-4o-mini",
-                otel.kind = "client",
-                gen_ai.operation.name = "chat",
-                gen_ai.provider.name = "openai",
-                gen_ai.request.model = "gpt-4o-mini",
-                server.address = "127.0.0.1",
-                gen_ai.input.messages = %input,
-                gen_ai.response.model = tracing::field::Empty,
-                gen_ai.response.id = tracing::field::Empty,
-                gen_ai.response.finish_reasons = tracing::field::Empty,
-                gen_ai.usage.input_tokens = tracing::field::Empty,
-                gen_ai.usage.output_tokens = tracing::field::Empty,
-                gen_ai.output.messages = tracing::field::Empty,
-            );
-            let body = span.in_scope(fetch);
-            let text = body["output"][0]["content"][0]["text"]
-                .as_str()
-                .unwrap_or("");
-            let output = json!([{"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": "stop"}]);
-            span.record(
-                "gen_ai.response.model",
-                body["model"].as_str().unwrap_or(""),
-            );
-            span.record("gen_ai.response.id", body["id"].as_str().unwrap_or(""));
-            span.record("gen_ai.response.finish_reasons", "[\"stop\"]");
-            span.record(
-                "gen_ai.usage.input_tokens",
-                body["usage"]["input_tokens"].as_i64().unwrap_or(0),
-            );
-            span.record(
-                "gen_ai.usage.output_tokens",
-                body["usage"]["output_tokens"].as_i64().unwrap_or(0),
-            );
-            span.record("gen_ai.output.messages", output.to_string());
-            drop(span);
-        });
-        let fetch = move || bare(&rt);
+        let mirascope_messages = json!([
+            {"role": "system", "content": {"type": "text", "text": "You are a concise assistant."}},
+            {"role": "user", "content": [{"type": "text", "text": "Say hello to the user named Kai."}], "name": null}
+        ]);
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
+        let port = chat
+            .base_url()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse::<i64>().ok());
+        let hand_span = std::rc::Rc::new(
+            move |fetch: &dyn Fn(&std::collections::HashMap<String, String>) -> Value| {
+                use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+                let span = tracing::info_span!(
+                    target: "mirascope_ops",
+                    "chat",
+                    otel.name = "chat gpt-4o-mini",
+                    otel.kind = "client",
+                    gen_ai.operation.name = "chat",
+                    gen_ai.provider.name = "openai",
+                    gen_ai.request.model = "gpt-4o-mini",
+                    gen_ai.output.type = "text",
+                    gen_ai.system_instructions = %system,
+                    gen_ai.input.messages = %input,
+                    server.address = "127.0.0.1",
+                    server.port = port,
+                    gen_ai.response.model = tracing::field::Empty,
+                    gen_ai.response.id = tracing::field::Empty,
+                    gen_ai.usage.input_tokens = tracing::field::Empty,
+                    gen_ai.usage.output_tokens = tracing::field::Empty,
+                    gen_ai.output.messages = tracing::field::Empty,
+                    mirascope.response.messages = tracing::field::Empty,
+                    mirascope.response.content = tracing::field::Empty,
+                    mirascope.response.usage = tracing::field::Empty,
+                );
+                let body = span.in_scope(|| {
+                    let mut headers = std::collections::HashMap::new();
+                    opentelemetry::global::get_text_map_propagator(|p| {
+                        p.inject_context(&span.context(), &mut headers)
+                    });
+                    fetch(&headers)
+                });
+                let text = body["output"][0]["content"][0]["text"]
+                    .as_str()
+                    .unwrap_or("");
+                let output = json!([{"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": "stop"}]);
+                let content = json!([{"type": "text", "text": text}]);
+                let (input_tokens, output_tokens) = (
+                    body["usage"]["input_tokens"].as_i64().unwrap_or(0),
+                    body["usage"]["output_tokens"].as_i64().unwrap_or(0),
+                );
+                let usage = json!({
+                    "input_tokens": input_tokens,
+                    "output_tokens": output_tokens,
+                    "cache_read_tokens": 0,
+                    "cache_write_tokens": 0,
+                    "reasoning_tokens": 0,
+                    "total_tokens": input_tokens + output_tokens,
+                });
+                span.set_attribute(
+                    "gen_ai.response.finish_reasons",
+                    opentelemetry::Value::Array(
+                        vec![opentelemetry::StringValue::from("stop")].into(),
+                    ),
+                );
+                span.record(
+                    "gen_ai.response.model",
+                    body["model"].as_str().unwrap_or(""),
+                );
+                span.record("gen_ai.response.id", body["id"].as_str().unwrap_or(""));
+                span.record("gen_ai.usage.input_tokens", input_tokens);
+                span.record("gen_ai.usage.output_tokens", output_tokens);
+                span.record("gen_ai.output.messages", output.to_string());
+                span.record(
+                    "mirascope.response.messages",
+                    mirascope_messages.to_string(),
+                );
+                span.record("mirascope.response.content", content.to_string());
+                span.record("mirascope.response.usage", usage.to_string());
+                drop(span);
+            },
+        );
+        let fetch = move |headers: &std::collections::HashMap<String, String>| bare(&rt, headers);
         let (h, f) = (hand_span.clone(), fetch.clone());
         rows.push(Row::new("reqwest/hand_span", Mode::On, move || h(&f)));
         let (h, f) = (hand_span.clone(), fetch.clone());
@@ -373,9 +431,9 @@ fn main() {
             move || h(&f),
         ));
         // The same span around no work at all: what the span costs in a hot loop, caches warm.
-        let body = fetch();
+        let body = fetch(&Default::default());
         rows.push(Row::new("span_alone/hand_span", Mode::On, move || {
-            hand_span(&|| body.clone())
+            hand_span(&|_| body.clone())
         }));
     }
     {
