@@ -38,6 +38,9 @@
 //! - `reqwest/hand_span_plain` (only with `CALL_CPU_PLAIN=1`): the hand-written span under that
 //!   plain subscriber. A second live subscriber changes what every other row pays (tracing's
 //!   callsite interest becomes "sometimes"), so those rows are a run of their own.
+//! - `reqwest/otel_span`: the same span with the OpenTelemetry SDK directly (span builder,
+//!   attributes, propagator, `end`), no `tracing`: its own provider, batch processor and
+//!   discarding exporter. The floor under any span built through `tracing`.
 //! - `span_alone/hand_span`: the hand-written span around no request (the body already in hand),
 //!   call after call: what the same span costs when nothing else runs between spans.
 //!
@@ -157,6 +160,47 @@ fn messages() -> Vec<llm::Message> {
         llm::Message::system("You are a concise assistant."),
         llm::Message::user("Say hello to the user named Kai."),
     ]
+}
+
+/// What the hand-written spans record of an answer, built as a user would: JSON through
+/// `serde_json::json!`.
+struct Answer {
+    model: String,
+    id: String,
+    input_tokens: i64,
+    output_tokens: i64,
+    output: String,
+    content: String,
+    usage: String,
+}
+
+impl Answer {
+    fn of(body: &Value) -> Self {
+        let text = body["output"][0]["content"][0]["text"]
+            .as_str()
+            .unwrap_or("");
+        let (input_tokens, output_tokens) = (
+            body["usage"]["input_tokens"].as_i64().unwrap_or(0),
+            body["usage"]["output_tokens"].as_i64().unwrap_or(0),
+        );
+        Answer {
+            model: body["model"].as_str().unwrap_or("").to_string(),
+            id: body["id"].as_str().unwrap_or("").to_string(),
+            input_tokens,
+            output_tokens,
+            output: json!([{"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": "stop"}]).to_string(),
+            content: json!([{"type": "text", "text": text}]).to_string(),
+            usage: json!({
+                "input_tokens": input_tokens,
+                "output_tokens": output_tokens,
+                "cache_read_tokens": 0,
+                "cache_write_tokens": 0,
+                "reasoning_tokens": 0,
+                "total_tokens": input_tokens + output_tokens,
+            })
+            .to_string(),
+        }
+    }
 }
 
 fn main() {
@@ -349,6 +393,8 @@ fn main() {
             .rsplit(':')
             .next()
             .and_then(|p| p.parse::<i64>().ok());
+        let (otel_system, otel_input, otel_messages) =
+            (system.clone(), input.clone(), mirascope_messages.clone());
         let hand_span = std::rc::Rc::new(
             move |fetch: &dyn Fn(&std::collections::HashMap<String, String>) -> Value| {
                 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
@@ -381,47 +427,89 @@ fn main() {
                     });
                     fetch(&headers)
                 });
-                let text = body["output"][0]["content"][0]["text"]
-                    .as_str()
-                    .unwrap_or("");
-                let output = json!([{"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": "stop"}]);
-                let content = json!([{"type": "text", "text": text}]);
-                let (input_tokens, output_tokens) = (
-                    body["usage"]["input_tokens"].as_i64().unwrap_or(0),
-                    body["usage"]["output_tokens"].as_i64().unwrap_or(0),
-                );
-                let usage = json!({
-                    "input_tokens": input_tokens,
-                    "output_tokens": output_tokens,
-                    "cache_read_tokens": 0,
-                    "cache_write_tokens": 0,
-                    "reasoning_tokens": 0,
-                    "total_tokens": input_tokens + output_tokens,
-                });
+                let answer = Answer::of(&body);
                 span.set_attribute(
                     "gen_ai.response.finish_reasons",
                     opentelemetry::Value::Array(
                         vec![opentelemetry::StringValue::from("stop")].into(),
                     ),
                 );
-                span.record(
-                    "gen_ai.response.model",
-                    body["model"].as_str().unwrap_or(""),
-                );
-                span.record("gen_ai.response.id", body["id"].as_str().unwrap_or(""));
-                span.record("gen_ai.usage.input_tokens", input_tokens);
-                span.record("gen_ai.usage.output_tokens", output_tokens);
-                span.record("gen_ai.output.messages", output.to_string());
+                span.record("gen_ai.response.model", answer.model.as_str());
+                span.record("gen_ai.response.id", answer.id.as_str());
+                span.record("gen_ai.usage.input_tokens", answer.input_tokens);
+                span.record("gen_ai.usage.output_tokens", answer.output_tokens);
+                span.record("gen_ai.output.messages", answer.output.as_str());
                 span.record(
                     "mirascope.response.messages",
                     mirascope_messages.to_string(),
                 );
-                span.record("mirascope.response.content", content.to_string());
-                span.record("mirascope.response.usage", usage.to_string());
+                span.record("mirascope.response.content", answer.content.as_str());
+                span.record("mirascope.response.usage", answer.usage.as_str());
                 drop(span);
             },
         );
         let fetch = move |headers: &std::collections::HashMap<String, String>| bare(&rt, headers);
+        // The same span built with the OpenTelemetry SDK directly, no `tracing` at all (its own
+        // provider, batch processor and discarding exporter): the floor under any
+        // tracing-based span.
+        let otel_provider = ops::sdk::trace::SdkTracerProvider::builder()
+            .with_batch_exporter(discard::Discard)
+            .build();
+        let otel_tracer = {
+            use opentelemetry::trace::TracerProvider as _;
+            otel_provider.tracer("call_cpu")
+        };
+        {
+            let (fetch, system, input) = (fetch.clone(), otel_system, otel_input);
+            let mirascope_messages = otel_messages;
+            let _keep = otel_provider.clone();
+            rows.push(Row::new("reqwest/otel_span", Mode::On, move || {
+                use opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer as _};
+                use opentelemetry::KeyValue;
+                let _ = &_keep;
+                let mut span = otel_tracer
+                    .span_builder("chat gpt-4o-mini")
+                    .with_kind(opentelemetry::trace::SpanKind::Client)
+                    .with_attributes(vec![
+                        KeyValue::new("gen_ai.operation.name", "chat"),
+                        KeyValue::new("gen_ai.provider.name", "openai"),
+                        KeyValue::new("gen_ai.request.model", "gpt-4o-mini"),
+                        KeyValue::new("gen_ai.output.type", "text"),
+                        KeyValue::new("gen_ai.system_instructions", system.to_string()),
+                        KeyValue::new("gen_ai.input.messages", input.to_string()),
+                        KeyValue::new("server.address", "127.0.0.1"),
+                        KeyValue::new("server.port", port.unwrap_or(0)),
+                    ])
+                    .start(&otel_tracer);
+                let cx = opentelemetry::Context::new()
+                    .with_remote_span_context(span.span_context().clone());
+                let mut headers = std::collections::HashMap::new();
+                opentelemetry::global::get_text_map_propagator(|p| {
+                    p.inject_context(&cx, &mut headers)
+                });
+                let answer = Answer::of(&fetch(&headers));
+                span.set_attributes(vec![
+                    KeyValue::new(
+                        "gen_ai.response.finish_reasons",
+                        opentelemetry::Value::Array(
+                            vec![opentelemetry::StringValue::from("stop")].into(),
+                        ),
+                    ),
+                    KeyValue::new("gen_ai.response.model", answer.model),
+                    KeyValue::new("gen_ai.response.id", answer.id),
+                    KeyValue::new("gen_ai.usage.input_tokens", answer.input_tokens),
+                    KeyValue::new("gen_ai.usage.output_tokens", answer.output_tokens),
+                    KeyValue::new("gen_ai.output.messages", answer.output),
+                    KeyValue::new(
+                        "mirascope.response.messages",
+                        mirascope_messages.to_string(),
+                    ),
+                    KeyValue::new("mirascope.response.content", answer.content),
+                    KeyValue::new("mirascope.response.usage", answer.usage),
+                ]);
+                span.end();
+            }));
+        }
         let (h, f) = (hand_span.clone(), fetch.clone());
         rows.push(Row::new("reqwest/hand_span", Mode::On, move || h(&f)));
         let (h, f) = (hand_span.clone(), fetch.clone());
@@ -551,6 +639,7 @@ fn main() {
         ("trace_call/on", "trace_call/none"),
         ("tool_resume/on", "tool_resume/none"),
         ("reqwest/hand_span", "reqwest/bare"),
+        ("reqwest/otel_span", "reqwest/bare"),
         ("reqwest/hand_span_plain", "reqwest/bare"),
         ("chat/on_plain_layer", "chat/none"),
         ("chat/on-no-content", "chat/none"),
