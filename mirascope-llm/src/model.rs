@@ -273,18 +273,20 @@ impl Model {
                 )
                 .redacted(resolved.api_key.as_ref())
             })?;
-            let decoded = wire
-                .decode(&decode_context(&resolved, &request), json)
-                .map_err(|e| e.redacted(resolved.api_key.as_ref()))?;
-            Ok(Response::assemble(
-                self.clone(),
-                request.clone(),
-                resolved.response_provider_id().to_string(),
-                decoded,
-            ))
+            wire.decode(&decode_context(&resolved, &request), json)
+                .map_err(|e| e.redacted(resolved.api_key.as_ref()))
         }
         .instrument(span.clone())
         .await;
+        // The request moves into the response (no copy of its messages).
+        let result = result.map(|decoded| {
+            Response::assemble(
+                self.clone(),
+                request,
+                resolved.response_provider_id().to_string(),
+                decoded,
+            )
+        });
         if let Some(t) = timing.as_mut() {
             t.end();
         }
@@ -292,7 +294,7 @@ impl Model {
         match &result {
             Ok(resp) => {
                 genai::span::record_response(&span, resp);
-                genai::span::record_untracked_params(&span, &request.params);
+                genai::span::record_untracked_params(&span, &resp.request.params);
             }
             Err(e) => genai::span::record_error(&span, e, false),
         }
