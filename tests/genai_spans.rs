@@ -134,27 +134,25 @@ async fn stream_spans_end_when_the_stream_ends() {
             .expect("ends after it starts")
     };
     for wire in ALL {
-        let (_server, model) = serve(
-            wire,
-            vec![sse_response(wire.sse_body(&["Hel", "lo"], false))],
-        );
-        let mut stream = model.stream("hi").await.unwrap();
-        stream.next().await.unwrap().unwrap();
-        tokio::time::sleep(pause).await;
-        while stream.next().await.is_some() {}
-        let span = assert_one_span(model.id(), "read to its end");
-        assert!(duration(&span) >= pause, "{wire:?}: {:?}", duration(&span));
-
-        let (_server, model) = serve(
-            wire,
-            vec![sse_response(wire.sse_body(&["Hel", "lo"], false))],
-        );
-        let mut stream = model.stream("hi").await.unwrap();
-        stream.next().await.unwrap().unwrap();
-        tokio::time::sleep(pause).await;
-        drop(stream);
-        let span = assert_one_span(model.id(), "dropped");
-        assert!(duration(&span) >= pause, "{wire:?}: {:?}", duration(&span));
+        for how in ["read to its end", "dropped"] {
+            let (_server, model) = serve(
+                wire,
+                vec![sse_response(wire.sse_body(&["Hel", "lo"], false))],
+            );
+            let mut stream = model.stream("hi").await.unwrap();
+            stream.next().await.unwrap().unwrap();
+            tokio::time::sleep(pause).await;
+            if how == "read to its end" {
+                while stream.next().await.is_some() {}
+            }
+            drop(stream);
+            let span = assert_one_span(model.id(), how);
+            assert!(
+                duration(&span) >= pause,
+                "{wire:?}, {how}: {:?}",
+                duration(&span)
+            );
+        }
     }
 }
 
