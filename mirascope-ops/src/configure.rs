@@ -125,8 +125,16 @@ impl Configuration {
             Some(g) => g.replace(tracers),
             None => {
                 let tracers = Tracers::new(tracers);
-                let subscriber =
-                    tracing_subscriber::registry().with(OpsLayer::new(tracers.clone(), app));
+                // The only layer here, so the subscriber also filters what nobody records:
+                // spans and events below the application level outside Mirascope's targets
+                // (hyper's and h2's trace events, say) are disabled at their callsites.
+                let filter = tracing_subscriber::filter::Targets::new()
+                    .with_default(app.max(LevelFilter::INFO))
+                    .with_target("mirascope_llm", LevelFilter::TRACE)
+                    .with_target("mirascope_ops", LevelFilter::TRACE);
+                let subscriber = tracing_subscriber::registry()
+                    .with(OpsLayer::new(tracers.clone(), app))
+                    .with(filter);
                 tracing::subscriber::set_global_default(subscriber)
                     .map_err(|_| OpsError::SubscriberAlreadySet)?;
                 *global = Some(tracers);

@@ -1,16 +1,13 @@
-//! The runtime switch of GenAI instrumentation: a reloadable per-layer filter in front of the
-//! `mirascope.llm` OpenTelemetry layer (never a reload of the layer itself, which would break
-//! `set_parent` and `context()`). Off, a model call's span costs a few nanoseconds.
+//! The runtime switch of GenAI instrumentation: one atomic that [`crate::OpsLayer`] reads when a
+//! GenAI span's callsite asks whether it is enabled (its interest is "sometimes", so the answer
+//! is asked each time). Off, a model call's span is disabled at that check: a few nanoseconds.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 
 use crate::error::OpsError;
 
 static CONFIGURED: AtomicBool = AtomicBool::new(false);
 static INSTRUMENTED: AtomicBool = AtomicBool::new(false);
-type Switch = Box<dyn Fn(bool) -> bool + Send + Sync>;
-static SWITCHES: Mutex<Vec<Switch>> = Mutex::new(Vec::new());
 
 static DISABLED: AtomicBool = AtomicBool::new(false);
 
@@ -24,20 +21,8 @@ pub(crate) fn mark_configured() {
     CONFIGURED.store(true, Ordering::SeqCst);
 }
 
-pub(crate) fn register_switch(f: impl Fn(bool) -> bool + Send + Sync + 'static) {
-    let mut switches = SWITCHES.lock().unwrap_or_else(|e| e.into_inner());
-    // Drop switches whose layer is gone (their reload handle fails).
-    let on = INSTRUMENTED.load(Ordering::SeqCst);
-    switches.retain(|s| s(on));
-    switches.push(Box::new(f));
-}
-
 fn set(on: bool) {
-    let switches = SWITCHES.lock().unwrap_or_else(|e| e.into_inner());
     INSTRUMENTED.store(on, Ordering::SeqCst);
-    for s in switches.iter() {
-        s(on);
-    }
 }
 
 /// Turns GenAI spans on: every model call, stream and resume, async or blocking, from now on

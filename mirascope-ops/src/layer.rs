@@ -1,47 +1,51 @@
 //! The `tracing` layer that turns spans into OpenTelemetry spans, and how it composes with the
 //! user's own subscriber.
 //!
-//! [`layer`] builds three tracing-opentelemetry layers behind per-layer filters, wrapped in one
-//! [`OpsLayer`]:
-//! - GenAI spans (target `mirascope_llm::genai`) go to the tracer `mirascope.llm`, behind the
+//! [`layer`] builds one [`OpsLayer`] that routes every span it exports to one of three tracers:
+//! - GenAI spans (target `mirascope_llm::genai`) to the tracer `mirascope.llm`, behind the
 //!   instrumentation switch;
 //! - Mirascope's own INTERNAL spans (target `mirascope_ops`: traces, explicit spans,
-//!   `Response.resume`) go to the tracer `mirascope.ops`;
+//!   `Response.resume`) to the tracer `mirascope.ops`;
 //! - every other span at or above a level (default INFO: the user's `#[tracing::instrument]`
-//!   spans) goes to the tracer `tracing`, so that a GenAI span's parent is in the exported trace.
+//!   spans) to the tracer `tracing`, so that a GenAI span's parent is in the exported trace.
 //!
-//! Parent links cross the three through the activated OpenTelemetry context.
+//! # Why one layer of our own, not tracing-opentelemetry's
 //!
-//! # Another tracing-opentelemetry layer in the same subscriber
+//! Two facts of tracing-subscriber 0.3 decide it (DESIGN.md, "Decisions already paid for"):
+//! - a per-layer filter nested inside a layer that is added later panics ("a `Filtered` layer
+//!   was used, but it had no `FilterId`", tokio-rs/tracing#1629), so a layer built from
+//!   filtered tracing-opentelemetry layers cannot be reloaded in;
+//! - `reload::Layer` forwards no downcast, so whatever is found by downcasting to a layer inside
+//!   it (tracing-opentelemetry's `OpenTelemetrySpanExt`: array attributes, `set_parent`,
+//!   `context()`) is lost; a downcast to the `Registry` still works.
 //!
-//! Two tracing-opentelemetry layers (of the same version) that both see one span panic inside
-//! tracing-opentelemetry. Supported arrangements:
-//! - only [`layer`] (or [`crate::configure`]);
-//! - [`layer`] plus your own layer filtered with [`exclude_mirascope`]: ours exports
-//!   Mirascope's spans, yours everything else;
-//! - only your own layer, filtered with [`llm_filter`]: yours exports everything, GenAI spans
-//!   included, and the switch still works.
-//!
-//! [`OpsLayer`] detects the remaining arrangement (your unfiltered layer next to ours) when the
-//! subscriber is built: it then steps aside, so every span (GenAI spans included) is exported
-//! once, through your layer, and it says so in a `warn!` (target `mirascope_ops::layer`) at the
-//! first Mirascope span.
+//! And two tracing-opentelemetry layers that see one span panic, since both insert the same
+//! private type into its extensions. So [`OpsLayer`] is a plain layer that filters inside its
+//! own callbacks and keeps each span's OpenTelemetry span in the `Registry`'s extensions under a
+//! type of its own (`otel_span.rs`): it survives any wrapping, and it cannot fight with the
+//! user's own tracing-opentelemetry layer, whichever sees what. Detecting that layer is not
+//! needed to stay correct; it is only asked (through tracing-opentelemetry's public
+//! `get_otel_context`) whether it already records an application span, which is then left to it.
+//! This also removes the per-callback filter lookups of three filtered layers.
 
-use std::any::TypeId;
-use std::cell::Cell;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
 
+use opentelemetry::trace::{SpanBuilder, Status, TraceContextExt};
+use opentelemetry::Context as OtelContext;
 use tracing::dispatcher::WeakDispatch;
 use tracing::span;
 use tracing::subscriber::Interest;
 use tracing::{Dispatch, Event, Metadata, Subscriber};
-use tracing_subscriber::filter::{FilterExt, LevelFilter, Targets};
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Filter};
-use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::{reload, Layer};
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::Layer;
 
 use crate::instrument;
+use crate::otel_span::{self, foreign_context, reentrant, EventFields, Fields, OtelSpan, Route};
 use crate::tracer::{scoped_tracer, SwitchableTracer};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
@@ -51,6 +55,19 @@ pub const DEFAULT_TRACER_NAME: &str = "mirascope.llm";
 pub const OPS_TRACER_NAME: &str = "mirascope.ops";
 /// The instrumentation scope of the application's own spans (`#[tracing::instrument]`, ...).
 pub const APP_TRACER_NAME: &str = "tracing";
+
+/// The route of a span or event with a Mirascope target (`mirascope_llm::genai` or below it:
+/// GenAI; `mirascope_ops` or below it: Mirascope's own spans).
+fn mirascope_route(target: &str) -> Option<Route> {
+    let under = |t: &str| target == t || (target.starts_with(t) && target[t.len()..].starts_with("::"));
+    if under(mirascope_llm::genai::TARGET) {
+        Some(Route::Llm)
+    } else if under(mirascope_llm::genai::OPS_TARGET) {
+        Some(Route::Ops)
+    } else {
+        None
+    }
+}
 
 /// The targets of every span Mirascope creates.
 const MIRASCOPE_TARGETS: [&str; 2] = [
@@ -70,21 +87,23 @@ fn is_mirascope_target(target: &str) -> bool {
 /// `tracing`), so your `#[tracing::instrument]` spans are the parents of the GenAI spans; see
 /// [`LayerBuilder::app_spans`] to change the level.
 ///
-/// # Your own tracing-opentelemetry layer in the same subscriber
+/// # Composition
 ///
-/// Two tracing-opentelemetry layers that both see one span would panic inside
-/// tracing-opentelemetry. Supported arrangements:
-/// - only this layer (or [`crate::configure`]);
-/// - this layer plus yours filtered with [`exclude_mirascope`]: ours exports Mirascope's spans,
-///   yours everything else, parents linked across the two;
-/// - only your layer, filtered with [`llm_filter`]: yours exports everything, GenAI spans
-///   included, and the instrumentation switch still works.
+/// The layer may be wrapped in anything (`reload::Layer`, `Option`, `Box<dyn Layer>`, a `Vec`,
+/// a per-layer filter) and installed, removed or swapped at run time with
+/// `tracing_subscriber::reload`; it does not filter what other layers see (only GenAI spans are
+/// disabled while [`crate::uninstrument_llm`] has them off).
 ///
-/// The remaining arrangement (your unfiltered layer next to ours, in either order) is detected
-/// when the subscriber is built or at its first span: [`OpsLayer`] then steps aside, so every
-/// span (GenAI spans included) is exported once, through your layer, and it says so in one
-/// `warn!` (target `mirascope_ops::layer`); [`stepped_aside_for_another_layer`] tells the
-/// program.
+/// Beside your own tracing-opentelemetry layer, in either order:
+/// - yours filtered with [`exclude_mirascope`] (or any filter that drops the `mirascope_llm`
+///   and `mirascope_ops` targets): ours exports Mirascope's spans, yours your spans, each once,
+///   parents linked across the two (an application span yours records is left to it);
+/// - yours unfiltered: yours records Mirascope's spans too, so they are exported twice, once by
+///   each layer to its own provider; [`another_layer_records_mirascope_spans`] says so, and one
+///   `warn!` (target `mirascope_ops::layer`) names the fix.
+///
+/// Or only your layer, filtered with [`llm_filter`]: yours exports everything, GenAI spans
+/// included, and the instrumentation switch still works.
 ///
 /// # `EnvFilter`
 ///
@@ -212,417 +231,379 @@ impl Tracers {
     }
 }
 
-fn otel_layer<S>(
-    tracer: SwitchableTracer,
-) -> tracing_opentelemetry::OpenTelemetryLayer<S, SwitchableTracer>
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    // Context activation stays on for all three layers, GenAI spans included, although a
-    // model call runs no user code inside its span. Activation is also what starts a span's
-    // OpenTelemetry span with its own layer's tracer: `OpenTelemetrySpanExt::context()` (the
-    // `traceparent` header) starts a span not yet entered with the tracer of whichever of the
-    // three layers answers its lookup first, which gives it the wrong instrumentation scope
-    // (tested in `tests/composition.rs`). Streams avoid the per-poll cost by not entering
-    // their span after the request is sent (`StreamResponse::poll_chunk`).
-    tracing_opentelemetry::layer()
-        .with_tracer(tracer)
-        .with_location(false)
-        .with_threads(false)
-        .with_tracked_inactivity(false)
-        .with_target(false)
-        .with_error_events_to_exceptions(false)
-        .with_error_events_to_status(false)
-}
-
-/// An OpenTelemetry layer that does nothing with spans and events while its [`OpsLayer`] has
-/// stepped aside for another OpenTelemetry layer (which then owns every span's data). It sits
-/// inside the per-layer filter, so the filter's bookkeeping runs either way.
-struct Gate<L> {
-    layer: L,
-    active: Arc<AtomicBool>,
-}
-
-impl<L> Gate<L> {
-    #[inline]
-    fn on(&self) -> bool {
-        self.active.load(Ordering::Relaxed)
-    }
-}
-
-impl<S, L> Layer<S> for Gate<L>
-where
-    S: Subscriber,
-    L: Layer<S>,
-{
-    fn on_layer(&mut self, subscriber: &mut S) {
-        self.layer.on_layer(subscriber)
-    }
-    fn on_register_dispatch(&self, dispatch: &Dispatch) {
-        self.layer.on_register_dispatch(dispatch)
-    }
-    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        self.layer.register_callsite(metadata)
-    }
-    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
-        self.layer.enabled(metadata, ctx)
-    }
-    fn max_level_hint(&self) -> Option<LevelFilter> {
-        self.layer.max_level_hint()
-    }
-    fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
-        if self.on() {
-            self.layer.on_new_span(attrs, id, ctx)
-        }
-    }
-    fn on_record(&self, span: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
-        if self.on() {
-            self.layer.on_record(span, values, ctx)
-        }
-    }
-    fn on_follows_from(&self, span: &span::Id, follows: &span::Id, ctx: Context<'_, S>) {
-        if self.on() {
-            self.layer.on_follows_from(span, follows, ctx)
-        }
-    }
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if self.on() {
-            self.layer.on_event(event, ctx)
-        }
-    }
-    fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
-        if self.on() {
-            self.layer.on_enter(id, ctx)
-        }
-    }
-    fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
-        if self.on() {
-            self.layer.on_exit(id, ctx)
-        }
-    }
-    fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
-        if self.on() {
-            self.layer.on_close(id, ctx)
-        }
-    }
-    fn on_id_change(&self, old: &span::Id, new: &span::Id, ctx: Context<'_, S>) {
-        if self.on() {
-            self.layer.on_id_change(old, new, ctx)
-        }
-    }
-    unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
-        if id == TypeId::of::<Self>() {
-            return Some(self as *const Self as *const ());
-        }
-        // SAFETY: forwarded to the wrapped layer, which upholds the contract.
-        unsafe { self.layer.downcast_raw(id) }
-    }
-}
-
-/// Everything that is not Mirascope's, at or above `level`.
-#[derive(Clone)]
-struct AppSpans(LevelFilter);
-
-impl<S> Filter<S> for AppSpans {
-    fn enabled(&self, meta: &Metadata<'_>, _: &Context<'_, S>) -> bool {
-        meta.is_span() && self.0 >= *meta.level() && !is_mirascope_target(meta.target())
-    }
-    fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
-        if meta.is_span() && self.0 >= *meta.level() && !is_mirascope_target(meta.target()) {
-            Interest::always()
-        } else {
-            Interest::never()
-        }
-    }
-    fn max_level_hint(&self) -> Option<LevelFilter> {
-        Some(self.0)
-    }
-}
-
-type Inner<S> = Box<dyn Layer<S> + Send + Sync + 'static>;
-
 /// The OpenTelemetry layer of mirascope-ops (see [`layer`] for what it exports and how it
-/// composes with other OpenTelemetry layers). Made by [`layer`] or [`LayerBuilder`].
+/// composes). Made by [`layer`] or [`LayerBuilder`].
+///
+/// One plain layer, with no per-layer filters inside and no tracing-opentelemetry layer inside:
+/// it routes each span to its tracer itself (`mirascope.llm`, `mirascope.ops`, `tracing`) and
+/// keeps the OpenTelemetry span in the span's extensions under a type of its own
+/// (`otel_span.rs`). So:
+/// - it can be wrapped in anything (`reload::Layer`, `Option`, `Box<dyn Layer>`, a `Vec` of
+///   layers, a per-layer filter) and added, removed or swapped at run time: nothing in it
+///   needs a `FilterId` or a downcast to itself;
+/// - it can sit beside any other layer, the application's own tracing-opentelemetry layer
+///   included, in either order: the two keep different types in the extensions, so they never
+///   fight over a span. An application span that the other layer records is left to it (ours
+///   links GenAI spans to it, and does not export it again);
+/// - it does not filter what other layers see. It disables one kind of callsite only: GenAI
+///   spans while [`crate::uninstrument_llm`] has them off.
 pub struct OpsLayer<S> {
-    inner: Inner<S>,
-    active: Arc<AtomicBool>,
-    warned: AtomicBool,
-    probed: AtomicBool,
+    tracers: Tracers,
+    app: LevelFilter,
+    follow_switch: bool,
+    /// Identifies this layer instance as the owner of the spans it creates.
+    token: Arc<()>,
     dispatch: OnceLock<WeakDispatch>,
-    with_context: Option<TypeId>,
+    checked_duplicates: AtomicBool,
+    _subscriber: PhantomData<fn(S)>,
 }
 
 impl<S> std::fmt::Debug for OpsLayer<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OpsLayer")
-            .field("active", &self.is_active())
+            .field("app_spans", &self.app)
+            .field("follow_switch", &self.follow_switch)
             .finish_non_exhaustive()
     }
 }
 
-impl<S> OpsLayer<S>
-where
-    S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync + 'static,
-{
+impl<S> OpsLayer<S> {
     pub(crate) fn new(tracers: Tracers, app: LevelFilter) -> Self {
         Self::with_switch(tracers, app, true)
     }
 
     /// `follow_switch`: GenAI spans follow the global switch; else they are always on.
     pub(crate) fn with_switch(tracers: Tracers, app: LevelFilter, follow_switch: bool) -> Self {
-        let active = Arc::new(AtomicBool::new(true));
-        let initial = if !follow_switch || instrument::is_llm_instrumented() {
-            LevelFilter::TRACE
-        } else {
-            LevelFilter::OFF
-        };
-        let (switch, handle) = reload::Layer::new(initial);
-        if follow_switch {
-            instrument::register_switch(move |on| {
-                let level = if on {
-                    LevelFilter::TRACE
-                } else {
-                    LevelFilter::OFF
-                };
-                handle.modify(|f| *f = level).is_ok()
-            });
-        }
-        let genai = Targets::new().with_target(mirascope_llm::genai::TARGET, LevelFilter::TRACE);
-        let internal =
-            Targets::new().with_target(mirascope_llm::genai::OPS_TARGET, LevelFilter::TRACE);
-        let gate = |tracer| Gate {
-            layer: otel_layer(tracer),
-            active: active.clone(),
-        };
-        let inner = gate(tracers.llm)
-            .with_filter(genai.and(switch))
-            .and_then(gate(tracers.ops).with_filter(internal))
-            .and_then(gate(tracers.app).with_filter(AppSpans(app)));
         OpsLayer {
-            inner: Box::new(inner),
-            active,
-            warned: AtomicBool::new(false),
-            probed: AtomicBool::new(false),
+            tracers,
+            app,
+            follow_switch,
+            token: Arc::new(()),
             dispatch: OnceLock::new(),
-            with_context: with_context_type_id(),
+            checked_duplicates: AtomicBool::new(false),
+            _subscriber: PhantomData,
         }
     }
-}
 
-impl<S> OpsLayer<S> {
-    /// Whether this layer exports spans itself (false when it found another OpenTelemetry layer
-    /// that sees Mirascope's spans and stepped aside for it).
+    /// Always true: the layer no longer steps aside for another OpenTelemetry layer (it keeps
+    /// its spans in data of its own, so the two never conflict).
+    #[deprecated(note = "OpsLayer always exports Mirascope's spans itself")]
     pub fn is_active(&self) -> bool {
-        self.active.load(Ordering::Relaxed)
+        true
     }
 
-    fn step_aside(&self) {
-        self.active.store(false, Ordering::Relaxed);
-        CONFLICT.store(true, Ordering::Relaxed);
+    /// The route of a span: which tracer exports it, if any.
+    fn route(&self, meta: &Metadata<'_>) -> Option<Route> {
+        mirascope_route(meta.target()).or((self.app >= *meta.level()).then_some(Route::App))
     }
-}
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Probe {
-    Idle,
-    Probing,
-    ReachedUs,
-}
-
-thread_local! {
-    static PROBE: Cell<Probe> = const { Cell::new(Probe::Idle) };
-}
-
-impl<S> OpsLayer<S> {
-    /// Whether a lookup of tracing-opentelemetry's context (what `OpenTelemetrySpanExt` does)
-    /// is answered by a layer above this one, before it reaches this one. `id` is a live span
-    /// that no OpenTelemetry layer above has seen yet, so the lookup finds no data and changes
-    /// nothing.
-    fn outer_layer_answers(&self, id: &span::Id) -> bool {
-        let Some(dispatch) = self.dispatch.get().and_then(|d| d.upgrade()) else {
-            return false;
-        };
-        if self.with_context.is_none() {
-            return false;
+    fn tracer(&self, route: Route) -> &SwitchableTracer {
+        match route {
+            Route::Llm => &self.tracers.llm,
+            Route::Ops => &self.tracers.ops,
+            Route::App => &self.tracers.app,
         }
-        PROBE.with(|p| p.set(Probe::Probing));
-        let _ = tracing_opentelemetry::get_otel_context(id, &dispatch);
-        let reached = PROBE.with(|p| p.replace(Probe::Idle)) == Probe::ReachedUs;
-        let excluded = dispatch.downcast_ref::<ExcludeMirascope>().is_some();
-        !reached && !excluded
     }
 
-    fn warn_once(&self) {
-        if !self.warned.swap(true, Ordering::Relaxed) {
+    /// Whether `meta` is a GenAI span that the switch has turned off.
+    #[inline]
+    fn switched_off(&self, meta: &Metadata<'_>) -> bool {
+        self.follow_switch
+            && meta.is_span()
+            && meta.target() == mirascope_llm::genai::TARGET
+            && !instrument::is_llm_instrumented()
+    }
+
+    /// The dispatch this layer is part of, to ask another OpenTelemetry layer about span `id`
+    /// (whose state is `state`): the one registered when the subscriber was built, else (a
+    /// layer inside a `Vec`, which forwards no registration, or one added later by a reload)
+    /// the current default, kept once its `Registry` is seen to hold this very `state`.
+    /// Inside `on_new_span` the current default cannot be read (`tracing` hides it while it
+    /// dispatches), so such a layer learns it at the first span entered.
+    fn dispatch_for(&self, id: &span::Id, state: &OtelSpan) -> Option<Dispatch> {
+        if let Some(d) = self.dispatch.get() {
+            return d.upgrade();
+        }
+        let current = tracing::dispatcher::get_default(|d| d.clone());
+        if otel_span::holds(&current, id, state) {
+            let _ = self.dispatch.set(current.downgrade());
+            return Some(current);
+        }
+        None
+    }
+
+    /// The parent context of a new span: the OpenTelemetry span of its `tracing` parent (ours,
+    /// or another layer's), else the current OpenTelemetry context (an incoming request's trace,
+    /// another tracer's span).
+    fn parent_context(&self, attrs: &span::Attributes<'_>, ctx: &Context<'_, S>) -> OtelContext
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        if let Some(parent) = attrs.parent() {
+            let Some(parent) = ctx.span(parent) else {
+                return OtelContext::new();
+            };
+            for ancestor in parent.scope() {
+                if let Some(cx) = self.context_of(&ancestor) {
+                    return cx;
+                }
+            }
+            OtelContext::new()
+        } else if attrs.is_contextual() {
+            ctx.lookup_current()
+                .and_then(|current| self.context_of(&current))
+                .unwrap_or_else(OtelContext::current)
+        } else {
+            OtelContext::new()
+        }
+    }
+
+    /// The OpenTelemetry context of `span`: ours (started now if needed), or another layer's.
+    fn context_of<'a>(&self, span: &SpanRef<'a, S>) -> Option<OtelContext>
+    where
+        S: Subscriber + LookupSpan<'a>,
+    {
+        let id = span.id();
+        let state = span.extensions().get::<OtelSpan>().cloned();
+        match state {
+            Some(state) => {
+                let dispatch = self.dispatch_for(&id, &state);
+                let cx = state.lock().context(&id, dispatch.as_ref());
+                Some(cx)
+            }
+            None => self
+                .dispatch
+                .get()
+                .and_then(|d| d.upgrade())
+                .and_then(|d| foreign_context(&id, &d)),
+        }
+    }
+
+    /// Our state of span `id`, if this layer acts on it (see `SpanState::claim`).
+    fn claimed<'a>(&self, id: &span::Id, ctx: &Context<'a, S>) -> Option<OtelSpan>
+    where
+        S: Subscriber + for<'b> LookupSpan<'b>,
+    {
+        let state = ctx.span(id)?.extensions().get::<OtelSpan>().cloned()?;
+        let claimed = state.lock().claim(&self.token);
+        claimed.then_some(state)
+    }
+
+    /// Notes, once per layer, whether another OpenTelemetry layer records Mirascope's spans too
+    /// (it then exports them a second time, to its own provider).
+    fn check_duplicates(&self, id: &span::Id, state: &OtelSpan) {
+        if self.checked_duplicates.load(Ordering::Relaxed) {
+            return;
+        }
+        let Some(dispatch) = self.dispatch_for(id, state) else {
+            // Not known yet (see `dispatch_for`): asked again at the next span.
+            return;
+        };
+        if self.checked_duplicates.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        if foreign_context(id, &dispatch).is_some() {
+            DUPLICATES.store(true, Ordering::Relaxed);
             tracing::warn!(
                 target: "mirascope_ops::layer",
-                "another tracing-opentelemetry layer sees mirascope's spans: mirascope_ops::layer \
-                 steps aside and they are exported through that layer (the instrumentation \
-                 switch and the mirascope.* scopes do not apply). Filter your layer with \
-                 `mirascope_ops::exclude_mirascope()` to export them through mirascope_ops, or \
-                 with `mirascope_ops::llm_filter()` and drop mirascope_ops::layer"
+                "another tracing-opentelemetry layer also records mirascope's spans, so they are \
+                 exported twice: by mirascope_ops::layer (to the provider you gave it) and by \
+                 that layer. Filter that layer with `mirascope_ops::exclude_mirascope()` to \
+                 export each once"
             );
         }
     }
 }
 
-static CONFLICT: AtomicBool = AtomicBool::new(false);
+static DUPLICATES: AtomicBool = AtomicBool::new(false);
 
-/// Whether an [`OpsLayer`] found another tracing-opentelemetry layer that also sees Mirascope's
-/// spans, and stepped aside (see the [`layer`] docs).
+/// Whether an [`OpsLayer`] found another tracing-opentelemetry layer that also records
+/// Mirascope's spans (so that they are exported by both; see the [`layer`] docs). Checked on
+/// the first Mirascope span each layer sees.
+pub fn another_layer_records_mirascope_spans() -> bool {
+    DUPLICATES.load(Ordering::Relaxed)
+}
+
+/// Former name of [`another_layer_records_mirascope_spans`] (the layer no longer steps aside).
+#[deprecated(note = "use another_layer_records_mirascope_spans")]
 pub fn stepped_aside_for_another_layer() -> bool {
-    CONFLICT.load(Ordering::Relaxed)
-}
-
-/// The `TypeId` of tracing-opentelemetry's private `WithContext`, the marker its layers answer
-/// `downcast_raw` for (and that `OpenTelemetrySpanExt` looks up). Learned once, by asking
-/// `get_otel_context` on a subscriber that records what it is asked for.
-fn with_context_type_id() -> Option<TypeId> {
-    static ID: OnceLock<Option<TypeId>> = OnceLock::new();
-    static ASKED: Mutex<Vec<TypeId>> = Mutex::new(Vec::new());
-    struct Spy;
-    impl Subscriber for Spy {
-        fn enabled(&self, _: &Metadata<'_>) -> bool {
-            false
-        }
-        fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
-            span::Id::from_u64(1)
-        }
-        fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
-        fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
-        fn event(&self, _: &Event<'_>) {}
-        fn enter(&self, _: &span::Id) {}
-        fn exit(&self, _: &span::Id) {}
-        unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
-            if id == TypeId::of::<Self>() {
-                return Some(self as *const Self as *const ());
-            }
-            ASKED.lock().unwrap_or_else(|e| e.into_inner()).push(id);
-            None
-        }
-    }
-    *ID.get_or_init(|| {
-        let dispatch = Dispatch::new(Spy);
-        ASKED.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        let _ = tracing_opentelemetry::get_otel_context(&span::Id::from_u64(1), &dispatch);
-        let asked = std::mem::take(&mut *ASKED.lock().unwrap_or_else(|e| e.into_inner()));
-        match asked.as_slice() {
-            [one] => Some(*one),
-            _ => None,
-        }
-    })
-}
-
-/// Whether `dispatch` (or a subscriber) holds a layer filtered with [`exclude_mirascope`].
-fn has_exclusion(downcast: impl Fn(TypeId) -> bool) -> bool {
-    downcast(TypeId::of::<ExcludeMirascope>())
+    another_layer_records_mirascope_spans()
 }
 
 impl<S> Layer<S> for OpsLayer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync + 'static,
 {
-    fn on_layer(&mut self, subscriber: &mut S) {
-        // A tracing-opentelemetry layer below this one (added to the registry before it).
-        if let Some(id) = self.with_context {
-            // SAFETY: only compared with null; the pointer is never dereferenced.
-            let below = unsafe { subscriber.downcast_raw(id) }.is_some();
-            let excluded = has_exclusion(|t| unsafe { subscriber.downcast_raw(t) }.is_some());
-            if below && !excluded {
-                self.step_aside();
-            }
-        }
-        self.inner.on_layer(subscriber);
-    }
-
     fn on_register_dispatch(&self, dispatch: &Dispatch) {
         let _ = self.dispatch.set(dispatch.downgrade());
-        self.inner.on_register_dispatch(dispatch);
     }
 
-    fn register_callsite(&self, metadata: &'static Metadata<'static>) -> Interest {
-        self.inner.register_callsite(metadata)
+    fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        // No opinion on anything but GenAI spans, which the switch may turn off: other layers
+        // see what they would see without us.
+        if self.follow_switch && meta.is_span() && meta.target() == mirascope_llm::genai::TARGET
+        {
+            Interest::sometimes()
+        } else {
+            Interest::always()
+        }
     }
 
-    fn enabled(&self, metadata: &Metadata<'_>, ctx: Context<'_, S>) -> bool {
-        self.inner.enabled(metadata, ctx)
+    fn enabled(&self, meta: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        !self.switched_off(meta)
     }
 
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
-        let ours = is_mirascope_target(attrs.metadata().target());
-        // A plain load first: after the first span, no read-modify-write on the hot path.
-        if self.is_active()
-            && !self.probed.load(Ordering::Relaxed)
-            && !self.probed.swap(true, Ordering::Relaxed)
-        {
-            // A tracing-opentelemetry layer added after this one would panic on a span that
-            // ours has taken: look for one before handing the first span to ours.
-            if self.outer_layer_answers(id) {
-                // The gates close before the span reaches ours; the per-layer filters still
-                // see it, so their bookkeeping stays right.
-                self.step_aside();
-            }
+        if reentrant() {
+            return;
         }
-        if ours && !self.is_active() {
-            self.warn_once();
+        let meta = attrs.metadata();
+        let Some(route) = self.route(meta) else {
+            return;
+        };
+        if self.switched_off(meta) {
+            // Enabled by another layer's interest while the switch is off.
+            return;
         }
-        self.inner.on_new_span(attrs, id, ctx)
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        if span.extensions().get::<OtelSpan>().is_some() {
+            // Another of our layers (in the same subscriber) records it already.
+            return;
+        }
+        let state = match route {
+            // An application span that a tracing-opentelemetry layer below this one records
+            // is that layer's (one above it is found when the span starts).
+            Route::App => self
+                .dispatch
+                .get()
+                .and_then(|d| d.upgrade())
+                .and_then(|d| foreign_context(id, &d))
+                .map(|cx| OtelSpan::foreign(cx, &self.token)),
+            Route::Llm | Route::Ops => None,
+        };
+        let state = state.unwrap_or_else(|| {
+            let mut fields = Fields::default();
+            attrs.record(&mut fields);
+            let mut builder = SpanBuilder::from_name(fields.name.take().map_or(
+                std::borrow::Cow::Borrowed(meta.name()),
+                std::borrow::Cow::Owned,
+            ))
+            .with_start_time(SystemTime::now())
+            .with_attributes(fields.attributes);
+            builder.span_kind = fields.kind;
+            let parent = self.parent_context(attrs, &ctx);
+            OtelSpan::new(
+                builder,
+                parent,
+                fields.status.unwrap_or(Status::Unset),
+                self.tracer(route).clone(),
+                route,
+                &self.token,
+            )
+        });
+        span.extensions_mut().insert(state.clone());
+        if route != Route::App {
+            self.check_duplicates(id, &state);
+        }
     }
 
-    fn on_record(&self, span: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
-        self.inner.on_record(span, values, ctx)
+    fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
+        if reentrant() {
+            return;
+        }
+        if let Some(state) = self.claimed(id, &ctx) {
+            let mut fields = Fields::default();
+            values.record(&mut fields);
+            state.lock().record(fields);
+        }
     }
 
-    fn on_follows_from(&self, span: &span::Id, follows: &span::Id, ctx: Context<'_, S>) {
-        self.inner.on_follows_from(span, follows, ctx)
-    }
-
-    fn event_enabled(&self, event: &Event<'_>, ctx: Context<'_, S>) -> bool {
-        self.inner.event_enabled(event, ctx)
+    fn on_follows_from(&self, id: &span::Id, follows: &span::Id, ctx: Context<'_, S>) {
+        if reentrant() {
+            return;
+        }
+        let Some(state) = self.claimed(id, &ctx) else {
+            return;
+        };
+        let Some(follows) = ctx.span(follows) else {
+            return;
+        };
+        if let Some(cx) = self.context_of(&follows) {
+            state.lock().add_link(cx.span().span_context().clone());
+        }
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        self.inner.on_event(event, ctx)
+        if reentrant() {
+            return;
+        }
+        let span = match event.parent() {
+            Some(parent) => ctx.span(parent),
+            None if event.is_contextual() => ctx.lookup_current(),
+            None => None,
+        };
+        let meta = event.metadata();
+        // Events are recorded as span events only when Mirascope emits them, on the nearest
+        // span of their own kind (a GenAI event on its GenAI span): a library's log lines
+        // (a WARN about an unsupported parameter, say) are not telemetry of the call.
+        let Some(route) = mirascope_route(meta.target()) else {
+            return;
+        };
+        let Some(span) = span.into_iter().flat_map(|s| s.scope()).find(|s| {
+            s.extensions()
+                .get::<OtelSpan>()
+                .is_some_and(|state| state.route() == route)
+        }) else {
+            return;
+        };
+        let Some(state) = self.claimed(&span.id(), &ctx) else {
+            return;
+        };
+        let mut fields = EventFields::new(meta);
+        event.record(&mut fields);
+        let name = fields
+            .name
+            .map_or(std::borrow::Cow::Borrowed(meta.name()), std::borrow::Cow::Owned);
+        let otel_event = opentelemetry::trace::Event::new(name, SystemTime::now(), fields.attributes, 0);
+        state
+            .lock()
+            .add_event(otel_event, *meta.level() == tracing::Level::ERROR);
     }
 
     fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
-        self.inner.on_enter(id, ctx)
+        if reentrant() {
+            return;
+        }
+        let Some(state) = self.claimed(id, &ctx) else {
+            return;
+        };
+        let dispatch = self.dispatch_for(id, &state);
+        let cx = {
+            let mut st = state.lock();
+            let cx = st.context(id, dispatch.as_ref());
+            (!st.is_foreign()).then_some(cx)
+        };
+        if let Some(cx) = cx {
+            otel_span::attach(id, cx);
+        }
     }
 
     fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
-        self.inner.on_exit(id, ctx)
+        // Whichever of our layers attached the context (one swapped out since may have), it
+        // is detached on exit.
+        otel_span::detach(id);
+        if let Some(state) = self.claimed(id, &ctx) {
+            state.lock().exited();
+        }
     }
 
     fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
-        self.inner.on_close(id, ctx)
-    }
-
-    fn on_id_change(&self, old: &span::Id, new: &span::Id, ctx: Context<'_, S>) {
-        self.inner.on_id_change(old, new, ctx)
-    }
-
-    fn max_level_hint(&self) -> Option<LevelFilter> {
-        self.inner.max_level_hint()
-    }
-
-    unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {
-        if id == TypeId::of::<Self>() {
-            return Some(self as *const Self as *const ());
+        if let Some(state) = self.claimed(&id, &ctx) {
+            let dispatch = self.dispatch_for(&id, &state);
+            state.lock().end(&id, dispatch.as_ref());
         }
-        if Some(id) == self.with_context {
-            // Probing for a layer above this one: note that the lookup reached us.
-            if PROBE.with(|p| p.get()) == Probe::Probing {
-                PROBE.with(|p| p.set(Probe::ReachedUs));
-                return None;
-            }
-            // Stepped aside: `OpenTelemetrySpanExt` must reach the other layer, which holds
-            // the data.
-            if !self.is_active() {
-                return None;
-            }
-        }
-        // SAFETY: forwarded to the inner layer, which upholds the contract.
-        unsafe { self.inner.downcast_raw(id) }
     }
 }
 

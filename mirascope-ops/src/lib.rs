@@ -23,6 +23,7 @@ mod layer;
 pub mod metrics;
 #[cfg(feature = "axum")]
 mod middleware;
+mod otel_span;
 mod propagation;
 mod propagators;
 mod session;
@@ -36,9 +37,12 @@ pub use configure::{configure, Configuration, OpsGuard, DEFAULT_SHUTDOWN_TIMEOUT
 pub use error::OpsError;
 pub use export::configure_from_env;
 pub use instrument::{instrument_llm, is_llm_instrumented, uninstrument_llm};
+#[allow(deprecated)]
+pub use layer::stepped_aside_for_another_layer;
 pub use layer::{
-    exclude_mirascope, layer, llm_filter, stepped_aside_for_another_layer, ExcludeMirascope,
-    LayerBuilder, LlmFilter, OpsLayer, APP_TRACER_NAME, DEFAULT_TRACER_NAME, OPS_TRACER_NAME,
+    another_layer_records_mirascope_spans, exclude_mirascope, layer, llm_filter,
+    ExcludeMirascope, LayerBuilder, LlmFilter, OpsLayer, APP_TRACER_NAME, DEFAULT_TRACER_NAME,
+    OPS_TRACER_NAME,
 };
 #[cfg(feature = "axum")]
 pub use middleware::{Continued, PropagationLayer, PropagationService};

@@ -11,7 +11,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::propagation::{extract_context, extract_session_id};
 use crate::session::{in_session, SessionContext};
@@ -57,7 +56,7 @@ where
             url.path = %req.uri().path(),
             mirascope.ops.session.id = session.as_ref().map(|s| s.id.as_str()),
         );
-        let _ = span.set_parent(parent);
+        crate::otel_span::set_parent(&span, parent);
         let fut = span.in_scope(|| self.inner.call(req));
         Continued {
             inner: Box::pin(Inner { fut, span }),

@@ -10,7 +10,6 @@ use opentelemetry::propagation::{
 };
 use opentelemetry::Context;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::error::OpsError;
 use crate::propagators::{B3Encoding, Jaeger, B3};
@@ -201,7 +200,7 @@ pub fn inject_span_context<C: Carrier + ?Sized>(
     let cx = if span.is_disabled() {
         Context::current()
     } else {
-        span.context()
+        crate::otel_span::context(span)
     };
     propagator.inject_context(&cx, &mut In(carrier));
     if let Some(s) = session::current_session() {

@@ -111,11 +111,10 @@ impl RawIds {
 
 fn raw_ids(span: &Span) -> Option<RawIds> {
     use opentelemetry::trace::TraceContextExt;
-    use tracing_opentelemetry::OpenTelemetrySpanExt;
     if span.is_disabled() {
         return None;
     }
-    let cx = span.context();
+    let cx = crate::otel_span::context(span);
     let sc = cx.span().span_context().clone();
     sc.is_valid().then(|| RawIds {
         span_id: sc.span_id(),

@@ -26,6 +26,11 @@ pub mod span;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::OnceLock;
 
+#[cfg(feature = "otel")]
+#[doc(hidden)]
+pub use otel::install_span_context_lookup;
+#[cfg(feature = "otel")]
+pub use otel::{span_context, SpanContextLookup};
 pub use span::StreamSpan;
 
 /// The `tracing` target of GenAI spans.

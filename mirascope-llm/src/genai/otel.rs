@@ -1,14 +1,41 @@
-//! Layer: observation. What `tracing` fields cannot carry, written through tracing-opentelemetry's
-//! span extension ([`OpenTelemetrySpanExt`]) and the OpenTelemetry API (no SDK): string-array
-//! attributes, attributes with keys known only at run time, events with typed attributes, and
-//! the W3C trace context of provider requests. It works with any tracing-opentelemetry layer of
-//! the same version, mirascope-ops' or the application's own (feature `otel`).
+//! Layer: observation. What `tracing` fields cannot carry, written through the OpenTelemetry API
+//! (no SDK) on the OpenTelemetry span behind a `tracing` span: string-array attributes,
+//! attributes with keys known only at run time, events with typed attributes, and the W3C trace
+//! context of provider requests (feature `otel`).
+//!
+//! The OpenTelemetry span is found through the lookup `mirascope-ops` installs
+//! ([`install_span_context_lookup`]: its layer keeps the span in the `Registry`'s span
+//! extensions, which stay reachable whatever wraps the layer), and otherwise through
+//! tracing-opentelemetry's [`OpenTelemetrySpanExt`] (the application's own layer, filtered with
+//! `mirascope_ops::llm_filter()`).
 
 use opentelemetry::trace::{TraceContextExt, TraceFlags};
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::{AttrValue, EventAttributes};
+
+/// Finds the OpenTelemetry context (holding the span) that a layer keeps for a `tracing` span,
+/// or `None` when that layer does not record it.
+pub type SpanContextLookup = fn(&tracing::Span) -> Option<opentelemetry::Context>;
+
+static LOOKUP: std::sync::OnceLock<SpanContextLookup> = std::sync::OnceLock::new();
+
+/// Installs the lookup of `mirascope-ops`' layer (done once by it). Returns false if one was
+/// already installed.
+#[doc(hidden)]
+pub fn install_span_context_lookup(lookup: SpanContextLookup) -> bool {
+    LOOKUP.set(lookup).is_ok()
+}
+
+/// The OpenTelemetry context of `span`: from `mirascope-ops`' layer when it records the span,
+/// else from a tracing-opentelemetry layer (an empty context when neither does).
+pub fn span_context(span: &tracing::Span) -> opentelemetry::Context {
+    LOOKUP
+        .get()
+        .and_then(|lookup| lookup(span))
+        .unwrap_or_else(|| span.context())
+}
 
 fn to_value(v: AttrValue) -> Value {
     match v {
@@ -27,7 +54,9 @@ pub(crate) fn set_attribute(
     key: std::borrow::Cow<'static, str>,
     value: AttrValue,
 ) {
-    span.set_attribute(key, to_value(value));
+    span_context(span)
+        .span()
+        .set_attribute(KeyValue::new(key, to_value(value)));
 }
 
 pub(crate) fn add_event(
@@ -35,7 +64,7 @@ pub(crate) fn add_event(
     name: std::borrow::Cow<'static, str>,
     attrs: EventAttributes,
 ) {
-    span.add_event(
+    span_context(span).span().add_event(
         name,
         attrs
             .into_iter()
@@ -49,7 +78,7 @@ pub(crate) fn add_event(
 /// `TraceContextPropagator` writes them (Python's omits an empty `tracestate`; so do we).
 /// Formatted straight from the span context: no propagator lookup, no map.
 pub(crate) fn trace_context_headers(span: &tracing::Span, headers: &mut Vec<(String, String)>) {
-    let cx = span.context();
+    let cx = span_context(span);
     let otel_span = cx.span();
     let sc = otel_span.span_context();
     if !sc.is_valid() {
