@@ -122,7 +122,9 @@ async fn env_filter_at_warn_drops_genai_spans_unless_mirascope_is_named() {
 }
 
 /// The user's own tracing-opentelemetry layer, unfiltered, added before or after ours: no
-/// panic; ours steps aside and every span is exported once, through the user's layer.
+/// panic; the provider we were given receives every GenAI span once (array attributes
+/// included), the user's layer records them too (to its own provider), the user's span is left
+/// to the user's layer and is the chat span's parent, and the program is told.
 #[tokio::test]
 async fn users_unfiltered_otel_layer_next_to_ops_layer_in_either_order() {
     for users_first in [true, false] {
@@ -151,19 +153,42 @@ async fn users_unfiltered_otel_layer_next_to_ops_layer_in_either_order() {
         let (_server, model) = text_server();
         handler(&model).await;
         let what = format!("user's layer first: {users_first}");
-        let spans = finished(&[&our_exporter, &their_exporter]);
-        let (chat, _) = assert_linked(&spans, &model, &what);
-        assert_eq!(chat.instrumentation_scope.name(), "my-app", "{what}");
-        let ours_got: Vec<_> = our_exporter
-            .get_finished_spans()
-            .unwrap()
-            .into_iter()
-            .map(|s| (s.name, s.instrumentation_scope.name().to_string()))
+        let ours_got = finished(&[&our_exporter]);
+        let chat: Vec<_> = ours_got
+            .iter()
+            .filter(|s| s.name == format!("chat {}", model.id()))
             .collect();
-        assert!(ours_got.is_empty(), "{what}: {ours_got:?}");
-        assert!(ops::stepped_aside_for_another_layer());
-        // Array attributes still reach the span, through the user's layer.
-        assert!(has_attr(&chat, "gen_ai.response.finish_reasons"), "{what}");
+        assert_eq!(chat.len(), 1, "{what}: {ours_got:#?}");
+        assert_eq!(
+            chat[0].instrumentation_scope.name(),
+            ops::DEFAULT_TRACER_NAME,
+            "{what}"
+        );
+        assert!(
+            has_attr(chat[0], "gen_ai.response.finish_reasons"),
+            "{what}"
+        );
+        assert!(
+            ours_got.iter().all(|s| s.name != "handler"),
+            "{what}: the user's span is the user's layer's"
+        );
+        let theirs_got = finished(&[&their_exporter]);
+        let handler = theirs_got
+            .iter()
+            .find(|s| s.name == "handler")
+            .expect("handler");
+        assert_eq!(
+            chat[0].parent_span_id,
+            handler.span_context.span_id(),
+            "{what}"
+        );
+        assert!(
+            theirs_got
+                .iter()
+                .any(|s| s.name == format!("chat {}", model.id())),
+            "{what}: the user's layer records the chat span too"
+        );
+        assert!(ops::another_layer_records_mirascope_spans());
     }
 }
 

@@ -193,7 +193,7 @@ fn is_ours(s: &SpanData) -> bool {
         ops::OPS_TRACER_NAME,
         ops::APP_TRACER_NAME,
     ]
-    .contains(&s.instrumentation_scope.name().as_ref())
+    .contains(&s.instrumentation_scope.name())
 }
 
 fn named<'a>(spans: &'a [SpanData], name: &str, ours: bool) -> Vec<&'a SpanData> {
@@ -281,7 +281,11 @@ fn run_scenarios(
     let mirascope_spans_of_theirs = named(&spans, &chat, false).len();
     assert_eq!(
         mirascope_spans_of_theirs,
-        if expect.theirs_records_mirascope { 3 } else { 0 },
+        if expect.theirs_records_mirascope {
+            3
+        } else {
+            0
+        },
         "{what}: chat spans recorded by the user's layer"
     );
 
@@ -408,17 +412,14 @@ fn static_cases() -> Vec<(&'static str, Expect, Build)> {
         case(
             "ops_boxed",
             OURS,
-            dispatch!(|s: &Sinks| tracing_subscriber::registry().with(
-                Box::new(ours(s)) as Box<dyn Layer<Registry> + Send + Sync>
-            )),
+            dispatch!(|s: &Sinks| tracing_subscriber::registry()
+                .with(Box::new(ours(s)) as Box<dyn Layer<Registry> + Send + Sync>)),
         ),
         case(
             "vec_of_fmt_and_ops",
             OURS,
-            dispatch!(|s: &Sinks| tracing_subscriber::registry().with(vec![
-                fmt_layer().boxed(),
-                ops::layer(&s.a.provider).boxed()
-            ])),
+            dispatch!(|s: &Sinks| tracing_subscriber::registry()
+                .with(vec![fmt_layer().boxed(), ops::layer(&s.a.provider).boxed()])),
         ),
         case(
             "vec_of_ops_and_users_excluded",
@@ -578,8 +579,9 @@ fn static_cases() -> Vec<(&'static str, Expect, Build)> {
         case(
             "ops_in_reload_from_the_start",
             OURS,
-            dispatch!(|s: &Sinks| tracing_subscriber::registry()
-                .with(reload::Layer::new(ours(s)).0)),
+            dispatch!(
+                |s: &Sinks| tracing_subscriber::registry().with(reload::Layer::new(ours(s)).0)
+            ),
         ),
         case(
             "ops_in_reload_next_to_users_unfiltered",
@@ -597,8 +599,7 @@ fn static_cases() -> Vec<(&'static str, Expect, Build)> {
                         .with_filter(ops::exclude_mirascope())
                         .boxed()
                 )
-                .with(Box::new(ops::layer(&s.a.provider))
-                    as Box<dyn Layer<_> + Send + Sync>)),
+                .with(Box::new(ops::layer(&s.a.provider)) as Box<dyn Layer<_> + Send + Sync>)),
         ),
     ]
 }
@@ -633,7 +634,9 @@ fn composition_matrix() {
         let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
         quiet_call(&dispatch);
         assert!(sinks.all().is_empty(), "option from None: nothing yet");
-        reload_in(&dispatch, || handle.reload(Some(ops::layer(&sinks.a.provider))));
+        reload_in(&dispatch, || {
+            handle.reload(Some(ops::layer(&sinks.a.provider)))
+        });
         run_scenarios("option_from_none", &dispatch, &sinks, OURS, &mut reference);
         ran += 1;
 
@@ -642,7 +645,9 @@ fn composition_matrix() {
         reload_in(&dispatch, || handle.reload(None));
         quiet_call(&dispatch);
         assert!(sinks.all().is_empty(), "option back to None: nothing");
-        reload_in(&dispatch, || handle.reload(Some(ops::layer(&sinks.b.provider))));
+        reload_in(&dispatch, || {
+            handle.reload(Some(ops::layer(&sinks.b.provider)))
+        });
         run_scenarios(
             "option_from_some_to_none_to_another_provider",
             &dispatch,
@@ -665,7 +670,13 @@ fn composition_matrix() {
         };
         let (layer, handle) = reload::Layer::new(ops::layer(&sinks.a.provider));
         let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
-        run_scenarios("reload_layer_before", &dispatch, &sinks, OURS, &mut reference);
+        run_scenarios(
+            "reload_layer_before",
+            &dispatch,
+            &sinks,
+            OURS,
+            &mut reference,
+        );
         sinks.reset();
         reload_in(&dispatch, || handle.reload(ops::layer(&sinks.b.provider)));
         run_scenarios(
@@ -695,7 +706,13 @@ fn composition_matrix() {
         quiet_call(&dispatch);
         assert!(sinks.all().is_empty(), "reloadable filter at off");
         reload_in(&dispatch, || handle.reload(EnvFilter::new("info")));
-        run_scenarios("reload_of_ops_filter", &dispatch, &sinks, OURS, &mut reference);
+        run_scenarios(
+            "reload_of_ops_filter",
+            &dispatch,
+            &sinks,
+            OURS,
+            &mut reference,
+        );
         ran += 1;
     }
 
@@ -712,7 +729,13 @@ fn composition_matrix() {
                 .with(users_layer(&sinks.theirs.provider).with_filter(filter))
                 .with(ops::layer(&sinks.a.provider)),
         );
-        run_scenarios("reload_of_users_filter_before", &dispatch, &sinks, BOTH, &mut reference);
+        run_scenarios(
+            "reload_of_users_filter_before",
+            &dispatch,
+            &sinks,
+            BOTH,
+            &mut reference,
+        );
         sinks.reset();
         reload_in(&dispatch, || handle.reload(env_filter_without_mirascope()));
         run_scenarios(
@@ -785,7 +808,11 @@ fn in_flight_cases() -> usize {
         })
     });
     let (in_a, in_b) = (chats(&a, model.id()), chats(&b, model.id()));
-    assert_eq!(in_a.len(), 1, "the stream's span ends once, where it started");
+    assert_eq!(
+        in_a.len(),
+        1,
+        "the stream's span ends once, where it started"
+    );
     assert_eq!(in_b.len(), 1, "the next call goes to the new layer");
     assert!(in_a[0]
         .attributes

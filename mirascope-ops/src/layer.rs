@@ -59,7 +59,8 @@ pub const APP_TRACER_NAME: &str = "tracing";
 /// The route of a span or event with a Mirascope target (`mirascope_llm::genai` or below it:
 /// GenAI; `mirascope_ops` or below it: Mirascope's own spans).
 fn mirascope_route(target: &str) -> Option<Route> {
-    let under = |t: &str| target == t || (target.starts_with(t) && target[t.len()..].starts_with("::"));
+    let under =
+        |t: &str| target == t || (target.starts_with(t) && target[t.len()..].starts_with("::"));
     if under(mirascope_llm::genai::TARGET) {
         Some(Route::Llm)
     } else if under(mirascope_llm::genai::OPS_TARGET) {
@@ -441,8 +442,7 @@ where
     fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
         // No opinion on anything but GenAI spans, which the switch may turn off: other layers
         // see what they would see without us.
-        if self.follow_switch && meta.is_span() && meta.target() == mirascope_llm::genai::TARGET
-        {
+        if self.follow_switch && meta.is_span() && meta.target() == mirascope_llm::genai::TARGET {
             Interest::sometimes()
         } else {
             Interest::always()
@@ -563,10 +563,12 @@ where
         };
         let mut fields = EventFields::new(meta);
         event.record(&mut fields);
-        let name = fields
-            .name
-            .map_or(std::borrow::Cow::Borrowed(meta.name()), std::borrow::Cow::Owned);
-        let otel_event = opentelemetry::trace::Event::new(name, SystemTime::now(), fields.attributes, 0);
+        let name = fields.name.map_or(
+            std::borrow::Cow::Borrowed(meta.name()),
+            std::borrow::Cow::Owned,
+        );
+        let otel_event =
+            opentelemetry::trace::Event::new(name, SystemTime::now(), fields.attributes, 0);
         state
             .lock()
             .add_event(otel_event, *meta.level() == tracing::Level::ERROR);

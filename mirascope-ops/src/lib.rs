@@ -40,9 +40,8 @@ pub use instrument::{instrument_llm, is_llm_instrumented, uninstrument_llm};
 #[allow(deprecated)]
 pub use layer::stepped_aside_for_another_layer;
 pub use layer::{
-    another_layer_records_mirascope_spans, exclude_mirascope, layer, llm_filter,
-    ExcludeMirascope, LayerBuilder, LlmFilter, OpsLayer, APP_TRACER_NAME, DEFAULT_TRACER_NAME,
-    OPS_TRACER_NAME,
+    another_layer_records_mirascope_spans, exclude_mirascope, layer, llm_filter, ExcludeMirascope,
+    LayerBuilder, LlmFilter, OpsLayer, APP_TRACER_NAME, DEFAULT_TRACER_NAME, OPS_TRACER_NAME,
 };
 #[cfg(feature = "axum")]
 pub use middleware::{Continued, PropagationLayer, PropagationService};

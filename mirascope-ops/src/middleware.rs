@@ -11,7 +11,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-
 use crate::propagation::{extract_context, extract_session_id};
 use crate::session::{in_session, SessionContext};
 

@@ -184,7 +184,8 @@ impl SpanState {
         match &self.phase {
             Phase::Started(cx) | Phase::Foreign(cx) | Phase::Ended(cx) => cx.clone(),
             Phase::Pending(_) => {
-                let Phase::Pending(p) = std::mem::replace(&mut self.phase, Phase::Ended(Context::new()))
+                let Phase::Pending(p) =
+                    std::mem::replace(&mut self.phase, Phase::Ended(Context::new()))
                 else {
                     unreachable!("matched above")
                 };
