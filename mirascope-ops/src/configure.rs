@@ -37,7 +37,7 @@ fn finish_by<R: Send + 'static>(
         .map(|_| wait)
 }
 
-fn wait_until<R>(wait: Option<std::sync::mpsc::Receiver<R>>, deadline: Instant) -> Option<R> {
+fn wait_until<R>(wait: Option<&std::sync::mpsc::Receiver<R>>, deadline: Instant) -> Option<R> {
     let left = deadline.saturating_duration_since(Instant::now());
     wait?.recv_timeout(left).ok()
 }
@@ -125,13 +125,10 @@ impl Configuration {
             Some(g) => g.replace(tracers),
             None => {
                 let tracers = Tracers::new(tracers);
-                // The only layer here, so the subscriber also filters what nobody records:
-                // spans and events below the application level outside Mirascope's targets
-                // (hyper's and h2's trace events, say) are disabled at their callsites.
-                let filter = tracing_subscriber::filter::Targets::new()
-                    .with_default(app.max(LevelFilter::INFO))
-                    .with_target("mirascope_llm", LevelFilter::TRACE)
-                    .with_target("mirascope_ops", LevelFilter::TRACE);
+                // The only layer here, so the subscriber also disables what it does not
+                // record (events other than Mirascope's, spans below the application level)
+                // at their callsites.
+                let filter = crate::layer::RecordedOnly { app };
                 let subscriber = tracing_subscriber::registry()
                     .with(OpsLayer::new(tracers.clone(), app))
                     .with(filter);
@@ -164,6 +161,8 @@ impl Configuration {
             summary: self.summary,
             stats: None,
             shutdown_timeout: self.shutdown_timeout,
+            collectors: Vec::new(),
+            export_timeout: Duration::ZERO,
         })
     }
 }
@@ -192,6 +191,10 @@ pub struct OpsGuard {
     summary: Option<Arc<crate::metrics::Summary>>,
     stats: Option<std::sync::Arc<crate::export::loss::Counters>>,
     shutdown_timeout: Duration,
+    /// The OTLP collectors `configure_from_env` exports to, and the exporters' timeout: a
+    /// final export to a collector that answers may take that long (see [`OpsGuard::shutdown`]).
+    collectors: Vec<(String, u16)>,
+    export_timeout: Duration,
 }
 
 impl OpsGuard {
@@ -203,7 +206,35 @@ impl OpsGuard {
             summary: None,
             stats: None,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            collectors: Vec::new(),
+            export_timeout: Duration::ZERO,
         }
+    }
+
+    /// This guard, waiting at shutdown up to `export_timeout` for a final export to one of
+    /// `collectors` that accepts connections.
+    pub(crate) fn with_collectors(
+        mut self,
+        collectors: Vec<(String, u16)>,
+        export_timeout: Duration,
+    ) -> Self {
+        self.collectors = collectors;
+        self.export_timeout = export_timeout;
+        self
+    }
+
+    /// Whether one of the OTLP collectors accepts a TCP connection now (it is slow, not down).
+    fn a_collector_answers(&self) -> bool {
+        use std::net::{TcpStream, ToSocketAddrs};
+        self.collectors.iter().any(|(host, port)| {
+            (host.as_str(), *port)
+                .to_socket_addrs()
+                .ok()
+                .into_iter()
+                .flatten()
+                .take(2)
+                .any(|addr| TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok())
+        })
     }
 
     /// Sets the longest [`OpsGuard::shutdown`] blocks (see [`Configuration::shutdown_timeout`]),
@@ -251,7 +282,11 @@ impl OpsGuard {
     }
 
     /// Flushes and shuts down now (idempotent), blocking at most the shutdown timeout (2 s by
-    /// default, [`Configuration::shutdown_timeout`]).
+    /// default, [`Configuration::shutdown_timeout`]). With the OTLP exporters of
+    /// [`crate::configure_from_env`], a final export still running at that point is waited for
+    /// up to the exporters' own timeout (`OTEL_EXPORTER_OTLP_TIMEOUT`, 10 s by default) if the
+    /// collector accepts connections (slow but there, as a cold backend is); a collector that
+    /// is down (refused, unreachable) does not hold exit past the shutdown timeout.
     ///
     /// Fails with [`OpsError::Undelivered`] when spans that ended were not delivered (export
     /// failures, a full queue, a collector still down at shutdown), saying how many, and with
@@ -259,13 +294,13 @@ impl OpsGuard {
     /// that hangs): it goes on in the background, bounded by the exporter's own timeout.
     pub fn shutdown(&mut self) -> Result<(), OpsError> {
         let deadline = Instant::now() + self.shutdown_timeout;
-        let meter = self.meter.take().map(|m| {
+        let meter = self.meter.take().and_then(|m| {
             crate::metrics::uninstall();
             // The SDK ignores shutdown timeouts: the final export waits for the collector up to
             // the exporter's timeout (10 s by default). Hence a thread of its own.
             finish_by("mirascope-metrics-shutdown", move || m.shutdown())
         });
-        let spans = self.provider.take().map(|p| {
+        let spans = self.provider.take().and_then(|p| {
             finish_by("mirascope-trace-shutdown", move || {
                 let _ = p.force_flush();
                 p.shutdown()
@@ -277,20 +312,30 @@ impl OpsGuard {
                 println!("mirascope metrics:\n{text}");
             }
         }
-        let mut timed_out = false;
-        if let Some(wait) = meter {
-            timed_out |= wait_until(wait, deadline).is_none();
-        }
-        let spans = match spans {
-            Some(wait) => match wait_until(wait, deadline) {
-                Some(result) => Some(result.map_err(|e| OpsError::Sdk(e.to_string()))),
-                None => {
-                    timed_out = true;
-                    None
+        let started = Instant::now();
+        let shut_anything_down = meter.is_some() || spans.is_some();
+        let mut meter_done = meter.is_none();
+        let mut spans_result = None;
+        let mut spans_done = spans.is_none();
+        let mut poll = |deadline: Instant| {
+            if !meter_done {
+                meter_done = wait_until(meter.as_ref(), deadline).is_some();
+            }
+            if !spans_done {
+                if let Some(r) = wait_until(spans.as_ref(), deadline) {
+                    spans_done = true;
+                    spans_result = Some(r.map_err(|e| OpsError::Sdk(e.to_string())));
                 }
-            },
-            None => None,
+            }
+            meter_done && spans_done
         };
+        let mut finished = poll(deadline);
+        if !finished && !self.collectors.is_empty() && self.a_collector_answers() {
+            // Slow, not down: its data is worth the exporters' own timeout.
+            finished = poll(started + self.export_timeout.max(self.shutdown_timeout));
+        }
+        let timed_out = !finished;
+        let spans = spans_result;
         if timed_out {
             tracing::warn!(
                 target: "mirascope_ops::export",
@@ -304,7 +349,7 @@ impl OpsGuard {
         match spans {
             Some(shut) => {
                 let stats = self.stats();
-                if stats.undelivered() > 0 {
+                if stats.lost_anything() {
                     return Err(OpsError::Undelivered {
                         spans: stats.undelivered(),
                         stats,
@@ -312,7 +357,17 @@ impl OpsGuard {
                 }
                 shut
             }
-            None => Ok(()),
+            // Metrics only (spans off), or nothing left to shut down (a second call).
+            None => {
+                let stats = self.stats();
+                if shut_anything_down && stats.lost_anything() {
+                    return Err(OpsError::Undelivered {
+                        spans: stats.undelivered(),
+                        stats,
+                    });
+                }
+                Ok(())
+            }
         }
     }
 }

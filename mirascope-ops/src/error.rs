@@ -30,10 +30,14 @@ pub enum OpsError {
         /// The Cargo feature that provides it.
         feature: &'static str,
     },
-    /// Spans that ended were not delivered by the time of shutdown.
-    #[error("{spans} span(s) were not delivered ({stats:?})")]
+    /// Telemetry was lost by the time of shutdown: spans that ended were not delivered, or
+    /// metrics exports failed.
+    #[error(
+        "{spans} span(s) were not delivered and {} metrics export(s) failed ({stats:?})",
+        stats.metric_exports_failed
+    )]
     Undelivered {
-        /// How many.
+        /// How many spans.
         spans: u64,
         /// The pipeline's counts.
         stats: crate::export::ExportStats,

@@ -416,6 +416,33 @@ impl<S> OpsLayer<S> {
     }
 }
 
+/// The global filter of the subscriber that [`crate::configure`] installs, where [`OpsLayer`] is
+/// the only layer: it enables exactly what the layer records (spans it routes, and Mirascope's
+/// own events), so nothing else is even dispatched (a library's DEBUG and TRACE events, say).
+pub(crate) struct RecordedOnly {
+    pub(crate) app: LevelFilter,
+}
+
+impl RecordedOnly {
+    fn wants(&self, meta: &Metadata<'_>) -> bool {
+        mirascope_route(meta.target()).is_some() || (meta.is_span() && self.app >= *meta.level())
+    }
+}
+
+impl<S: Subscriber> Layer<S> for RecordedOnly {
+    fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        if self.wants(meta) {
+            Interest::always()
+        } else {
+            Interest::never()
+        }
+    }
+
+    fn enabled(&self, meta: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        self.wants(meta)
+    }
+}
+
 static DUPLICATES: AtomicBool = AtomicBool::new(false);
 
 /// Whether an [`OpsLayer`] found another tracing-opentelemetry layer that also records

@@ -28,12 +28,13 @@ pub const TOKEN_BUCKETS: [f64; 14] = [
     16777216.0, 67108864.0,
 ];
 
-/// `gen_ai.client.operation.duration` and `..time_to_first_chunk` bucket boundaries, seconds.
-pub const DURATION_BUCKETS: [f64; 14] = [
-    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
-];
+/// `gen_ai.client.operation.duration`, `..time_to_first_chunk` and `..time_per_output_chunk`
+/// bucket boundaries, seconds.
+pub const DURATION_BUCKETS: [f64; 14] = mirascope_llm::genai::metrics::DURATION_BUCKETS;
 
-/// `gen_ai.client.operation.time_per_output_chunk` bucket boundaries, seconds.
+/// The boundaries of a server metric (`gen_ai.server.time_per_output_token`), formerly used
+/// for `time_per_output_chunk` by mistake; the client metric uses [`DURATION_BUCKETS`].
+#[deprecated(note = "time_per_output_chunk uses DURATION_BUCKETS, as GenAI semconv v1.41 says")]
 pub const CHUNK_BUCKETS: [f64; 13] = [
     0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
 ];
@@ -77,7 +78,7 @@ impl GenAiMetrics {
                 .with_description(
                     "Time between output chunks of a streamed response, after the first.",
                 )
-                .with_boundaries(CHUNK_BUCKETS.to_vec())
+                .with_boundaries(DURATION_BUCKETS.to_vec())
                 .build(),
             cost: meter
                 .f64_counter("mirascope.client.cost")
@@ -200,9 +201,11 @@ impl MetricsRecorder for GenAiMetrics {
         if let Some(t) = call.time_to_first_chunk {
             self.time_to_first_chunk.record(t.as_secs_f64(), &sets.base);
         }
-        if let Some(t) = call.time_per_output_chunk {
-            self.time_per_output_chunk
-                .record(t.as_secs_f64(), &sets.base);
+        // One value per chunk after the first (semconv), not one mean per stream.
+        if let Some(gaps) = call.output_chunk_gaps {
+            for gap in gaps.values() {
+                self.time_per_output_chunk.record(gap, &sets.base);
+            }
         }
         if let Some(c) = call.cost.filter(|c| c.is_finite() && *c >= 0.0) {
             self.cost.add(c, &sets.base);

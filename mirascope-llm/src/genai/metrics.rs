@@ -39,8 +39,89 @@ pub struct CallRecord<'a> {
     pub cost: Option<f64>,
     /// Streams: from the start of the call to the first chunk.
     pub time_to_first_chunk: Option<Duration>,
-    /// Streams: the mean time between output chunks after the first.
+    /// Streams: the mean time between output chunks after the first (what the console summary
+    /// shows; the histogram records every gap, see `output_chunk_gaps`).
     pub time_per_output_chunk: Option<Duration>,
+    /// Streams: the time between each output chunk and the one before it, for every chunk after
+    /// the first (`gen_ai.client.operation.time_per_output_chunk` records one value per chunk).
+    pub output_chunk_gaps: Option<&'a ChunkGaps>,
+}
+
+/// Bucket boundaries, in seconds, of `gen_ai.client.operation.duration`,
+/// `..time_to_first_chunk` and `..time_per_output_chunk` (GenAI semconv v1.41: the three
+/// share them).
+pub const DURATION_BUCKETS: [f64; 14] = [
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
+/// The gaps between a stream's output chunks, kept in fixed space however long the stream:
+/// a count and a sum per [`DURATION_BUCKETS`] bucket, and the exact smallest and largest gap.
+/// [`ChunkGaps::values`] gives back one value per gap with the same count, sum, bucket of every
+/// value, minimum and maximum, which is all a histogram keeps of them.
+#[derive(Debug, Clone, Default)]
+pub struct ChunkGaps {
+    counts: [u64; DURATION_BUCKETS.len() + 1],
+    sums: [f64; DURATION_BUCKETS.len() + 1],
+    min: f64,
+    max: f64,
+}
+
+impl ChunkGaps {
+    /// Adds one gap, in seconds.
+    pub fn add(&mut self, seconds: f64) {
+        if !seconds.is_finite() || seconds < 0.0 {
+            return;
+        }
+        // Histogram buckets are upper-inclusive: a value equal to a boundary falls below it.
+        let bucket = DURATION_BUCKETS.partition_point(|&b| b < seconds);
+        if self.is_empty() {
+            self.min = seconds;
+            self.max = seconds;
+        } else {
+            self.min = self.min.min(seconds);
+            self.max = self.max.max(seconds);
+        }
+        self.counts[bucket] = self.counts[bucket].saturating_add(1);
+        self.sums[bucket] += seconds;
+    }
+
+    /// How many gaps were added.
+    pub fn len(&self) -> u64 {
+        self.counts.iter().fold(0u64, |n, c| n.saturating_add(*c))
+    }
+
+    /// Whether no gap was added.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// One value per gap: in each bucket, its count of values summing to its sum (the smallest
+    /// and largest gap exactly, the others at the mean of the rest).
+    pub fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        let first = self.counts.iter().position(|&c| c > 0);
+        let last = self.counts.iter().rposition(|&c| c > 0);
+        (0..self.counts.len()).flat_map(move |b| {
+            let count = self.counts[b];
+            let mut exact = Vec::with_capacity(2);
+            if Some(b) == first && count > 0 {
+                exact.push(self.min);
+            }
+            if Some(b) == last && count > exact.len() as u64 {
+                exact.push(self.max);
+            }
+            let rest = count - exact.len() as u64;
+            let rest_sum = self.sums[b] - exact.iter().sum::<f64>();
+            let mean = if rest > 0 {
+                (rest_sum / rest as f64).max(0.0)
+            } else {
+                0.0
+            };
+            exact.into_iter().chain(std::iter::repeat_n(
+                mean,
+                usize::try_from(rest).unwrap_or(usize::MAX),
+            ))
+        })
+    }
 }
 
 /// Receives every finished call (implemented by `mirascope-ops`).
@@ -75,6 +156,8 @@ pub(crate) struct Timing {
     pub first_chunk: Option<Instant>,
     pub last_chunk: Option<Instant>,
     pub chunks: u64,
+    /// The gap before each chunk after the first.
+    pub gaps: ChunkGaps,
 }
 
 impl Timing {
@@ -95,6 +178,7 @@ impl Timing {
             first_chunk: None,
             last_chunk: None,
             chunks: 0,
+            gaps: ChunkGaps::default(),
         }
     }
 
@@ -107,8 +191,11 @@ impl Timing {
     pub(crate) fn chunk(&mut self) {
         let now = Instant::now();
         self.first_chunk.get_or_insert(now);
+        if let Some(last) = self.last_chunk {
+            self.gaps.add((now - last).as_secs_f64());
+        }
         self.last_chunk = Some(now);
-        self.chunks += 1;
+        self.chunks = self.chunks.saturating_add(1);
     }
 }
 
@@ -166,5 +253,41 @@ fn record_enabled(
         cost: response.and_then(ResponseData::cost),
         time_to_first_chunk,
         time_per_output_chunk,
+        output_chunk_gaps: (!timing.gaps.is_empty()).then_some(&timing.gaps),
     });
+}
+
+#[cfg(test)]
+mod chunk_gap_tests {
+    use super::*;
+
+    #[test]
+    fn values_keep_count_sum_buckets_min_and_max() {
+        let gaps_in = [0.001, 0.005, 0.012, 0.013, 0.5, 0.02, 90.0, 0.01];
+        let mut gaps = ChunkGaps::default();
+        for g in gaps_in {
+            gaps.add(g);
+        }
+        gaps.add(f64::NAN);
+        gaps.add(-1.0);
+        let out: Vec<f64> = gaps.values().collect();
+        assert_eq!(out.len(), gaps_in.len());
+        let sum: f64 = out.iter().sum();
+        assert!((sum - gaps_in.iter().sum::<f64>()).abs() < 1e-9);
+        let bucket = |v: f64| DURATION_BUCKETS.partition_point(|&b| b < v);
+        let mut a: Vec<usize> = gaps_in.iter().map(|&v| bucket(v)).collect();
+        let mut b: Vec<usize> = out.iter().map(|&v| bucket(v)).collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "every value stays in its bucket");
+        assert_eq!(out.iter().cloned().fold(f64::MAX, f64::min), 0.001);
+        assert_eq!(out.iter().cloned().fold(0.0, f64::max), 90.0);
+    }
+
+    #[test]
+    fn one_gap() {
+        let mut gaps = ChunkGaps::default();
+        gaps.add(0.3);
+        assert_eq!(gaps.values().collect::<Vec<_>>(), vec![0.3]);
+    }
 }

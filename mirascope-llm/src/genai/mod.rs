@@ -238,11 +238,14 @@ const CAPTURE_OFF: u8 = 2;
 static CAPTURE: AtomicU8 = AtomicU8::new(CAPTURE_UNSET);
 static PROPAGATE: AtomicBool = AtomicBool::new(true);
 
-/// Reads `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`: `true/1/yes/on` and
-/// `SPAN_ONLY/SPAN_AND_EVENT/EVENT_ONLY` capture; `false/0/no/off/NO_CONTENT` do not; unset or
-/// unknown keeps Mirascope's default (capture).
+/// Reads `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`: `true/1/yes/on`, `SPAN_ONLY`
+/// and `SPAN_AND_EVENT` capture content on the span; `false/0/no/off`, `NO_CONTENT` and
+/// `EVENT_ONLY` do not (content goes on the span only, never in events, so `EVENT_ONLY` — "not
+/// on spans" in the GenAI conventions — leaves the span without it); unset or unknown keeps
+/// Mirascope's default (capture).
 pub fn capture_from_env_value(value: Option<&str>) -> bool {
-    !matches!(value.map(|v| v.trim().to_ascii_lowercase()), Some(v) if ["false", "0", "no", "off", "no_content"].contains(&v.as_str()))
+    const OFF: [&str; 6] = ["false", "0", "no", "off", "no_content", "event_only"];
+    !matches!(value.map(|v| v.trim().to_ascii_lowercase()), Some(v) if OFF.contains(&v.as_str()))
 }
 
 /// Whether message content (instructions, messages, tool arguments and results) is recorded.
@@ -300,7 +303,15 @@ mod tests {
         ] {
             assert!(capture_from_env_value(on), "{on:?}");
         }
-        for off in ["false", "0", "NO_CONTENT", "off", " No "] {
+        for off in [
+            "false",
+            "0",
+            "NO_CONTENT",
+            "off",
+            " No ",
+            "EVENT_ONLY",
+            "event_only",
+        ] {
             assert!(!capture_from_env_value(Some(off)), "{off}");
         }
     }

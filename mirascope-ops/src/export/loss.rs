@@ -1,5 +1,6 @@
 //! Telemetry loss made visible: every span offered to the exporters that `configure_from_env`
-//! builds is counted, and so is every span an export delivered or failed to deliver. Failures are
+//! builds is counted, and so is every span an export delivered or failed to deliver, and every
+//! metrics export that failed (a collector that takes traces only answers 404 or 405). Failures are
 //! reported once per kind and minute on the program's own `tracing` output (`warn!`, target
 //! `mirascope_ops::export`); [`crate::OpsGuard::stats`] gives the counts, and
 //! [`crate::OpsGuard::shutdown`] says how many spans were not delivered.
@@ -26,12 +27,21 @@ pub struct ExportStats {
     pub exported: u64,
     /// Spans in exports that failed (collector down, 4xx/5xx, timeout).
     pub failed: u64,
+    /// Metrics exports that succeeded.
+    pub metric_exports: u64,
+    /// Metrics exports that failed (each one loses the data points of that collection).
+    pub metric_exports_failed: u64,
 }
 
 impl ExportStats {
     /// Spans offered but not delivered: failed, dropped (a full batch queue), or still queued.
     pub fn undelivered(&self) -> u64 {
         self.offered.saturating_sub(self.exported)
+    }
+
+    /// Whether anything was lost: spans not delivered, or a metrics export that failed.
+    pub fn lost_anything(&self) -> bool {
+        self.undelivered() > 0 || self.metric_exports_failed > 0
     }
 }
 
@@ -41,7 +51,10 @@ pub(crate) struct Counters {
     offered: AtomicU64,
     exported: AtomicU64,
     failed: AtomicU64,
+    metric_exports: AtomicU64,
+    metric_exports_failed: AtomicU64,
     last_warning: Mutex<Option<Instant>>,
+    last_metrics_warning: Mutex<Option<Instant>>,
 }
 
 /// How often a kind of export failure is reported at most.
@@ -53,6 +66,25 @@ impl Counters {
             offered: self.offered.load(Ordering::Relaxed),
             exported: self.exported.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
+            metric_exports: self.metric_exports.load(Ordering::Relaxed),
+            metric_exports_failed: self.metric_exports_failed.load(Ordering::Relaxed),
+        }
+    }
+
+    fn warn_metrics_failure(&self, error: &dyn std::fmt::Display) {
+        let mut last = self
+            .last_metrics_warning
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if last.is_none_or(|t| t.elapsed() >= WARN_EVERY) {
+            *last = Some(Instant::now());
+            drop(last);
+            let stats = self.stats();
+            tracing::warn!(
+                target: "mirascope_ops::export",
+                failed_total = stats.metric_exports_failed,
+                "metrics export failed: {error}"
+            );
         }
     }
 
@@ -142,5 +174,47 @@ impl<P: SpanProcessor> SpanProcessor for Offered<P> {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.inner.set_resource(resource)
+    }
+}
+
+/// Counts the metrics exports that succeed and fail.
+#[derive(Debug)]
+pub(crate) struct CountedMetrics<E> {
+    pub(crate) inner: E,
+    pub(crate) counters: Arc<Counters>,
+}
+
+impl<E: opentelemetry_sdk::metrics::exporter::PushMetricExporter>
+    opentelemetry_sdk::metrics::exporter::PushMetricExporter for CountedMetrics<E>
+{
+    async fn export(
+        &self,
+        metrics: &opentelemetry_sdk::metrics::data::ResourceMetrics,
+    ) -> OTelSdkResult {
+        let result = self.inner.export(metrics).await;
+        match &result {
+            Ok(()) => {
+                self.counters.metric_exports.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                self.counters
+                    .metric_exports_failed
+                    .fetch_add(1, Ordering::Relaxed);
+                self.counters.warn_metrics_failure(e);
+            }
+        }
+        result
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn temporality(&self) -> opentelemetry_sdk::metrics::Temporality {
+        self.inner.temporality()
     }
 }

@@ -206,53 +206,117 @@ fn console_processor(
     })
 }
 
-/// [`crate::configure`] with the provider chosen by [`provider_from_env`]. When the environment
-/// disables export (`OTEL_SDK_DISABLED=true`, `OTEL_TRACES_EXPORTER=none`), nothing is installed,
-/// model calls work as usual, [`crate::instrument_llm`] is a no-op, and the guard does nothing.
+/// [`crate::configure`] with the provider chosen by [`provider_from_env`] and the metrics
+/// chosen by `OTEL_METRICS_EXPORTER` (unset: OTLP when an OTLP endpoint is set, else the console
+/// summary). The two signals are independent, as the SDK spec says: `OTEL_TRACES_EXPORTER=none`
+/// turns spans off and leaves metrics as `OTEL_METRICS_EXPORTER` says (model calls then make
+/// spans that are never sampled, so that their metrics are recorded). When the environment
+/// disables everything (`OTEL_SDK_DISABLED=true`, or both exporters `none`), nothing is
+/// installed, model calls work as usual, [`crate::instrument_llm`] is a no-op, and the guard
+/// does nothing.
+///
+/// Metrics over OTLP go to `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` as given (the full URL), else
+/// to `OTEL_EXPORTER_OTLP_ENDPOINT` with `/v1/metrics` appended. Failed metrics exports are
+/// counted like lost spans: [`crate::OpsGuard::shutdown`] reports them.
 pub fn configure_from_env() -> Result<OpsGuard, OpsError> {
-    match counted_provider_from_env()? {
-        Some((provider, counters)) => {
-            let mut config = Configuration::new(provider);
-            let metrics = match metrics_exporters_from_env()? {
-                Some(list) => list,
-                None => vec![if env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")
-                    .or_else(|| env("OTEL_EXPORTER_OTLP_ENDPOINT"))
-                    .is_some()
-                {
-                    TracesExporter::Otlp
-                } else {
-                    TracesExporter::Console
-                }],
-            };
-            let mut meter = None;
-            for e in metrics {
-                match e {
-                    TracesExporter::Otlp => {
-                        let mut otlp = Otlp::new();
-                        if let Some(ep) = env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") {
-                            otlp = otlp.endpoint(ep);
-                        }
-                        meter = Some(otlp.meter_provider()?);
-                    }
-                    TracesExporter::Console => config = config.print_summary(),
-                }
-            }
-            let meter = meter.or_else(|| {
-                // The console summary alone needs a recorder, not an exporter.
-                config
-                    .has_summary()
-                    .then(|| opentelemetry_sdk::metrics::SdkMeterProvider::builder().build())
-            });
-            if let Some(m) = meter {
-                config = config.meter_provider(m);
-            }
-            config.install().map(|guard| guard.with_stats(counters))
-        }
-        None => {
+    if sdk_disabled_by_env() {
+        crate::instrument::mark_disabled();
+        return Ok(OpsGuard::disabled());
+    }
+    let traces = counted_provider_from_env()?;
+    let metrics = match metrics_exporters_from_env()? {
+        Some(list) => list,
+        None => vec![if env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")
+            .or_else(|| env("OTEL_EXPORTER_OTLP_ENDPOINT"))
+            .is_some()
+        {
+            TracesExporter::Otlp
+        } else {
+            TracesExporter::Console
+        }],
+    };
+    let mut collectors = Vec::new();
+    let traces_otlp = traces.is_some()
+        && match traces_exporters_from_env()? {
+            Some(list) => list.contains(&TracesExporter::Otlp),
+            None => env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+                .or_else(|| env("OTEL_EXPORTER_OTLP_ENDPOINT"))
+                .is_some(),
+        };
+    if traces_otlp {
+        collectors.extend(collector_from_env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"));
+    }
+    if metrics.contains(&TracesExporter::Otlp) {
+        collectors.extend(collector_from_env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"));
+    }
+    let (provider, counters) = match traces {
+        Some(t) => t,
+        None if metrics.is_empty() => {
             crate::instrument::mark_disabled();
-            Ok(OpsGuard::disabled())
+            return Ok(OpsGuard::disabled());
+        }
+        // Spans off, metrics on: calls still make (unsampled) spans, which record the metrics.
+        None => (
+            SdkTracerProvider::builder()
+                .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOff)
+                .build(),
+            Arc::new(Counters::default()),
+        ),
+    };
+    let mut config = Configuration::new(provider);
+    let mut meter = None;
+    for e in metrics {
+        match e {
+            // The exporter reads the endpoints itself: the per-signal
+            // `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` as the full URL, the base
+            // `OTEL_EXPORTER_OTLP_ENDPOINT` with `/v1/metrics` appended.
+            TracesExporter::Otlp => {
+                meter = Some(Otlp::new().counted_meter_provider(counters.clone())?);
+            }
+            TracesExporter::Console => config = config.print_summary(),
         }
     }
+    let meter = meter.or_else(|| {
+        // The console summary alone needs a recorder, not an exporter.
+        config
+            .has_summary()
+            .then(|| opentelemetry_sdk::metrics::SdkMeterProvider::builder().build())
+    });
+    if let Some(m) = meter {
+        config = config.meter_provider(m);
+    }
+    config.install().map(|guard| {
+        guard
+            .with_stats(counters)
+            .with_collectors(collectors, export_timeout_from_env())
+    })
+}
+
+/// The host and port of the OTLP collector of one signal: its own endpoint variable, else
+/// `OTEL_EXPORTER_OTLP_ENDPOINT`, else the default for the protocol (`localhost:4318` for HTTP,
+/// `localhost:4317` for gRPC).
+fn collector_from_env(signal_endpoint: &str) -> Option<(String, u16)> {
+    let url = env(signal_endpoint).or_else(|| env("OTEL_EXPORTER_OTLP_ENDPOINT"));
+    let grpc = env("OTEL_EXPORTER_OTLP_PROTOCOL").is_some_and(|p| p.trim() == "grpc");
+    let default_port = if grpc { 4317 } else { 4318 };
+    let Some(url) = url else {
+        return Some(("localhost".to_string(), default_port));
+    };
+    let uri: http::Uri = url.trim().parse().ok()?;
+    let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+        Some("https") => 443,
+        Some("http") if !grpc => 80,
+        _ => default_port,
+    });
+    Some((uri.host()?.trim_matches(['[', ']']).to_string(), port))
+}
+
+/// `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds; 10 s when unset or not a number), the time an
+/// OTLP export may take.
+fn export_timeout_from_env() -> Duration {
+    env("OTEL_EXPORTER_OTLP_TIMEOUT")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(Duration::from_secs(10), Duration::from_millis)
 }
 
 /// An exporter that cuts every string attribute value (span and event attributes, string array

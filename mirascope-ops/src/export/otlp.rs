@@ -17,9 +17,9 @@ use std::sync::Arc;
 #[cfg(feature = "otlp-grpc")]
 use std::sync::OnceLock;
 
-#[cfg(any(feature = "otlp-http", feature = "otlp-grpc"))]
-use super::loss::Counted;
 use super::loss::Counters;
+#[cfg(any(feature = "otlp-http", feature = "otlp-grpc"))]
+use super::loss::{Counted, CountedMetrics};
 #[cfg(any(feature = "otlp-http", feature = "otlp-grpc"))]
 use super::LengthLimited;
 use super::{env, resource};
@@ -217,13 +217,22 @@ impl Otlp {
     /// endpoint (`/v1/metrics` for HTTP), headers, timeout and compression as the traces; a
     /// periodic reader (every 60 s, `OTEL_METRIC_EXPORT_INTERVAL`) and a final export at shutdown.
     pub fn meter_provider(&self) -> Result<opentelemetry_sdk::metrics::SdkMeterProvider, OpsError> {
+        self.counted_meter_provider(Arc::default())
+    }
+
+    /// [`Otlp::meter_provider`], its exporter counting the exports that succeed and fail into
+    /// `counters`.
+    pub(crate) fn counted_meter_provider(
+        &self,
+        counters: Arc<Counters>,
+    ) -> Result<opentelemetry_sdk::metrics::SdkMeterProvider, OpsError> {
         let builder =
             opentelemetry_sdk::metrics::SdkMeterProvider::builder().with_resource(resource());
         let builder = match self.resolved_protocol_for("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL")? {
             p @ (Protocol::HttpProtobuf | Protocol::HttpJson) => {
-                builder.with_reader(self.http_metrics_reader(p)?)
+                builder.with_reader(self.http_metrics_reader(p, counters)?)
             }
-            Protocol::Grpc => builder.with_reader(self.grpc_metrics_reader()?),
+            Protocol::Grpc => builder.with_reader(self.grpc_metrics_reader(counters)?),
         };
         Ok(builder.build())
     }
@@ -232,8 +241,11 @@ impl Otlp {
     fn http_metrics_reader(
         &self,
         p: Protocol,
+        counters: Arc<Counters>,
     ) -> Result<
-        opentelemetry_sdk::metrics::PeriodicReader<opentelemetry_otlp::MetricExporter>,
+        opentelemetry_sdk::metrics::PeriodicReader<
+            CountedMetrics<opentelemetry_otlp::MetricExporter>,
+        >,
         OpsError,
     > {
         let b = opentelemetry_otlp::MetricExporter::builder()
@@ -241,8 +253,11 @@ impl Otlp {
             .with_protocol(Self::http_wire(p)?);
         let b = self.http_settings(b, "/v1/metrics");
         Ok(
-            opentelemetry_sdk::metrics::PeriodicReader::builder(b.build().map_err(build_error)?)
-                .build(),
+            opentelemetry_sdk::metrics::PeriodicReader::builder(CountedMetrics {
+                inner: b.build().map_err(build_error)?,
+                counters,
+            })
+            .build(),
         )
     }
 
@@ -250,6 +265,7 @@ impl Otlp {
     fn http_metrics_reader(
         &self,
         _: Protocol,
+        _: Arc<Counters>,
     ) -> Result<opentelemetry_sdk::metrics::PeriodicReader<NoMetrics>, OpsError> {
         Err(OpsError::FeatureDisabled {
             what: "OTLP over HTTP",
@@ -260,7 +276,11 @@ impl Otlp {
     #[cfg(feature = "otlp-grpc")]
     fn grpc_metrics_reader(
         &self,
-    ) -> Result<opentelemetry_sdk::metrics::PeriodicReader<MetricsOnRuntime>, OpsError> {
+        counters: Arc<Counters>,
+    ) -> Result<
+        opentelemetry_sdk::metrics::PeriodicReader<CountedMetrics<MetricsOnRuntime>>,
+        OpsError,
+    > {
         let rt = export_runtime()?;
         let _enter = rt.enter();
         let b = self.grpc_settings(opentelemetry_otlp::MetricExporter::builder().with_tonic())?;
@@ -268,12 +288,19 @@ impl Otlp {
             inner: b.build().map_err(build_error)?,
             runtime: rt.handle().clone(),
         };
-        Ok(opentelemetry_sdk::metrics::PeriodicReader::builder(exporter).build())
+        Ok(
+            opentelemetry_sdk::metrics::PeriodicReader::builder(CountedMetrics {
+                inner: exporter,
+                counters,
+            })
+            .build(),
+        )
     }
 
     #[cfg(not(feature = "otlp-grpc"))]
     fn grpc_metrics_reader(
         &self,
+        _: Arc<Counters>,
     ) -> Result<opentelemetry_sdk::metrics::PeriodicReader<NoMetrics>, OpsError> {
         Err(OpsError::FeatureDisabled {
             what: "OTLP over gRPC",
