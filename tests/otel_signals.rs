@@ -20,11 +20,14 @@ use mirascope::ops::{self, OpsError};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use prost::Message;
 
+/// Each request's path and the metric names in its body.
+type Seen = Arc<Mutex<Vec<(String, Vec<String>)>>>;
+
 /// A loopback OTLP/HTTP receiver: records each request's path and metric names, answers with a
 /// settable status after a settable delay.
 struct Receiver {
     addr: std::net::SocketAddr,
-    seen: Arc<Mutex<Vec<(String, Vec<String>)>>>,
+    seen: Seen,
     status: Arc<AtomicU16>,
     delay_ms: Arc<AtomicU64>,
     _rt: tokio::runtime::Runtime,
@@ -38,7 +41,7 @@ impl Receiver {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let seen: Arc<Mutex<Vec<(String, Vec<String>)>>> = Arc::default();
+        let seen: Seen = Arc::default();
         let status = Arc::new(AtomicU16::new(200));
         let delay_ms = Arc::new(AtomicU64::new(0));
         let (sink, st, delay) = (seen.clone(), status.clone(), delay_ms.clone());
