@@ -15,6 +15,7 @@
 //! `server.port`: no ids and no content, so cardinality stays bounded. Histograms use the
 //! conventions' explicit bucket boundaries.
 
+use mirascope_llm::genai::keys;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -55,25 +56,25 @@ impl GenAiMetrics {
     pub fn new(meter: &Meter) -> Self {
         GenAiMetrics {
             token_usage: meter
-                .u64_histogram("gen_ai.client.token.usage")
+                .u64_histogram(keys::GEN_AI_CLIENT_TOKEN_USAGE)
                 .with_unit("{token}")
                 .with_description("Number of input and output tokens used.")
                 .with_boundaries(TOKEN_BUCKETS.to_vec())
                 .build(),
             duration: meter
-                .f64_histogram("gen_ai.client.operation.duration")
+                .f64_histogram(keys::GEN_AI_CLIENT_OPERATION_DURATION)
                 .with_unit("s")
                 .with_description("GenAI operation duration.")
                 .with_boundaries(DURATION_BUCKETS.to_vec())
                 .build(),
             time_to_first_chunk: meter
-                .f64_histogram("gen_ai.client.operation.time_to_first_chunk")
+                .f64_histogram(keys::GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK)
                 .with_unit("s")
                 .with_description("Time to receive the first chunk of a streamed response.")
                 .with_boundaries(DURATION_BUCKETS.to_vec())
                 .build(),
             time_per_output_chunk: meter
-                .f64_histogram("gen_ai.client.operation.time_per_output_chunk")
+                .f64_histogram(keys::GEN_AI_CLIENT_OPERATION_TIME_PER_OUTPUT_CHUNK)
                 .with_unit("s")
                 .with_description(
                     "Time between output chunks of a streamed response, after the first.",
@@ -81,7 +82,7 @@ impl GenAiMetrics {
                 .with_boundaries(DURATION_BUCKETS.to_vec())
                 .build(),
             cost: meter
-                .f64_counter("mirascope.client.cost")
+                .f64_counter(keys::MIRASCOPE_CLIENT_COST)
                 .with_unit("USD")
                 .with_description("What the calls cost, from their usage and the model's price.")
                 .build(),
@@ -122,27 +123,27 @@ impl AttrSets {
 
     fn new(call: &CallRecord<'_>) -> Self {
         let mut base = Vec::with_capacity(7);
-        base.push(KeyValue::new("gen_ai.operation.name", "chat"));
+        base.push(KeyValue::new(keys::GEN_AI_OPERATION_NAME, "chat"));
         base.push(KeyValue::new(
-            "gen_ai.provider.name",
+            keys::GEN_AI_PROVIDER_NAME,
             call.provider.to_string(),
         ));
         base.push(KeyValue::new(
-            "gen_ai.request.model",
+            keys::GEN_AI_REQUEST_MODEL,
             call.request_model.to_string(),
         ));
         if let Some(m) = call.response_model {
-            base.push(KeyValue::new("gen_ai.response.model", m.to_string()));
+            base.push(KeyValue::new(keys::GEN_AI_RESPONSE_MODEL, m.to_string()));
         }
         if let Some(a) = call.server_address {
-            base.push(KeyValue::new("server.address", a.to_string()));
+            base.push(KeyValue::new(keys::SERVER_ADDRESS, a.to_string()));
         }
         if let Some(p) = call.server_port {
-            base.push(KeyValue::new("server.port", p));
+            base.push(KeyValue::new(keys::SERVER_PORT, p));
         }
         let with = |kind: &'static str| {
             let mut v = base.clone();
-            v.push(KeyValue::new("gen_ai.token.type", kind));
+            v.push(KeyValue::new(keys::GEN_AI_TOKEN_TYPE, kind));
             Arc::from(v)
         };
         AttrSets {
@@ -182,7 +183,7 @@ impl MetricsRecorder for GenAiMetrics {
         match call.error_type {
             Some(e) => {
                 let mut with_error = sets.base.to_vec();
-                with_error.push(KeyValue::new("error.type", e));
+                with_error.push(KeyValue::new(keys::ERROR_TYPE, e));
                 self.duration
                     .record(call.duration.as_secs_f64(), &with_error);
             }

@@ -2,6 +2,7 @@
 //! attributes land on every trace and span opened inside it (`mirascope.ops.session.id`,
 //! `mirascope.ops.session.attributes`).
 
+use mirascope_llm::genai::keys;
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -186,9 +187,9 @@ impl<F: Future> Future for WithSession<F> {
 /// Records the current session on a span that declares the session fields.
 pub(crate) fn record_on(span: &tracing::Span) {
     if let Some(s) = current_session() {
-        span.record("mirascope.ops.session.id", s.id.as_str());
+        span.record(keys::MIRASCOPE_OPS_SESSION_ID, s.id.as_str());
         if let Some(a) = &s.attributes {
-            span.record("mirascope.ops.session.attributes", a.to_string());
+            span.record(keys::MIRASCOPE_OPS_SESSION_ATTRIBUTES, a.to_string());
         }
     }
 }

@@ -2,6 +2,7 @@
 //! `mirascope_ops`, scope `mirascope.ops`) with Mirascope's attributes, argument and output
 //! recording, errors and panics; and [`traced_call`], the span around a traced `#[llm::call]`'s [`LazyCall`].
 
+use mirascope_llm::genai::keys;
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell};
 use std::fmt::Debug;
@@ -279,31 +280,31 @@ pub fn start(
         otel.name = %SpanName(info.span_name, &qualname),
         otel.kind = "internal",
         otel.status_code = Empty,
-        mirascope.type = "trace",
-        mirascope.fn.qualname = %qualname,
-        mirascope.fn.module = info.module,
-        mirascope.fn.is_async = info.is_async,
-        mirascope.trace.arg_types = info.arg_types,
+        { keys::MIRASCOPE_TYPE } = "trace",
+        { keys::MIRASCOPE_FN_QUALNAME } = %qualname,
+        { keys::MIRASCOPE_FN_MODULE } = info.module,
+        { keys::MIRASCOPE_FN_IS_ASYNC } = info.is_async,
+        { keys::MIRASCOPE_TRACE_ARG_TYPES } = info.arg_types,
         // Argument values are content; their names and types are not. Made here, in the
         // enabled branch of the macro, so that they are part of the span's creation.
-        mirascope.trace.arg_values = genai::capture_content().then(arg_values),
-        mirascope.trace.metadata = Empty,
-        mirascope.trace.output = Empty,
-        mirascope.response.provider_id = Empty,
-        mirascope.response.model_id = Empty,
-        mirascope.response.messages = Empty,
-        mirascope.response.content = Empty,
-        mirascope.response.usage = Empty,
-        mirascope.ops.session.id = Empty,
-        mirascope.ops.session.attributes = Empty,
-        mirascope.version.hash = info.version.map(|v| v.hash),
-        mirascope.version.signature_hash = info.version.map(|v| v.signature_hash),
-        mirascope.version.description = info.version.and_then(|v| v.description),
-        mirascope.version.version = info.version.map(|v| v.version),
-        mirascope.version.name = info.version.and_then(|v| v.name),
+        { keys::MIRASCOPE_TRACE_ARG_VALUES } = genai::capture_content().then(arg_values),
+        { keys::MIRASCOPE_TRACE_METADATA } = Empty,
+        { keys::MIRASCOPE_TRACE_OUTPUT } = Empty,
+        { keys::MIRASCOPE_RESPONSE_PROVIDER_ID } = Empty,
+        { keys::MIRASCOPE_RESPONSE_MODEL_ID } = Empty,
+        { keys::MIRASCOPE_RESPONSE_MESSAGES } = Empty,
+        { keys::MIRASCOPE_RESPONSE_CONTENT } = Empty,
+        { keys::MIRASCOPE_RESPONSE_USAGE } = Empty,
+        { keys::MIRASCOPE_OPS_SESSION_ID } = Empty,
+        { keys::MIRASCOPE_OPS_SESSION_ATTRIBUTES } = Empty,
+        { keys::MIRASCOPE_VERSION_HASH } = info.version.map(|v| v.hash),
+        { keys::MIRASCOPE_VERSION_SIGNATURE_HASH } = info.version.map(|v| v.signature_hash),
+        { keys::MIRASCOPE_VERSION_DESCRIPTION } = info.version.and_then(|v| v.description),
+        { keys::MIRASCOPE_VERSION_VERSION } = info.version.map(|v| v.version),
+        { keys::MIRASCOPE_VERSION_NAME } = info.version.and_then(|v| v.name),
         user.id = Empty,
         session.id = Empty,
-        error.type = Empty,
+        { keys::ERROR_TYPE } = Empty,
     );
     if !span.is_disabled() {
         record_start(&span, info);
@@ -320,7 +321,7 @@ fn record_start(span: &Span, info: &TraceInfo) {
         let tags: Vec<String> = info.tags.iter().map(|t| t.to_string()).collect();
         genai::set_attribute(
             span,
-            "mirascope.trace.tags",
+            keys::MIRASCOPE_TRACE_TAGS,
             AttrValue::StrArray(tags.clone()),
         );
         genai::set_attribute(span, "tags", AttrValue::StrArray(tags));
@@ -331,7 +332,10 @@ fn record_start(span: &Span, info: &TraceInfo) {
             .iter()
             .map(|(k, v)| (k.to_string(), Value::from(*v)))
             .collect();
-        span.record("mirascope.trace.metadata", Value::Object(json).to_string());
+        span.record(
+            keys::MIRASCOPE_TRACE_METADATA,
+            Value::Object(json).to_string(),
+        );
         for (k, v) in info.metadata {
             match *k {
                 "user_id" => {
@@ -353,7 +357,7 @@ fn record_start(span: &Span, info: &TraceInfo) {
         if !v.tags.is_empty() {
             genai::set_attribute(
                 span,
-                "mirascope.version.tags",
+                keys::MIRASCOPE_VERSION_TAGS,
                 AttrValue::StrArray(v.tags.iter().map(|t| t.to_string()).collect()),
             );
         }
@@ -434,25 +438,25 @@ impl TraceSpan {
             match output {
                 Output::Nothing => {}
                 Output::Json(Value::String(s)) => {
-                    span.record("mirascope.trace.output", s);
+                    span.record(keys::MIRASCOPE_TRACE_OUTPUT, s);
                 }
                 Output::Json(Value::Bool(b)) => {
-                    span.record("mirascope.trace.output", b);
+                    span.record(keys::MIRASCOPE_TRACE_OUTPUT, b);
                 }
                 Output::Json(Value::Number(n)) => match n.as_i64() {
                     Some(i) => {
-                        span.record("mirascope.trace.output", i);
+                        span.record(keys::MIRASCOPE_TRACE_OUTPUT, i);
                     }
                     None => {
-                        span.record("mirascope.trace.output", n.as_f64().unwrap_or_default());
+                        span.record(keys::MIRASCOPE_TRACE_OUTPUT, n.as_f64().unwrap_or_default());
                     }
                 },
                 Output::Json(Value::Null) => {}
                 Output::Json(other) => {
-                    span.record("mirascope.trace.output", other.to_string());
+                    span.record(keys::MIRASCOPE_TRACE_OUTPUT, other.to_string());
                 }
                 Output::Text(t) => {
-                    span.record("mirascope.trace.output", t);
+                    span.record(keys::MIRASCOPE_TRACE_OUTPUT, t);
                 }
                 Output::Response(r) => attach_response(span, r),
                 Output::Error { type_name, message } => {
@@ -509,19 +513,19 @@ fn fail(span: &Span, error_type: &str, type_name: &str, message: &str, stacktrac
     if span.is_disabled() {
         return;
     }
-    span.record("error.type", error_type);
+    span.record(keys::ERROR_TYPE, error_type);
     span.record("otel.status_code", "error");
     genai::add_event(
         span,
         "exception",
         vec![
-            ("exception.type", AttrValue::Str(type_name.to_string())),
-            ("exception.message", AttrValue::Str(message.to_string())),
+            (keys::EXCEPTION_TYPE, AttrValue::Str(type_name.to_string())),
+            (keys::EXCEPTION_MESSAGE, AttrValue::Str(message.to_string())),
             (
-                "exception.stacktrace",
+                keys::EXCEPTION_STACKTRACE,
                 AttrValue::Str(stacktrace.unwrap_or_else(|| message.to_string())),
             ),
-            ("exception.escaped", AttrValue::Str("False".into())),
+            (keys::EXCEPTION_ESCAPED, AttrValue::Str("False".into())),
         ],
     );
 }

@@ -16,6 +16,7 @@
 //! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
 pub mod encode;
+pub mod keys;
 pub mod metrics;
 pub mod mirascope;
 #[cfg(feature = "otel")]

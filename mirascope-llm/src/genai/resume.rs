@@ -4,6 +4,7 @@
 //!
 //! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
+use super::keys;
 use tracing::field::Empty;
 use tracing::Span;
 
@@ -18,21 +19,21 @@ pub(crate) fn start(class: &str, model_id: &str, provider_id: &str) -> Span {
         otel.name = %format_args!("{class}.resume {model_id}"),
         otel.kind = "internal",
         otel.status_code = Empty,
-        mirascope.type = "response_resume",
-        mirascope.response.provider_id = provider_id,
-        mirascope.response.model_id = model_id,
-        mirascope.trace.output = Empty,
-        mirascope.response.messages = Empty,
-        mirascope.response.content = Empty,
-        mirascope.response.usage = Empty,
-        mirascope.ops.session.id = Empty,
-        mirascope.ops.session.attributes = Empty,
+        { keys::MIRASCOPE_TYPE } = "response_resume",
+        { keys::MIRASCOPE_RESPONSE_PROVIDER_ID } = provider_id,
+        { keys::MIRASCOPE_RESPONSE_MODEL_ID } = model_id,
+        { keys::MIRASCOPE_TRACE_OUTPUT } = Empty,
+        { keys::MIRASCOPE_RESPONSE_MESSAGES } = Empty,
+        { keys::MIRASCOPE_RESPONSE_CONTENT } = Empty,
+        { keys::MIRASCOPE_RESPONSE_USAGE } = Empty,
+        { keys::MIRASCOPE_OPS_SESSION_ID } = Empty,
+        { keys::MIRASCOPE_OPS_SESSION_ATTRIBUTES } = Empty,
     );
     if !span.is_disabled() {
         if let Some((id, attributes)) = super::current_session() {
-            span.record("mirascope.ops.session.id", id);
+            span.record(keys::MIRASCOPE_OPS_SESSION_ID, id);
             if let Some(a) = attributes {
-                span.record("mirascope.ops.session.attributes", a);
+                span.record(keys::MIRASCOPE_OPS_SESSION_ATTRIBUTES, a);
             }
         }
     }
@@ -45,21 +46,21 @@ pub fn attach_response(span: &Span, resp: &ResponseData) {
     if span.is_disabled() {
         return;
     }
-    span.record("mirascope.response.provider_id", resp.provider_id());
-    span.record("mirascope.response.model_id", resp.model_id());
+    span.record(keys::MIRASCOPE_RESPONSE_PROVIDER_ID, resp.provider_id());
+    span.record(keys::MIRASCOPE_RESPONSE_MODEL_ID, resp.model_id());
     if capture_content() {
-        span.record("mirascope.trace.output", resp.pretty());
+        span.record(keys::MIRASCOPE_TRACE_OUTPUT, resp.pretty());
         span.record(
-            "mirascope.response.messages",
+            keys::MIRASCOPE_RESPONSE_MESSAGES,
             mirascope::messages(resp.input_messages()),
         );
         span.record(
-            "mirascope.response.content",
+            keys::MIRASCOPE_RESPONSE_CONTENT,
             mirascope::content(resp.content()),
         );
     }
     if let Some(u) = resp.usage() {
-        span.record("mirascope.response.usage", mirascope::usage(u));
+        span.record(keys::MIRASCOPE_RESPONSE_USAGE, mirascope::usage(u));
     }
 }
 
@@ -74,12 +75,15 @@ pub fn attach_unread_stream(
     if span.is_disabled() {
         return;
     }
-    span.record("mirascope.response.provider_id", provider_id);
-    span.record("mirascope.response.model_id", model_id);
-    span.record("mirascope.trace.output", "");
+    span.record(keys::MIRASCOPE_RESPONSE_PROVIDER_ID, provider_id);
+    span.record(keys::MIRASCOPE_RESPONSE_MODEL_ID, model_id);
+    span.record(keys::MIRASCOPE_TRACE_OUTPUT, "");
     if capture_content() {
-        span.record("mirascope.response.messages", mirascope::messages(input));
-        span.record("mirascope.response.content", "[]");
+        span.record(
+            keys::MIRASCOPE_RESPONSE_MESSAGES,
+            mirascope::messages(input),
+        );
+        span.record(keys::MIRASCOPE_RESPONSE_CONTENT, "[]");
     }
 }
 

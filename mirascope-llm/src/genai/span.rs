@@ -3,6 +3,7 @@
 //!
 //! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
+use super::keys;
 use serde_json::Value;
 use tracing::field::Empty;
 use tracing::Span;
@@ -39,43 +40,43 @@ pub(crate) fn start(info: &CallInfo<'_>) -> Span {
         otel.kind = "client",
         otel.status_code = Empty,
         otel.status_description = Empty,
-        gen_ai.operation.name = "chat",
-        gen_ai.provider.name = info.provider_id,
-        gen_ai.request.model = info.model_id,
-        gen_ai.output.type = output_type,
-        gen_ai.request.temperature = Empty,
-        gen_ai.request.max_tokens = Empty,
-        gen_ai.request.top_p = Empty,
-        gen_ai.request.top_k = Empty,
-        gen_ai.request.seed = Empty,
-        gen_ai.request.frequency_penalty = Empty,
-        gen_ai.request.presence_penalty = Empty,
-        gen_ai.request.stop_sequences = Empty,
-        gen_ai.request.choice.count = Empty,
-        gen_ai.system_instructions = Empty,
-        gen_ai.input.messages = Empty,
-        gen_ai.tool.definitions = Empty,
-        gen_ai.response.model = Empty,
-        gen_ai.response.id = Empty,
-        gen_ai.response.finish_reasons = Empty,
-        gen_ai.output.messages = Empty,
-        gen_ai.usage.input_tokens = Empty,
-        gen_ai.usage.output_tokens = Empty,
-        gen_ai.usage.cache_read.input_tokens = Empty,
-        gen_ai.usage.cache_creation.input_tokens = Empty,
-        gen_ai.usage.reasoning.output_tokens = Empty,
-        gen_ai.conversation.id = Empty,
-        mirascope.response.messages = Empty,
-        mirascope.response.content = Empty,
-        mirascope.response.usage = Empty,
-        mirascope.response.cost = Empty,
-        server.address = Empty,
-        server.port = Empty,
-        error.type = Empty,
-        error.message = Empty,
-        gen_ai.request.stream = Empty,
-        openai.response.service_tier = Empty,
-        openai.response.system_fingerprint = Empty,
+        { keys::GEN_AI_OPERATION_NAME } = "chat",
+        { keys::GEN_AI_PROVIDER_NAME } = info.provider_id,
+        { keys::GEN_AI_REQUEST_MODEL } = info.model_id,
+        { keys::GEN_AI_OUTPUT_TYPE } = output_type,
+        { keys::GEN_AI_REQUEST_TEMPERATURE } = Empty,
+        { keys::GEN_AI_REQUEST_MAX_TOKENS } = Empty,
+        { keys::GEN_AI_REQUEST_TOP_P } = Empty,
+        { keys::GEN_AI_REQUEST_TOP_K } = Empty,
+        { keys::GEN_AI_REQUEST_SEED } = Empty,
+        { keys::GEN_AI_REQUEST_FREQUENCY_PENALTY } = Empty,
+        { keys::GEN_AI_REQUEST_PRESENCE_PENALTY } = Empty,
+        { keys::GEN_AI_REQUEST_STOP_SEQUENCES } = Empty,
+        { keys::GEN_AI_REQUEST_CHOICE_COUNT } = Empty,
+        { keys::GEN_AI_SYSTEM_INSTRUCTIONS } = Empty,
+        { keys::GEN_AI_INPUT_MESSAGES } = Empty,
+        { keys::GEN_AI_TOOL_DEFINITIONS } = Empty,
+        { keys::GEN_AI_RESPONSE_MODEL } = Empty,
+        { keys::GEN_AI_RESPONSE_ID } = Empty,
+        { keys::GEN_AI_RESPONSE_FINISH_REASONS } = Empty,
+        { keys::GEN_AI_OUTPUT_MESSAGES } = Empty,
+        { keys::GEN_AI_USAGE_INPUT_TOKENS } = Empty,
+        { keys::GEN_AI_USAGE_OUTPUT_TOKENS } = Empty,
+        { keys::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS } = Empty,
+        { keys::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS } = Empty,
+        { keys::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS } = Empty,
+        { keys::GEN_AI_CONVERSATION_ID } = Empty,
+        { keys::MIRASCOPE_RESPONSE_MESSAGES } = Empty,
+        { keys::MIRASCOPE_RESPONSE_CONTENT } = Empty,
+        { keys::MIRASCOPE_RESPONSE_USAGE } = Empty,
+        { keys::MIRASCOPE_RESPONSE_COST } = Empty,
+        { keys::SERVER_ADDRESS } = Empty,
+        { keys::SERVER_PORT } = Empty,
+        { keys::ERROR_TYPE } = Empty,
+        { keys::ERROR_MESSAGE } = Empty,
+        { keys::GEN_AI_REQUEST_STREAM } = Empty,
+        { keys::OPENAI_RESPONSE_SERVICE_TIER } = Empty,
+        { keys::OPENAI_RESPONSE_SYSTEM_FINGERPRINT } = Empty,
     );
     if !span.is_disabled() {
         record_request(&span, info);
@@ -103,23 +104,23 @@ fn record_request(span: &Span, info: &CallInfo<'_>) {
     let (host, port) = server(info.base_url);
     let mut batch = Batch::default();
     batch.set(
-        const { field_index("gen_ai.system_instructions") },
+        const { field_index(keys::GEN_AI_SYSTEM_INSTRUCTIONS) },
         system.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("gen_ai.input.messages") },
+        const { field_index(keys::GEN_AI_INPUT_MESSAGES) },
         input.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("gen_ai.tool.definitions") },
+        const { field_index(keys::GEN_AI_TOOL_DEFINITIONS) },
         tools.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("server.address") },
+        const { field_index(keys::SERVER_ADDRESS) },
         host.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("server.port") },
+        const { field_index(keys::SERVER_PORT) },
         port.as_ref().map(|v| v as &dyn tracing::Value),
     );
     let session = match &info.request.conversation_id {
@@ -128,7 +129,7 @@ fn record_request(span: &Span, info: &CallInfo<'_>) {
     };
     let conversation = info.request.conversation_id.as_ref().or(session.as_ref());
     batch.set(
-        const { field_index("gen_ai.conversation.id") },
+        const { field_index(keys::GEN_AI_CONVERSATION_ID) },
         conversation.map(|v| v as &dyn tracing::Value),
     );
     batch.record(span);
@@ -173,43 +174,43 @@ const FIELDS: [&str; 41] = [
     "otel.kind",
     "otel.status_code",
     "otel.status_description",
-    "gen_ai.operation.name",
-    "gen_ai.provider.name",
-    "gen_ai.request.model",
-    "gen_ai.output.type",
-    "gen_ai.request.temperature",
-    "gen_ai.request.max_tokens",
-    "gen_ai.request.top_p",
-    "gen_ai.request.top_k",
-    "gen_ai.request.seed",
-    "gen_ai.request.frequency_penalty",
-    "gen_ai.request.presence_penalty",
-    "gen_ai.request.stop_sequences",
-    "gen_ai.request.choice.count",
-    "gen_ai.system_instructions",
-    "gen_ai.input.messages",
-    "gen_ai.tool.definitions",
-    "gen_ai.response.model",
-    "gen_ai.response.id",
-    "gen_ai.response.finish_reasons",
-    "gen_ai.output.messages",
-    "gen_ai.usage.input_tokens",
-    "gen_ai.usage.output_tokens",
-    "gen_ai.usage.cache_read.input_tokens",
-    "gen_ai.usage.cache_creation.input_tokens",
-    "gen_ai.usage.reasoning.output_tokens",
-    "gen_ai.conversation.id",
-    "mirascope.response.messages",
-    "mirascope.response.content",
-    "mirascope.response.usage",
-    "mirascope.response.cost",
-    "server.address",
-    "server.port",
-    "error.type",
-    "error.message",
-    "gen_ai.request.stream",
-    "openai.response.service_tier",
-    "openai.response.system_fingerprint",
+    keys::GEN_AI_OPERATION_NAME,
+    keys::GEN_AI_PROVIDER_NAME,
+    keys::GEN_AI_REQUEST_MODEL,
+    keys::GEN_AI_OUTPUT_TYPE,
+    keys::GEN_AI_REQUEST_TEMPERATURE,
+    keys::GEN_AI_REQUEST_MAX_TOKENS,
+    keys::GEN_AI_REQUEST_TOP_P,
+    keys::GEN_AI_REQUEST_TOP_K,
+    keys::GEN_AI_REQUEST_SEED,
+    keys::GEN_AI_REQUEST_FREQUENCY_PENALTY,
+    keys::GEN_AI_REQUEST_PRESENCE_PENALTY,
+    keys::GEN_AI_REQUEST_STOP_SEQUENCES,
+    keys::GEN_AI_REQUEST_CHOICE_COUNT,
+    keys::GEN_AI_SYSTEM_INSTRUCTIONS,
+    keys::GEN_AI_INPUT_MESSAGES,
+    keys::GEN_AI_TOOL_DEFINITIONS,
+    keys::GEN_AI_RESPONSE_MODEL,
+    keys::GEN_AI_RESPONSE_ID,
+    keys::GEN_AI_RESPONSE_FINISH_REASONS,
+    keys::GEN_AI_OUTPUT_MESSAGES,
+    keys::GEN_AI_USAGE_INPUT_TOKENS,
+    keys::GEN_AI_USAGE_OUTPUT_TOKENS,
+    keys::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    keys::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+    keys::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    keys::GEN_AI_CONVERSATION_ID,
+    keys::MIRASCOPE_RESPONSE_MESSAGES,
+    keys::MIRASCOPE_RESPONSE_CONTENT,
+    keys::MIRASCOPE_RESPONSE_USAGE,
+    keys::MIRASCOPE_RESPONSE_COST,
+    keys::SERVER_ADDRESS,
+    keys::SERVER_PORT,
+    keys::ERROR_TYPE,
+    keys::ERROR_MESSAGE,
+    keys::GEN_AI_REQUEST_STREAM,
+    keys::OPENAI_RESPONSE_SERVICE_TIER,
+    keys::OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
 ];
 
 /// The position of a field in [`FIELDS`] (evaluated at compile time).
@@ -319,17 +320,20 @@ fn record_value(span: &Span, key: &'static str, v: &Value) {
 fn record_params(span: &Span, params: &Params) {
     // Later entries of each list win, whatever order the user set them in.
     const SCALARS: &[(&str, &[&str])] = &[
-        ("gen_ai.request.temperature", &["temperature"]),
+        (keys::GEN_AI_REQUEST_TEMPERATURE, &["temperature"]),
         (
-            "gen_ai.request.max_tokens",
+            keys::GEN_AI_REQUEST_MAX_TOKENS,
             &["max_tokens", "max_output_tokens", "max_completion_tokens"],
         ),
-        ("gen_ai.request.top_p", &["top_p"]),
-        ("gen_ai.request.top_k", &["top_k"]),
-        ("gen_ai.request.seed", &["seed"]),
-        ("gen_ai.request.frequency_penalty", &["frequency_penalty"]),
-        ("gen_ai.request.presence_penalty", &["presence_penalty"]),
-        ("gen_ai.request.choice.count", &["n", "choice_count"]),
+        (keys::GEN_AI_REQUEST_TOP_P, &["top_p"]),
+        (keys::GEN_AI_REQUEST_TOP_K, &["top_k"]),
+        (keys::GEN_AI_REQUEST_SEED, &["seed"]),
+        (
+            keys::GEN_AI_REQUEST_FREQUENCY_PENALTY,
+            &["frequency_penalty"],
+        ),
+        (keys::GEN_AI_REQUEST_PRESENCE_PENALTY, &["presence_penalty"]),
+        (keys::GEN_AI_REQUEST_CHOICE_COUNT, &["n", "choice_count"]),
     ];
     for (attr, names) in SCALARS {
         if let Some(v) = names
@@ -354,7 +358,7 @@ fn record_params(span: &Span, params: &Params) {
             Value::String(s) => vec![s.clone()],
             other => vec![other.to_string()],
         };
-        set_string_array(span, "gen_ai.request.stop_sequences", list);
+        set_string_array(span, keys::GEN_AI_REQUEST_STOP_SEQUENCES, list);
     }
 }
 
@@ -376,18 +380,18 @@ pub(crate) fn record_untracked_params(span: &Span, params: &Params) {
     }
     add_event(
         span,
-        "gen_ai.request.params.untracked",
+        keys::GEN_AI_REQUEST_PARAMS_UNTRACKED,
         vec![
             (
-                "gen_ai.untracked_params.count",
+                keys::GEN_AI_UNTRACKED_PARAMS_COUNT,
                 AttrValue::I64(untracked.len() as i64),
             ),
             (
-                "gen_ai.untracked_params.keys",
+                keys::GEN_AI_UNTRACKED_PARAMS_KEYS,
                 AttrValue::StrArray(untracked.iter().map(|(k, _)| k.to_string()).collect()),
             ),
             (
-                "gen_ai.untracked_params.json",
+                keys::GEN_AI_UNTRACKED_PARAMS_JSON,
                 AttrValue::Str(Value::Object(json).to_string()),
             ),
         ],
@@ -452,7 +456,7 @@ impl Drop for CallGuard<'_> {
         if self.armed {
             add_event(
                 self.span,
-                "mirascope.call.cancelled",
+                keys::MIRASCOPE_CALL_CANCELLED,
                 Vec::<(&str, AttrValue)>::new(),
             );
         }
@@ -494,7 +498,7 @@ fn record_response_enabled(span: &Span, resp: &ResponseData, finish_reason: Opti
     if let Some(reason) = finish_reason {
         set_string_array(
             span,
-            "gen_ai.response.finish_reasons",
+            keys::GEN_AI_RESPONSE_FINISH_REASONS,
             vec![reason.to_string()],
         );
     }
@@ -519,62 +523,62 @@ fn record_response_enabled(span: &Span, resp: &ResponseData, finish_reason: Opti
     let (service_tier, fingerprint) = openai_response_details(resp);
     let mut batch = Batch::default();
     batch.set(
-        const { field_index("gen_ai.response.model") },
+        const { field_index(keys::GEN_AI_RESPONSE_MODEL) },
         Some(&response_model),
     );
     batch.set(
-        const { field_index("openai.response.service_tier") },
+        const { field_index(keys::OPENAI_RESPONSE_SERVICE_TIER) },
         service_tier.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("openai.response.system_fingerprint") },
+        const { field_index(keys::OPENAI_RESPONSE_SYSTEM_FINGERPRINT) },
         fingerprint.as_ref().map(|v| v as &dyn tracing::Value),
     );
     // Python Mirascope never records the id of streamed responses; we do when the provider sent one.
     batch.set(
-        const { field_index("gen_ai.response.id") },
+        const { field_index(keys::GEN_AI_RESPONSE_ID) },
         resp.id.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("gen_ai.output.messages") },
+        const { field_index(keys::GEN_AI_OUTPUT_MESSAGES) },
         output.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("gen_ai.usage.input_tokens") },
+        const { field_index(keys::GEN_AI_USAGE_INPUT_TOKENS) },
         usage.map(|u| &u.input_tokens as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("gen_ai.usage.output_tokens") },
+        const { field_index(keys::GEN_AI_USAGE_OUTPUT_TOKENS) },
         usage.map(|u| &u.output_tokens as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("gen_ai.usage.cache_read.input_tokens") },
+        const { field_index(keys::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS) },
         cache_read.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("gen_ai.usage.cache_creation.input_tokens") },
+        const { field_index(keys::GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS) },
         cache_write.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("gen_ai.usage.reasoning.output_tokens") },
+        const { field_index(keys::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS) },
         reasoning.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("mirascope.response.usage") },
+        const { field_index(keys::MIRASCOPE_RESPONSE_USAGE) },
         usage_json.as_ref().map(|v| v as &dyn tracing::Value),
     );
     // `mirascope.response.cost` (USD): the key Python Mirascope reserves and leaves unset.
     let cost = resp.cost();
     batch.set(
-        const { field_index("mirascope.response.cost") },
+        const { field_index(keys::MIRASCOPE_RESPONSE_COST) },
         cost.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("mirascope.response.messages") },
+        const { field_index(keys::MIRASCOPE_RESPONSE_MESSAGES) },
         input.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.set(
-        const { field_index("mirascope.response.content") },
+        const { field_index(keys::MIRASCOPE_RESPONSE_CONTENT) },
         content.as_ref().map(|v| v as &dyn tracing::Value),
     );
     batch.record(span);
@@ -588,9 +592,9 @@ pub(crate) fn record_error(span: &Span, err: &Error, stream: bool) {
     }
     let class = err.class().name();
     let message = error_message(err);
-    span.record("error.type", class);
+    span.record(keys::ERROR_TYPE, class);
     if !message.is_empty() {
-        span.record("error.message", message.as_str());
+        span.record(keys::ERROR_MESSAGE, message.as_str());
     }
     span.record("otel.status_code", "error");
     let description = if stream || message.is_empty() {
@@ -619,19 +623,19 @@ pub(crate) fn exception_event(span: &Span, err: &Error) {
         "exception",
         vec![
             (
-                "exception.type",
+                keys::EXCEPTION_TYPE,
                 AttrValue::Str(format!("mirascope_llm::{}", err.class().name())),
             ),
-            ("exception.message", AttrValue::Str(error_message(err))),
+            (keys::EXCEPTION_MESSAGE, AttrValue::Str(error_message(err))),
             (
-                "exception.stacktrace",
+                keys::EXCEPTION_STACKTRACE,
                 AttrValue::Str(if capture_content() {
                     format!("{err:?}")
                 } else {
                     error_message(err)
                 }),
             ),
-            ("exception.escaped", AttrValue::Str("False".into())),
+            (keys::EXCEPTION_ESCAPED, AttrValue::Str("False".into())),
         ],
     );
 }
@@ -723,9 +727,9 @@ impl StreamSpan {
             record_partial_response(&span, partial);
             add_event(
                 &span,
-                "mirascope.stream.cancelled",
+                keys::MIRASCOPE_STREAM_CANCELLED,
                 vec![(
-                    "mirascope.stream.received_parts",
+                    keys::MIRASCOPE_STREAM_RECEIVED_PARTS,
                     AttrValue::I64(partial.content().len() as i64),
                 )],
             );
@@ -750,17 +754,17 @@ pub(crate) fn start_tool(tool: &crate::ToolSchema, call_id: &str, args: &str) ->
         otel.kind = "internal",
         otel.status_code = Empty,
         otel.status_description = Empty,
-        gen_ai.operation.name = "execute_tool",
-        gen_ai.tool.name = tool.name.as_str(),
-        gen_ai.tool.call.id = call_id,
-        gen_ai.tool.description = tool.description.as_str(),
-        gen_ai.tool.type = "function",
-        gen_ai.tool.call.arguments = Empty,
-        gen_ai.tool.call.result = Empty,
-        error.type = Empty,
+        { keys::GEN_AI_OPERATION_NAME } = "execute_tool",
+        { keys::GEN_AI_TOOL_NAME } = tool.name.as_str(),
+        { keys::GEN_AI_TOOL_CALL_ID } = call_id,
+        { keys::GEN_AI_TOOL_DESCRIPTION } = tool.description.as_str(),
+        { keys::GEN_AI_TOOL_TYPE } = "function",
+        { keys::GEN_AI_TOOL_CALL_ARGUMENTS } = Empty,
+        { keys::GEN_AI_TOOL_CALL_RESULT } = Empty,
+        { keys::ERROR_TYPE } = Empty,
     );
     if !span.is_disabled() && capture_content() {
-        span.record("gen_ai.tool.call.arguments", args);
+        span.record(keys::GEN_AI_TOOL_CALL_ARGUMENTS, args);
     }
     span
 }
@@ -772,11 +776,11 @@ pub(crate) fn end_tool(span: &Span, result: &crate::Result<Value>) {
     }
     match result {
         Ok(v) if capture_content() => {
-            span.record("gen_ai.tool.call.result", v.to_string());
+            span.record(keys::GEN_AI_TOOL_CALL_RESULT, v.to_string());
         }
         Ok(_) => {}
         Err(e) => {
-            span.record("error.type", e.class().name());
+            span.record(keys::ERROR_TYPE, e.class().name());
             span.record("otel.status_code", "error");
             span.record("otel.status_description", e.to_string());
             exception_event(span, e);

@@ -1,6 +1,7 @@
 //! A readable console exporter: each finished trace is printed as an indented tree with span
 //! names, kinds, durations and the key GenAI attributes.
 
+use mirascope_llm::genai::keys;
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -13,16 +14,16 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 /// Attributes shown next to a span, in this order, with short labels.
 const SHOWN: &[(&str, &str)] = &[
-    ("gen_ai.provider.name", "provider"),
-    ("gen_ai.request.model", "model"),
-    ("gen_ai.usage.input_tokens", "in"),
-    ("gen_ai.usage.output_tokens", "out"),
-    ("gen_ai.response.finish_reasons", "finish"),
-    ("gen_ai.response.id", "id"),
-    ("gen_ai.tool.name", "tool"),
-    ("mirascope.trace.tags", "tags"),
-    ("mirascope.ops.session.id", "session"),
-    ("error.type", "error"),
+    (keys::GEN_AI_PROVIDER_NAME, "provider"),
+    (keys::GEN_AI_REQUEST_MODEL, "model"),
+    (keys::GEN_AI_USAGE_INPUT_TOKENS, "in"),
+    (keys::GEN_AI_USAGE_OUTPUT_TOKENS, "out"),
+    (keys::GEN_AI_RESPONSE_FINISH_REASONS, "finish"),
+    (keys::GEN_AI_RESPONSE_ID, "id"),
+    (keys::GEN_AI_TOOL_NAME, "tool"),
+    (keys::MIRASCOPE_TRACE_TAGS, "tags"),
+    (keys::MIRASCOPE_OPS_SESSION_ID, "session"),
+    (keys::ERROR_TYPE, "error"),
 ];
 
 /// Prints finished traces as trees (to stdout by default).
