@@ -107,9 +107,13 @@ fn guarded<R>(f: impl FnOnce() -> R) -> R {
 }
 
 /// The context of the application span `id` as another tracing-opentelemetry layer records
-/// it, if one does.
+/// it, if one does. That crate's lookup `expect`s its own invariants; a panic there is caught
+/// and read as "no", never passed on into the user's program.
 pub(crate) fn foreign_context(id: &span::Id, dispatch: &Dispatch) -> Option<Context> {
-    let cx = guarded(|| tracing_opentelemetry::get_otel_context(id, dispatch))?;
+    let lookup = || tracing_opentelemetry::get_otel_context(id, dispatch);
+    let cx = guarded(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(lookup)))
+        .ok()
+        .flatten()?;
     cx.span().span_context().is_valid().then_some(cx)
 }
 
