@@ -99,6 +99,16 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
+    /// One event of a streamed answer (or one line of it) passed the event size limit (16 MiB,
+    /// or the answer limit if smaller): a server that sends bytes but never ends an event. The
+    /// stream was not read further.
+    #[error("provider '{provider}': a streamed event is larger than the limit of {limit} bytes")]
+    EventTooLarge {
+        /// The provider id.
+        provider: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The provider reported an error inside a stream (an SSE `error` event).
     #[error("{message}")]
     Stream {
@@ -335,7 +345,8 @@ impl Error {
             Error::Connection { .. } => ErrorClass::Connection,
             Error::MalformedResponse { .. }
             | Error::StreamEndedEarly { .. }
-            | Error::ResponseTooLarge { .. } => ErrorClass::ResponseValidation,
+            | Error::ResponseTooLarge { .. }
+            | Error::EventTooLarge { .. } => ErrorClass::ResponseValidation,
             Error::Stream { .. } | Error::Tool { .. } | Error::Runtime(_) => ErrorClass::Provider,
             Error::FeatureNotSupported { .. } => ErrorClass::FeatureNotSupported,
             Error::InvalidModelId { .. }

@@ -458,6 +458,58 @@ fn fuzz_stream_bytes() {
         .unwrap();
 }
 
+/// The SSE decoder (`provider/sse.rs`) under byte mutations of the recorded streams, fed in
+/// random pieces: it never panics, the pieces never change the events or the error, and what it
+/// decodes goes on into the wire format's stream decoder.
+#[test]
+fn fuzz_sse_decoder() {
+    use crate::provider::sse::SseDecoder;
+    let strategy = (
+        seed_index(),
+        prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 0..8),
+        prop::collection::vec(1usize..64, 1..16),
+        prop::sample::select(vec![64usize, 4096, 1 << 20]),
+    );
+    runner()
+        .run(&strategy, |(i, edits, cuts, limit)| {
+            let (api, text) = match &seeds()[i] {
+                Seed::Sse(api, sse) => (*api, sse.clone()),
+                Seed::Body(api, v) | Seed::Error(api, _, v) => (*api, format!("data: {v}\n\n")),
+            };
+            let bytes = mutate_bytes(text.into_bytes(), &edits);
+            let whole = {
+                let mut d = SseDecoder::new(limit);
+                let mut out = Vec::new();
+                let r = d.feed(&bytes, &mut out);
+                (out, r)
+            };
+            let pieces = {
+                let mut d = SseDecoder::new(limit);
+                let mut out = Vec::new();
+                let mut rest = &bytes[..];
+                let mut r = Ok(());
+                for cut in cuts.iter().cycle() {
+                    if rest.is_empty() || r.is_err() {
+                        break;
+                    }
+                    let (a, b) = rest.split_at((*cut).min(rest.len()));
+                    r = d.feed(a, &mut out);
+                    rest = b;
+                }
+                (out, r)
+            };
+            prop_assert_eq!(&whole.1, &pieces.1);
+            if whole.1.is_ok() {
+                prop_assert_eq!(&whole.0, &pieces.0);
+            }
+            let frames: Vec<(String, String)> =
+                whole.0.into_iter().map(|e| (e.event, e.data)).collect();
+            decode_stream(api, &frames, true);
+            Ok(())
+        })
+        .unwrap();
+}
+
 /// The cassette loader under JSON-structure and byte mutations of the fixtures (which are
 /// cassettes).
 #[cfg(feature = "replay")]

@@ -14,13 +14,14 @@ use std::time::Duration;
 
 use backon::Retryable;
 use bytes::Bytes;
-use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use super::retry::{parse_retry_after, RetryPolicy};
+pub(crate) use super::sse::SseEvent;
+use super::sse::{SseDecoder, SseError};
 use super::WireFormat;
 use crate::error::{excerpt, ApiError, Error, Result};
 
@@ -35,6 +36,8 @@ pub(crate) struct CallOptions {
     pub idle_timeout: Duration,
     /// The most bytes one answer may have (a call's body, or all of a stream's events).
     pub max_response_bytes: u64,
+    /// The most bytes one streamed event (or one line of it) may have.
+    pub max_event_bytes: u64,
 }
 
 /// The default deadline of one attempt: 600 s, as the OpenAI and Anthropic SDKs.
@@ -47,6 +50,12 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The default of [`CallOptions::max_response_bytes`]: 64 MiB, far above any model answer
 /// (a 1M-token answer is about 4 MiB of text) and far below what would hurt a service.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The default of [`CallOptions::max_event_bytes`]: 16 MiB. The largest event a provider sends
+/// is the final one that repeats the whole answer (OpenAI's `response.completed`), a few MiB for
+/// the longest answers; a stream whose event passes this fails with `Error::EventTooLarge` as
+/// soon as it does, instead of holding the bytes of an event that never ends.
+pub const DEFAULT_MAX_EVENT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Transport settings set on a provider registration or a model, each overriding the layer
 /// below: built-in defaults, then the provider's, then the model's.
@@ -84,6 +93,7 @@ impl Default for CallOptions {
             timeout: DEFAULT_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
         }
     }
 }
@@ -98,13 +108,6 @@ pub(crate) struct HttpRequest {
     pub options: CallOptions,
     /// The API key the request carries, redacted from every error built from provider text.
     pub secret: Option<crate::registry::ApiKey>,
-}
-
-/// One server-sent event.
-#[derive(Debug, Clone)]
-pub(crate) struct SseEvent {
-    pub event: String,
-    pub data: String,
 }
 
 /// The events of a streamed answer, fed by a task on the background runtime. Dropping it stops
@@ -400,28 +403,6 @@ async fn read_body(
     Ok(body.freeze())
 }
 
-/// What can end a stream's bytes: the transport, or the size limit.
-#[derive(Debug)]
-enum StreamCap {
-    Transport(reqwest::Error),
-    TooLarge,
-}
-
-impl From<reqwest::Error> for StreamCap {
-    fn from(e: reqwest::Error) -> Self {
-        StreamCap::Transport(e)
-    }
-}
-
-impl std::fmt::Display for StreamCap {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StreamCap::Transport(e) => e.fmt(f),
-            StreamCap::TooLarge => f.write_str("the stream passed its size limit"),
-        }
-    }
-}
-
 /// Aborts a transport task when the future awaiting it is dropped before it finished.
 struct AbortOnDrop(tokio::task::AbortHandle);
 
@@ -442,18 +423,6 @@ impl Drop for AbortOnDrop {
 
 /// Sends a streaming request. Resolves once the answer's head arrived (HTTP errors and retries
 /// happen before), then yields its events.
-/// The most bytes handed to the SSE parser at once (see `open_stream`).
-const SSE_PIECE: usize = 8 * 1024;
-
-/// `bytes` in pieces of at most [`SSE_PIECE`] bytes (cheap slices of the same buffer; the SSE
-/// parser joins UTF-8 sequences cut between pieces).
-fn sse_pieces(bytes: Bytes) -> impl Iterator<Item = Bytes> {
-    let n = bytes.len();
-    (0..n)
-        .step_by(SSE_PIECE)
-        .map(move |at| bytes.slice(at..(at + SSE_PIECE).min(n)))
-}
-
 pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
     let t = transport()?;
     let client = t.client.clone();
@@ -479,61 +448,59 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
             return;
         }
         let idle = req.options.idle_timeout;
-        // All of a stream's bytes count against the limit, so one endless event (no blank line
-        // ever) cannot grow the SSE parser's buffer without bound.
+        // All of a stream's bytes count against the answer limit; one event (or one line, for a
+        // server that never ends it) against the event limit, checked as the bytes arrive.
         let limit = req.options.max_response_bytes;
-        let provider = req.provider_id.clone();
+        let event_limit = usize::try_from(req.options.max_event_bytes.min(limit)).unwrap_or(usize::MAX);
+        let mut decoder = SseDecoder::new(event_limit);
+        let mut body = resp.bytes_stream();
         let mut seen: u64 = 0;
-        let capped = resp.bytes_stream().map(move |chunk| {
-            let chunk = chunk?;
-            seen = seen.saturating_add(chunk.len() as u64);
-            if seen > limit {
-                return Err(StreamCap::TooLarge);
-            }
-            Ok(chunk)
-        });
-        // The SSE parser (eventsource-stream 0.2) copies the rest of its buffer after every line,
-        // so a network chunk holding many events costs time quadratic in the chunk's size (a
-        // fast server's 1 MB chunk made every event ~2x dearer). Feeding it at most
-        // `SSE_PIECE` bytes at a time keeps each line's cost bounded and the stream linear.
-        let pieces = capped.flat_map(|chunk| {
-            futures_util::stream::iter(match chunk {
-                Ok(bytes) => sse_pieces(bytes).map(Ok).collect::<Vec<_>>(),
-                Err(e) => vec![Err(e)],
-            })
-        });
-        let mut events = pieces.eventsource();
+        let mut ready: std::collections::VecDeque<SseEvent> = Default::default();
+        let mut decoded = Vec::new();
+        // The wait for the next event starts when the last one was handed on.
+        let mut event_deadline = tokio::time::Instant::now() + idle;
         loop {
-            let next = tokio::select! {
-                _ = tx.closed() => return,
-                next = tokio::time::timeout(idle, events.next()) => next,
-            };
-            let item = match next {
-                Err(_) => Err(Error::Timeout {
-                    provider: req.provider_id.clone(),
-                    after: idle,
-                }),
-                Ok(None) => return,
-                Ok(Some(Ok(ev))) => Ok(SseEvent {
-                    event: ev.event,
-                    data: ev.data,
-                }),
-                Ok(Some(Err(e))) => Err(match e {
-                    eventsource_stream::EventStreamError::Transport(StreamCap::Transport(e)) => {
-                        map_reqwest_error(&req.provider_id, idle, e)
-                    }
-                    eventsource_stream::EventStreamError::Transport(StreamCap::TooLarge) => {
-                        Error::ResponseTooLarge {
-                            provider: provider.clone(),
-                            limit,
+            let item = if let Some(ev) = ready.pop_front() {
+                event_deadline = tokio::time::Instant::now() + idle;
+                Ok(ev)
+            } else {
+                let next = tokio::select! {
+                    _ = tx.closed() => return,
+                    next = tokio::time::timeout_at(event_deadline, body.next()) => next,
+                };
+                match next {
+                    Err(_) => Err(Error::Timeout {
+                        provider: req.provider_id.clone(),
+                        after: idle,
+                    }),
+                    Ok(None) => return,
+                    Ok(Some(Err(e))) => Err(map_reqwest_error(&req.provider_id, idle, e)),
+                    Ok(Some(Ok(chunk))) => {
+                        seen = seen.saturating_add(chunk.len() as u64);
+                        if seen > limit {
+                            Err(Error::ResponseTooLarge {
+                                provider: req.provider_id.clone(),
+                                limit,
+                            })
+                        } else {
+                            match decoder.feed(&chunk, &mut decoded) {
+                                Ok(()) => {
+                                    ready.extend(decoded.drain(..));
+                                    continue;
+                                }
+                                Err(SseError::TooLarge { limit }) => Err(Error::EventTooLarge {
+                                    provider: req.provider_id.clone(),
+                                    limit: limit as u64,
+                                }),
+                                Err(SseError::NotUtf8) => Err(Error::malformed(
+                                    &req.provider_id,
+                                    "invalid event stream: a line is not UTF-8".to_string(),
+                                    b"",
+                                )),
+                            }
                         }
                     }
-                    other => Error::malformed(
-                        &req.provider_id,
-                        format!("invalid event stream: {other}"),
-                        b"",
-                    ),
-                }),
+                }
             };
             let item = item.map_err(|e| e.redacted(req.secret.as_ref()));
             let stop = item.is_err();

@@ -17,6 +17,7 @@ pub(crate) mod openai_completions;
 pub(crate) mod openai_responses;
 pub(crate) mod ranges;
 pub(crate) mod retry;
+pub(crate) mod sse;
 
 use serde_json::Value;
 
