@@ -76,7 +76,10 @@ async fn an_endless_event_ends_quickly_and_stalls_nothing() {
             matches!(err, Error::EventTooLarge { limit, .. } if limit == 16 * 1024 * 1024),
             "{err:?}"
         );
-        assert!(err.to_string().contains("16777216"), "names the limit: {err}");
+        assert!(
+            err.to_string().contains("16777216"),
+            "names the limit: {err}"
+        );
     }
     let ended = started.elapsed();
     latencies.sort();

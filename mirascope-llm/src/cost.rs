@@ -263,14 +263,33 @@ fn pricing_of(provider_id: &str, model: &str) -> Pricing {
         None if exact_price(provider_id, model, &Usage::default()).is_some() => Pricing::Exact,
         None => Pricing::Unpriced,
     };
-    RATES
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .get_or_insert_with(Default::default)
+    let mut table = RATES.write().unwrap_or_else(|e| e.into_inner());
+    let table = table.get_or_insert_with(Default::default);
+    // Model names come from the provider's answers too: the table is bounded, and starts over
+    // when full (a program's real models are found again at their next call).
+    if table.values().map(|m| m.len()).sum::<usize>() >= MAX_CACHED_MODELS {
+        table.clear();
+    }
+    table
         .entry(provider_id.to_string())
         .or_default()
         .insert(model.to_string(), (pricing, day));
     pricing
+}
+
+/// The most models whose pricing is kept (see `pricing_of`).
+#[cfg(feature = "cost")]
+pub const MAX_CACHED_MODELS: usize = 1024;
+
+/// How many models' pricing is kept now (for tests of the bound).
+#[cfg(feature = "cost")]
+#[doc(hidden)]
+pub fn cached_models() -> usize {
+    RATES
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map_or(0, |t| t.values().map(|m| m.len()).sum())
 }
 
 #[cfg(feature = "cost")]

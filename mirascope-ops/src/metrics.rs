@@ -40,6 +40,24 @@ pub const CHUNK_BUCKETS: [f64; 13] = [
     0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
 ];
 
+/// The largest token count recorded: a larger one (a broken or hostile provider) is recorded as
+/// this. No model's context comes near 4,294,967,295 tokens, and so bounded, the SDK's running
+/// sum of a histogram cannot overflow in any number of calls a process makes.
+pub const MAX_RECORDED_TOKENS: u64 = u32::MAX as u64;
+
+/// The largest cost of one call that is recorded, in USD: a larger one comes from impossible
+/// usage, and would make the spend totals meaningless.
+pub const MAX_RECORDED_CALL_COST_USD: f64 = 100_000.0;
+
+/// The longest `gen_ai.response.model` value on a metric point, in characters (the provider
+/// chooses it; longer ones are cut).
+pub const MAX_RESPONSE_MODEL_CHARS: usize = 128;
+
+/// How many distinct `gen_ai.response.model` values one requested model may have on metric
+/// points: past this, further names the provider chooses are recorded as `_OTHER`, so that a
+/// provider cannot grow the number of series (and the export) without bound.
+pub const MAX_RESPONSE_MODELS_PER_MODEL: usize = 32;
+
 /// The instruments, created from one meter (scope `mirascope.llm`).
 #[derive(Debug, Clone)]
 pub struct GenAiMetrics {
@@ -133,7 +151,10 @@ impl AttrSets {
             call.request_model.to_string(),
         ));
         if let Some(m) = call.response_model {
-            base.push(KeyValue::new(keys::GEN_AI_RESPONSE_MODEL, m.to_string()));
+            base.push(KeyValue::new(
+                keys::GEN_AI_RESPONSE_MODEL,
+                bounded_response_model(call.provider, call.request_model, m),
+            ));
         }
         if let Some(a) = call.server_address {
             base.push(KeyValue::new(keys::SERVER_ADDRESS, a.to_string()));
@@ -156,6 +177,32 @@ impl AttrSets {
             output: with("output"),
             base: Arc::from(base),
         }
+    }
+}
+
+/// The answering model's name as recorded on metric points: cut to
+/// [`MAX_RESPONSE_MODEL_CHARS`], and `_OTHER` once the requested model has had
+/// [`MAX_RESPONSE_MODELS_PER_MODEL`] distinct names.
+fn bounded_response_model(provider: &str, request_model: &str, name: &str) -> String {
+    static SEEN: Mutex<BTreeMap<(String, String), std::collections::BTreeSet<String>>> =
+        Mutex::new(BTreeMap::new());
+    let name: String = name.chars().take(MAX_RESPONSE_MODEL_CHARS).collect();
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    // The requested models are the program's own; bound them too, in case of a program that
+    // makes up model ids.
+    if seen.len() >= 4 * 1024
+        && !seen.contains_key(&(provider.to_string(), request_model.to_string()))
+    {
+        return "_OTHER".to_string();
+    }
+    let names = seen
+        .entry((provider.to_string(), request_model.to_string()))
+        .or_default();
+    if names.contains(&name) || names.len() < MAX_RESPONSE_MODELS_PER_MODEL {
+        names.insert(name.clone());
+        name
+    } else {
+        "_OTHER".to_string()
     }
 }
 
@@ -193,10 +240,12 @@ impl MetricsRecorder for GenAiMetrics {
         }
         if let Some(u) = call.usage {
             if let Ok(n) = u64::try_from(u.input_tokens) {
-                self.token_usage.record(n, &sets.input);
+                self.token_usage
+                    .record(n.min(MAX_RECORDED_TOKENS), &sets.input);
             }
             if let Ok(n) = u64::try_from(u.output_tokens) {
-                self.token_usage.record(n, &sets.output);
+                self.token_usage
+                    .record(n.min(MAX_RECORDED_TOKENS), &sets.output);
             }
         }
         if let Some(t) = call.time_to_first_chunk {
@@ -208,7 +257,10 @@ impl MetricsRecorder for GenAiMetrics {
                 self.time_per_output_chunk.record(gap, &sets.base);
             }
         }
-        if let Some(c) = call.cost.filter(|c| c.is_finite() && *c >= 0.0) {
+        if let Some(c) = call
+            .cost
+            .filter(|c| (0.0..=MAX_RECORDED_CALL_COST_USD).contains(c))
+        {
             self.cost.add(c, &sets.base);
         }
         if let Some(s) = &self.summary {
@@ -250,15 +302,27 @@ struct ModelTotals {
 impl Summary {
     fn add(&self, call: &CallRecord<'_>) {
         let mut map = self.by_model.lock().unwrap_or_else(|e| e.into_inner());
-        let t = map.entry(call.request_model.to_string()).or_default();
-        t.calls += 1;
-        t.errors += u64::from(call.error_type.is_some());
+        let key = if map.len() >= 1024 && !map.contains_key(call.request_model) {
+            "_OTHER"
+        } else {
+            call.request_model
+        };
+        let t = map.entry(key.to_string()).or_default();
+        // Remote numbers: every sum saturates, never wraps or panics.
+        t.calls = t.calls.saturating_add(1);
+        t.errors = t
+            .errors
+            .saturating_add(u64::from(call.error_type.is_some()));
         t.seconds += call.duration.as_secs_f64();
         if let Some(u) = call.usage {
-            t.input_tokens += u64::try_from(u.input_tokens).unwrap_or(0);
-            t.output_tokens += u64::try_from(u.output_tokens).unwrap_or(0);
+            let count = |n: i64| u64::try_from(n).unwrap_or(0);
+            t.input_tokens = t.input_tokens.saturating_add(count(u.input_tokens));
+            t.output_tokens = t.output_tokens.saturating_add(count(u.output_tokens));
         }
-        if let Some(c) = call.cost {
+        if let Some(c) = call
+            .cost
+            .filter(|c| (0.0..=MAX_RECORDED_CALL_COST_USD).contains(c))
+        {
             t.cost += c;
             t.priced = true;
         }
@@ -285,5 +349,52 @@ impl Summary {
             ));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mirascope_llm::Usage;
+
+    fn call<'a>(model: &'a str, usage: &'a Usage, cost: Option<f64>) -> CallRecord<'a> {
+        CallRecord {
+            provider: "openai",
+            request_model: model,
+            response_model: None,
+            server_address: None,
+            server_port: None,
+            error_type: None,
+            duration: std::time::Duration::from_millis(5),
+            usage: Some(usage),
+            cost,
+            time_to_first_chunk: None,
+            time_per_output_chunk: None,
+            output_chunk_gaps: None,
+        }
+    }
+
+    #[test]
+    fn the_summary_saturates_and_stays_bounded() {
+        let summary = Summary::default();
+        let usage = Usage {
+            input_tokens: i64::MAX,
+            output_tokens: i64::MAX,
+            ..Usage::default()
+        };
+        for _ in 0..3 {
+            summary.add(&call("openai/m", &usage, Some(1.38e12)));
+        }
+        let text = summary.render();
+        assert!(text.contains(&format!("{} input", u64::MAX)), "{text}");
+        assert!(
+            text.contains("no price"),
+            "an absurd cost is not summed: {text}"
+        );
+        for i in 0..2_000 {
+            summary.add(&call(&format!("m{i}"), &Usage::default(), None));
+        }
+        let lines = summary.render().lines().count();
+        assert!(lines <= 1_025, "{lines} models in the summary");
     }
 }

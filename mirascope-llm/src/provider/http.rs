@@ -451,7 +451,8 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
         // All of a stream's bytes count against the answer limit; one event (or one line, for a
         // server that never ends it) against the event limit, checked as the bytes arrive.
         let limit = req.options.max_response_bytes;
-        let event_limit = usize::try_from(req.options.max_event_bytes.min(limit)).unwrap_or(usize::MAX);
+        let event_limit =
+            usize::try_from(req.options.max_event_bytes.min(limit)).unwrap_or(usize::MAX);
         let mut decoder = SseDecoder::new(event_limit);
         let mut body = resp.bytes_stream();
         let mut seen: u64 = 0;
