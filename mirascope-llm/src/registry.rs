@@ -150,12 +150,29 @@ pub fn validate_model_id(model_id: &str) -> Result<(&str, &str)> {
     if model_id.chars().any(char::is_control) {
         return Err(invalid("control characters are not allowed"));
     }
+    if model_id.chars().any(char::is_whitespace) {
+        return Err(invalid("whitespace is not allowed"));
+    }
     match model_id.split_once('/') {
+        // A model name goes into a URL path (Google's `/models/{name}:generateContent`): a `.`
+        // or `..` segment would move the request elsewhere on the server, with the API key.
+        // Names that hold `/` (OpenRouter's `meta-llama/llama-3-70b`) keep working.
+        Some((_, m)) if m.split('/').any(is_dot_segment) => Err(invalid(
+            "'.' and '..' path segments are not allowed in a model name",
+        )),
         Some((p, m)) if !p.is_empty() && !m.is_empty() && !m.starts_with(':') => Ok((p, m)),
         _ => Err(invalid(
             "expected 'provider/model-name' (e.g. 'openai/gpt-4o-mini')",
         )),
     }
+}
+
+/// Whether a path segment is `.` or `..`, plainly or percent-encoded (URL parsers resolve
+/// `%2e%2e` as `..`), ignoring what follows a `:` (`..:generateContent`).
+fn is_dot_segment(segment: &str) -> bool {
+    let segment = segment.split(':').next().unwrap_or_default();
+    let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+    decoded == "." || decoded == ".."
 }
 
 /// A provider registration: which API serves the model ids under a scope, with which key, base
@@ -414,6 +431,39 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    /// No model name can change a request URL's path, query or fragment (Google puts the name
+    /// in the path), while names that hold `/` keep working.
+    #[test]
+    fn model_names_cannot_leave_their_path_segment() {
+        for bad in [
+            "google/../../escape",
+            "google/..",
+            "google/.",
+            "google/a/../b",
+            "google/%2e%2E/escape",
+            "google/..:generateContent",
+        ] {
+            let err = validate_model_id(bad).unwrap_err();
+            assert!(err.to_string().contains("'..'"), "{bad}: {err}");
+        }
+        for bad in ["google/gemini pro", "google/gemini\t", "openai/gpt-4o\n", " openai/x"] {
+            let err = validate_model_id(bad).unwrap_err();
+            assert!(matches!(err, Error::InvalidModelId { .. }), "{bad:?}: {err}");
+        }
+        for good in [
+            "openrouter/meta-llama/llama-3-70b-instruct",
+            "together/meta-llama/Llama-3.3-70B-Instruct-Turbo",
+            "google/gemini-2.5-flash",
+            "google/tunedModels/my-model.v2",
+            "ollama/llama3.2:1b",
+        ] {
+            assert!(validate_model_id(good).is_ok(), "{good}");
+        }
+        // `?` and `#` stay inside the path segment.
+        let segment = crate::provider::model_path_segment("gemini?key=x#frag");
+        assert_eq!(segment, "gemini%3Fkey=x%23frag");
     }
 
     #[test]
