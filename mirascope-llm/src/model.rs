@@ -193,6 +193,15 @@ impl Model {
         Ok((resolved, wire))
     }
 
+    /// Where a call of this model goes (for the metrics of a cancelled call).
+    fn call_target<'a>(&'a self, resolved: &'a Resolved) -> genai::span::CallTarget<'a> {
+        genai::span::CallTarget {
+            base_url: &resolved.base_url,
+            model_id: &self.id,
+            provider_id: &resolved.provider_id,
+        }
+    }
+
     fn start_span(&self, resolved: &Resolved, request: &CallRequest) -> tracing::Span {
         genai::span::start(&CallInfo {
             model_id: &self.id,
@@ -260,8 +269,7 @@ impl Model {
     pub(crate) async fn call_request(&self, mut request: CallRequest) -> Result<Response> {
         let (resolved, wire) = self.prepare(&mut request)?;
         let span = self.start_span(&resolved, &request);
-        let mut timing = genai::metrics::Timing::start_for(&span);
-        let cancelled = genai::span::CallGuard::new(&span);
+        let cancelled = genai::span::CallGuard::new(&span, self.call_target(&resolved));
         let result = async {
             let req = self.http_request(&resolved, wire, &request, &span, false)?;
             let body = http::send(req).await?;
@@ -287,10 +295,10 @@ impl Model {
                 decoded,
             )
         });
+        let mut timing = cancelled.finished();
         if let Some(t) = timing.as_mut() {
             t.end();
         }
-        cancelled.finished();
         match &result {
             Ok(resp) => {
                 genai::span::record_response(&span, resp);
@@ -313,8 +321,7 @@ impl Model {
     pub(crate) async fn stream_request(&self, mut request: CallRequest) -> Result<StreamResponse> {
         let (resolved, wire) = self.prepare(&mut request)?;
         let span = self.start_span(&resolved, &request);
-        let mut timing = genai::metrics::Timing::start_for(&span);
-        let cancelled = genai::span::CallGuard::new(&span);
+        let cancelled = genai::span::CallGuard::new(&span, self.call_target(&resolved));
         let mut sent = false;
         let opened = async {
             let req = self.http_request(&resolved, wire, &request, &span, true)?;
@@ -323,7 +330,7 @@ impl Model {
         }
         .instrument(span.clone())
         .await;
-        cancelled.finished();
+        let mut timing = cancelled.finished();
         if opened.is_err() && sent && wire.stream_opens_on_first_read() {
             // The SDK's stream had already been handed to Mirascope when the request failed, so
             // Python ends the span as a stream that broke before its first chunk.

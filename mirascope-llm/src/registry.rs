@@ -448,9 +448,17 @@ mod tests {
             let err = validate_model_id(bad).unwrap_err();
             assert!(err.to_string().contains("'..'"), "{bad}: {err}");
         }
-        for bad in ["google/gemini pro", "google/gemini\t", "openai/gpt-4o\n", " openai/x"] {
+        for bad in [
+            "google/gemini pro",
+            "google/gemini\t",
+            "openai/gpt-4o\n",
+            " openai/x",
+        ] {
             let err = validate_model_id(bad).unwrap_err();
-            assert!(matches!(err, Error::InvalidModelId { .. }), "{bad:?}: {err}");
+            assert!(
+                matches!(err, Error::InvalidModelId { .. }),
+                "{bad:?}: {err}"
+            );
         }
         for good in [
             "openrouter/meta-llama/llama-3-70b-instruct",

@@ -214,7 +214,43 @@ pub(crate) fn record(
     // The off path: no timing was taken (span off, or metrics never configured).
     if let Some(timing) = timing {
         if !span.is_disabled() {
-            record_enabled(base_url, model_id, provider_id, timing, response, error);
+            let error_type = error.map(|e| e.class().name());
+            record_enabled(
+                base_url,
+                model_id,
+                provider_id,
+                timing,
+                response,
+                error_type,
+            );
+        }
+    }
+}
+
+/// The `error.type` of a call or stream that was cancelled (its future or stream dropped before
+/// it ended): not an error class of Mirascope's, so that dashboards can tell it from failures.
+pub const CANCELLED: &str = "cancelled";
+
+/// Records a call or stream that was cancelled, with `error.type` = [`CANCELLED`] and what was
+/// received so far (`partial`).
+pub(crate) fn record_cancelled(
+    span: &tracing::Span,
+    base_url: &str,
+    model_id: &str,
+    provider_id: &str,
+    timing: Option<&Timing>,
+    partial: Option<&ResponseData>,
+) {
+    if let Some(timing) = timing {
+        if !span.is_disabled() {
+            record_enabled(
+                base_url,
+                model_id,
+                provider_id,
+                timing,
+                partial,
+                Some(CANCELLED),
+            );
         }
     }
 }
@@ -226,7 +262,7 @@ fn record_enabled(
     provider_id: &str,
     timing: &Timing,
     response: Option<&ResponseData>,
-    error: Option<&Error>,
+    error_type: Option<&'static str>,
 ) {
     let Some(recorder) = recorder() else {
         return;
@@ -245,7 +281,7 @@ fn record_enabled(
         response_model: response.and_then(ResponseData::response_model),
         server_address,
         server_port,
-        error_type: error.map(|e| e.class().name()),
+        error_type,
         duration: timing
             .ended
             .map_or_else(|| timing.started.elapsed(), |e| e - timing.started),

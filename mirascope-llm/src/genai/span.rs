@@ -429,25 +429,39 @@ fn partial_finish_reason(partial: &ResponseData) -> Option<&'static str> {
         .map(|r| encode::finish_reason(Some(r)))
 }
 
+/// Where a call goes, for the metrics of a call that is cancelled.
+pub(crate) struct CallTarget<'a> {
+    pub base_url: &'a str,
+    pub model_id: &'a str,
+    pub provider_id: &'a str,
+}
+
 /// Marks a call's span cancelled when the call's future is dropped before the call ended (a
 /// timeout, `select!`, an aborted task), so the span is not read as a success: it ends with a
-/// `mirascope.call.cancelled` event. Disarmed by [`CallGuard::finished`].
+/// `mirascope.call.cancelled` event, and the call's duration is recorded with `error.type` =
+/// `cancelled`. Holds the call's timing until [`CallGuard::finished`] hands it back.
 pub(crate) struct CallGuard<'a> {
     span: &'a Span,
+    target: CallTarget<'a>,
+    timing: Option<super::metrics::Timing>,
     armed: bool,
 }
 
 impl<'a> CallGuard<'a> {
-    pub(crate) fn new(span: &'a Span) -> Self {
+    pub(crate) fn new(span: &'a Span, target: CallTarget<'a>) -> Self {
         CallGuard {
             span,
+            target,
+            timing: super::metrics::Timing::start_for(span),
             armed: !span.is_disabled(),
         }
     }
 
-    /// The call ended (with a response or an error): nothing to mark.
-    pub(crate) fn finished(mut self) {
+    /// The call ended (with a response or an error), or a stream's head arrived: nothing to
+    /// mark. Hands back the timing (not ended: a stream's goes on with its chunks).
+    pub(crate) fn finished(mut self) -> Option<super::metrics::Timing> {
         self.armed = false;
+        self.timing.take()
     }
 }
 
@@ -458,6 +472,17 @@ impl Drop for CallGuard<'_> {
                 self.span,
                 keys::MIRASCOPE_CALL_CANCELLED,
                 Vec::<(&str, AttrValue)>::new(),
+            );
+            if let Some(t) = self.timing.as_mut() {
+                t.end();
+            }
+            super::metrics::record_cancelled(
+                self.span,
+                self.target.base_url,
+                self.target.model_id,
+                self.target.provider_id,
+                self.timing.as_ref(),
+                None,
             );
         }
     }
@@ -724,7 +749,18 @@ impl StreamSpan {
             if span.is_disabled() {
                 return;
             }
+            if let Some(t) = self.timing.as_mut() {
+                t.end();
+            }
             record_partial_response(&span, partial);
+            super::metrics::record_cancelled(
+                &span,
+                &self.base_url,
+                partial.model_id(),
+                &self.provider_id,
+                self.timing.as_ref(),
+                Some(partial),
+            );
             add_event(
                 &span,
                 keys::MIRASCOPE_STREAM_CANCELLED,
