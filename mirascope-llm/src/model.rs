@@ -100,12 +100,22 @@ impl Model {
         self
     }
 
-    /// Sets the deadline of one attempt: the whole request and answer for calls, until the
-    /// answer's head for streams (default 600 s, as the OpenAI and Anthropic SDKs). The total of
-    /// all attempts is bounded by [`RetryPolicy::total_deadline`] (default 15 min); the connect
-    /// timeout is 5 s.
+    /// Sets the deadline of the whole answer: a call's request and answer (per attempt), or a
+    /// stream from its request to its last event. Without it, a call's attempt has 600 s (as the
+    /// OpenAI and Anthropic SDKs), a stream's head 60 s and the whole stream 30 min
+    /// ([`Model::with_stream_deadline`]). The total of all attempts is bounded by
+    /// [`RetryPolicy::total_deadline`] (default 15 min); the connect timeout is 5 s. A zero
+    /// timeout is refused when the call is made (`Error::InvalidRequest`).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the deadline of a whole stream, from its request to its last event (default 30 min;
+    /// `None` lifts it, leaving the 120 s idle timeout between events as the only bound). A
+    /// stream past it ends with `Error::Timeout`.
+    pub fn with_stream_deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.options.stream_deadline = Some(deadline.into());
         self
     }
 
@@ -179,6 +189,15 @@ impl Model {
             ));
         }
         let resolved = registry::resolve(&self.id)?;
+        request.params.check_finite()?;
+        let options = CallOptions::default()
+            .overlaid(&resolved.transport)
+            .overlaid(&self.options);
+        if options.timeout.is_zero() || options.idle_timeout.is_zero() {
+            return Err(Error::InvalidRequest(
+                "a zero timeout would fail every call; set a positive duration".into(),
+            ));
+        }
         if !request.unchecked_params {
             provider::ranges::check(resolved.api, &resolved.provider_id, &request.params)?;
         }

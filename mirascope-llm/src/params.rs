@@ -99,6 +99,8 @@ pub fn known_param_names() -> impl Iterator<Item = &'static str> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Params {
     entries: Vec<(String, Value)>,
+    /// Float params set to NaN or an infinity (which JSON cannot carry), refused at call time.
+    non_finite: Vec<(String, String)>,
 }
 
 impl Params {
@@ -135,13 +137,37 @@ impl Params {
     }
 
     fn with(mut self, name: &str, value: Value) -> Self {
+        self.non_finite.retain(|(k, _)| k != name);
         self.insert(name, value);
         self
     }
 
+    /// A float param: NaN and infinities are kept aside and refused when the call is made
+    /// (serialized, they would silently become `null`).
+    fn with_f64(mut self, name: &str, v: f64) -> Self {
+        if v.is_finite() {
+            return self.with(name, v.into());
+        }
+        self.entries.retain(|(k, _)| k != name);
+        self.non_finite.retain(|(k, _)| k != name);
+        self.non_finite.push((name.to_string(), v.to_string()));
+        self
+    }
+
+    /// `Err(InvalidParam)` if a float param was set to NaN or an infinity.
+    pub(crate) fn check_finite(&self) -> Result<()> {
+        match self.non_finite.first() {
+            Some((name, v)) => Err(Error::InvalidParam {
+                name: name.clone(),
+                reason: format!("{v} is not a finite number, which no provider accepts"),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Sampling temperature.
     pub fn temperature(self, v: f64) -> Self {
-        self.with("temperature", v.into())
+        self.with_f64("temperature", v)
     }
     /// Maximum output tokens.
     pub fn max_tokens(self, v: i64) -> Self {
@@ -149,7 +175,7 @@ impl Params {
     }
     /// Nucleus sampling.
     pub fn top_p(self, v: f64) -> Self {
-        self.with("top_p", v.into())
+        self.with_f64("top_p", v)
     }
     /// Top-k sampling.
     pub fn top_k(self, v: i64) -> Self {
@@ -232,7 +258,13 @@ impl Params {
     pub fn merged(&self, other: &Params) -> Params {
         let mut out = self.clone();
         for (k, v) in &other.entries {
+            out.non_finite.retain(|(n, _)| n != k);
             out.insert(k, v.clone());
+        }
+        for (k, v) in &other.non_finite {
+            out.entries.retain(|(n, _)| n != k);
+            out.non_finite.retain(|(n, _)| n != k);
+            out.non_finite.push((k.clone(), v.clone()));
         }
         out
     }

@@ -236,9 +236,16 @@ impl Provider {
         self
     }
 
-    /// The deadline of one attempt for this provider's calls (default 600 s).
+    /// The deadline of the whole answer for this provider's calls and streams (see
+    /// `Model::with_timeout`).
     pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
         self.transport.timeout = Some(timeout);
+        self
+    }
+
+    /// The deadline of a whole stream of this provider's models (default 30 min; `None`: none).
+    pub fn stream_deadline(mut self, deadline: impl Into<Option<std::time::Duration>>) -> Self {
+        self.transport.stream_deadline = Some(deadline.into());
         self
     }
 

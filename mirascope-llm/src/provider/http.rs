@@ -29,9 +29,12 @@ use crate::error::{excerpt, ApiError, Error, Result};
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CallOptions {
     pub retry: RetryPolicy,
-    /// The deadline of one attempt: the whole request and answer for calls, until the answer's
-    /// head for streams.
+    /// The deadline of one attempt of a call: the whole request and answer.
     pub timeout: Duration,
+    /// The deadline of one attempt of a stream until the answer's head arrives.
+    pub stream_head_timeout: Duration,
+    /// The deadline of a whole stream, from its request to its last event (`None`: none).
+    pub stream_deadline: Option<Duration>,
     /// The longest wait for the next bytes of an answer (calls) or the next event (streams).
     pub idle_timeout: Duration,
     /// The most bytes one answer may have (a call's body, or all of a stream's events).
@@ -40,8 +43,16 @@ pub(crate) struct CallOptions {
     pub max_event_bytes: u64,
 }
 
-/// The default deadline of one attempt: 600 s, as the OpenAI and Anthropic SDKs.
+/// The default deadline of one attempt of a call: 600 s, as the OpenAI and Anthropic SDKs (a
+/// non-streamed answer's first byte comes when the whole answer is ready).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// The default time to the answer's head for a stream: 60 s (providers send a stream's head at
+/// once, before generating).
+pub const DEFAULT_STREAM_HEAD_TIMEOUT: Duration = Duration::from_secs(60);
+/// The default deadline of a whole stream: 30 minutes, so that a server sending one event every
+/// few seconds forever cannot hold a stream open forever. `Model::with_stream_deadline(None)`
+/// lifts it.
+pub const DEFAULT_STREAM_DEADLINE: Duration = Duration::from_secs(30 * 60);
 /// The default longest silence between an answer's bytes or events: 120 s.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// The connect timeout of every request: 5 s, as the OpenAI and Anthropic SDKs.
@@ -65,6 +76,7 @@ pub(crate) struct TransportOverrides {
     pub timeout: Option<Duration>,
     pub idle_timeout: Option<Duration>,
     pub max_response_bytes: Option<u64>,
+    pub stream_deadline: Option<Option<Duration>>,
 }
 
 impl CallOptions {
@@ -74,7 +86,14 @@ impl CallOptions {
             self.retry = r.clone();
         }
         if let Some(t) = o.timeout {
+            // A timeout set by the program bounds the whole answer, calls and streams alike
+            // (head included): the meaning `with_timeout` has always had.
             self.timeout = t;
+            self.stream_head_timeout = t;
+            self.stream_deadline = Some(self.stream_deadline.map_or(t, |d| d.min(t)));
+        }
+        if let Some(d) = o.stream_deadline {
+            self.stream_deadline = d;
         }
         if let Some(t) = o.idle_timeout {
             self.idle_timeout = t;
@@ -91,6 +110,8 @@ impl Default for CallOptions {
         CallOptions {
             retry: RetryPolicy::default(),
             timeout: DEFAULT_TIMEOUT,
+            stream_head_timeout: DEFAULT_STREAM_HEAD_TIMEOUT,
+            stream_deadline: Some(DEFAULT_STREAM_DEADLINE),
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
@@ -264,16 +285,17 @@ async fn send_once(
         builder = builder.timeout(req.options.timeout);
     }
     let send = builder.send();
-    // For streams the timeout covers the wait for the response head.
+    // For streams this attempt's deadline covers the wait for the response head.
     let resp = if whole_timeout {
         send.await
     } else {
-        match tokio::time::timeout(req.options.timeout, send).await {
+        let head = req.options.stream_head_timeout;
+        match tokio::time::timeout(head, send).await {
             Ok(r) => r,
             Err(_) => {
                 return Err(Error::Timeout {
                     provider: req.provider_id.clone(),
-                    after: req.options.timeout,
+                    after: head,
                 })
             }
         }
@@ -430,6 +452,11 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
     let (head_tx, head_rx) = oneshot::channel::<Result<()>>();
     let (tx, rx) = mpsc::channel::<Result<SseEvent>>(64);
     let task = t.runtime.spawn(async move {
+        // The whole stream's deadline counts from its request.
+        let stream_deadline = req
+            .options
+            .stream_deadline
+            .map(|d| (tokio::time::Instant::now() + d, d));
         let resp = match with_retries(
             &req.options.retry,
             req.wire.default_retries(),
@@ -465,14 +492,18 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
                 event_deadline = tokio::time::Instant::now() + idle;
                 Ok(ev)
             } else {
+                let (deadline, after) = match stream_deadline {
+                    Some((end, whole)) if end < event_deadline => (end, whole),
+                    _ => (event_deadline, idle),
+                };
                 let next = tokio::select! {
                     _ = tx.closed() => return,
-                    next = tokio::time::timeout_at(event_deadline, body.next()) => next,
+                    next = tokio::time::timeout_at(deadline, body.next()) => next,
                 };
                 match next {
                     Err(_) => Err(Error::Timeout {
                         provider: req.provider_id.clone(),
-                        after: idle,
+                        after,
                     }),
                     Ok(None) => return,
                     Ok(Some(Err(e))) => Err(map_reqwest_error(&req.provider_id, idle, e)),
