@@ -657,12 +657,12 @@ struct AnthropicStream {
 impl StreamDecoder for AnthropicStream {
     fn event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()> {
         let v = super::parse_event(PROVIDER, data)?;
-        match v.get("type").and_then(Value::as_str).unwrap_or_default() {
+        super::event_object(PROVIDER, "(any)", &v)?;
+        let kind = super::event_opt_str(PROVIDER, "(any)", &v, "/type")?.unwrap_or_default();
+        match kind {
             "message_start" => {
-                self.id = v
-                    .pointer("/message/id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
+                self.id =
+                    super::event_opt_str(PROVIDER, kind, &v, "/message/id")?.map(str::to_string);
                 self.response_model = super::answering_model(&v, "/message/model");
                 self.start_usage = v.pointer("/message/usage").cloned().unwrap_or(Value::Null);
                 // Counted now, so a stream that breaks later keeps its input tokens.
@@ -681,17 +681,18 @@ impl StreamDecoder for AnthropicStream {
             }
             "content_block_start" => {
                 let block = &v["content_block"];
-                match block.get("type").and_then(Value::as_str) {
-                    Some("text") => {
-                        self.current = Some(
-                            json!({"type": "text", "text": block["text"].as_str().unwrap_or_default()}),
-                        );
+                super::event_opt_object(PROVIDER, kind, &v, "/content_block")?;
+                match super::event_str(PROVIDER, kind, &v, "/content_block/type")? {
+                    "text" => {
+                        let text = super::event_opt_str(PROVIDER, kind, &v, "/content_block/text")?;
+                        self.current =
+                            Some(json!({"type": "text", "text": text.unwrap_or_default()}));
                         out.push(StreamChunk::TextStart);
                     }
-                    Some("tool_use") => {
+                    "tool_use" => {
                         let (id, name) = (
-                            block["id"].as_str().unwrap_or_default(),
-                            block["name"].as_str().unwrap_or_default(),
+                            super::event_str(PROVIDER, kind, &v, "/content_block/id")?,
+                            super::event_str(PROVIDER, kind, &v, "/content_block/name")?,
                         );
                         self.current =
                             Some(json!({"type": "tool_use", "id": id, "name": name, "input": {}}));
@@ -701,31 +702,35 @@ impl StreamDecoder for AnthropicStream {
                             name: name.into(),
                         });
                     }
-                    Some("thinking") => {
+                    "thinking" => {
                         self.current =
                             Some(json!({"type": "thinking", "thinking": "", "signature": ""}));
                         if self.include_thoughts {
                             out.push(StreamChunk::ThoughtStart);
                         }
                     }
-                    Some("redacted_thinking") => self.current = Some(block.clone()),
-                    _ => self.current = None,
+                    "redacted_thinking" => self.current = Some(block.clone()),
+                    other => {
+                        // A block type this decoder does not read (a server tool's, say):
+                        // skipped, and counted.
+                        super::skip_unknown_event(PROVIDER, other, &mut self.skipped);
+                        self.current = None
+                    }
                 }
             }
             "content_block_delta" => {
                 let Some(cur) = self.current.as_mut() else {
                     return Ok(());
                 };
-                let delta = &v["delta"];
                 let append = super::append_str;
-                match delta.get("type").and_then(Value::as_str) {
-                    Some("text_delta") => {
+                match super::event_str(PROVIDER, kind, &v, "/delta/type")? {
+                    "text_delta" => {
                         let t =
                             super::event_str(PROVIDER, "content_block_delta", &v, "/delta/text")?;
                         append(cur, "text", t);
                         out.push(StreamChunk::TextDelta(t.into()));
                     }
-                    Some("input_json_delta") => {
+                    "input_json_delta" => {
                         let j = super::event_str(
                             PROVIDER,
                             "content_block_delta",
@@ -738,7 +743,7 @@ impl StreamDecoder for AnthropicStream {
                             delta: j.into(),
                         });
                     }
-                    Some("thinking_delta") => {
+                    "thinking_delta" => {
                         let t = super::event_str(
                             PROVIDER,
                             "content_block_delta",
@@ -750,12 +755,12 @@ impl StreamDecoder for AnthropicStream {
                             out.push(StreamChunk::ThoughtDelta(t.into()));
                         }
                     }
-                    Some("signature_delta") => append(
+                    "signature_delta" => append(
                         cur,
                         "signature",
                         super::event_str(PROVIDER, "content_block_delta", &v, "/delta/signature")?,
                     ),
-                    _ => {}
+                    other => super::skip_unknown_event(PROVIDER, other, &mut self.skipped),
                 }
             }
             "content_block_stop" => {
@@ -781,9 +786,7 @@ impl StreamDecoder for AnthropicStream {
                 }
             }
             "message_delta" => {
-                if let Some(r) = v
-                    .pointer("/delta/stop_reason")
-                    .and_then(Value::as_str)
+                if let Some(r) = super::event_opt_str(PROVIDER, kind, &v, "/delta/stop_reason")?
                     .and_then(super::finish_reason_from)
                 {
                     out.push(StreamChunk::FinishReason(r));

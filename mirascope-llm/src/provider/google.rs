@@ -494,6 +494,7 @@ struct GoogleStream {
     last_usage: Usage,
     finished: bool,
     response_model: Option<String>,
+    skipped: u64,
 }
 
 impl Default for GoogleStream {
@@ -503,6 +504,7 @@ impl Default for GoogleStream {
             open: Open::None,
             parts: Vec::new(),
             last_usage: Usage::default(),
+            skipped: 0,
             finished: false,
             response_model: None,
         }
@@ -531,20 +533,37 @@ impl GoogleStream {
 
 impl StreamDecoder for GoogleStream {
     fn event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamChunk>) -> Result<()> {
+        const CHUNK: &str = "GenerateContentResponse";
         let v = super::parse_event(PROVIDER, data)?;
+        super::event_object(PROVIDER, CHUNK, &v)?;
         if v.get("error").is_some() {
             return Err(super::stream_error(&Google, PROVIDER, &v));
+        }
+        // Every chunk carries candidates, usage or the prompt's feedback: anything else is a
+        // shape this wire format does not document, skipped and counted.
+        let candidates = super::event_opt_array(PROVIDER, CHUNK, &v, "/candidates")?;
+        let usage_meta = super::event_opt_object(PROVIDER, CHUNK, &v, "/usageMetadata")?;
+        if candidates.is_none() && usage_meta.is_none() && v.get("promptFeedback").is_none() {
+            super::skip_unknown_event(
+                PROVIDER,
+                "(a chunk without candidates or usage)",
+                &mut self.skipped,
+            );
+            return Ok(());
         }
         if self.response_model.is_none() {
             self.response_model = super::answering_model(&v, "/modelVersion");
         }
-        let candidate = v.pointer("/candidates/0");
-        for p in candidate
-            .and_then(|c| c.pointer("/content/parts"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        let candidate = candidates.and_then(|c| c.first());
+        if candidate.is_some() {
+            super::event_opt_object(PROVIDER, CHUNK, &v, "/candidates/0")?;
+            super::event_opt_object(PROVIDER, CHUNK, &v, "/candidates/0/content")?;
+        }
+        let parts = match candidate {
+            Some(_) => super::event_opt_array(PROVIDER, CHUNK, &v, "/candidates/0/content/parts")?,
+            None => None,
+        };
+        for p in parts.into_iter().flatten() {
             check_part(p)?;
             match decode_part(p) {
                 Some(Part::Text { text }) => {
@@ -589,10 +608,11 @@ impl StreamDecoder for GoogleStream {
             self.last_usage = total;
             out.push(StreamChunk::UsageDelta(delta));
         }
-        if let Some(reason) = candidate
-            .and_then(|c| c.get("finishReason"))
-            .and_then(Value::as_str)
-        {
+        let reason = match candidate {
+            Some(c) => super::event_opt_str(PROVIDER, CHUNK, c, "/finishReason")?,
+            None => None,
+        };
+        if let Some(reason) = reason {
             self.switch(Open::None, out);
             if let Some(r) = super::finish_reason_from(reason) {
                 out.push(StreamChunk::FinishReason(r));
@@ -604,6 +624,10 @@ impl StreamDecoder for GoogleStream {
 
     fn is_done(&self) -> bool {
         self.finished
+    }
+
+    fn skipped_events(&self) -> u64 {
+        self.skipped
     }
 
     fn response_model(&self) -> Option<&str> {

@@ -505,6 +505,77 @@ pub(crate) fn event_opt_str<'a>(
     }
 }
 
+/// The value at `pointer`, which may be absent or `null` (`None`), or must be of the kind `ok`
+/// accepts; another kind is a `MalformedResponse` naming the event and the field.
+fn event_opt<'a, T>(
+    provider: &str,
+    event: &str,
+    v: &'a Value,
+    pointer: &str,
+    expected: &str,
+    ok: impl FnOnce(&'a Value) -> Option<T>,
+) -> crate::Result<Option<T>> {
+    match v.pointer(pointer) {
+        None | Some(Value::Null) => Ok(None),
+        Some(found) => ok(found).map(Some).ok_or_else(|| {
+            crate::Error::malformed(
+                provider,
+                format!(
+                    "stream event {event:?}: `{}` must be {expected}, got {}",
+                    pointer.trim_start_matches('/'),
+                    json_kind(Some(found))
+                ),
+                v.to_string().as_bytes(),
+            )
+        }),
+    }
+}
+
+/// An array a stream event may carry (absent or `null`: `None`).
+pub(crate) fn event_opt_array<'a>(
+    provider: &str,
+    event: &str,
+    v: &'a Value,
+    pointer: &str,
+) -> crate::Result<Option<&'a Vec<Value>>> {
+    event_opt(provider, event, v, pointer, "an array", Value::as_array)
+}
+
+/// An object a stream event may carry (absent or `null`: `None`).
+pub(crate) fn event_opt_object<'a>(
+    provider: &str,
+    event: &str,
+    v: &'a Value,
+    pointer: &str,
+) -> crate::Result<Option<&'a serde_json::Map<String, Value>>> {
+    event_opt(provider, event, v, pointer, "an object", Value::as_object)
+}
+
+/// An integer a stream event may carry (absent or `null`: `None`).
+pub(crate) fn event_opt_i64(
+    provider: &str,
+    event: &str,
+    v: &Value,
+    pointer: &str,
+) -> crate::Result<Option<i64>> {
+    event_opt(provider, event, v, pointer, "an integer", Value::as_i64)
+}
+
+/// A stream event's JSON must be an object.
+pub(crate) fn event_object(provider: &str, event: &str, v: &Value) -> crate::Result<()> {
+    if v.is_object() {
+        return Ok(());
+    }
+    Err(crate::Error::malformed(
+        provider,
+        format!(
+            "stream event {event:?} must be a JSON object, got {}",
+            json_kind(Some(v))
+        ),
+        v.to_string().as_bytes(),
+    ))
+}
+
 fn json_kind(v: Option<&Value>) -> &'static str {
     match v {
         None => "nothing",
@@ -514,5 +585,132 @@ fn json_kind(v: Option<&Value>) -> &'static str {
         Some(Value::String(_)) => "a string",
         Some(Value::Array(_)) => "an array",
         Some(Value::Object(_)) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod strict_stream_tests {
+    use super::*;
+
+    fn decoder(api: Api) -> Box<dyn StreamDecoder> {
+        wire(api).stream_decoder(&DecodeContext {
+            provider_id: "p".into(),
+            include_thoughts: true,
+        })
+    }
+
+    fn feed(api: Api, events: &[&str]) -> (crate::Result<()>, u64) {
+        let mut d = decoder(api);
+        let mut out = Vec::new();
+        for e in events {
+            if let Err(err) = d.event("", e, &mut out) {
+                return (Err(err), d.skipped_events());
+            }
+        }
+        (Ok(()), d.skipped_events())
+    }
+
+    /// A documented field of the wrong type ends a stream with a `MalformedResponse` naming it,
+    /// on every wire format; an event of a shape the format does not document is skipped and
+    /// counted, never silently.
+    #[test]
+    fn wrong_shapes_fail_and_unknown_shapes_are_counted() {
+        let wrong: &[(Api, &str, &str)] = &[
+            (Api::OpenAiCompletions, "[1, 2]", "JSON object"),
+            (
+                Api::OpenAiCompletions,
+                r#"{"choices": {"0": 1}}"#,
+                "choices",
+            ),
+            (
+                Api::OpenAiCompletions,
+                r#"{"choices": [{"delta": {"content": 5}}]}"#,
+                "content",
+            ),
+            (
+                Api::OpenAiCompletions,
+                r#"{"choices": [{"delta": {"tool_calls": {}}}]}"#,
+                "tool_calls",
+            ),
+            (
+                Api::OpenAiCompletions,
+                r#"{"choices": [{"delta": {"tool_calls": [{"index": "0", "id": "c"}]}}]}"#,
+                "index",
+            ),
+            (
+                Api::OpenAiCompletions,
+                r#"{"choices": [{"delta": {"tool_calls": [{"index": 0, "id": 7}]}}]}"#,
+                "id",
+            ),
+            (
+                Api::OpenAiCompletions,
+                r#"{"choices": [{"delta": {}, "finish_reason": 1}]}"#,
+                "finish_reason",
+            ),
+            (Api::Google, "\"text\"", "JSON object"),
+            (Api::Google, r#"{"candidates": {"a": 1}}"#, "candidates"),
+            (
+                Api::Google,
+                r#"{"candidates": [{"content": {"parts": "hi"}}]}"#,
+                "parts",
+            ),
+            (
+                Api::Google,
+                r#"{"candidates": [{"finishReason": 3}]}"#,
+                "finishReason",
+            ),
+            (Api::Anthropic, "5", "JSON object"),
+            (Api::Anthropic, r#"{"type": 5}"#, "type"),
+            (
+                Api::Anthropic,
+                r#"{"type": "content_block_start", "content_block": {"type": "tool_use", "id": 1, "name": "f"}}"#,
+                "id",
+            ),
+            (
+                Api::Anthropic,
+                r#"{"type": "content_block_start", "content_block": {"type": 9}}"#,
+                "type",
+            ),
+            (
+                Api::Anthropic,
+                r#"{"type": "message_delta", "delta": {"stop_reason": 1}, "usage": {}}"#,
+                "stop_reason",
+            ),
+            (
+                Api::OpenAiResponses,
+                r#"{"type": "response.output_text.delta", "delta": 1}"#,
+                "delta",
+            ),
+        ];
+        for (api, event, field) in wrong {
+            let (result, _) = feed(*api, &[event]);
+            match result {
+                Err(crate::Error::MalformedResponse { reason, .. }) => {
+                    assert!(reason.contains(field), "{api:?} {event}: {reason}")
+                }
+                other => panic!("{api:?} {event}: expected MalformedResponse, got {other:?}"),
+            }
+        }
+        let unknown: &[(Api, &[&str])] = &[
+            (
+                Api::OpenAiCompletions,
+                &[r#"{"id": "x", "object": "something.else"}"#],
+            ),
+            (Api::Google, &[r#"{"weird": true}"#]),
+            (Api::Anthropic, &[r#"{"type": "brand_new_event"}"#]),
+            (
+                Api::Anthropic,
+                &[
+                    r#"{"type": "content_block_start", "content_block": {"type": "text", "text": ""}}"#,
+                    r#"{"type": "content_block_delta", "delta": {"type": "brand_new_delta"}}"#,
+                ],
+            ),
+            (Api::OpenAiResponses, &[r#"{"type": "brand.new"}"#]),
+        ];
+        for (api, events) in unknown {
+            let (result, skipped) = feed(*api, events);
+            assert!(result.is_ok(), "{api:?} {events:?}: {result:?}");
+            assert_eq!(skipped, 1, "{api:?} {events:?}: counted");
+        }
     }
 }

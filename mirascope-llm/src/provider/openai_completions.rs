@@ -366,6 +366,7 @@ struct CompletionsStream {
     refused: bool,
     id: Option<String>,
     response_model: Option<String>,
+    skipped: u64,
 }
 
 impl CompletionsStream {
@@ -389,21 +390,33 @@ impl StreamDecoder for CompletionsStream {
             self.done = true;
             return Ok(());
         }
-        let v = super::parse_event(&self.provider, data)?;
+        const CHUNK: &str = "chat.completion.chunk";
+        let provider = self.provider.clone();
+        let p: &str = &provider;
+        let v = super::parse_event(p, data)?;
+        super::event_object(p, CHUNK, &v)?;
         if v.get("error").is_some() {
-            return Err(super::stream_error(&OpenAiCompletions, &self.provider, &v));
+            return Err(super::stream_error(&OpenAiCompletions, p, &v));
+        }
+        // Every chunk carries `choices` (possibly empty) or, last, `usage`: anything else is a
+        // shape this wire format does not document, skipped and counted.
+        let choices = super::event_opt_array(p, CHUNK, &v, "/choices")?;
+        let usage = super::event_opt_object(p, CHUNK, &v, "/usage")?;
+        if choices.is_none() && usage.is_none() {
+            super::skip_unknown_event(p, "(a chunk without choices or usage)", &mut self.skipped);
+            return Ok(());
         }
         if self.id.is_none() {
-            self.id = v.get("id").and_then(Value::as_str).map(str::to_string);
+            self.id = super::event_opt_str(p, CHUNK, &v, "/id")?.map(str::to_string);
         }
         if self.response_model.is_none() {
             self.response_model = super::answering_model(&v, "/model");
         }
-        if let Some(choice) = v.pointer("/choices/0") {
-            let delta = &choice["delta"];
-            const CHUNK: &str = "chat.completion.chunk";
-            let provider = self.provider.clone();
-            let p: &str = &provider;
+        if let Some(choice) = choices.and_then(|c| c.first()) {
+            if !choice.is_object() {
+                super::event_opt_object(p, CHUNK, &v, "/choices/0")?;
+            }
+            super::event_opt_object(p, CHUNK, &v, "/choices/0/delta")?;
             let refusal = super::event_opt_str(p, CHUNK, &v, "/choices/0/delta/refusal")?
                 .filter(|t| !t.is_empty());
             self.refused |= refusal.is_some();
@@ -419,18 +432,15 @@ impl StreamDecoder for CompletionsStream {
                 self.text.push_str(text);
                 out.push(StreamChunk::TextDelta(text.to_string()));
             }
-            for call in delta
-                .get("tool_calls")
-                .and_then(Value::as_array)
+            for call in super::event_opt_array(p, CHUNK, &v, "/choices/0/delta/tool_calls")?
                 .into_iter()
                 .flatten()
             {
-                let index = call.get("index").and_then(Value::as_i64).unwrap_or(0);
-                if let Some(id) = call.get("id").and_then(Value::as_str) {
+                super::event_object(p, CHUNK, call)?;
+                let index = super::event_opt_i64(p, CHUNK, call, "/index")?.unwrap_or(0);
+                if let Some(id) = super::event_opt_str(p, CHUNK, call, "/id")? {
                     self.close_open(out);
-                    let name = call
-                        .pointer("/function/name")
-                        .and_then(Value::as_str)
+                    let name = super::event_opt_str(p, CHUNK, call, "/function/name")?
                         .unwrap_or_default()
                         .to_string();
                     out.push(StreamChunk::ToolCallStart {
@@ -453,7 +463,7 @@ impl StreamDecoder for CompletionsStream {
                     }
                 }
             }
-            if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+            if let Some(reason) = super::event_opt_str(p, CHUNK, choice, "/finish_reason")? {
                 self.close_open(out);
                 self.finished = true;
                 let r = if self.refused {
@@ -467,13 +477,17 @@ impl StreamDecoder for CompletionsStream {
             }
         }
         if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
-            out.push(StreamChunk::UsageDelta(openai_usage(&self.provider, u)?));
+            out.push(StreamChunk::UsageDelta(openai_usage(p, u)?));
         }
         Ok(())
     }
 
     fn is_done(&self) -> bool {
         self.done || self.finished
+    }
+
+    fn skipped_events(&self) -> u64 {
+        self.skipped
     }
 
     fn response_model(&self) -> Option<&str> {
