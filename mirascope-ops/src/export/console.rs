@@ -26,7 +26,18 @@ const SHOWN: &[(&str, &str)] = &[
     (keys::ERROR_TYPE, "error"),
 ];
 
-/// Prints finished traces as trees (to stdout by default).
+/// The most finished spans of one open trace held before they are printed (as a part of the
+/// trace, its root still running): a long-lived root (a server's lifetime span, a session) must
+/// not hold every span under it in memory.
+pub const MAX_HELD_SPANS_PER_TRACE: usize = 256;
+
+/// The most finished spans held across all open traces; past it, every held span is printed.
+pub const MAX_HELD_SPANS: usize = 4096;
+
+/// Prints finished traces as trees (to stdout by default). A trace is printed when its root
+/// ends; the spans of a trace whose root is still open are printed in parts of
+/// [`MAX_HELD_SPANS_PER_TRACE`] (and all at once past [`MAX_HELD_SPANS`]), so memory stays
+/// bounded however long a root lives.
 ///
 /// ```
 /// use mirascope_ops::export::ConsoleExporter;
@@ -35,7 +46,14 @@ const SHOWN: &[(&str, &str)] = &[
 #[derive(Clone)]
 pub struct ConsoleExporter {
     out: Arc<Mutex<Box<dyn Write + Send>>>,
-    pending: Arc<Mutex<HashMap<TraceId, Vec<SpanData>>>>,
+    pending: Arc<Mutex<Pending>>,
+}
+
+/// The finished spans of open traces, and how many there are.
+#[derive(Default)]
+struct Pending {
+    traces: HashMap<TraceId, Vec<SpanData>>,
+    held: usize,
 }
 
 impl std::fmt::Debug for ConsoleExporter {
@@ -69,6 +87,20 @@ impl ConsoleExporter {
     /// from what the program printed before it.
     fn print(&self, spans: Vec<SpanData>) {
         let text = format!("\n{}", render(&spans));
+        self.write(&text);
+    }
+
+    /// Prints the finished spans of a trace whose root is still open.
+    fn print_part(&self, spans: Vec<SpanData>) {
+        let text = format!(
+            "\n(part of a trace still open: {} finished spans)\n{}",
+            spans.len(),
+            render(&spans)
+        );
+        self.write(&text);
+    }
+
+    fn write(&self, text: &str) {
         if let Ok(mut out) = self.out.lock() {
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
@@ -77,12 +109,20 @@ impl ConsoleExporter {
 
     fn flush_pending(&self) {
         let all: Vec<Vec<SpanData>> = match self.pending.lock() {
-            Ok(mut p) => p.drain().map(|(_, v)| v).collect(),
+            Ok(mut p) => {
+                p.held = 0;
+                p.traces.drain().map(|(_, v)| v).collect()
+            }
             Err(_) => return,
         };
         for spans in all {
             self.print(spans);
         }
+    }
+
+    /// How many finished spans are held for open traces (for tests of the bound).
+    pub fn held_spans(&self) -> usize {
+        self.pending.lock().map(|p| p.held).unwrap_or(0)
     }
 }
 
@@ -139,14 +179,20 @@ fn line(s: &SpanData) -> String {
 
 /// Renders spans of one trace as a tree (roots are spans whose parent is not among them).
 pub fn render(spans: &[SpanData]) -> String {
-    let ids: Vec<SpanId> = spans.iter().map(|s| s.span_context.span_id()).collect();
+    let ids: std::collections::HashSet<SpanId> =
+        spans.iter().map(|s| s.span_context.span_id()).collect();
     let mut order: Vec<usize> = (0..spans.len()).collect();
     order.sort_by_key(|&i| spans[i].start_time);
+    // Children by parent, in start order: one pass, not one scan of all spans per span.
+    let mut children: HashMap<SpanId, Vec<usize>> = HashMap::new();
+    for &i in &order {
+        children.entry(spans[i].parent_span_id).or_default().push(i);
+    }
     let mut out = String::new();
     fn walk(
         i: usize,
         spans: &[SpanData],
-        order: &[usize],
+        children: &HashMap<SpanId, Vec<usize>>,
         prefix: &str,
         last: bool,
         root: bool,
@@ -161,23 +207,22 @@ pub fn render(spans: &[SpanData]) -> String {
         };
         out.push_str(&format!("{prefix}{branch}{}\n", line(&spans[i])));
         let id = spans[i].span_context.span_id();
-        let children: Vec<usize> = order
-            .iter()
-            .copied()
-            .filter(|&j| spans[j].parent_span_id == id && j != i)
-            .collect();
+        let mine: Vec<usize> = children
+            .get(&id)
+            .map(|c| c.iter().copied().filter(|&j| j != i).collect())
+            .unwrap_or_default();
         let child_prefix = if root {
             prefix.to_string()
         } else {
             format!("{prefix}{}", if last { "   " } else { "│  " })
         };
-        for (n, &c) in children.iter().enumerate() {
+        for (n, &c) in mine.iter().enumerate() {
             walk(
                 c,
                 spans,
-                order,
+                children,
                 &child_prefix,
-                n + 1 == children.len(),
+                n + 1 == mine.len(),
                 false,
                 out,
             );
@@ -185,7 +230,7 @@ pub fn render(spans: &[SpanData]) -> String {
     }
     for &i in &order {
         if !ids.contains(&spans[i].parent_span_id) {
-            walk(i, spans, &order, "", true, true, &mut out);
+            walk(i, spans, &children, "", true, true, &mut out);
         }
     }
     out
@@ -194,18 +239,34 @@ pub fn render(spans: &[SpanData]) -> String {
 impl SpanExporter for ConsoleExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         let mut done = Vec::new();
-        if let Ok(mut pending) = self.pending.lock() {
+        let mut parts = Vec::new();
+        if let Ok(mut guard) = self.pending.lock() {
+            let pending = &mut *guard;
             for span in batch {
                 let trace = span.span_context.trace_id();
                 let is_root = span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote;
-                let entry = pending.entry(trace).or_default();
+                let entry = pending.traces.entry(trace).or_default();
                 entry.push(span);
+                pending.held += 1;
                 if is_root {
-                    if let Some(spans) = pending.remove(&trace) {
+                    if let Some(spans) = pending.traces.remove(&trace) {
+                        pending.held -= spans.len();
                         done.push(spans);
                     }
+                } else if entry.len() >= MAX_HELD_SPANS_PER_TRACE {
+                    let part = std::mem::take(entry);
+                    pending.traces.remove(&trace);
+                    pending.held -= part.len();
+                    parts.push(part);
+                }
+                if pending.held >= MAX_HELD_SPANS {
+                    pending.held = 0;
+                    parts.extend(pending.traces.drain().map(|(_, v)| v));
                 }
             }
+        }
+        for spans in parts {
+            self.print_part(spans);
         }
         for spans in done {
             self.print(spans);
@@ -268,6 +329,57 @@ mod print_tests {
             status: opentelemetry::trace::Status::Unset,
             instrumentation_scope: Default::default(),
         }
+    }
+
+    /// 10,000 finished children under a root that never ends: at most
+    /// `MAX_HELD_SPANS_PER_TRACE` are held at any time, every one is printed (in parts), and the
+    /// root's tree comes when it ends.
+    #[test]
+    fn an_open_root_does_not_hold_every_span() {
+        let out = Shared::default();
+        let exporter = ConsoleExporter::new(out.clone());
+        let mut most = 0;
+        for i in 0..10_000u64 {
+            let mut child = root_span("chat");
+            child.span_context = SpanContext::new(
+                TraceId::from(7u128),
+                SpanId::from(100 + i),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            );
+            child.parent_span_id = SpanId::from(9u64);
+            pollster::block_on(exporter.export(vec![child])).unwrap();
+            most = most.max(exporter.held_spans());
+        }
+        assert!(most < MAX_HELD_SPANS_PER_TRACE, "{most} held");
+        pollster::block_on(exporter.export(vec![root_span("server")])).unwrap();
+        assert_eq!(exporter.held_spans(), 0);
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.matches("chat (internal").count(), 10_000);
+        assert!(text.contains("part of a trace still open"));
+        assert!(text.contains("server (internal"));
+    }
+
+    /// Many open traces together stay under `MAX_HELD_SPANS`.
+    #[test]
+    fn many_open_traces_stay_bounded() {
+        let exporter = ConsoleExporter::new(std::io::sink());
+        let mut most = 0;
+        for t in 0..20_000u128 {
+            let mut child = root_span("chat");
+            child.span_context = SpanContext::new(
+                TraceId::from(t + 1),
+                SpanId::from(5u64),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            );
+            child.parent_span_id = SpanId::from(9u64);
+            pollster::block_on(exporter.export(vec![child])).unwrap();
+            most = most.max(exporter.held_spans());
+        }
+        assert!(most <= MAX_HELD_SPANS, "{most} held");
     }
 
     #[test]
