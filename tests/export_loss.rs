@@ -38,4 +38,32 @@ fn export_failures_are_counted_and_shutdown_says_what_was_lost() {
     }
     // Idempotent: the second shutdown has nothing left to report.
     assert!(guard.shutdown().is_ok());
+    for var in [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+        "OTEL_BSP_SCHEDULE_DELAY",
+    ] {
+        std::env::remove_var(var);
+    }
+
+    // The same loss through a provider built by `Otlp` and installed with `configure`: counted
+    // and reported the same way.
+    let provider = ops::export::Otlp::new()
+        .endpoint(format!("http://127.0.0.1:{closed}"))
+        .timeout(std::time::Duration::from_millis(500))
+        .provider()
+        .expect("provider");
+    let mut guard = ops::configure(provider).expect("configure");
+    ops::instrument_llm().expect("instrument");
+    for _ in 0..4 {
+        let (_server, model) = serve(wire, vec![json_response(200, wire.text_body("Hi"))]);
+        assert_eq!(model.call_blocking("hi").expect("calls work").text(), "Hi");
+    }
+    match guard.shutdown() {
+        Err(OpsError::Undelivered { spans, stats }) => {
+            assert_eq!(spans, 4, "{stats:?}");
+            assert_eq!(stats.offered, 4, "{stats:?}");
+        }
+        other => panic!("shutdown must say what was lost: {other:?}"),
+    }
 }

@@ -16,6 +16,16 @@ use crate::layer::{LayerBuilder, OpsLayer, Tracers};
 
 static GLOBAL: Mutex<Option<Tracers>> = Mutex::new(None);
 
+/// Set once `configure` installed the global subscriber: it holds only our layer, so nothing
+/// prints what mirascope warns about.
+static OWN_GLOBAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether warnings about lost telemetry reach no one through `tracing` (the global subscriber
+/// is `configure`'s, which prints nothing): they then also go to stderr.
+pub(crate) fn subscriber_prints_nothing() -> bool {
+    OWN_GLOBAL.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The longest [`OpsGuard::shutdown`] blocks by default, for the final span and metrics exports
 /// together (they run at the same time, each on a thread of its own).
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
@@ -50,6 +60,8 @@ pub struct Configuration {
     meter: Option<SdkMeterProvider>,
     summary: Option<Arc<crate::metrics::Summary>>,
     shutdown_timeout: Duration,
+    /// The loss counters of pipelines built by `Otlp` for this configuration.
+    counters: Vec<Arc<crate::export::loss::Counters>>,
 }
 
 impl Configuration {
@@ -61,6 +73,9 @@ impl Configuration {
             meter: None,
             summary: None,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            counters: crate::export::loss::take_built_pipeline()
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -69,6 +84,11 @@ impl Configuration {
     /// spans and no metrics. The guard flushes and shuts it down.
     pub fn meter_provider(mut self, provider: SdkMeterProvider) -> Self {
         self.meter = Some(provider);
+        if let Some(c) = crate::export::loss::take_built_pipeline() {
+            if !self.counters.iter().any(|k| Arc::ptr_eq(k, &c)) {
+                self.counters.push(c);
+            }
+        }
         self
     }
 
@@ -134,6 +154,7 @@ impl Configuration {
                     .with(filter);
                 tracing::subscriber::set_global_default(subscriber)
                     .map_err(|_| OpsError::SubscriberAlreadySet)?;
+                OWN_GLOBAL.store(true, std::sync::atomic::Ordering::Relaxed);
                 *global = Some(tracers);
             }
         }
@@ -159,7 +180,7 @@ impl Configuration {
             provider: Some(self.provider),
             meter: self.meter,
             summary: self.summary,
-            stats: None,
+            stats: self.counters,
             shutdown_timeout: self.shutdown_timeout,
             collectors: Vec::new(),
             export_timeout: Duration::ZERO,
@@ -189,7 +210,7 @@ pub struct OpsGuard {
     provider: Option<SdkTracerProvider>,
     meter: Option<SdkMeterProvider>,
     summary: Option<Arc<crate::metrics::Summary>>,
-    stats: Option<std::sync::Arc<crate::export::loss::Counters>>,
+    stats: Vec<std::sync::Arc<crate::export::loss::Counters>>,
     shutdown_timeout: Duration,
     /// The OTLP collectors `configure_from_env` exports to, and the exporters' timeout: a
     /// final export to a collector that answers may take that long (see [`OpsGuard::shutdown`]).
@@ -204,7 +225,7 @@ impl OpsGuard {
             provider: None,
             meter: None,
             summary: None,
-            stats: None,
+            stats: Vec::new(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             collectors: Vec::new(),
             export_timeout: Duration::ZERO,
@@ -248,14 +269,23 @@ impl OpsGuard {
         mut self,
         counters: std::sync::Arc<crate::export::loss::Counters>,
     ) -> Self {
-        self.stats = Some(counters);
+        if !self
+            .stats
+            .iter()
+            .any(|k| std::sync::Arc::ptr_eq(k, &counters))
+        {
+            self.stats.push(counters);
+        }
         self
     }
 
     /// What happened to the spans so far: offered, exported and failed (zeros for a provider
     /// you built yourself, whose exporters mirascope does not see).
     pub fn stats(&self) -> crate::export::ExportStats {
-        self.stats.as_ref().map(|c| c.stats()).unwrap_or_default()
+        self.stats
+            .iter()
+            .map(|c| c.stats())
+            .fold(crate::export::ExportStats::default(), |a, b| a.plus(&b))
     }
 
     /// The provider.

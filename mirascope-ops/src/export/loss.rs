@@ -39,6 +39,19 @@ impl ExportStats {
         self.offered.saturating_sub(self.exported)
     }
 
+    /// The counts of two pipelines together.
+    pub fn plus(&self, other: &ExportStats) -> ExportStats {
+        ExportStats {
+            offered: self.offered.saturating_add(other.offered),
+            exported: self.exported.saturating_add(other.exported),
+            failed: self.failed.saturating_add(other.failed),
+            metric_exports: self.metric_exports.saturating_add(other.metric_exports),
+            metric_exports_failed: self
+                .metric_exports_failed
+                .saturating_add(other.metric_exports_failed),
+        }
+    }
+
     /// Whether anything was lost: spans not delivered, or a metrics export that failed.
     pub fn lost_anything(&self) -> bool {
         self.undelivered() > 0 || self.metric_exports_failed > 0
@@ -55,6 +68,23 @@ pub(crate) struct Counters {
     metric_exports_failed: AtomicU64,
     last_warning: Mutex<Option<Instant>>,
     last_metrics_warning: Mutex<Option<Instant>>,
+}
+
+thread_local! {
+    /// The counters of the last pipeline `Otlp::provider` / `Otlp::meter_provider` built on this
+    /// thread and no `Configuration` has claimed yet.
+    static LAST_BUILT: std::cell::RefCell<Option<Arc<Counters>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The counters for a pipeline built by `Otlp` on this thread (shared by a provider and a meter
+/// provider built one after the other), left for the `Configuration` that installs it.
+pub(crate) fn counters_for_built_pipeline() -> Arc<Counters> {
+    LAST_BUILT.with(|l| l.borrow_mut().get_or_insert_with(Arc::default).clone())
+}
+
+/// Claims the counters of the pipeline last built on this thread, if any.
+pub(crate) fn take_built_pipeline() -> Option<Arc<Counters>> {
+    LAST_BUILT.with(|l| l.borrow_mut().take())
 }
 
 /// How often a kind of export failure is reported at most.
@@ -85,6 +115,12 @@ impl Counters {
                 failed_total = stats.metric_exports_failed,
                 "metrics export failed: {error}"
             );
+            if crate::configure::subscriber_prints_nothing() {
+                eprintln!(
+                    "mirascope: metrics export failed ({} so far): {error}",
+                    stats.metric_exports_failed
+                );
+            }
         }
     }
 
@@ -102,6 +138,12 @@ impl Counters {
                 offered_total = stats.offered,
                 "span export failed: {error}"
             );
+            if crate::configure::subscriber_prints_nothing() {
+                eprintln!(
+                    "mirascope: span export failed ({spans} spans; {} of {} failed so far): {error}",
+                    stats.failed, stats.offered
+                );
+            }
         }
     }
 }

@@ -206,9 +206,16 @@ impl Otlp {
     /// our defaults for the queue and batch sizes: [`DEFAULT_MAX_QUEUE_SIZE`],
     /// [`DEFAULT_MAX_EXPORT_BATCH_SIZE`]), with
     /// the resource from `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES`.
+    /// The spans it loses (failed exports, a full queue) are counted, and the `Configuration`
+    /// (or `configure`) that installs it on the same thread reports them from
+    /// [`crate::OpsGuard::stats`] and [`crate::OpsGuard::shutdown`].
     pub fn provider(&self) -> Result<SdkTracerProvider, OpsError> {
+        let counters = super::loss::counters_for_built_pipeline();
         Ok(SdkTracerProvider::builder()
-            .with_span_processor(self.batch_processor()?)
+            .with_span_processor(super::loss::Offered {
+                inner: self.counted_batch_processor(counters.clone())?,
+                counters,
+            })
             .with_resource(resource())
             .build())
     }
@@ -216,8 +223,9 @@ impl Otlp {
     /// A meter provider exporting mirascope's client metrics over OTLP with the same protocol,
     /// endpoint (`/v1/metrics` for HTTP), headers, timeout and compression as the traces; a
     /// periodic reader (every 60 s, `OTEL_METRIC_EXPORT_INTERVAL`) and a final export at shutdown.
+    /// Failed exports are counted as for [`Otlp::provider`].
     pub fn meter_provider(&self) -> Result<opentelemetry_sdk::metrics::SdkMeterProvider, OpsError> {
-        self.counted_meter_provider(Arc::default())
+        self.counted_meter_provider(super::loss::counters_for_built_pipeline())
     }
 
     /// [`Otlp::meter_provider`], its exporter counting the exports that succeed and fail into
