@@ -374,6 +374,75 @@ mod tests {
         }
     }
 
+    /// The metrics and cost paths under extreme usage and costs (every `i64`, NaN, infinities,
+    /// huge finite values), seeded with the values hostile providers sent: recording through
+    /// the real SDK and the summary never panics, and what reaches the SDK stays in bounds.
+    #[test]
+    fn fuzz_metrics_and_cost_with_extreme_usage() {
+        use opentelemetry::metrics::MeterProvider as _;
+        use proptest::prelude::*;
+        let provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+            .with_reader(
+                opentelemetry_sdk::metrics::PeriodicReader::builder(
+                    opentelemetry_sdk::metrics::InMemoryMetricExporter::default(),
+                )
+                .build(),
+            )
+            .build();
+        let summary = Arc::new(Summary::default());
+        let metrics = GenAiMetrics::new(&provider.meter("test")).with_summary(summary.clone());
+        let count = prop_oneof![
+            Just(i64::MAX),
+            Just(i64::MIN),
+            Just(0i64),
+            Just(9_223_372_036_854_775_807i64),
+            any::<i64>()
+        ];
+        let cost = prop_oneof![
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(-1.0),
+            Just(1.38e12),
+            Just(f64::MAX),
+            any::<f64>()
+        ];
+        let cases = std::env::var("MIRASCOPE_FUZZ_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256);
+        let mut runner = proptest::test_runner::TestRunner::new(
+            proptest::test_runner::Config::with_cases(cases),
+        );
+        runner
+            .run(
+                &(count.clone(), count.clone(), count.clone(), count, cost),
+                |(input, output, read, write, cost)| {
+                    let usage = Usage {
+                        input_tokens: input,
+                        output_tokens: output,
+                        cache_read_tokens: read,
+                        cache_write_tokens: write,
+                        reasoning_tokens: 0,
+                    };
+                    // The cost path: a price applied to the usage.
+                    let priced = mirascope_llm::Price::per_million_tokens(3.0, 15.0).cost(&usage);
+                    let _ = priced;
+                    let call = call("openai/fuzz", &usage, Some(cost));
+                    metrics.record(&call);
+                    let call = call_with_price(&usage, priced);
+                    metrics.record(&call);
+                    Ok(())
+                },
+            )
+            .unwrap();
+        provider.force_flush().unwrap();
+        assert!(!summary.render().is_empty());
+    }
+
+    fn call_with_price(usage: &Usage, cost: f64) -> CallRecord<'_> {
+        call("openai/fuzz-priced", usage, Some(cost))
+    }
+
     #[test]
     fn the_summary_saturates_and_stays_bounded() {
         let summary = Summary::default();
