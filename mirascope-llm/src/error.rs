@@ -58,6 +58,18 @@ pub enum Error {
         /// What is unsupported.
         feature: String,
     },
+    /// A base URL that cannot be one: no `http`/`https` scheme, no host, or whitespace in it.
+    /// Found when the provider is registered (`Provider::base_url`) or, for a base URL from the
+    /// environment, before the call's first request.
+    #[error("invalid base URL {url:?} ({source_name}): {reason}")]
+    InvalidBaseUrl {
+        /// The URL as given.
+        url: String,
+        /// Where it came from: `Provider::base_url` or the environment variable's name.
+        source_name: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The request itself is malformed (e.g. no messages, tool-call arguments that are not JSON).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
@@ -353,6 +365,7 @@ impl Error {
             | Error::UnknownProvider { .. }
             | Error::MissingApiKey { .. }
             | Error::InvalidParam { .. }
+            | Error::InvalidBaseUrl { .. }
             | Error::InvalidRequest(_) => ErrorClass::Configuration,
         }
     }

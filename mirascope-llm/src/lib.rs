@@ -77,6 +77,7 @@ pub use format::{Format, FormatMode};
 pub use futures_util::StreamExt;
 pub use model::{model, Call, Model, StreamCall};
 pub use params::{Params, ThinkingConfig, ThinkingLevel};
+pub use provider::http::warm_up as warm_up_transport;
 pub use provider::retry::RetryPolicy;
 pub use registry::{reset_providers, validate_model_id, Api, ApiKey, Provider};
 pub use response::{FinishReason, Response, ResponseData, Usage};

@@ -287,6 +287,7 @@ impl Model {
 
     pub(crate) async fn call_request(&self, mut request: CallRequest) -> Result<Response> {
         let (resolved, wire) = self.prepare(&mut request)?;
+        http::ready()?;
         let span = self.start_span(&resolved, &request);
         let cancelled = genai::span::CallGuard::new(&span, self.call_target(&resolved));
         let result = async {
@@ -339,6 +340,7 @@ impl Model {
 
     pub(crate) async fn stream_request(&self, mut request: CallRequest) -> Result<StreamResponse> {
         let (resolved, wire) = self.prepare(&mut request)?;
+        http::ready()?;
         let span = self.start_span(&resolved, &request);
         let cancelled = genai::span::CallGuard::new(&span, self.call_target(&resolved));
         let mut sent = false;

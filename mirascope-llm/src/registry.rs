@@ -167,6 +167,26 @@ pub fn validate_model_id(model_id: &str) -> Result<(&str, &str)> {
     }
 }
 
+/// Checks a base URL: `http` or `https`, a host, no whitespace.
+fn check_base_url(url: &str, source_name: &str) -> Result<()> {
+    let invalid = |reason: &str| Error::InvalidBaseUrl {
+        url: url.to_string(),
+        source_name: source_name.to_string(),
+        reason: reason.to_string(),
+    };
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid("it contains whitespace or control characters"));
+    }
+    let parsed = reqwest::Url::parse(url).map_err(|e| invalid(&format!("not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be http or https"));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("it has no host"));
+    }
+    Ok(())
+}
+
 /// Whether a path segment is `.` or `..`, plainly or percent-encoded (URL parsers resolve
 /// `%2e%2e` as `..`), ignoring what follows a `:` (`..:generateContent`).
 fn is_dot_segment(segment: &str) -> bool {
@@ -231,6 +251,8 @@ impl Provider {
     }
 
     /// The base URL (default: the provider's environment variable, then its public endpoint).
+    /// Checked by [`Provider::register`]: an `http` or `https` URL with a host and no whitespace,
+    /// else `Error::InvalidBaseUrl` naming it.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into().trim_end_matches('/').to_string());
         self
@@ -285,6 +307,12 @@ impl Provider {
                 "provider scope must not be empty".into(),
             ));
         }
+        if let Some(url) = &self.base_url {
+            check_base_url(url, "Provider::base_url")?;
+        }
+        // The HTTP client and its TLS roots are built now, at set-up, so that no call (and no
+        // call's span or duration) pays for them.
+        crate::provider::http::warm_up();
         let reg = Registration {
             provider: self.provider,
             scope,
@@ -409,11 +437,17 @@ pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
             None => None,
         },
     };
-    let base_url = base_url
-        .or_else(|| env(built_in.base_env))
-        .unwrap_or_else(|| built_in.default_base.to_string())
-        .trim_end_matches('/')
-        .to_string();
+    let base_url = match (base_url, env(built_in.base_env)) {
+        (Some(url), _) => url,
+        // Surrounding whitespace in an environment value is a copy-paste artefact, not part of
+        // the URL; anything else wrong with it is an error naming the variable.
+        (None, Some(url)) => {
+            let url = url.trim().trim_end_matches('/').to_string();
+            check_base_url(&url, built_in.base_env)?;
+            url
+        }
+        (None, None) => built_in.default_base.to_string(),
+    };
     Ok(Resolved {
         provider_id: base_id,
         api,
@@ -479,6 +513,37 @@ mod tests {
         // `?` and `#` stay inside the path segment.
         let segment = crate::provider::model_path_segment("gemini?key=x#frag");
         assert_eq!(segment, "gemini%3Fkey=x%23frag");
+    }
+
+    /// A base URL is checked when it is set: a typed error naming it, before any request.
+    #[test]
+    fn base_urls_are_checked_when_set() {
+        for (bad, why) in [
+            ("127.0.0.1:18080/v1", "not a URL"),
+            ("ftp://example.com/v1", "scheme"),
+            ("http://exa mple.com/v1", "whitespace"),
+            ("http://example.com/v1 ", "whitespace"),
+            ("file:///etc", "scheme"),
+        ] {
+            let err = Provider::new("openai:completions")
+                .scope("base-url-test/")
+                .base_url(bad)
+                .register()
+                .unwrap_err();
+            match &err {
+                Error::InvalidBaseUrl { url, reason, .. } => {
+                    assert_eq!(url, bad.trim_end_matches('/'));
+                    assert!(reason.contains(why), "{bad}: {reason}");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+            assert!(err.to_string().contains(bad.trim()), "{err}");
+        }
+        assert!(Provider::new("openai:completions")
+            .scope("base-url-test-ok/")
+            .base_url("http://127.0.0.1:18080/v1/")
+            .register()
+            .is_ok());
     }
 
     #[test]

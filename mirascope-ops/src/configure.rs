@@ -162,6 +162,7 @@ impl Configuration {
         opentelemetry::global::set_tracer_provider(self.provider.clone());
         crate::hooks::install();
         mirascope_llm::cost::warm_up();
+        mirascope_llm::warm_up_transport();
         match &self.meter {
             Some(m) => {
                 let metrics = crate::metrics::GenAiMetrics::new(

@@ -167,6 +167,19 @@ struct Transport {
 
 static TRANSPORT: OnceLock<std::result::Result<Transport, String>> = OnceLock::new();
 
+/// Builds the HTTP runtime and client (TLS roots included, about 100 ms) now, once, so that no
+/// call pays for them inside its span: called by `Provider::register` and by `mirascope-ops`'
+/// `configure`, at set-up. Later calls return at once.
+pub fn warm_up() {
+    let _ = transport();
+}
+
+/// The transport, built now if it was not (before a call starts its span, so the span and the
+/// call's duration do not include building it).
+pub(crate) fn ready() -> Result<()> {
+    transport().map(|_| ())
+}
+
 fn transport() -> Result<&'static Transport> {
     TRANSPORT
         .get_or_init(|| {
@@ -210,6 +223,12 @@ pub(crate) fn headers(pairs: &[(&str, &str)]) -> Result<HeaderMap> {
 }
 
 fn map_reqwest_error(provider: &str, timeout: Duration, e: reqwest::Error) -> Error {
+    if e.is_builder() {
+        // A request that cannot be built is not a connection problem: no retry can fix it.
+        return Error::InvalidRequest(format!(
+            "provider '{provider}': the request cannot be built: {e}"
+        ));
+    }
     if e.is_timeout() {
         return Error::Timeout {
             provider: provider.to_string(),

@@ -67,6 +67,7 @@ pub(crate) struct Counters {
     metric_exports: AtomicU64,
     metric_exports_failed: AtomicU64,
     last_warning: Mutex<Option<Instant>>,
+    #[cfg_attr(not(any(feature = "otlp-http", feature = "otlp-grpc")), allow(dead_code))]
     last_metrics_warning: Mutex<Option<Instant>>,
 }
 
@@ -101,6 +102,7 @@ impl Counters {
         }
     }
 
+    #[cfg_attr(not(any(feature = "otlp-http", feature = "otlp-grpc")), allow(dead_code))]
     fn warn_metrics_failure(&self, error: &dyn std::fmt::Display) {
         let mut last = self
             .last_metrics_warning
@@ -220,6 +222,7 @@ impl<P: SpanProcessor> SpanProcessor for Offered<P> {
 }
 
 /// Counts the metrics exports that succeed and fail.
+#[cfg_attr(not(any(feature = "otlp-http", feature = "otlp-grpc")), allow(dead_code))]
 #[derive(Debug)]
 pub(crate) struct CountedMetrics<E> {
     pub(crate) inner: E,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[cfg(feature = "console")]
-pub use console::{render, ConsoleExporter};
+pub use console::{render, ConsoleExporter, MAX_HELD_SPANS, MAX_HELD_SPANS_PER_TRACE};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
