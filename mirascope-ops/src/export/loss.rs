@@ -67,7 +67,10 @@ pub(crate) struct Counters {
     metric_exports: AtomicU64,
     metric_exports_failed: AtomicU64,
     last_warning: Mutex<Option<Instant>>,
-    #[cfg_attr(not(any(feature = "otlp-http", feature = "otlp-grpc")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "otlp-http", feature = "otlp-grpc")),
+        allow(dead_code)
+    )]
     last_metrics_warning: Mutex<Option<Instant>>,
 }
 
@@ -102,7 +105,10 @@ impl Counters {
         }
     }
 
-    #[cfg_attr(not(any(feature = "otlp-http", feature = "otlp-grpc")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "otlp-http", feature = "otlp-grpc")),
+        allow(dead_code)
+    )]
     fn warn_metrics_failure(&self, error: &dyn std::fmt::Display) {
         let mut last = self
             .last_metrics_warning
@@ -222,7 +228,10 @@ impl<P: SpanProcessor> SpanProcessor for Offered<P> {
 }
 
 /// Counts the metrics exports that succeed and fail.
-#[cfg_attr(not(any(feature = "otlp-http", feature = "otlp-grpc")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "otlp-http", feature = "otlp-grpc")),
+    allow(dead_code)
+)]
 #[derive(Debug)]
 pub(crate) struct CountedMetrics<E> {
     pub(crate) inner: E,
