@@ -126,16 +126,12 @@ pub fn price_of(model_id: &str, provider_id: &str, model: &str, usage: &Usage) -
     dataset_price(provider_id, model, usage)
 }
 
-/// Decodes the bundled price data on a background thread (it takes tens of milliseconds, which
-/// would otherwise fall on the first priced call). `configure` calls it.
+/// Decodes the bundled price data now (it takes tens of milliseconds, which would otherwise
+/// fall inside the first call's trace): `configure` calls it at set-up, once.
 pub fn warm_up() {
     #[cfg(feature = "cost")]
     {
-        let _ = std::thread::Builder::new()
-            .name("mirascope-prices".into())
-            .spawn(|| {
-                let _ = genai_prices::Calculator::bundled();
-            });
+        let _ = genai_prices::Calculator::bundled();
     }
 }
 
