@@ -120,9 +120,10 @@ pub mod __private {
     /// type, that names the derives to add (the blanket impl is not looked through when it is
     /// reported).
     #[diagnostic::on_unimplemented(
-        message = "`{Self}` cannot be an `#[llm::tool]` argument: it needs `#[derive(serde::Deserialize, schemars::JsonSchema)]`",
-        label = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to this type",
-        note = "tool arguments are parsed from the model's JSON and described to it by a JSON schema"
+        message = "`{Self}` cannot be an `#[llm::tool]` argument: it needs `#[derive(serde::Deserialize, schemars::JsonSchema)]` with schemars 1.x",
+        label = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to this type (serde 1, schemars 1)",
+        note = "tool arguments are parsed from the model's JSON and described to it by a JSON schema",
+        note = "the derives must come from serde 1 and schemars 1 (`schemars = \"1\"` in Cargo.toml): the `JsonSchema` of schemars 0.8 is another trait, and deriving it does not help"
     )]
     pub trait ToolArgument: serde::de::DeserializeOwned + schemars::JsonSchema {}
 
