@@ -65,3 +65,14 @@ async fn optional_arguments_may_be_left_out() {
     };
     assert_eq!(result, serde_json::json!("Oslo None 2C"));
 }
+
+/// A tool's schema serializes (to store, log or compare it), `$defs` under that name.
+#[test]
+fn schemas_serialize() {
+    let tool = llm::Tool::of::<forecast>();
+    let v = serde_json::to_value(tool.schema()).expect("serializes");
+    assert_eq!(v["name"], "forecast");
+    assert_eq!(v["description"], "Get the forecast.");
+    assert!(v["parameters"]["properties"]["place"].is_object(), "{v}");
+    assert!(v["parameters"]["$defs"].is_object(), "{v}");
+}

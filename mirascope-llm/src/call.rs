@@ -21,7 +21,7 @@ use crate::tool::Tool;
 /// when the call runs, so `f(x).await` is the response and `f(x).stream().await` the stream, and
 /// its arguments may borrow (the lifetime `'a`). `#[ops::trace]` over `#[llm::call]` gives the
 /// same type too, with a span around the call: adding it never changes what callers write.
-#[must_use = "a lazy call does nothing until awaited or run"]
+#[must_use = "a call does nothing until it is awaited: add `.await` (then `?`) to get the response, e.g. `f(x).await?.text()`"]
 pub struct LazyCall<'a> {
     model: Model,
     tools: Vec<Tool>,

@@ -137,13 +137,22 @@ pub enum Error {
         /// The provider id.
         provider: String,
     },
-    /// A tool could not be run or its output could not be encoded.
+    /// A tool could not be run or its output could not be encoded (Python's
+    /// `ToolExecutionError`). [`crate::Response::execute_tools`] turns it into the tool's
+    /// output, as Python Mirascope does, so that the model can correct itself.
     #[error("tool '{tool}': {message}")]
     Tool {
         /// The tool name.
         tool: String,
         /// What went wrong.
         message: String,
+    },
+    /// The model called a tool that was not offered (Python's `ToolNotFoundError`);
+    /// [`crate::Response::execute_tools`] turns it into the tool's output.
+    #[error("Tool '{tool}' not found in registered tools")]
+    ToolNotFound {
+        /// The name the model called.
+        tool: String,
     },
     /// The library's background HTTP runtime could not be started or stopped mid-call.
     #[error("mirascope runtime failure: {0}")]
@@ -179,6 +188,10 @@ pub enum ErrorClass {
     FeatureNotSupported,
     /// Bad model id, missing key, bad params: user-side errors raised before any I/O.
     Configuration,
+    /// A tool's arguments could not be read or the tool failed.
+    ToolExecution,
+    /// The model called a tool that was not offered.
+    ToolNotFound,
 }
 
 impl ErrorClass {
@@ -197,6 +210,8 @@ impl ErrorClass {
             ErrorClass::ResponseValidation => "ResponseValidationError",
             ErrorClass::FeatureNotSupported => "FeatureNotSupportedError",
             ErrorClass::Configuration => "ValueError",
+            ErrorClass::ToolExecution => "ToolExecutionError",
+            ErrorClass::ToolNotFound => "ToolNotFoundError",
         }
     }
 }
@@ -340,6 +355,7 @@ impl Error {
                 None => format!("provider '{provider}': stream error"),
             },
             Error::Tool { tool, .. } => format!("tool '{tool}' failed"),
+            Error::ToolNotFound { tool } => format!("tool '{tool}' not found"),
             Error::InvalidParam { name, .. } => format!("invalid value for param '{name}'"),
             Error::InvalidRequest(_) => "invalid request".to_string(),
             Error::Connection { provider, .. } => {
@@ -359,7 +375,9 @@ impl Error {
             | Error::StreamEndedEarly { .. }
             | Error::ResponseTooLarge { .. }
             | Error::EventTooLarge { .. } => ErrorClass::ResponseValidation,
-            Error::Stream { .. } | Error::Tool { .. } | Error::Runtime(_) => ErrorClass::Provider,
+            Error::Tool { .. } => ErrorClass::ToolExecution,
+            Error::ToolNotFound { .. } => ErrorClass::ToolNotFound,
+            Error::Stream { .. } | Error::Runtime(_) => ErrorClass::Provider,
             Error::FeatureNotSupported { .. } => ErrorClass::FeatureNotSupported,
             Error::InvalidModelId { .. }
             | Error::UnknownProvider { .. }

@@ -8,7 +8,7 @@ use crate::genai::resume;
 
 pub use crate::answer::ResponseData;
 use crate::content::{AssistantMessage, Message, Part};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::format::FormatMode;
 use crate::model::{CallRequest, Model};
 use crate::tool::FORMAT_TOOL_NAME;
@@ -71,19 +71,21 @@ impl Response {
 
     /// Runs every tool call of the answer with the matching tool's handler, in order, and
     /// returns their outputs (ready for [`Response::resume`]).
+    ///
+    /// As in Python Mirascope 2.8.2 (`Toolkit.execute`), a call the model got wrong is an output
+    /// the model can read, not an error: arguments that do not parse or a tool that fails give
+    /// the error's text as the result (`ToolExecutionError` on the `execute_tool` span), and a
+    /// tool that was not offered gives "Tool 'x' not found in registered tools"
+    /// (`ToolNotFoundError`). It fails only for what the model cannot fix: a tool offered with a
+    /// schema alone (no handler).
     pub async fn execute_tools(&self) -> Result<Vec<Part>> {
         let mut outputs = Vec::new();
         for (id, name, args) in self.tool_calls() {
-            let tool = self
-                .request
-                .tools
-                .iter()
-                .find(|t| t.schema().name == name)
-                .ok_or_else(|| Error::Tool {
-                    tool: name.to_string(),
-                    message: "the model called a tool that was not offered".into(),
-                })?;
-            outputs.push(tool.execute(id, args).await?);
+            let tool = self.request.tools.iter().find(|t| t.schema().name == name);
+            outputs.push(match tool {
+                Some(tool) => tool.execute(id, args).await?,
+                None => crate::execute::tool_not_found(id, name, args),
+            });
         }
         Ok(outputs)
     }

@@ -13,13 +13,14 @@ pub const FORMAT_TOOL_NAME: &str = "__mirascope_formatted_output_tool__";
 
 /// The arguments schema of a tool, in Mirascope's normalized form: `properties`, `required`,
 /// `additionalProperties` (always false) and `$defs`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct ToolParameters {
     /// JSON schema of each argument, in declaration order.
     pub properties: Map<String, Value>,
     /// The required arguments.
     pub required: Vec<String>,
     /// Shared definitions referenced by `$ref`.
+    #[serde(rename = "$defs", skip_serializing_if = "Option::is_none")]
     pub defs: Option<Map<String, Value>>,
 }
 
@@ -84,7 +85,7 @@ impl ToolParameters {
 }
 
 /// A tool's definition.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ToolSchema {
     /// The name the model calls it by.
     pub name: String,
@@ -95,6 +96,19 @@ pub struct ToolSchema {
     /// Strict schema adherence; `None` lets the provider choose (OpenAI Responses then sends
     /// `strict: true`).
     pub strict: Option<bool>,
+}
+
+impl ToolSchema {
+    /// The schema of a tool known only by the name a model called it by (for the span of a call
+    /// of a tool that was not offered).
+    pub(crate) fn unknown(name: &str) -> Self {
+        ToolSchema {
+            name: name.to_string(),
+            description: String::new(),
+            parameters: ToolParameters::default(),
+            strict: None,
+        }
+    }
 }
 
 /// Runs a tool: takes the parsed arguments, returns the JSON result.

@@ -797,10 +797,17 @@ pub(crate) fn start_tool(tool: &crate::ToolSchema, call_id: &str, args: &str) ->
         { keys::GEN_AI_TOOL_TYPE } = "function",
         { keys::GEN_AI_TOOL_CALL_ARGUMENTS } = Empty,
         { keys::GEN_AI_TOOL_CALL_RESULT } = Empty,
+        { keys::GEN_AI_CONVERSATION_ID } = Empty,
         { keys::ERROR_TYPE } = Empty,
     );
-    if !span.is_disabled() && capture_content() {
-        span.record(keys::GEN_AI_TOOL_CALL_ARGUMENTS, args);
+    if !span.is_disabled() {
+        if capture_content() {
+            span.record(keys::GEN_AI_TOOL_CALL_ARGUMENTS, args);
+        }
+        // Inside a session, as its sibling chat spans.
+        if let Some((id, _)) = super::current_session() {
+            span.record(keys::GEN_AI_CONVERSATION_ID, id.as_str());
+        }
     }
     span
 }
@@ -818,7 +825,8 @@ pub(crate) fn end_tool(span: &Span, result: &crate::Result<Value>) {
         Err(e) => {
             span.record(keys::ERROR_TYPE, e.class().name());
             span.record("otel.status_code", "error");
-            span.record("otel.status_description", e.to_string());
+            // The tool's own error text is content (it may echo arguments): not with capture off.
+            span.record("otel.status_description", error_message(e).as_str());
             exception_event(span, e);
         }
     }
