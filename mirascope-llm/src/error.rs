@@ -121,6 +121,15 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
+    /// A stream ended with the provider saying the response failed, with no error event before
+    /// (OpenAI Responses' `response.failed`; Python's `APIError`).
+    #[error("{message}")]
+    ResponseFailed {
+        /// The provider id.
+        provider: String,
+        /// `OpenAI response failed: <code>: <message>`, as Python Mirascope words it.
+        message: String,
+    },
     /// The provider reported an error inside a stream (an SSE `error` event).
     #[error("{message}")]
     Stream {
@@ -190,6 +199,8 @@ pub enum ErrorClass {
     Configuration,
     /// A tool's arguments could not be read or the tool failed.
     ToolExecution,
+    /// An API error with no more precise class (a response that failed mid-stream).
+    Api,
     /// The model called a tool that was not offered.
     ToolNotFound,
 }
@@ -211,6 +222,7 @@ impl ErrorClass {
             ErrorClass::FeatureNotSupported => "FeatureNotSupportedError",
             ErrorClass::Configuration => "ValueError",
             ErrorClass::ToolExecution => "ToolExecutionError",
+            ErrorClass::Api => "APIError",
             ErrorClass::ToolNotFound => "ToolNotFoundError",
         }
     }
@@ -309,6 +321,7 @@ impl Error {
             }
             Error::Connection { message, .. }
             | Error::Tool { message, .. }
+            | Error::ResponseFailed { message, .. }
             | Error::Runtime(message) => redact_str(message, secret),
             Error::Stream {
                 error_type,
@@ -356,6 +369,9 @@ impl Error {
             },
             Error::Tool { tool, .. } => format!("tool '{tool}' failed"),
             Error::ToolNotFound { tool } => format!("tool '{tool}' not found"),
+            Error::ResponseFailed { provider, .. } => {
+                format!("provider '{provider}': the response failed")
+            }
             Error::InvalidParam { name, .. } => format!("invalid value for param '{name}'"),
             Error::InvalidRequest(_) => "invalid request".to_string(),
             Error::Connection { provider, .. } => {
@@ -376,6 +392,7 @@ impl Error {
             | Error::ResponseTooLarge { .. }
             | Error::EventTooLarge { .. } => ErrorClass::ResponseValidation,
             Error::Tool { .. } => ErrorClass::ToolExecution,
+            Error::ResponseFailed { .. } => ErrorClass::Api,
             Error::ToolNotFound { .. } => ErrorClass::ToolNotFound,
             Error::Stream { .. } | Error::Runtime(_) => ErrorClass::Provider,
             Error::FeatureNotSupported { .. } => ErrorClass::FeatureNotSupported,

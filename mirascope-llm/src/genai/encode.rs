@@ -187,10 +187,10 @@ pub(crate) fn input_messages(messages: &[Message]) -> Option<String> {
     (!items.is_empty()).then(|| to_json(&items))
 }
 
-/// Mirascope's finish-reason mapping: normal ends (tool-call turns included) are `stop`.
-///
-/// Python Mirascope raises on `context_length_exceeded` (breaking the user's call); we map it
-/// to `length`.
+/// Mirascope's finish-reason mapping: normal ends (tool-call turns included) are `stop`, and
+/// `max_tokens` and `context_length_exceeded` are `length`. Follows Mirascope 2.8.2
+/// `ops/_internal/instrumentation/llm/encode.py::map_finish_reason` (2.5.0 raised on
+/// `context_length_exceeded`).
 pub(crate) fn finish_reason(r: Option<FinishReason>) -> &'static str {
     match r {
         None => "stop",

@@ -462,11 +462,22 @@ fn decode_part(p: &Value) -> Option<Part> {
 }
 
 /// Mirascope's usage of a Google answer: output tokens include the thoughts.
+/// Google's usage as Mirascope reads it: input is the prompt's tokens plus those of tool results
+/// given back to the model (`toolUsePromptTokenCount`: URL context, search, code execution);
+/// output is candidates plus thoughts. Follows Mirascope 2.8.2
+/// `google/_utils/decode.py::_decode_usage` (and `_GoogleChunkProcessor.process_chunk` for
+/// streams, which read each chunk's usage the same way).
 fn usage(u: &Value) -> Result<Usage> {
     let thoughts = count(PROVIDER, u, &["thoughtsTokenCount"])?;
     let candidates = count(PROVIDER, u, &["candidatesTokenCount"])?;
+    let prompt = count(PROVIDER, u, &["promptTokenCount"])?;
+    let tool_use = count(PROVIDER, u, &["toolUsePromptTokenCount"])?;
     Ok(Usage {
-        input_tokens: count(PROVIDER, u, &["promptTokenCount"])?,
+        input_tokens: count_sum(
+            PROVIDER,
+            "usageMetadata.promptTokenCount",
+            &[prompt, tool_use],
+        )?,
         output_tokens: count_sum(
             PROVIDER,
             "usageMetadata.candidatesTokenCount",
@@ -565,14 +576,30 @@ impl StreamDecoder for GoogleStream {
         };
         for p in parts.into_iter().flatten() {
             check_part(p)?;
+            // As Mirascope 2.8.2 `google/_utils/decode.py::_GoogleChunkProcessor.process_chunk`:
+            // a part that is not a thought ends an open thought; a part without text ends open
+            // text; an empty text part opens nothing (`elif part.text:`).
+            let is_thought = p.get("thought").and_then(Value::as_bool) == Some(true);
+            let text = p
+                .get("text")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty());
+            let ends_open = match self.open {
+                Open::Thought => !is_thought,
+                Open::Text => text.is_none(),
+                Open::None => false,
+            };
+            if ends_open {
+                self.switch(Open::None, out);
+            }
             match decode_part(p) {
-                Some(Part::Text { text }) => {
+                Some(Part::Text { text }) if !text.is_empty() => {
                     self.switch(Open::Text, out);
                     out.push(StreamChunk::TextDelta(text));
                 }
                 Some(Part::Thought { thought }) => {
                     self.switch(Open::Thought, out);
-                    if self.include_thoughts {
+                    if self.include_thoughts && !thought.is_empty() {
                         out.push(StreamChunk::ThoughtDelta(thought));
                     }
                 }

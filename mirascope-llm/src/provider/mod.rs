@@ -409,12 +409,26 @@ pub(crate) fn openai_usage(provider: &str, u: &Value) -> Result<Usage> {
     })
 }
 
-/// The text sent for a tool's result: strings as they are, anything else as Python's `str()`
-/// would print it (what Mirascope sends).
+/// The text sent for a tool's result (OpenAI Chat Completions and Responses, Anthropic):
+/// strings as they are, anything else as Python's `json.dumps` writes it. Follows Mirascope
+/// 2.8.2 `llm/providers/base/_utils.py::encode_tool_output_content` (2.5.0 sent `str(result)`,
+/// a Python repr).
 pub(crate) fn tool_result_text(result: &Value) -> String {
     match result {
         Value::String(s) => s.clone(),
-        other => crate::pyrepr::py_str(other),
+        other => crate::pyrepr::py_json_dumps(other),
+    }
+}
+
+/// A tool call's arguments as Mirascope records them: blank ones (`""`, spaces) are `"{}"`.
+/// Follows Mirascope 2.8.2 `openai/completions/_utils/decode.py::decode_response` and
+/// `openai/responses/_utils/decode.py::decode_response`
+/// (`arguments if arguments and arguments.strip() else "{}"`).
+pub(crate) fn nonblank_args(args: &str) -> String {
+    if args.trim().is_empty() {
+        "{}".to_string()
+    } else {
+        args.to_string()
     }
 }
 
@@ -712,5 +726,150 @@ mod strict_stream_tests {
             assert!(result.is_ok(), "{api:?} {events:?}: {result:?}");
             assert_eq!(skipped, 1, "{api:?} {events:?}: counted");
         }
+    }
+}
+
+/// Rules of the 2.8.2 release that differ from the 2.5.0 source the port first followed, each
+/// against the function it follows (the fidelity issue's list).
+#[cfg(test)]
+mod release_2_8_2_tests {
+    use super::*;
+    use crate::content::{AssistantMessage, Message, UserMessage};
+    use serde_json::json;
+
+    fn ctx() -> DecodeContext {
+        DecodeContext {
+            provider_id: "openai".into(),
+            include_thoughts: false,
+        }
+    }
+
+    /// `base/_utils.py::encode_tool_output_content`: non-string results are `json.dumps`.
+    #[test]
+    fn non_string_tool_results_are_json_dumps() {
+        assert_eq!(
+            tool_result_text(&json!({"temp": 72, "ok": true, "city": "Zürich"})),
+            r#"{"temp": 72, "ok": true, "city": "Z\u00fcrich"}"#
+        );
+        assert_eq!(tool_result_text(&json!([1, 2.5, null])), "[1, 2.5, null]");
+        assert_eq!(tool_result_text(&json!("as is")), "as is");
+    }
+
+    /// `decode_response` of Completions and Responses: blank arguments are `"{}"`.
+    #[test]
+    fn blank_tool_call_arguments_are_an_empty_object() {
+        let body = json!({"id": "c", "choices": [{"message": {"role": "assistant", "content": null, "tool_calls": [{"id": "t", "type": "function", "function": {"name": "f", "arguments": ""}}]}, "finish_reason": "tool_calls"}]});
+        let d = wire(Api::OpenAiCompletions).decode(&ctx(), body).unwrap();
+        assert!(matches!(&d.content[0], crate::Part::ToolCall { args, .. } if args == "{}"));
+        let body = json!({"id": "r", "status": "completed", "output": [{"type": "function_call", "call_id": "t", "name": "f", "arguments": "  "}]});
+        let d = wire(Api::OpenAiResponses).decode(&ctx(), body).unwrap();
+        assert!(matches!(&d.content[0], crate::Part::ToolCall { args, .. } if args == "{}"));
+    }
+
+    /// `google/_utils/decode.py::_decode_usage`: input includes `toolUsePromptTokenCount`.
+    #[test]
+    fn google_input_tokens_include_tool_use_prompt_tokens() {
+        let body = json!({"candidates": [{"content": {"parts": [{"text": "hi"}], "role": "model"}, "finishReason": "STOP"}], "usageMetadata": {"promptTokenCount": 10, "toolUsePromptTokenCount": 7, "candidatesTokenCount": 2}});
+        let d = wire(Api::Google).decode(&ctx(), body).unwrap();
+        assert_eq!(d.usage.unwrap().input_tokens, 17);
+    }
+
+    /// `openai/responses/_utils/decode.py`: `response.failed` with no error event before it.
+    #[test]
+    fn a_failed_response_is_an_api_error() {
+        let mut d = wire(Api::OpenAiResponses).stream_decoder(&ctx());
+        let mut out = Vec::new();
+        let err = d
+            .event("", r#"{"type": "response.failed", "response": {"error": {"code": "server_error", "message": "boom"}}}"#, &mut out)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "OpenAI response failed: server_error: boom"
+        );
+        assert_eq!(err.class().name(), "APIError");
+        let mut d = wire(Api::OpenAiResponses).stream_decoder(&ctx());
+        let err = d
+            .event(
+                "",
+                r#"{"type": "response.failed", "response": {"error": null}}"#,
+                &mut out,
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "OpenAI response failed: unknown_error: no error message"
+        );
+    }
+
+    /// `_GoogleChunkProcessor.process_chunk`: an empty text part opens nothing (`elif
+    /// part.text:`), and ends open text.
+    #[test]
+    fn google_streams_skip_empty_text_parts() {
+        let mut d = wire(Api::Google).stream_decoder(&ctx());
+        let mut out = Vec::new();
+        for chunk in [
+            r#"{"candidates": [{"content": {"parts": [{"text": ""}], "role": "model"}}]}"#,
+            r#"{"candidates": [{"content": {"parts": [{"text": "a"}], "role": "model"}}]}"#,
+            r#"{"candidates": [{"content": {"parts": [{"text": ""}], "role": "model"}}]}"#,
+            r#"{"candidates": [{"content": {"parts": [{"text": "b"}], "role": "model"}, "finishReason": "STOP"}]}"#,
+        ] {
+            d.event("", chunk, &mut out).unwrap();
+        }
+        use crate::provider::StreamChunk::*;
+        let text_chunks: Vec<_> = out
+            .iter()
+            .filter(|c| !matches!(c, UsageDelta(_) | FinishReason(_)))
+            .cloned()
+            .collect();
+        assert_eq!(
+            text_chunks,
+            vec![
+                TextStart,
+                TextDelta("a".into()),
+                TextEnd,
+                TextStart,
+                TextDelta("b".into()),
+                TextEnd
+            ]
+        );
+    }
+
+    /// `openai/completions/_utils/encode.py::_encode_assistant_message`: a message that called
+    /// the format tool is re-encoded from its content, not re-sent raw.
+    #[test]
+    fn completions_format_tool_answers_are_re_encoded() {
+        let raw = json!({"role": "assistant", "content": null, "tool_calls": [{"id": "t", "type": "function", "function": {"name": crate::tool::FORMAT_TOOL_NAME, "arguments": "{\"a\":1}"}}]});
+        let assistant = AssistantMessage {
+            content: vec![crate::Part::text("{\"a\":1}")],
+            name: None,
+            provider_id: Some("openai".into()),
+            model_id: Some("openai/gpt-4o-mini".into()),
+            raw_message: Some(raw),
+        };
+        let messages = vec![
+            Message::User(UserMessage {
+                content: vec![crate::Part::text("hi")],
+                name: None,
+            }),
+            Message::Assistant(assistant),
+        ];
+        let params = crate::Params::new();
+        let body = wire(Api::OpenAiCompletions)
+            .encode(&EncodeContext {
+                provider_id: "openai",
+                response_provider_id: "openai",
+                model_id: "openai/gpt-4o-mini",
+                model_name: "gpt-4o-mini",
+                messages: &messages,
+                tools: &[],
+                format: None,
+                params: &params,
+                stream: false,
+            })
+            .unwrap();
+        assert_eq!(
+            body["messages"][1],
+            json!({"role": "assistant", "content": "{\"a\":1}"})
+        );
     }
 }

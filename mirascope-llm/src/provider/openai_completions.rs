@@ -100,6 +100,21 @@ fn encode_user(content: &[Part], out: &mut Vec<Value>, provider: &str) -> Result
     Ok(())
 }
 
+/// Whether a raw Chat Completions message calls the format tool: such a message is re-encoded
+/// from its content, never re-sent as it came. Follows Mirascope 2.8.2
+/// `openai/completions/_utils/encode.py::_raw_message_has_format_tool`.
+fn raw_message_has_format_tool(raw: Option<&Value>) -> bool {
+    raw.and_then(|r| r.get("tool_calls"))
+        .and_then(Value::as_array)
+        .is_some_and(|calls| {
+            calls.iter().any(|c| {
+                c.pointer("/function/name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.starts_with(crate::tool::FORMAT_TOOL_NAME))
+            })
+        })
+}
+
 /// An assistant message re-encoded from its parts (`_encode_assistant_message`,
 /// openai/completions/_utils/encode.py).
 fn encode_assistant(content: &[Part], encode_thoughts: bool) -> Result<Value> {
@@ -110,7 +125,7 @@ fn encode_assistant(content: &[Part], encode_thoughts: bool) -> Result<Value> {
             Part::Text { text } => texts.push(json!({"text": text, "type": "text"})),
             Part::Thought { thought } if encode_thoughts => texts.push(json!({"text": format!("**Thinking:** {thought}"), "type": "text"})),
             Part::Thought { .. } => {}
-            Part::ToolCall { id, name, args } => calls.push(json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}})),
+            Part::ToolCall { id, name, args } => calls.push(json!({"id": id, "type": "function", "function": {"name": name, "arguments": super::nonblank_args(args)}})),
             _ => return Err(Error::InvalidRequest("assistant messages can only contain text, thoughts and tool calls".into())),
         }
     }
@@ -188,7 +203,10 @@ impl WireFormat for OpenAiCompletions {
                     messages.push(json!({"role": "system", "content": s.content.text}))
                 }
                 Message::Assistant(a)
-                    if ctx.is_own(a) && !encode_thoughts && a.raw_message.is_some() =>
+                    if ctx.is_own(a)
+                        && !encode_thoughts
+                        && a.raw_message.is_some()
+                        && !raw_message_has_format_tool(a.raw_message.as_ref()) =>
                 {
                     messages.extend(a.raw_message.clone())
                 }
@@ -296,11 +314,11 @@ impl WireFormat for OpenAiCompletions {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string(),
-                args: call
-                    .pointer("/function/arguments")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
+                args: super::nonblank_args(
+                    call.pointer("/function/arguments")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                ),
             });
         }
         // Mirascope re-sends `message.model_dump(exclude_none=True)`.
@@ -358,9 +376,12 @@ struct CompletionsStream {
     provider: std::sync::Arc<str>,
     in_text: bool,
     text: String,
-    /// Tool calls by index: (id, name, arguments).
+    /// Every tool call of the answer, in order: (slot, id, name, arguments).
     calls: Vec<(i64, String, String, String)>,
-    open_call: Option<i64>,
+    /// The calls started since the last finish, by slot (their position in `calls`).
+    current: std::collections::BTreeMap<i64, usize>,
+    /// The slot each wire index maps to (see `tool_call_slot`).
+    index_slots: std::collections::HashMap<i64, i64>,
     finished: bool,
     done: bool,
     refused: bool,
@@ -375,10 +396,43 @@ impl CompletionsStream {
             out.push(StreamChunk::TextEnd);
             self.in_text = false;
         }
-        if let Some(idx) = self.open_call.take() {
-            if let Some(c) = self.calls.iter().find(|c| c.0 == idx) {
-                out.push(StreamChunk::ToolCallEnd { id: c.1.clone() });
+        // Every call open so far ends together, as Python's processor ends them at the finish.
+        for (_, at) in std::mem::take(&mut self.current) {
+            out.push(StreamChunk::ToolCallEnd {
+                id: self.calls[at].1.clone(),
+            });
+        }
+        self.index_slots.clear();
+    }
+
+    /// The slot of a streamed tool-call fragment. A provider may reuse one index for several
+    /// calls, so an index maps to a new slot when a new id arrives on it; fragments without an
+    /// index (Gemini's OpenAI-compatible endpoint) continue the latest call unless a new id
+    /// starts another. Follows Mirascope 2.8.2
+    /// `openai/completions/_utils/decode.py::_OpenAIChunkProcessor._tool_call_index`.
+    fn tool_call_slot(&mut self, index: Option<i64>, id: Option<&str>) -> i64 {
+        let latest = self.current.keys().next_back().copied().unwrap_or(-1);
+        let id_at = |slot: i64| self.current.get(&slot).map(|&at| self.calls[at].1.as_str());
+        match index {
+            Some(index) => {
+                let slot = match self.index_slots.get(&index) {
+                    None if self.current.contains_key(&index) => latest.saturating_add(1),
+                    None => index,
+                    Some(&mapped)
+                        if id.is_some()
+                            && self.current.contains_key(&mapped)
+                            && id != id_at(mapped) =>
+                    {
+                        latest.saturating_add(1)
+                    }
+                    Some(&mapped) => mapped,
+                };
+                self.index_slots.insert(index, slot);
+                slot
             }
+            None if latest < 0 => 0,
+            None if id.is_some() && id != id_at(latest) => latest.saturating_add(1),
+            None => latest,
         }
     }
 }
@@ -437,24 +491,40 @@ impl StreamDecoder for CompletionsStream {
                 .flatten()
             {
                 super::event_object(p, CHUNK, call)?;
-                let index = super::event_opt_i64(p, CHUNK, call, "/index")?.unwrap_or(0);
-                if let Some(id) = super::event_opt_str(p, CHUNK, call, "/id")? {
-                    self.close_open(out);
+                if self.in_text {
+                    out.push(StreamChunk::TextEnd);
+                    self.in_text = false;
+                }
+                let index = super::event_opt_i64(p, CHUNK, call, "/index")?;
+                let id = super::event_opt_str(p, CHUNK, call, "/id")?;
+                let slot = self.tool_call_slot(index, id);
+                if !self.current.contains_key(&slot) {
                     let name = super::event_opt_str(p, CHUNK, call, "/function/name")?
-                        .unwrap_or_default()
-                        .to_string();
+                        .filter(|n| !n.is_empty());
+                    let (Some(id), Some(name)) = (id, name) else {
+                        return Err(crate::Error::malformed(
+                            p,
+                            format!(
+                                "stream event {CHUNK:?}: the tool call at index {} starts without {}",
+                                index.unwrap_or(slot),
+                                if id.is_none() { "an id" } else { "a name" }
+                            ),
+                            data.as_bytes(),
+                        ));
+                    };
                     out.push(StreamChunk::ToolCallStart {
                         id: id.to_string(),
-                        name: name.clone(),
+                        name: name.to_string(),
                     });
+                    self.current.insert(slot, self.calls.len());
                     self.calls
-                        .push((index, id.to_string(), name, String::new()));
-                    self.open_call = Some(index);
+                        .push((slot, id.to_string(), name.to_string(), String::new()));
                 }
                 if let Some(args) = super::event_opt_str(p, CHUNK, call, "/function/arguments")?
                     .filter(|a| !a.is_empty())
                 {
-                    if let Some(c) = self.calls.iter_mut().find(|c| c.0 == index) {
+                    if let Some(&at) = self.current.get(&slot) {
+                        let c = &mut self.calls[at];
                         c.3.push_str(args);
                         out.push(StreamChunk::ToolCallDelta {
                             id: c.1.clone(),
@@ -549,6 +619,79 @@ mod tests {
                 StreamChunk::TextEnd,
                 StreamChunk::FinishReason(FinishReason::Refusal)
             ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod tool_slot_tests {
+    use super::*;
+
+    fn run(chunks: &[Value]) -> Vec<StreamChunk> {
+        let mut d = OpenAiCompletions.stream_decoder(&DecodeContext {
+            provider_id: "openai".into(),
+            include_thoughts: false,
+        });
+        let mut out = Vec::new();
+        for c in chunks {
+            d.event("", &c.to_string(), &mut out).expect("decodes");
+        }
+        out
+    }
+
+    fn calls(chunk: Value) -> Value {
+        json!({"choices": [{"index": 0, "delta": {"tool_calls": chunk}}]})
+    }
+
+    fn args_by_id(out: &[StreamChunk]) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = Vec::new();
+        for c in out {
+            match c {
+                StreamChunk::ToolCallStart { id, .. } => v.push((id.clone(), String::new())),
+                StreamChunk::ToolCallDelta { id, delta } => v
+                    .iter_mut()
+                    .find(|(i, _)| i == id)
+                    .expect("started")
+                    .1
+                    .push_str(delta),
+                _ => {}
+            }
+        }
+        v
+    }
+
+    /// An index reused with a new id starts a new call; fragments with no index continue the
+    /// latest call (2.8.2 `_OpenAIChunkProcessor._tool_call_index`).
+    #[test]
+    fn a_reused_index_with_a_new_id_starts_a_new_call() {
+        let finish = json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]});
+        let out = run(&[
+            calls(
+                json!([{"index": 0, "id": "a", "function": {"name": "f", "arguments": "{\"x\":"}}]),
+            ),
+            calls(json!([{"index": 0, "function": {"arguments": "1}"}}])),
+            calls(json!([{"index": 0, "id": "b", "function": {"name": "g", "arguments": "{}"}}])),
+            finish.clone(),
+        ]);
+        assert_eq!(
+            args_by_id(&out),
+            vec![("a".into(), "{\"x\":1}".into()), ("b".into(), "{}".into())]
+        );
+        let ends = out
+            .iter()
+            .filter(|c| matches!(c, StreamChunk::ToolCallEnd { .. }))
+            .count();
+        assert_eq!(ends, 2);
+
+        let out = run(&[
+            calls(json!([{"id": "a", "function": {"name": "f", "arguments": "{"}}])),
+            calls(json!([{"function": {"arguments": "}"}}])),
+            calls(json!([{"id": "b", "function": {"name": "g", "arguments": "{}"}}])),
+            finish,
+        ]);
+        assert_eq!(
+            args_by_id(&out),
+            vec![("a".into(), "{}".into()), ("b".into(), "{}".into())]
         );
     }
 }

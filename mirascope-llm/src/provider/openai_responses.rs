@@ -324,7 +324,7 @@ fn decode_item(item: &Value, content: &mut Vec<Part>, refused: &mut bool) {
         Some("function_call") => content.push(Part::ToolCall {
             id: str_of(item, "call_id"),
             name: str_of(item, "name"),
-            args: str_of(item, "arguments"),
+            args: super::nonblank_args(&str_of(item, "arguments")),
         }),
         Some("reasoning") => {
             for thought in texts("summary", "summary_text")
@@ -464,12 +464,25 @@ impl StreamDecoder for ResponsesStream {
                 self.raw = resp.clone();
                 self.done = true;
             }
+            // Reached only without an `error` event before it (that one ends the stream first).
+            // Follows Mirascope 2.8.2 `openai/responses/_utils/decode.py` (`response.failed`:
+            // `APIError(f"OpenAI response failed: {code}: {message}")`).
             "response.failed" => {
-                return Err(super::stream_error(
-                    &OpenAiResponses,
-                    PROVIDER,
-                    v.get("response").unwrap_or(&v),
-                ))
+                let error = v.pointer("/response/error").filter(|e| e.is_object());
+                let field = |k: &str| {
+                    error
+                        .and_then(|e| e.get(k))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                };
+                return Err(crate::Error::ResponseFailed {
+                    provider: PROVIDER.to_string(),
+                    message: format!(
+                        "OpenAI response failed: {}: {}",
+                        field("code").unwrap_or_else(|| "unknown_error".into()),
+                        field("message").unwrap_or_else(|| "no error message".into())
+                    ),
+                });
             }
             "error" => return Err(super::stream_error(&OpenAiResponses, PROVIDER, &v)),
             // Every documented event type is `response.*`; those not needed here are ignored.
