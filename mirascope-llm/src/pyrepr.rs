@@ -1,7 +1,8 @@
-//! Python's `str()` / `repr()` of JSON values.
-//!
-//! Mirascope (Python) sends non-string tool results to OpenAI as `str(result)`, which for a dict is
-//! its Python repr (`{'temp': 72, 'ok': True}`). Wire compatibility needs the same text.
+//! Python's `str()` / `repr()` and `json.dumps` of JSON values, where Mirascope (Python) puts
+//! them on the wire: `json.dumps` for non-string tool results (2.8.2
+//! `encode_tool_output_content`) and for Anthropic and Google tool-call arguments, `str()` in the
+//! schema constraints Anthropic's encoder writes into descriptions. Wire compatibility needs the
+//! same text.
 //!
 //! Layer: wire (the crate docs list the layers: data, wire, call, observation).
 
