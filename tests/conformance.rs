@@ -66,6 +66,37 @@ const ALLOWED_EXTRAS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The condition under which each of [`ALLOWED_EXTRAS`] may appear on a span (the README's
+/// Differences table gives the same reasons): an extra attribute outside its condition is a
+/// failure like any other unexpected attribute.
+fn extra_allowed(key: &str, value: &Value, span: &Value, streamed: bool) -> bool {
+    let attrs = &span["attributes"];
+    let is_chat = span["name"]
+        .as_str()
+        .is_some_and(|n| n.starts_with("chat "));
+    let failed = span["status"]["code"] == "ERROR";
+    let positive = value.as_i64().is_some_and(|n| n > 0);
+    match key {
+        "server.address" => is_chat && value.as_str().is_some_and(|h| !h.is_empty()),
+        "server.port" => is_chat && attrs.get("server.address").is_some() && positive,
+        // Streams only: a call's id Python records itself.
+        "gen_ai.response.id" => is_chat && streamed,
+        "gen_ai.usage.cache_read.input_tokens"
+        | "gen_ai.usage.cache_creation.input_tokens"
+        | "gen_ai.usage.reasoning.output_tokens" => is_chat && positive,
+        // Failed `#[ops::trace]` spans only (GenAI spans carry it as Python does).
+        "error.type" => failed && attrs.get("mirascope.type") == Some(&json!("trace")),
+        "mirascope.response.cost" => value.as_f64().is_some_and(|c| c.is_finite() && c >= 0.0),
+        "openai.response.service_tier" | "openai.response.system_fingerprint" => {
+            is_chat
+                && attrs["gen_ai.provider.name"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("openai"))
+        }
+        _ => false,
+    }
+}
+
 /// Values that are Python-specific by nature, compared by a stated rule (FORMAT.md, "Values that
 /// are Python-specific").
 const BY_RULE: &[(&str, &str)] = &[
@@ -195,7 +226,14 @@ struct Case {
     case: Value,
 }
 
-fn load_dir(dir: &Path, out: &mut Vec<Case>) {
+/// A file in a case directory that is not a case (it does not parse, or lacks `call` or
+/// `exchanges`): a failure, never silently dropped.
+struct NotACase {
+    file: PathBuf,
+    why: String,
+}
+
+fn load_dir(dir: &Path, out: &mut Vec<Case>, bad: &mut Vec<NotACase>) {
     let mut dirs = vec![dir.to_path_buf()];
     if dir.join("cases").is_dir() {
         dirs.push(dir.join("cases"));
@@ -210,7 +248,16 @@ fn load_dir(dir: &Path, out: &mut Vec<Case>) {
             .collect();
         files.sort();
         for file in files {
-            let text = std::fs::read_to_string(&file).unwrap_or_default();
+            let text = match std::fs::read_to_string(&file) {
+                Ok(t) => t,
+                Err(e) => {
+                    bad.push(NotACase {
+                        file,
+                        why: format!("unreadable: {e}"),
+                    });
+                    continue;
+                }
+            };
             match serde_json::from_str::<Value>(&text) {
                 Ok(case) if case.get("exchanges").is_some() && case.get("call").is_some() => {
                     let name = case["name"]
@@ -221,22 +268,31 @@ fn load_dir(dir: &Path, out: &mut Vec<Case>) {
                         });
                     out.push(Case { name, file, case });
                 }
-                _ => {}
+                Ok(_) => bad.push(NotACase {
+                    file,
+                    why: "no `call` or no `exchanges`".into(),
+                }),
+                Err(e) => bad.push(NotACase {
+                    file,
+                    why: format!("not JSON: {e}"),
+                }),
             }
         }
     }
 }
 
-fn load_cases() -> Vec<Case> {
+fn load_cases() -> (Vec<Case>, Vec<NotACase>) {
     let mut cases = Vec::new();
+    let mut bad = Vec::new();
     load_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/conformance"),
         &mut cases,
+        &mut bad,
     );
     if let Ok(extra) = std::env::var("MIRASCOPE_CONFORMANCE_DIR") {
-        load_dir(Path::new(&extra), &mut cases);
+        load_dir(Path::new(&extra), &mut cases, &mut bad);
     }
-    cases
+    (cases, bad)
 }
 
 /// The base URL that makes our client hit the recorded path.
@@ -633,7 +689,7 @@ fn compare_attrs(
     expected: &Value,
     actual: &Value,
     recorded: &Recorded,
-    extras_allowed: bool,
+    extras_on: Option<(&Value, bool)>,
     diffs: &mut Vec<String>,
 ) {
     let empty = serde_json::Map::new();
@@ -655,9 +711,17 @@ fn compare_attrs(
         }
     }
     for (k, v) in act {
-        let allowed = extras_allowed && ALLOWED_EXTRAS.iter().any(|(x, _)| x == k);
-        if !exp.contains_key(k) && !allowed {
-            diffs.push(format!("{what}: unexpected {k} = {}", show_value(v)));
+        if exp.contains_key(k) {
+            continue;
+        }
+        let listed = ALLOWED_EXTRAS.iter().any(|(x, _)| x == k);
+        match extras_on {
+            Some((span, streamed)) if listed && extra_allowed(k, v, span, streamed) => {}
+            Some(_) if listed => diffs.push(format!(
+                "{what}: {k} = {} outside its condition (see ALLOWED_EXTRAS)",
+                show_value(v)
+            )),
+            _ => diffs.push(format!("{what}: unexpected {k} = {}", show_value(v))),
         }
     }
 }
@@ -668,6 +732,10 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
         .cloned()
         .unwrap_or_default();
     let recorded = recorded(case);
+    // Streamed calls (`stream`, `stream_async`, and resumes of streams).
+    let streamed = case["call"]["method"]
+        .as_str()
+        .is_some_and(|m| m.contains("stream"));
     if expected.len() != actual.len() {
         diffs.push(format!(
             "expected {} spans {:?}, got {} {:?}",
@@ -747,7 +815,7 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
             &expected_attrs,
             &actual_attrs,
             &recorded,
-            true,
+            Some((a, streamed)),
             diffs,
         );
         // Python records the same exception event twice on non-stream failures; we record it once.
@@ -779,7 +847,7 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
                 &ee["attributes"],
                 &ae["attributes"],
                 &recorded,
-                false,
+                None,
                 diffs,
             );
         }
@@ -956,9 +1024,13 @@ fn run_case(c: &Case) -> Verdict {
 
 #[test]
 fn conformance() {
-    let cases = load_cases();
+    let (cases, not_cases) = load_cases();
     assert!(!cases.is_empty(), "no conformance cases found");
     let mut counts = BTreeMap::from([("passed", 0), ("failed", 0), ("skipped", 0)]);
+    for bad in &not_cases {
+        *counts.get_mut("failed").unwrap() += 1;
+        println!("FAILED  {}: not a case: {}", bad.file.display(), bad.why);
+    }
     for c in &cases {
         match run_case(c) {
             Verdict::Passed => {
@@ -989,4 +1061,55 @@ fn conformance() {
         counts["failed"], 0,
         "conformance cases failed (see the diffs above)"
     );
+}
+
+/// The runner is strict: an allowed extra outside its condition fails, and a file in a case
+/// directory that is not a case is reported, never dropped.
+#[test]
+fn the_runner_is_strict() {
+    let ok_span = json!({"name": "trace", "status": {"code": "UNSET"}, "attributes": {"mirascope.type": "trace"}});
+    let failed_trace = json!({"name": "trace", "status": {"code": "ERROR"}, "attributes": {"mirascope.type": "trace"}});
+    assert!(!extra_allowed("error.type", &json!("X"), &ok_span, false));
+    assert!(extra_allowed(
+        "error.type",
+        &json!("X"),
+        &failed_trace,
+        false
+    ));
+    let chat = json!({"name": "chat m", "status": {"code": "UNSET"}, "attributes": {"gen_ai.provider.name": "anthropic"}});
+    assert!(!extra_allowed(
+        "gen_ai.response.id",
+        &json!("id"),
+        &chat,
+        false
+    ));
+    assert!(extra_allowed(
+        "gen_ai.response.id",
+        &json!("id"),
+        &chat,
+        true
+    ));
+    assert!(!extra_allowed(
+        "gen_ai.usage.cache_read.input_tokens",
+        &json!(0),
+        &chat,
+        false
+    ));
+    assert!(!extra_allowed(
+        "openai.response.service_tier",
+        &json!("default"),
+        &chat,
+        false
+    ));
+    assert!(!extra_allowed("anything.else", &json!(1), &chat, true));
+
+    let dir = std::env::temp_dir().join(format!("mirascope-cases-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("broken.json"), "{ not json").unwrap();
+    std::fs::write(dir.join("partial.json"), r#"{"call": {}}"#).unwrap();
+    let (mut cases, mut bad) = (Vec::new(), Vec::new());
+    load_dir(&dir, &mut cases, &mut bad);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(cases.is_empty());
+    assert_eq!(bad.len(), 2);
 }
