@@ -8,22 +8,11 @@ use std::time::Duration;
 
 use common::{json_response, serve, sse_response, Wire};
 use futures_util::StreamExt;
-use mirascope::ops;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
-use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancelled_calls_and_streams_record_their_duration() {
-    let (tracer_provider, spans) = ops::testing::in_memory_provider();
-    let exporter = InMemoryMetricExporter::default();
-    let meter_provider = SdkMeterProvider::builder()
-        .with_reader(PeriodicReader::builder(exporter.clone()).build())
-        .build();
-    let guard = ops::Configuration::new(tracer_provider)
-        .meter_provider(meter_provider.clone())
-        .install()
-        .expect("configure");
-    ops::instrument_llm().expect("instrument");
+    let (guard, exporter, meter_provider, spans) = common::metrics_to_memory();
     let wire = Wire::Completions;
 
     // 20 calls cancelled by a timeout while the server takes its time.

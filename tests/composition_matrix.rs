@@ -76,6 +76,14 @@ struct Sinks {
 }
 
 impl Sinks {
+    fn new() -> Self {
+        Sinks {
+            a: Sink::new(),
+            b: Sink::new(),
+            theirs: Sink::new(),
+        }
+    }
+
     fn theirs(&self, same_provider: bool) -> &SdkTracerProvider {
         if same_provider {
             &self.a.provider
@@ -613,11 +621,7 @@ fn composition_matrix() {
     let mut ran = 0;
 
     for (name, expect, build) in static_cases() {
-        let sinks = Sinks {
-            a: Sink::new(),
-            b: Sink::new(),
-            theirs: Sink::new(),
-        };
+        let sinks = Sinks::new();
         let dispatch = build(&sinks);
         run_scenarios(name, &dispatch, &sinks, expect, &mut reference);
         ran += 1;
@@ -625,11 +629,7 @@ fn composition_matrix() {
 
     // reload::Layer<Option<OpsLayer>> from None: nothing exported, then everything.
     {
-        let sinks = Sinks {
-            a: Sink::new(),
-            b: Sink::new(),
-            theirs: Sink::new(),
-        };
+        let sinks = Sinks::new();
         let (layer, handle) = reload::Layer::new(None::<ops::OpsLayer<Registry>>);
         let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
         quiet_call(&dispatch);
@@ -663,11 +663,7 @@ fn composition_matrix() {
 
     // reload::Layer<OpsLayer> swapped to a layer on another provider.
     {
-        let sinks = Sinks {
-            a: Sink::new(),
-            b: Sink::new(),
-            theirs: Sink::new(),
-        };
+        let sinks = Sinks::new();
         let (layer, handle) = reload::Layer::new(ops::layer(&sinks.a.provider));
         let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
         run_scenarios(
@@ -694,11 +690,7 @@ fn composition_matrix() {
 
     // A reloadable per-layer filter on our layer: off, then on.
     {
-        let sinks = Sinks {
-            a: Sink::new(),
-            b: Sink::new(),
-            theirs: Sink::new(),
-        };
+        let sinks = Sinks::new();
         let (filter, handle) = reload::Layer::new(EnvFilter::new("off"));
         let dispatch = Dispatch::new(
             tracing_subscriber::registry().with(ops::layer(&sinks.a.provider).with_filter(filter)),
@@ -718,11 +710,7 @@ fn composition_matrix() {
 
     // A reloadable filter on the user's layer next to ours: from everything to no Mirascope.
     {
-        let sinks = Sinks {
-            a: Sink::new(),
-            b: Sink::new(),
-            theirs: Sink::new(),
-        };
+        let sinks = Sinks::new();
         let (filter, handle) = reload::Layer::new(EnvFilter::new("trace"));
         let dispatch = Dispatch::new(
             tracing_subscriber::registry()

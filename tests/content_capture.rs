@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::{json_response, serve, sse_response, ALL};
 use futures_util::StreamExt;
 use mirascope::{llm, ops};
@@ -35,24 +32,11 @@ async fn ask(model: &llm::Model, secret: &str) -> Result<llm::Response, llm::Err
     model.call(secret).await
 }
 
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn nothing_carries_content_when_capture_is_off() {
     ops::set_capture_content(false);
     let (provider, exporter) = ops::testing::in_memory_provider();
-    let logs = Logs::default();
+    let logs = common::SharedWriter::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::registry()
         .with(ops::layer(&provider))
@@ -111,7 +95,7 @@ async fn nothing_carries_content_when_capture_is_off() {
             span.name
         );
     }
-    let logged = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let logged = logs.text();
     assert!(
         !logged.contains(MARKER),
         "a log line carries content: {logged}"

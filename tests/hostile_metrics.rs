@@ -16,21 +16,11 @@ use std::collections::BTreeSet;
 use common::{json_response, serve, Wire};
 use mirascope::{llm, ops};
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
-use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_usage_and_model_names_stay_bounded() {
-    let (tracer_provider, _spans) = ops::testing::in_memory_provider();
-    let exporter = InMemoryMetricExporter::default();
-    let meter_provider = SdkMeterProvider::builder()
-        .with_reader(PeriodicReader::builder(exporter.clone()).build())
-        .build();
-    let guard = ops::Configuration::new(tracer_provider)
-        .meter_provider(meter_provider.clone())
-        .install()
-        .expect("configure");
-    ops::instrument_llm().expect("instrument");
+    let (guard, exporter, meter_provider, _spans) = common::metrics_to_memory();
     let wire = Wire::Completions;
 
     // Three answers of i64::MAX input tokens for one model.

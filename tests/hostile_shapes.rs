@@ -7,9 +7,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::{serve, sse_response, Wire, ALL};
 use futures_util::StreamExt;
 use mirascope::llm::{self, Error};
@@ -73,26 +70,12 @@ fn model_names_cannot_leave_their_path_segment() {
     assert!(llm::model("openrouter/meta-llama/llama-3-70b-instruct").is_ok());
 }
 
-/// A `Write` the test can read.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// 2,000 spans under a root that never ends: the console exporter prints them in parts and
 /// holds at most `MAX_HELD_SPANS_PER_TRACE` at any time.
 #[test]
 fn the_console_exporter_does_not_hold_an_open_trace() {
     use tracing_subscriber::layer::SubscriberExt;
-    let out = Shared::default();
+    let out = common::SharedWriter::default();
     let exporter = ops::export::ConsoleExporter::new(out.clone());
     let provider = ops::sdk::trace::SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
@@ -116,7 +99,7 @@ fn the_console_exporter_does_not_hold_an_open_trace() {
         most < ops::export::MAX_HELD_SPANS_PER_TRACE,
         "{most} spans held"
     );
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let text = out.text();
     assert!(text.contains("part of a trace still open"));
     assert_eq!(text.matches("request (internal").count(), 2_000);
 }

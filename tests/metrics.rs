@@ -12,7 +12,6 @@ use futures_util::StreamExt;
 use mirascope::{llm, ops};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
-use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 
 /// One histogram or sum data point: its attributes, count (or value) and bucket counts.
 #[derive(Debug, Clone)]
@@ -82,16 +81,7 @@ fn points(all: &[ResourceMetrics]) -> HashMap<String, (String, Vec<Point>)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_metrics_and_cost_through_the_sdk() {
-    let (tracer_provider, _spans) = ops::testing::in_memory_provider();
-    let exporter = InMemoryMetricExporter::default();
-    let meter_provider = SdkMeterProvider::builder()
-        .with_reader(PeriodicReader::builder(exporter.clone()).build())
-        .build();
-    let guard = ops::Configuration::new(tracer_provider)
-        .meter_provider(meter_provider.clone())
-        .install()
-        .expect("configure");
-    ops::instrument_llm().expect("instrument");
+    let (guard, exporter, meter_provider, _spans) = common::metrics_to_memory();
 
     let wire = Wire::Completions;
     // A priced call: 3 input and 2 output tokens at $1 / $2 per million.

@@ -7,21 +7,10 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{json_response, serve, Wire};
+use common::{json_response, serve, with_env, Wire};
 use mirascope::ops::{self, OpsError, PropagatorFormat};
 use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider as _};
 use tracing_subscriber::layer::SubscriberExt;
-
-fn with_env<T>(vars: &[(&str, &str)], f: impl FnOnce() -> T) -> T {
-    for (k, v) in vars {
-        std::env::set_var(k, v);
-    }
-    let out = f();
-    for (k, _) in vars {
-        std::env::remove_var(k);
-    }
-    out
-}
 
 fn invalid_var(err: OpsError) -> (&'static str, String) {
     match err {

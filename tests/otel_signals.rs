@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{json_response, serve, Wire};
+use common::{json_response, serve, with_env, Wire};
 use mirascope::ops::{self, OpsError};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use prost::Message;
@@ -107,17 +107,6 @@ impl Receiver {
     fn take(&self) -> Vec<(String, Vec<String>)> {
         std::mem::take(&mut *self.seen.lock().unwrap())
     }
-}
-
-fn with_env<T>(vars: &[(&str, String)], f: impl FnOnce() -> T) -> T {
-    for (k, v) in vars {
-        std::env::set_var(k, v);
-    }
-    let out = f();
-    for (k, _) in vars {
-        std::env::remove_var(k);
-    }
-    out
 }
 
 /// Configures from the environment, makes one call, shuts down: what shutdown said.

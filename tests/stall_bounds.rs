@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
@@ -30,13 +30,8 @@ fn stalling_server(stall: Stall) -> String {
         for stream in listener.incoming().take(16) {
             let Ok(mut stream) = stream else { return };
             std::thread::spawn(move || {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
-                    if stream.read(&mut byte).unwrap_or(0) == 0 {
-                        return;
-                    }
-                    head.push(byte[0]);
+                if !common::read_request_head(&mut stream) {
+                    return;
                 }
                 match stall {
                     Stall::NoHead => std::thread::sleep(Duration::from_secs(10)),

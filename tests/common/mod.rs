@@ -298,3 +298,75 @@ pub fn serve_grpc(
     });
     addr
 }
+
+/// Sets environment variables for the length of `f`, then removes them (tests that touch the
+/// environment run in binaries of their own).
+pub fn with_env<K: AsRef<str>, V: AsRef<str>, T>(vars: &[(K, V)], f: impl FnOnce() -> T) -> T {
+    for (k, v) in vars {
+        std::env::set_var(k.as_ref(), v.as_ref());
+    }
+    let out = f();
+    for (k, _) in vars {
+        std::env::remove_var(k.as_ref());
+    }
+    out
+}
+
+/// Reads an HTTP request's head (up to the blank line) from a raw socket, for test servers that
+/// misbehave on purpose; false if the client went away first.
+pub fn read_request_head(stream: &mut std::net::TcpStream) -> bool {
+    use std::io::Read;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && head.len() < 64 * 1024 {
+        if stream.read(&mut byte).unwrap_or(0) == 0 {
+            return false;
+        }
+        head.push(byte[0]);
+    }
+    true
+}
+
+/// A `Write` whose bytes the test can read back (logs, console output).
+#[derive(Clone, Default)]
+pub struct SharedWriter(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl SharedWriter {
+    /// What was written, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for SharedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Client metrics through the real SDK into memory, installed with `configure` (spans to
+/// memory too), GenAI instrumentation on: the guard, the metrics exporter, the meter provider
+/// (to flush) and the span exporter.
+pub fn metrics_to_memory() -> (
+    mirascope::ops::OpsGuard,
+    opentelemetry_sdk::metrics::InMemoryMetricExporter,
+    opentelemetry_sdk::metrics::SdkMeterProvider,
+    mirascope::ops::testing::SpanExporter,
+) {
+    use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+    let (tracer_provider, spans) = mirascope::ops::testing::in_memory_provider();
+    let exporter = InMemoryMetricExporter::default();
+    let meter_provider = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(exporter.clone()).build())
+        .build();
+    let guard = mirascope::ops::Configuration::new(tracer_provider)
+        .meter_provider(meter_provider.clone())
+        .install()
+        .expect("configure");
+    mirascope::ops::instrument_llm().expect("instrument");
+    (guard, exporter, meter_provider, spans)
+}

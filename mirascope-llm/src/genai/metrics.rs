@@ -212,34 +212,32 @@ pub(crate) fn record(
     error: Option<&Error>,
 ) {
     // The off path: no timing was taken (span off, or metrics never configured).
-    if let Some(timing) = timing {
-        if !span.is_disabled() {
-            let error_type = error.map(|e| e.class().name());
-            record_enabled(
-                base_url,
-                model_id,
-                provider_id,
-                timing,
-                response,
-                error_type,
-            );
-        }
-    }
+    let error_type = error.map(|e| e.class().name());
+    record_outcome(
+        span,
+        base_url,
+        model_id,
+        provider_id,
+        timing,
+        response,
+        error_type,
+    );
 }
 
 /// The `error.type` of a call or stream that was cancelled (its future or stream dropped before
 /// it ended): not an error class of Mirascope's, so that dashboards can tell it from failures.
 pub const CANCELLED: &str = "cancelled";
 
-/// Records a call or stream that was cancelled, with `error.type` = [`CANCELLED`] and what was
-/// received so far (`partial`).
-pub(crate) fn record_cancelled(
+/// Records one finished call with `error_type` (none for a success; [`CANCELLED`] for a call or
+/// stream that was cancelled), if its span is enabled and a timing was taken.
+pub(crate) fn record_outcome(
     span: &tracing::Span,
     base_url: &str,
     model_id: &str,
     provider_id: &str,
     timing: Option<&Timing>,
-    partial: Option<&ResponseData>,
+    response: Option<&ResponseData>,
+    error_type: Option<&'static str>,
 ) {
     if let Some(timing) = timing {
         if !span.is_disabled() {
@@ -248,8 +246,8 @@ pub(crate) fn record_cancelled(
                 model_id,
                 provider_id,
                 timing,
-                partial,
-                Some(CANCELLED),
+                response,
+                error_type,
             );
         }
     }

@@ -476,13 +476,14 @@ impl Drop for CallGuard<'_> {
             if let Some(t) = self.timing.as_mut() {
                 t.end();
             }
-            super::metrics::record_cancelled(
+            super::metrics::record_outcome(
                 self.span,
                 self.target.base_url,
                 self.target.model_id,
                 self.target.provider_id,
                 self.timing.as_ref(),
                 None,
+                Some(super::metrics::CANCELLED),
             );
         }
     }
@@ -702,6 +703,19 @@ impl StreamSpan {
         self.span.is_some()
     }
 
+    /// The stream's metrics, with what it received and how it ended (`error_type`).
+    fn record_metrics(&self, span: &Span, resp: &ResponseData, error_type: Option<&'static str>) {
+        super::metrics::record_outcome(
+            span,
+            &self.base_url,
+            resp.model_id(),
+            &self.provider_id,
+            self.timing.as_ref(),
+            Some(resp),
+            error_type,
+        );
+    }
+
     /// The stream completed.
     pub(crate) fn complete(&mut self, resp: &ResponseData) {
         if let Some(t) = self.timing.as_mut() {
@@ -709,15 +723,7 @@ impl StreamSpan {
         }
         if let Some(span) = self.span.take() {
             record_response(&span, resp);
-            super::metrics::record(
-                &span,
-                &self.base_url,
-                resp.model_id(),
-                &self.provider_id,
-                self.timing.as_ref(),
-                Some(resp),
-                None,
-            );
+            self.record_metrics(&span, resp, None);
             end_now(&span);
         }
     }
@@ -730,15 +736,7 @@ impl StreamSpan {
         if let Some(span) = self.span.take() {
             record_partial_response(&span, partial);
             record_error(&span, err, true);
-            super::metrics::record(
-                &span,
-                &self.base_url,
-                partial.model_id(),
-                &self.provider_id,
-                self.timing.as_ref(),
-                Some(partial),
-                Some(err),
-            );
+            self.record_metrics(&span, partial, Some(err.class().name()));
             end_now(&span);
         }
     }
@@ -753,14 +751,7 @@ impl StreamSpan {
                 t.end();
             }
             record_partial_response(&span, partial);
-            super::metrics::record_cancelled(
-                &span,
-                &self.base_url,
-                partial.model_id(),
-                &self.provider_id,
-                self.timing.as_ref(),
-                Some(partial),
-            );
+            self.record_metrics(&span, partial, Some(super::metrics::CANCELLED));
             add_event(
                 &span,
                 keys::MIRASCOPE_STREAM_CANCELLED,

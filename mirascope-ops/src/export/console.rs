@@ -331,41 +331,12 @@ mod print_tests {
         }
     }
 
-    /// 10,000 finished children under a root that never ends: at most
-    /// `MAX_HELD_SPANS_PER_TRACE` are held at any time, every one is printed (in parts), and the
-    /// root's tree comes when it ends.
-    #[test]
-    fn an_open_root_does_not_hold_every_span() {
-        let out = Shared::default();
-        let exporter = ConsoleExporter::new(out.clone());
-        let mut most = 0;
-        for i in 0..10_000u64 {
-            let mut child = root_span("chat");
-            child.span_context = SpanContext::new(
-                TraceId::from(7u128),
-                SpanId::from(100 + i),
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::default(),
-            );
-            child.parent_span_id = SpanId::from(9u64);
-            pollster::block_on(exporter.export(vec![child])).unwrap();
-            most = most.max(exporter.held_spans());
-        }
-        assert!(most < MAX_HELD_SPANS_PER_TRACE, "{most} held");
-        pollster::block_on(exporter.export(vec![root_span("server")])).unwrap();
-        assert_eq!(exporter.held_spans(), 0);
-        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-        assert_eq!(text.matches("chat (internal").count(), 10_000);
-        assert!(text.contains("part of a trace still open"));
-        assert!(text.contains("server (internal"));
-    }
-
     /// Many open traces together stay under `MAX_HELD_SPANS`.
     #[test]
     fn many_open_traces_stay_bounded() {
         let exporter = ConsoleExporter::new(std::io::sink());
         let mut most = 0;
+        // (One open trace under its bound is `tests/hostile_shapes.rs`.)
         for t in 0..20_000u128 {
             let mut child = root_span("chat");
             child.span_context = SpanContext::new(
