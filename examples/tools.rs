@@ -24,8 +24,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut guard = ops::configure_from_env()?;
     ops::instrument_llm()?;
     let response = weather("Tokyo").await?;
-    for (id, name, args) in response.tool_calls() {
-        println!("tool call {id}: {name}({args})");
+    for call in response.tool_calls() {
+        println!("tool call {}: {}({})", call.id, call.name, call.args);
     }
     let outputs = response.execute_tools().await?;
     let answer = response.resume(outputs).await?;

@@ -64,6 +64,11 @@ async fn tool_errors_become_outputs_the_model_can_read() {
         .tools([llm::Tool::of::<get_weather>(), llm::Tool::of::<divide>()])
         .await
         .expect("call");
+    // The calls, typed.
+    let calls = response.tool_calls();
+    assert_eq!(calls.len(), 4);
+    assert_eq!((calls[1].id, calls[1].name), ("call_1", "divide"));
+    assert_eq!(calls[1].args_json().unwrap(), json!({"a": 1, "b": 0}));
     let outputs = response
         .execute_tools()
         .await

@@ -272,14 +272,21 @@ impl ResponseData {
         texts.join(sep)
     }
 
-    /// The tool calls as `(id, name, raw JSON args)`.
-    pub fn tool_calls(&self) -> Vec<(&str, &str, &str)> {
+    /// The tool calls of the answer, in order.
+    ///
+    /// ```
+    /// # use mirascope_llm::{ResponseData, Part, ToolCall};
+    /// # fn show(r: &ResponseData) {
+    /// for call in r.tool_calls() {
+    ///     println!("{} called {} with {}", call.id, call.name, call.args);
+    /// }
+    /// # }
+    /// ```
+    pub fn tool_calls(&self) -> Vec<ToolCall<'_>> {
         self.content()
             .iter()
             .filter_map(|p| match p {
-                Part::ToolCall { id, name, args } => {
-                    Some((id.as_str(), name.as_str(), args.as_str()))
-                }
+                Part::ToolCall { id, name, args } => Some(ToolCall { id, name, args }),
                 _ => None,
             })
             .collect()
@@ -329,4 +336,26 @@ pub(crate) fn pretty(content: &[Part]) -> String {
         })
         .collect();
     parts.join("\n\n")
+}
+
+/// One tool call of a model's answer (see [`ResponseData::tool_calls`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ToolCall<'a> {
+    /// The call's id, which its output must carry back.
+    pub id: &'a str,
+    /// The tool's name.
+    pub name: &'a str,
+    /// The arguments, as the model wrote them (JSON text).
+    pub args: &'a str,
+}
+
+impl ToolCall<'_> {
+    /// The arguments parsed as JSON (blank arguments are an empty object, as Mirascope reads
+    /// them).
+    pub fn args_json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        if self.args.trim().is_empty() {
+            return Ok(serde_json::Value::Object(Default::default()));
+        }
+        serde_json::from_str(self.args)
+    }
 }

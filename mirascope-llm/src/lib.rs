@@ -80,7 +80,7 @@ pub use params::{Params, ThinkingConfig, ThinkingLevel};
 pub use provider::http::warm_up as warm_up_transport;
 pub use provider::retry::RetryPolicy;
 pub use registry::{reset_providers, validate_model_id, Api, ApiKey, Provider};
-pub use response::{FinishReason, Response, ResponseData, Usage};
+pub use response::{FinishReason, Response, ResponseData, ToolCall, Usage};
 pub use stream::{BlockingStream, StreamChunk, StreamResponse, StreamWatcher};
 pub use tool::{Tool, ToolFn, ToolParameters, ToolSchema, FORMAT_TOOL_NAME};
 

@@ -14,7 +14,7 @@ use crate::model::{CallRequest, Model};
 use crate::tool::FORMAT_TOOL_NAME;
 
 pub(crate) use crate::answer::Decoded;
-pub use crate::answer::{FinishReason, Usage};
+pub use crate::answer::{FinishReason, ToolCall, Usage};
 
 /// A completed model call: its data ([`ResponseData`], which it derefs to: content, usage,
 /// text, cost, ..) and the model that answered, to execute tools and resume with.
@@ -80,11 +80,15 @@ impl Response {
     /// schema alone (no handler).
     pub async fn execute_tools(&self) -> Result<Vec<Part>> {
         let mut outputs = Vec::new();
-        for (id, name, args) in self.tool_calls() {
-            let tool = self.request.tools.iter().find(|t| t.schema().name == name);
+        for call in self.tool_calls() {
+            let tool = self
+                .request
+                .tools
+                .iter()
+                .find(|t| t.schema().name == call.name);
             outputs.push(match tool {
-                Some(tool) => tool.execute(id, args).await?,
-                None => crate::execute::tool_not_found(id, name, args),
+                Some(tool) => tool.execute(call.id, call.args).await?,
+                None => crate::execute::tool_not_found(call.id, call.name, call.args),
             });
         }
         Ok(outputs)
