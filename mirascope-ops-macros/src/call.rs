@@ -145,7 +145,13 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
         trace_opts = Some(TraceOpts::from_opts(&o)?);
     }
     let mut inner_attrs = Vec::new();
+    // The attributes below this one that it takes over: the names they were reached by are
+    // still "used" (`use mirascope::ops;` for `#[ops::trace]` must not be reported unused).
+    let mut consumed = Vec::new();
     for a in std::mem::take(&mut func.attrs) {
+        if fnsig::is_attr(&a, "trace") || fnsig::is_attr(&a, "version") {
+            consumed.push(a.path().clone());
+        }
         if fnsig::is_attr(&a, "trace") {
             let o: Opts = match &a.meta {
                 syn::Meta::List(l) => syn::parse2(l.tokens.clone())?,
@@ -224,9 +230,11 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
         syn::parse_quote!('static)
     };
     sig.output = syn::parse_quote!(-> #llm::__private::LazyCall<#lifetime>);
+    let uses = consumed_names(&consumed);
     let body = match &trace_opts {
         None => {
             quote! {
+                #uses
                 #prompt
                 #lazy
             }
@@ -238,6 +246,7 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
             let (info_static, qualname, arg_values, imports) =
                 (gen.info_static, gen.qualname, gen.arg_values, gen.imports);
             quote! {
+                #uses
                 #imports
                 #version_static
                 #info_static
@@ -257,4 +266,18 @@ fn build(func: &mut ItemFn, opts: &Opts) -> syn::Result<TokenStream> {
             #body
         }
     })
+}
+
+/// `use <first segment> as _;` for each attribute path this macro took over (`ops` of
+/// `ops::trace`), so that the import the user wrote for it counts as used, whichever order the
+/// attributes are in. Paths from the crate root (`::x`, `crate::`) need nothing.
+fn consumed_names(paths: &[syn::Path]) -> TokenStream {
+    let names = paths.iter().filter_map(|p| {
+        if p.leading_colon.is_some() {
+            return None;
+        }
+        let first = &p.segments.first()?.ident;
+        (!matches!(first.to_string().as_str(), "crate" | "self" | "super")).then_some(first)
+    });
+    quote! { #( #[allow(unused_imports)] use #names as _; )* }
 }
