@@ -397,7 +397,7 @@ fn main() {
             (system.clone(), input.clone(), mirascope_messages.clone());
         let hand_span = std::rc::Rc::new(
             move |fetch: &dyn Fn(&std::collections::HashMap<String, String>) -> Value| {
-                use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+                use opentelemetry::trace::TraceContextExt as _;
                 let span = tracing::info_span!(
                     target: "mirascope_ops",
                     "chat",
@@ -422,18 +422,23 @@ fn main() {
                 );
                 let body = span.in_scope(|| {
                     let mut headers = std::collections::HashMap::new();
+                    // The span's OpenTelemetry context: through mirascope's layer (its lookup),
+                    // else through tracing-opentelemetry's (the plain-layer row).
+                    let cx = llm::genai::span_context(&span);
                     opentelemetry::global::get_text_map_propagator(|p| {
-                        p.inject_context(&span.context(), &mut headers)
+                        p.inject_context(&cx, &mut headers)
                     });
                     fetch(&headers)
                 });
                 let answer = Answer::of(&body);
-                span.set_attribute(
-                    "gen_ai.response.finish_reasons",
-                    opentelemetry::Value::Array(
-                        vec![opentelemetry::StringValue::from("stop")].into(),
-                    ),
-                );
+                llm::genai::span_context(&span)
+                    .span()
+                    .set_attribute(opentelemetry::KeyValue::new(
+                        "gen_ai.response.finish_reasons",
+                        opentelemetry::Value::Array(
+                            vec![opentelemetry::StringValue::from("stop")].into(),
+                        ),
+                    ));
                 span.record("gen_ai.response.model", answer.model.as_str());
                 span.record("gen_ai.response.id", answer.id.as_str());
                 span.record("gen_ai.usage.input_tokens", answer.input_tokens);
