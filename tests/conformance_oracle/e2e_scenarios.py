@@ -497,3 +497,75 @@ add_x("x_anthropic_45_thinking_strict_format", "anthropic_claude_sonnet_4_0",
       out("test_structured_output", "anthropic_claude_sonnet_4_5", "sync"), [0],
       lambda: run("anthropic/claude-sonnet-4-5", "call", [U("Please recommend the most popular book by Patrick Rothfuss")],
                   params={"thinking": {"level": "low"}}, format=Book))
+
+
+# ============================================================================= batch 6: rules of the 2.8.2 release
+# (mirascope-rs stop 20): each case pins one rule that differs from the 2.5.0 source.
+
+@llm.tool
+def get_time() -> str:
+    """Get the current time."""
+    return "12:00"
+
+
+def _completions_text_after_tool():
+    body = {"id": "chatcmpl-Xr2TtoolResultJson000000000001", "object": "chat.completion", "created": 1764695100,
+            "model": "gpt-4o-mini-2024-07-18",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "It is sunny in Tokyo.",
+                                                  "refusal": None, "annotations": []},
+                         "logprobs": None, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 41, "completion_tokens": 7, "total_tokens": 48},
+            "service_tier": "default", "system_fingerprint": None}
+    return [synth.json_response(200, body)]
+
+
+def _completions_empty_tool_args():
+    body = {"id": "chatcmpl-Xr2TemptyArgs00000000000000001", "object": "chat.completion", "created": 1764695101,
+            "model": "gpt-4o-mini-2024-07-18",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": None, "refusal": None,
+                                                  "annotations": [],
+                                                  "tool_calls": [{"id": "call_emptyArgs01", "type": "function",
+                                                                  "function": {"name": "get_time", "arguments": ""}}]},
+                         "logprobs": None, "finish_reason": "tool_calls"}],
+            "usage": {"prompt_tokens": 30, "completion_tokens": 5, "total_tokens": 35},
+            "service_tier": "default", "system_fingerprint": None}
+    return [synth.json_response(200, body)]
+
+
+def _google_tool_use_prompt_tokens():
+    body = {"candidates": [{"content": {"parts": [{"text": "Paris is the capital of France."}], "role": "model"},
+                            "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 12, "toolUsePromptTokenCount": 30, "candidatesTokenCount": 8,
+                              "totalTokenCount": 50},
+            "modelVersion": "gemini-2.5-flash", "responseId": "toolUsePromptTokens0001"}
+    return [synth.json_response(200, body, synth.GOOGLE_JSON)]
+
+
+def _tool_result_dict():
+    call_id = "call_dictResult01"
+    history = [
+        U("What's the weather in Tokyo?"),
+        llm.messages.assistant([llm.ToolCall(id=call_id, name="get_weather", args='{"location":"Tokyo"}')],
+                               model_id=None, provider_id=None),
+        U([llm.ToolOutput(id=call_id, name="get_weather",
+                          result={"temp": 72, "unit": "F", "sunny": True, "city": "Tōkyō"})]),
+    ]
+    from scenarios import get_weather
+    return run("openai/gpt-4o-mini:completions", "call", history, tools=[get_weather])
+
+
+for _name, _label, _desc, _resp, _fn in [
+    ("x_completions_tool_result_dict", "openai (completions)",
+     "A history holding a tool output with a dict result: sent as json.dumps (encode_tool_output_content).",
+     _completions_text_after_tool, _tool_result_dict),
+    ("x_completions_empty_tool_args", "openai (completions)",
+     "A tool call with blank arguments: recorded as {} (decode_response).",
+     _completions_empty_tool_args,
+     lambda: run("openai/gpt-4o-mini:completions", "call", [U("What time is it?")], tools=[get_time])),
+    ("x_google_tool_use_prompt_tokens", "google",
+     "Usage with toolUsePromptTokenCount: counted as input (_decode_usage).",
+     _google_tool_use_prompt_tokens,
+     lambda: run("google/gemini-2.5-flash", "call", [U("What is the capital of France?")])),
+]:
+    SCENARIOS[_name] = _fn
+    E2E.append((_name, _label, _desc, "synth:2.8.2-rules", _resp, [], False, False))
