@@ -27,6 +27,11 @@
 //! - `chat/on_plain_layer` (only with `CALL_CPU_PLAIN=1`, see below): `chat/on` under a plain `registry().with(tracing_opentelemetry::layer())`
 //!   subscriber (scoped to the calling thread, its own batch processor and discarding exporter)
 //!   instead of mirascope's layer: what our layer stack adds over tracing-opentelemetry alone.
+//! - `chat_completions/{none,on}`: `chat/*` over OpenAI Chat Completions.
+//! - `genai/{none,on}`: the same chat over Chat Completions with the peer crate `genai` 0.7.2 and
+//!   its `otel` feature (a `tracing` span with the GenAI attributes), exported by the same layer
+//!   and processor. Content capture for it: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`.
+//!   The bench ends by printing what each kind of span carried (attributes, bytes).
 //! - `reqwest/bare`: the same request with `reqwest` (async client on a current-thread runtime
 //!   in the calling thread), body parsed as JSON.
 //! - `reqwest/hand_span`: the same inside a hand-written `tracing` span with the attributes our
@@ -364,6 +369,59 @@ fn main() {
             },
         ));
     }
+    // The same short chat over Chat Completions: through mirascope, and through the peer crate
+    // `genai` 0.7.2 with its `otel` feature (its `tracing` span exported by the same layer and
+    // processor, as an application span).
+    let cc_wire = Wire::Completions;
+    let cc_server = server(json_response(200, cc_wire.text_body("Hello, Kai!")));
+    let cc_model = common::model_at(cc_wire, &cc_wire.base_url(&cc_server));
+    for mode in [Mode::None, Mode::On] {
+        let m = cc_model.clone();
+        rows.push(Row::new(
+            ["chat_completions/none", "", "chat_completions/on"][mode as usize],
+            mode,
+            move || {
+                let r = m.call_blocking(messages()).expect("call");
+                std::hint::black_box(r);
+            },
+        ));
+    }
+    {
+        use genai::adapter::AdapterKind;
+        use genai::resolver::{AuthData, Endpoint, ServiceTargetResolver};
+        use genai::{ModelIden, ServiceTarget};
+        let endpoint = format!("{}/", cc_wire.base_url(&cc_server));
+        let resolver = ServiceTargetResolver::from_resolver_fn(
+            move |target: ServiceTarget| -> Result<ServiceTarget, genai::resolver::Error> {
+                Ok(ServiceTarget {
+                    endpoint: Endpoint::from_owned(endpoint.clone()),
+                    auth: AuthData::from_single("sk-bench"),
+                    model: ModelIden::new(AdapterKind::OpenAI, target.model.model_name),
+                })
+            },
+        );
+        let client = genai::Client::builder()
+            .with_service_target_resolver(resolver)
+            .build()
+            .expect("genai client");
+        let request = genai::chat::ChatRequest::new(vec![
+            genai::chat::ChatMessage::system("You are a concise assistant."),
+            genai::chat::ChatMessage::user("Say hello to the user named Kai."),
+        ]);
+        for mode in [Mode::None, Mode::On] {
+            let (client, request, rt) = (client.clone(), request.clone(), rt.clone());
+            rows.push(Row::new(
+                ["genai/none", "", "genai/on"][mode as usize],
+                mode,
+                move || {
+                    let r = rt
+                        .block_on(client.exec_chat("gpt-4o-mini", request.clone(), None))
+                        .expect("genai call");
+                    std::hint::black_box(r);
+                },
+            ));
+        }
+    }
     {
         let rt2 = rt.clone();
         let bare = bare.clone();
@@ -571,6 +629,14 @@ fn main() {
         )
     });
     for round in 0..=rounds {
+        // Round 0 also notes what each span carries (attributes, bytes); its spans are flushed
+        // before the measured rounds start.
+        if round == 1 {
+            if let Some(p) = _guard.provider() {
+                let _ = p.force_flush();
+            }
+        }
+        discard::record_shapes(round == 0);
         for row in rows.iter_mut() {
             match row.mode {
                 Mode::Off => ops::uninstrument_llm(),
@@ -650,10 +716,16 @@ fn main() {
         ("chat/on-no-content", "chat/none"),
         ("chat/on-no-traceparent", "chat/none"),
         ("chat/on-neither", "chat/none"),
+        ("chat_completions/on", "chat_completions/none"),
+        ("genai/on", "genai/none"),
     ] {
         let (Some((pa, ta)), Some((pb, tb))) = (medians.get(a), medians.get(b)) else {
             continue;
         };
         println!("  {a} - {b}: {:+.1} (thread {:+.1})", pa - pb, ta - tb);
+    }
+    println!("what each span carries (noted in the warm-up round): scope, name: attributes, bytes");
+    for ((scope, name), (attrs, bytes)) in discard::shapes() {
+        println!("  {scope:<14} {name:<40} {attrs:>3} attributes {bytes:>6} bytes");
     }
 }
