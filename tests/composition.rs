@@ -257,3 +257,34 @@ async fn users_otel_layer_alone_with_llm_filter() {
     let (chat, _) = assert_linked(&spans, &model, "user's layer alone");
     assert!(has_attr(&chat, "gen_ai.response.finish_reasons"));
 }
+
+/// An application span's `u64` fields are OpenTelemetry integers (as tracing-opentelemetry
+/// records them), not their `Debug` text; one above `i64::MAX` is kept as its decimal text,
+/// never wrapped to a negative number.
+#[test]
+fn u64_fields_of_application_spans_are_integers() {
+    use opentelemetry::Value;
+    let (provider, exporter) = ops::testing::in_memory_provider();
+    let subscriber = tracing_subscriber::registry().with(ops::layer(&provider));
+    tracing::subscriber::with_default(subscriber, || {
+        let span = tracing::info_span!(
+            "app",
+            small = 7u64,
+            huge = u64::MAX,
+            later = tracing::field::Empty
+        );
+        span.record("later", 9u64);
+    });
+    drop(provider.force_flush());
+    let spans = finished(&[&exporter]);
+    let app = spans.iter().find(|s| s.name == "app").expect("app span");
+    let attr = |key: &str| {
+        app.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.clone())
+    };
+    assert_eq!(attr("small"), Some(Value::I64(7)), "{app:#?}");
+    assert_eq!(attr("later"), Some(Value::I64(9)), "{app:#?}");
+    assert_eq!(attr("huge"), Some(Value::from(u64::MAX.to_string())));
+}

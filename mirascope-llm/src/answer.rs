@@ -42,31 +42,39 @@ impl FinishReason {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Usage {
     /// All input tokens.
-    pub input_tokens: i64,
+    pub input_tokens: u64,
     /// All output tokens.
-    pub output_tokens: i64,
+    pub output_tokens: u64,
     /// Input tokens read from the provider's prompt cache.
-    pub cache_read_tokens: i64,
+    pub cache_read_tokens: u64,
     /// Input tokens written to the provider's prompt cache.
-    pub cache_write_tokens: i64,
+    pub cache_write_tokens: u64,
     /// Output tokens spent on reasoning.
-    pub reasoning_tokens: i64,
+    pub reasoning_tokens: u64,
 }
 
 impl Usage {
+    /// The largest count a `Usage` holds: `i64::MAX`, the largest integer an OpenTelemetry
+    /// attribute holds. Decoders reject a provider's count above it; sums stop at it.
+    pub const MAX_TOKENS: u64 = i64::MAX as u64;
+
     /// `input_tokens + output_tokens`.
-    pub fn total_tokens(&self) -> i64 {
-        self.input_tokens.saturating_add(self.output_tokens)
+    pub fn total_tokens(&self) -> u64 {
+        self.input_tokens
+            .saturating_add(self.output_tokens)
+            .min(Self::MAX_TOKENS)
     }
 
     /// Adds a delta (streams report usage in pieces).
     pub fn add(&mut self, d: &Usage) {
-        // Counts are validated non-negative `i64`s; a sum of many never wraps or panics.
-        self.input_tokens = self.input_tokens.saturating_add(d.input_tokens);
-        self.output_tokens = self.output_tokens.saturating_add(d.output_tokens);
-        self.cache_read_tokens = self.cache_read_tokens.saturating_add(d.cache_read_tokens);
-        self.cache_write_tokens = self.cache_write_tokens.saturating_add(d.cache_write_tokens);
-        self.reasoning_tokens = self.reasoning_tokens.saturating_add(d.reasoning_tokens);
+        // Counts come from remote servers: a sum of many never wraps or panics, and stays
+        // recordable as an OpenTelemetry integer.
+        let sum = |a: u64, b: u64| a.saturating_add(b).min(Self::MAX_TOKENS);
+        self.input_tokens = sum(self.input_tokens, d.input_tokens);
+        self.output_tokens = sum(self.output_tokens, d.output_tokens);
+        self.cache_read_tokens = sum(self.cache_read_tokens, d.cache_read_tokens);
+        self.cache_write_tokens = sum(self.cache_write_tokens, d.cache_write_tokens);
+        self.reasoning_tokens = sum(self.reasoning_tokens, d.reasoning_tokens);
     }
 }
 
@@ -357,5 +365,30 @@ impl ToolCall<'_> {
             return Ok(serde_json::Value::Object(Default::default()));
         }
         serde_json::from_str(self.args)
+    }
+}
+
+#[cfg(test)]
+mod usage_tests {
+    use super::Usage;
+
+    #[test]
+    fn sums_stop_at_the_largest_recordable_count() {
+        let mut total = Usage {
+            input_tokens: Usage::MAX_TOKENS - 1,
+            output_tokens: 5,
+            ..Usage::default()
+        };
+        total.add(&Usage {
+            input_tokens: 10,
+            output_tokens: Usage::MAX_TOKENS,
+            reasoning_tokens: 2,
+            ..Usage::default()
+        });
+        assert_eq!(total.input_tokens, Usage::MAX_TOKENS);
+        assert_eq!(total.output_tokens, Usage::MAX_TOKENS);
+        assert_eq!(total.reasoning_tokens, 2);
+        assert_eq!(total.total_tokens(), Usage::MAX_TOKENS);
+        assert!(i64::try_from(total.total_tokens()).is_ok());
     }
 }

@@ -70,13 +70,13 @@ impl Price {
     /// the input tokens and reasoning tokens inside the output tokens.
     pub fn cost(&self, usage: &Usage) -> f64 {
         let m = 1_000_000.0;
-        let cache_read = usage.cache_read_tokens.max(0) as f64;
-        let cache_write = usage.cache_write_tokens.max(0) as f64;
-        let uncached = (usage.input_tokens.max(0) as f64 - cache_read - cache_write).max(0.0);
-        let reasoning = usage.reasoning_tokens.max(0) as f64;
+        let cache_read = usage.cache_read_tokens as f64;
+        let cache_write = usage.cache_write_tokens as f64;
+        let uncached = (usage.input_tokens as f64 - cache_read - cache_write).max(0.0);
+        let reasoning = usage.reasoning_tokens as f64;
         let (plain_output, reasoning_price) = match self.reasoning {
-            Some(p) => ((usage.output_tokens.max(0) as f64 - reasoning).max(0.0), p),
-            None => (usage.output_tokens.max(0) as f64, 0.0),
+            Some(p) => ((usage.output_tokens as f64 - reasoning).max(0.0), p),
+            None => (usage.output_tokens as f64, 0.0),
         };
         let reasoning_cost = if self.reasoning.is_some() {
             reasoning * reasoning_price
@@ -161,7 +161,7 @@ enum Pricing {
 
 /// Up to this many input tokens, a call is priced with the cached [`Rates`].
 #[cfg(feature = "cost")]
-const LINEAR_UP_TO: i64 = 100_000;
+const LINEAR_UP_TO: u64 = 100_000;
 
 #[cfg(feature = "cost")]
 type RateTable =
@@ -182,7 +182,7 @@ fn today() -> u64 {
 #[cfg(feature = "cost")]
 fn exact_price(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
     use genai_prices::{PriceRequest, Usage as PriceUsage, UsageKey};
-    let nonneg = |v: i64| v.max(0) as f64;
+    let nonneg = |v: u64| v as f64;
     let mut u = PriceUsage::new();
     u.insert(UsageKey::INPUT_TOKENS, nonneg(usage.input_tokens));
     u.insert(UsageKey::OUTPUT_TOKENS, nonneg(usage.output_tokens));
@@ -206,7 +206,7 @@ fn exact_price(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
 /// The per-token rates of `model`, if its price is linear over the checked range.
 #[cfg(feature = "cost")]
 fn derive_rates(provider_id: &str, model: &str) -> Option<Rates> {
-    let at = |input: i64, output: i64, read: i64, write: i64| {
+    let at = |input: u64, output: u64, read: u64, write: u64| {
         exact_price(
             provider_id,
             model,
@@ -295,7 +295,7 @@ fn dataset_price(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
         Pricing::Linear(r)
             if usage.input_tokens <= LINEAR_UP_TO && usage.output_tokens <= LINEAR_UP_TO =>
         {
-            let nonneg = |v: i64| v.max(0) as f64;
+            let nonneg = |v: u64| v as f64;
             let read = nonneg(usage.cache_read_tokens);
             let write = nonneg(usage.cache_write_tokens);
             let uncached = (nonneg(usage.input_tokens) - read - write).max(0.0);
@@ -319,7 +319,7 @@ fn dataset_price(_provider_id: &str, _model: &str, _usage: &Usage) -> Option<f64
 mod tests {
     use super::*;
 
-    fn usage(input: i64, output: i64) -> Usage {
+    fn usage(input: u64, output: u64) -> Usage {
         Usage {
             input_tokens: input,
             output_tokens: output,

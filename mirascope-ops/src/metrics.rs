@@ -239,14 +239,10 @@ impl MetricsRecorder for GenAiMetrics {
                 .record(call.duration.as_secs_f64(), &sets.base),
         }
         if let Some(u) = call.usage {
-            if let Ok(n) = u64::try_from(u.input_tokens) {
-                self.token_usage
-                    .record(n.min(MAX_RECORDED_TOKENS), &sets.input);
-            }
-            if let Ok(n) = u64::try_from(u.output_tokens) {
-                self.token_usage
-                    .record(n.min(MAX_RECORDED_TOKENS), &sets.output);
-            }
+            self.token_usage
+                .record(u.input_tokens.min(MAX_RECORDED_TOKENS), &sets.input);
+            self.token_usage
+                .record(u.output_tokens.min(MAX_RECORDED_TOKENS), &sets.output);
         }
         if let Some(t) = call.time_to_first_chunk {
             self.time_to_first_chunk.record(t.as_secs_f64(), &sets.base);
@@ -315,9 +311,8 @@ impl Summary {
             .saturating_add(u64::from(call.error_type.is_some()));
         t.seconds += call.duration.as_secs_f64();
         if let Some(u) = call.usage {
-            let count = |n: i64| u64::try_from(n).unwrap_or(0);
-            t.input_tokens = t.input_tokens.saturating_add(count(u.input_tokens));
-            t.output_tokens = t.output_tokens.saturating_add(count(u.output_tokens));
+            t.input_tokens = t.input_tokens.saturating_add(u.input_tokens);
+            t.output_tokens = t.output_tokens.saturating_add(u.output_tokens);
         }
         if let Some(c) = call
             .cost
@@ -392,11 +387,11 @@ mod tests {
         let summary = Arc::new(Summary::default());
         let metrics = GenAiMetrics::new(&provider.meter("test")).with_summary(summary.clone());
         let count = prop_oneof![
-            Just(i64::MAX),
-            Just(i64::MIN),
-            Just(0i64),
-            Just(9_223_372_036_854_775_807i64),
-            any::<i64>()
+            Just(u64::MAX),
+            Just(i64::MAX as u64),
+            Just(0u64),
+            Just(u64::from(u32::MAX) + 1),
+            any::<u64>()
         ];
         let cost = prop_oneof![
             Just(f64::NAN),
@@ -447,8 +442,8 @@ mod tests {
     fn the_summary_saturates_and_stays_bounded() {
         let summary = Summary::default();
         let usage = Usage {
-            input_tokens: i64::MAX,
-            output_tokens: i64::MAX,
+            input_tokens: u64::MAX,
+            output_tokens: u64::MAX,
             ..Usage::default()
         };
         for _ in 0..3 {

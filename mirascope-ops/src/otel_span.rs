@@ -419,6 +419,14 @@ impl Visit for Fields {
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.attributes.push(KeyValue::new(field.name(), value));
     }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        // OpenTelemetry integers are `i64`; a larger `u64` is kept as its decimal text (as
+        // tracing-opentelemetry does), never wrapped to a negative number.
+        match i64::try_from(value) {
+            Ok(v) => self.record_i64(field, v),
+            Err(_) => self.record_str(field, &value.to_string()),
+        }
+    }
     fn record_str(&mut self, field: &Field, value: &str) {
         if !self.special(field, || value.to_string()) {
             self.attributes
@@ -484,6 +492,12 @@ impl Visit for EventFields {
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.push(field, value.into());
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        match i64::try_from(value) {
+            Ok(v) => self.push(field, v.into()),
+            Err(_) => self.push(field, value.to_string().into()),
+        }
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         self.push(field, value.to_string().into());

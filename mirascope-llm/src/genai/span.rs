@@ -536,7 +536,7 @@ fn record_response_enabled(span: &Span, resp: &ResponseData, finish_reason: Opti
     let content = capture.then(|| mirascope::content(resp.content()));
     let usage = resp.usage();
     let usage_json = usage.map(mirascope::usage);
-    let nonzero = |v: i64| (v > 0).then_some(v);
+    let nonzero = |v: u64| (v > 0).then_some(v);
     let (cache_read, cache_write, reasoning) = match usage {
         Some(u) => (
             nonzero(u.cache_read_tokens),

@@ -624,7 +624,7 @@ fn sdk_blocks(blocks: &[Value]) -> Vec<Value> {
 /// The Messages event stream: `message_start` ... `message_stop`.
 /// Mirascope's normalized usage of an Anthropic answer (`_utils/decode.py`): input tokens
 /// include the cache reads and writes, which Anthropic reports apart.
-fn usage(input: i64, output: i64, cache_read: i64, cache_write: i64) -> Result<Usage> {
+fn usage(input: u64, output: u64, cache_read: u64, cache_write: u64) -> Result<Usage> {
     Ok(Usage {
         input_tokens: count_sum(
             PROVIDER,

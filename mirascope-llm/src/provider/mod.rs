@@ -309,10 +309,11 @@ pub(crate) fn required_array<'a>(
 }
 
 /// A token count (or another count) read from a provider's answer at `path`. Absent or `null`
-/// is 0; a non-negative integer that fits in an `i64` is itself; anything else (negative, above
+/// is 0; a non-negative integer up to `i64::MAX` is itself; anything else (negative, above
 /// `i64::MAX`, a float, a string, a bool) is a `MalformedResponse` naming the field. Never panics
-/// and never wraps.
-pub(crate) fn count(provider: &str, v: &Value, path: &[&str]) -> Result<i64> {
+/// and never wraps. The bound is [`Usage::MAX_TOKENS`]: OpenTelemetry attributes are `i64`, so
+/// every decoded count can be recorded as it is.
+pub(crate) fn count(provider: &str, v: &Value, path: &[&str]) -> Result<u64> {
     let mut cur = v;
     for k in path {
         match cur.get(k) {
@@ -322,8 +323,8 @@ pub(crate) fn count(provider: &str, v: &Value, path: &[&str]) -> Result<i64> {
     }
     match cur {
         Value::Null => Ok(0),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) if i >= 0 => Ok(i),
+        Value::Number(n) => match n.as_u64() {
+            Some(i) if i <= Usage::MAX_TOKENS => Ok(i),
             _ => Err(bad_count(provider, path, cur)),
         },
         _ => Err(bad_count(provider, path, cur)),
@@ -341,11 +342,12 @@ fn bad_count(provider: &str, path: &[&str], value: &Value) -> Error {
     )
 }
 
-/// The sum of counts, a `MalformedResponse` naming `field` when it does not fit in an `i64`.
-pub(crate) fn count_sum(provider: &str, field: &str, parts: &[i64]) -> Result<i64> {
+/// The sum of counts, a `MalformedResponse` naming `field` when it exceeds [`Usage::MAX_TOKENS`].
+pub(crate) fn count_sum(provider: &str, field: &str, parts: &[u64]) -> Result<u64> {
     parts
         .iter()
-        .try_fold(0i64, |acc, p| acc.checked_add(*p))
+        .try_fold(0u64, |acc, p| acc.checked_add(*p))
+        .filter(|sum| *sum <= Usage::MAX_TOKENS)
         .ok_or_else(|| {
             Error::malformed(
                 provider,
@@ -373,7 +375,7 @@ pub(crate) fn append_str(v: &mut Value, key: &str, s: &str) {
 /// growth, never negative (a count that goes down adds nothing). Google streams cumulative usage
 /// in every chunk; Anthropic in `message_start` and again in `message_delta`.
 pub(crate) fn usage_growth(total: &Usage, counted: &Usage) -> Usage {
-    let grew = |now: i64, before: i64| now.saturating_sub(before).max(0);
+    let grew = |now: u64, before: u64| now.saturating_sub(before);
     Usage {
         input_tokens: grew(total.input_tokens, counted.input_tokens),
         output_tokens: grew(total.output_tokens, counted.output_tokens),

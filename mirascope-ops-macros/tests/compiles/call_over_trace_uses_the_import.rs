@@ -1,6 +1,5 @@
-//! `#[llm::call]` written above `#[ops::trace]` (and `#[ops::version]`) takes them over; the
-//! `ops` import they were reached by is still used, so no false `unused import` warning.
-#![deny(unused_imports)]
+// `#[llm::call]` written above `#[ops::trace]` (and `#[ops::version]`) takes them over; the
+// `ops` import they were reached by is still used, so no false `unused import` warning.
 
 use mirascope::{llm, ops};
 

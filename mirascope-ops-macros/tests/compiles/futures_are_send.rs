@@ -1,5 +1,5 @@
-//! Traced async functions and (traced) model calls are `Send` futures, as axum handlers and
-//! `tokio::spawn` need.
+// Traced async functions and (traced) model calls are `Send` futures, as axum handlers and
+// `tokio::spawn` need.
 use mirascope::{llm, ops};
 
 fn assert_send<T: Send>(_: T) {}

@@ -20,6 +20,6 @@ async fn versioned_async(n: u32) -> u32 {
 fn main() {
     assert_eq!(recommend_book("fantasy"), "Recommend a fantasy book");
     let _: llm::LazyCall = versioned_call("fantasy");
-    let _ = versioned_async(1);
+    drop(versioned_async(1));
     let _ = llm::model("openai/x");
 }

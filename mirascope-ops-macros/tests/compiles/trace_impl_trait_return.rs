@@ -12,5 +12,5 @@ async fn later(n: u32) -> impl std::fmt::Display {
 
 fn main() {
     assert_eq!(evens(5).count(), 3);
-    let _ = later(1);
+    drop(later(1));
 }

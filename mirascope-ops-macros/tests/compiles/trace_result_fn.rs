@@ -23,5 +23,5 @@ async fn parse_async(text: String) -> Result<i64, std::num::ParseIntError> {
 fn main() {
     assert_eq!(parse(" 21 ").unwrap(), 42);
     assert!(fails().is_err());
-    let _ = parse_async("1".into());
+    drop(parse_async("1".into()));
 }
