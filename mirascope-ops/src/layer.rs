@@ -511,7 +511,7 @@ where
             Route::Llm | Route::Ops => None,
         };
         let state = state.unwrap_or_else(|| {
-            let mut fields = Fields::default();
+            let mut fields = Fields::with_capacity(meta.fields().len());
             attrs.record(&mut fields);
             let mut builder = SpanBuilder::from_name(fields.name.take().map_or(
                 std::borrow::Cow::Borrowed(meta.name()),
@@ -541,7 +541,7 @@ where
             return;
         }
         if let Some(state) = self.claimed(id, &ctx) {
-            let mut fields = Fields::default();
+            let mut fields = Fields::with_capacity(values.len());
             values.record(&mut fields);
             state.lock().record(fields);
         }
