@@ -307,13 +307,10 @@ fn base_url(server: &ReplayServer, recorded_path: &str) -> String {
     format!("{}{}", server.base_url(), prefix)
 }
 
+/// The provider the oracle registered for a model id's scope: its first segment (`openai`,
+/// whose `:completions` / `:responses` suffix picks the API, `anthropic`, `together`, ...).
 fn provider_for(model_id: &str) -> &str {
-    let prefix = model_id.split('/').next().unwrap_or_default();
-    if prefix == "openai" && model_id.ends_with(":completions") {
-        "openai:completions"
-    } else {
-        prefix
-    }
+    model_id.split('/').next().unwrap_or_default()
 }
 
 fn build_tools(call: &Value) -> Result<Vec<Tool>, String> {

@@ -129,7 +129,7 @@ async fn client_metrics_and_cost_through_the_sdk() {
     assert_eq!(d[0].bounds.len(), 14, "the semconv duration buckets");
     for (k, v) in [
         ("gen_ai.operation.name", "chat"),
-        ("gen_ai.provider.name", "openai"),
+        ("gen_ai.provider.name", wire.provider_id()),
         ("gen_ai.response.model", common::ANSWERING_MODEL),
         ("server.address", "127.0.0.1"),
     ] {

@@ -31,72 +31,250 @@ pub enum Api {
 
 pub use crate::secret::ApiKey;
 
+/// How a provider turns a model id into the model name it sends (each rule is the provider
+/// class's `_model_name` in Mirascope 2.8.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ModelName {
+    /// `openai/model_id.py::model_name`: the second `/`-segment, without an API suffix
+    /// (OpenAI in both APIs, xAI).
+    SecondSegment,
+    /// `removeprefix("{id}/")`: what follows the provider's own prefix, the whole id under any
+    /// other scope (Ollama, OpenRouter, Requesty, Atlas Cloud, Cheaper Inference, API Route,
+    /// MiniMax).
+    OwnPrefix,
+    /// `together/provider.py::TogetherProvider._model_name`: the model id as it is (Together
+    /// is meant to be registered on the model family's scope, `meta-llama/`).
+    AsIs,
+    /// What follows the first `/`: `anthropic/model_id.py::model_name` (without
+    /// `anthropic-beta/`, then `anthropic/`) and `google/model_id.py::model_name` (without
+    /// `google/`) for the ids they accept. Under another scope Python sends Anthropic the
+    /// whole id (which Anthropic rejects) and refuses a Google one (`encode_request`: "Model
+    /// ID must start with 'google/'"); we send the name after the scope (README, Differences).
+    AfterFirstSegment,
+}
+
+/// Which OpenAI model features (strict schemas, reasoning parameters, ...) an OpenAI-compatible
+/// provider applies to a model name: each provider class's `_model_feature_info` in 2.8.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpenAiFeatures {
+    /// OpenAI itself (`OpenAICompletionsProvider._model_feature_info`).
+    Always,
+    /// Names under `openai/` (OpenRouter, Requesty, Atlas Cloud), read as the OpenAI model
+    /// named by their second segment.
+    OpenAiScoped,
+    /// Unprefixed OpenAI names, `gpt-`, `o1`, `o3`, `o4` (API Route, Cheaper Inference).
+    OpenAiNamed,
+    /// None (`BaseOpenAICompletionsProvider._model_feature_info`: unknown).
+    Never,
+}
+
+impl OpenAiFeatures {
+    /// The OpenAI model whose features apply to `model_name` (the name on the wire), if any.
+    pub(crate) fn openai_model(self, model_name: &str) -> Option<&str> {
+        match self {
+            OpenAiFeatures::Always => Some(model_name),
+            OpenAiFeatures::OpenAiScoped => model_name
+                .strip_prefix("openai/")
+                .map(|rest| rest.split('/').next().unwrap_or(rest)),
+            OpenAiFeatures::OpenAiNamed => ["gpt-", "o1", "o3", "o4"]
+                .iter()
+                .any(|p| model_name.starts_with(p))
+                .then_some(model_name),
+            OpenAiFeatures::Never => None,
+        }
+    }
+}
+
 struct BuiltIn {
     id: &'static str,
     api: Api,
+    /// The API key's environment variable.
     key_env: Option<&'static str>,
-    base_env: &'static str,
+    /// Whether a call without a key fails (`api_key_required`); when not, `key_fallback` is
+    /// sent (Ollama's `"ollama"`; the Completions base sends `"not-needed"`).
+    key_required: bool,
+    key_fallback: Option<&'static str>,
+    /// The base URL's environment variable, where the provider reads one.
+    base_env: Option<&'static str>,
     default_base: &'static str,
+    model_name: ModelName,
+    features: OpenAiFeatures,
 }
 
+/// The providers of Mirascope 2.8.2's `provider_registry.py::provider_singleton` that speak
+/// HTTP (MLX runs models in-process on macOS and has no Rust counterpart), each as its
+/// `<name>/provider.py` class configures it.
 const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "openai",
         api: Api::OpenAiResponses,
         key_env: Some("OPENAI_API_KEY"),
-        base_env: "OPENAI_BASE_URL",
+        key_required: true,
+        key_fallback: None,
+        base_env: Some("OPENAI_BASE_URL"),
         default_base: "https://api.openai.com/v1",
+        model_name: ModelName::SecondSegment,
+        features: OpenAiFeatures::Always,
     },
     BuiltIn {
         id: "anthropic",
         api: Api::Anthropic,
         key_env: Some("ANTHROPIC_API_KEY"),
-        base_env: "ANTHROPIC_BASE_URL",
+        key_required: true,
+        key_fallback: None,
+        base_env: Some("ANTHROPIC_BASE_URL"),
         default_base: "https://api.anthropic.com",
+        model_name: ModelName::AfterFirstSegment,
+        features: OpenAiFeatures::Never,
     },
     BuiltIn {
         id: "anthropic-beta",
         api: Api::AnthropicBeta,
         key_env: Some("ANTHROPIC_API_KEY"),
-        base_env: "ANTHROPIC_BASE_URL",
+        key_required: true,
+        key_fallback: None,
+        base_env: Some("ANTHROPIC_BASE_URL"),
         default_base: "https://api.anthropic.com",
+        model_name: ModelName::AfterFirstSegment,
+        features: OpenAiFeatures::Never,
     },
     BuiltIn {
         id: "google",
         api: Api::Google,
         key_env: Some("GOOGLE_API_KEY"),
-        base_env: "GOOGLE_BASE_URL",
+        key_required: true,
+        key_fallback: None,
+        base_env: Some("GOOGLE_BASE_URL"),
         default_base: "https://generativelanguage.googleapis.com",
+        model_name: ModelName::AfterFirstSegment,
+        features: OpenAiFeatures::Never,
     },
+    // `ollama/provider.py::OllamaProvider`: the key is optional, `"ollama"` when unset.
     BuiltIn {
         id: "ollama",
         api: Api::OpenAiCompletions,
-        key_env: None,
-        base_env: "OLLAMA_BASE_URL",
+        key_env: Some("OLLAMA_API_KEY"),
+        key_required: false,
+        key_fallback: Some("ollama"),
+        base_env: Some("OLLAMA_BASE_URL"),
         default_base: "http://localhost:11434/v1",
+        model_name: ModelName::OwnPrefix,
+        features: OpenAiFeatures::Never,
     },
     BuiltIn {
         id: "together",
         api: Api::OpenAiCompletions,
         key_env: Some("TOGETHER_API_KEY"),
-        base_env: "TOGETHER_BASE_URL",
+        key_required: true,
+        key_fallback: None,
+        base_env: Some("TOGETHER_BASE_URL"),
         default_base: "https://api.together.xyz/v1",
+        model_name: ModelName::AsIs,
+        features: OpenAiFeatures::Never,
     },
+    // `xai/provider.py::XAIProvider(OpenAIResponsesProvider)`: xAI speaks the Responses API.
     BuiltIn {
         id: "xai",
-        api: Api::OpenAiCompletions,
+        api: Api::OpenAiResponses,
         key_env: Some("XAI_API_KEY"),
-        base_env: "XAI_BASE_URL",
+        key_required: true,
+        key_fallback: None,
+        base_env: Some("XAI_BASE_URL"),
         default_base: "https://api.x.ai/v1",
+        model_name: ModelName::SecondSegment,
+        features: OpenAiFeatures::Never,
     },
     BuiltIn {
         id: "openrouter",
         api: Api::OpenAiCompletions,
         key_env: Some("OPENROUTER_API_KEY"),
-        base_env: "OPENROUTER_BASE_URL",
+        key_required: true,
+        key_fallback: None,
+        base_env: Some("OPENROUTER_BASE_URL"),
         default_base: "https://openrouter.ai/api/v1",
+        model_name: ModelName::OwnPrefix,
+        features: OpenAiFeatures::OpenAiScoped,
+    },
+    BuiltIn {
+        id: "requesty",
+        api: Api::OpenAiCompletions,
+        key_env: Some("REQUESTY_API_KEY"),
+        key_required: true,
+        key_fallback: None,
+        base_env: None,
+        default_base: "https://router.requesty.ai/v1",
+        model_name: ModelName::OwnPrefix,
+        features: OpenAiFeatures::OpenAiScoped,
+    },
+    BuiltIn {
+        id: "atlascloud",
+        api: Api::OpenAiCompletions,
+        key_env: Some("ATLASCLOUD_API_KEY"),
+        key_required: true,
+        key_fallback: None,
+        base_env: None,
+        default_base: "https://api.atlascloud.ai/v1",
+        model_name: ModelName::OwnPrefix,
+        features: OpenAiFeatures::OpenAiScoped,
+    },
+    BuiltIn {
+        id: "cheaperinference",
+        api: Api::OpenAiCompletions,
+        key_env: Some("CHEAPER_INFERENCE_API_KEY"),
+        key_required: true,
+        key_fallback: None,
+        base_env: None,
+        default_base: "https://api.cheaperinference.com/v1",
+        model_name: ModelName::OwnPrefix,
+        features: OpenAiFeatures::OpenAiNamed,
+    },
+    BuiltIn {
+        id: "api-route",
+        api: Api::OpenAiCompletions,
+        key_env: Some("API_ROUTE_API_KEY"),
+        key_required: true,
+        key_fallback: None,
+        base_env: None,
+        default_base: "https://global.api-route.com/v1",
+        model_name: ModelName::OwnPrefix,
+        features: OpenAiFeatures::OpenAiNamed,
+    },
+    BuiltIn {
+        id: "minimax",
+        api: Api::OpenAiCompletions,
+        key_env: Some("MINIMAX_API_KEY"),
+        key_required: true,
+        key_fallback: None,
+        base_env: None,
+        default_base: "https://api.minimax.io/v1",
+        model_name: ModelName::OwnPrefix,
+        features: OpenAiFeatures::Never,
     },
 ];
+
+/// Which OpenAI model features provider `provider_id` applies (`openai:completions` and the
+/// unified `openai` as OpenAI; unknown ids none).
+pub(crate) fn openai_features(provider_id: &str) -> OpenAiFeatures {
+    let base_id = provider_id.split(':').next().unwrap_or(provider_id);
+    BUILT_INS
+        .iter()
+        .find(|b| b.id == base_id)
+        .map_or(OpenAiFeatures::Never, |b| b.features)
+}
+
+/// The model name `rule` sends for `model_id` (API suffix already removed), for provider `id`.
+fn wire_model_name(rule: ModelName, id: &str, model_id: &str) -> String {
+    let without = |prefix: &str| model_id.strip_prefix(prefix).unwrap_or(model_id);
+    match rule {
+        ModelName::SecondSegment => model_id.split('/').nth(1).unwrap_or(model_id).to_string(),
+        ModelName::OwnPrefix => without(&format!("{id}/")).to_string(),
+        ModelName::AsIs => model_id.to_string(),
+        ModelName::AfterFirstSegment => model_id
+            .split_once('/')
+            .map_or(model_id, |(_, name)| name)
+            .to_string(),
+    }
+}
 
 /// A provider registered with [`Provider::register`].
 #[derive(Debug, Clone)]
@@ -113,7 +291,8 @@ static REGISTRY: RwLock<Vec<Registration>> = RwLock::new(Vec::new());
 /// Everything needed to send a call for one model id.
 #[derive(Debug, Clone)]
 pub(crate) struct Resolved {
-    /// `gen_ai.provider.name`: `openai` (also for `:completions`), `anthropic`, `google`, `ollama`, ...
+    /// `gen_ai.provider.name`: the registered provider's id (`openai`, `openai:completions`,
+    /// `anthropic`, `google`, `ollama`, ...), as each 2.8.2 provider class's `id`.
     pub provider_id: String,
     pub api: Api,
     pub base_url: String,
@@ -199,7 +378,10 @@ fn is_dot_segment(segment: &str) -> bool {
 /// URL and transport settings. Nothing changes until [`Provider::register`].
 ///
 /// `id` is a provider id: `openai`, `openai:responses`, `openai:completions`, `anthropic`,
-/// `google`, `ollama`, `together`, `xai`, `openrouter`. Use `openai:completions` with a base URL
+/// `google`, `ollama`, `together`, `xai`, `openrouter`, `requesty`, `atlascloud`,
+/// `cheaperinference`, `api-route`, `minimax` (Mirascope 2.8.2's registry). Spans and responses
+/// name the provider as registered (`openai:completions` registered is `openai:completions`, as
+/// Python's `OpenAICompletionsProvider.id`). Use `openai:completions` with a base URL
 /// for any OpenAI-compatible server. The scope defaults to `"{provider}/"`; the longest matching
 /// scope wins; registering a scope again replaces the earlier registration. Transport settings
 /// apply to every model of the scope; a model's own `with_timeout` etc. win over them.
@@ -373,12 +555,7 @@ fn api_suffix(model_id: &str) -> (&str, Option<Api>) {
 /// Finds the provider for a model id, with its key and base URL.
 pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
     let (prefix, _) = validate_model_id(model_id)?;
-    let (base_id, suffix_api) = api_suffix(model_id);
-    let model_name = base_id
-        .split_once('/')
-        .map(|(_, m)| m)
-        .unwrap_or(base_id)
-        .to_string();
+    let (base_model_id, suffix_api) = api_suffix(model_id);
 
     let registered = {
         let registry = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
@@ -418,38 +595,61 @@ pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
         "openai" => suffix_api.unwrap_or(Api::OpenAiResponses),
         _ => built_in.api,
     };
-    if suffix_api.is_some() && !matches!(built_in.api, Api::OpenAiResponses) {
+    if suffix_api.is_some() && built_in.id != "openai" {
         return Err(Error::InvalidModelId {
             model_id: model_id.to_string(),
             reason: "the ':responses' / ':completions' suffix only applies to OpenAI models",
         });
     }
+    let model_name = wire_model_name(built_in.model_name, built_in.id, base_model_id);
 
     let api_key = match api_key {
         Some(k) => Some(k),
-        None => match built_in.key_env {
-            Some(var) => Some(ApiKey::new(env(var).ok_or_else(|| {
-                Error::MissingApiKey {
+        None => match (built_in.key_env.and_then(env), built_in.key_env) {
+            (Some(key), _) => Some(ApiKey::new(key)),
+            (None, Some(var))
+                if built_in.key_required
+                    && !(provider == "openai:completions" && base_url.is_some()) =>
+            {
+                return Err(Error::MissingApiKey {
                     provider: base_id.clone(),
                     env_var: var.to_string(),
-                }
-            })?)),
-            None => None,
+                })
+            }
+            // `BaseOpenAICompletionsProvider.__init__`: without a key, a registration with its
+            // own base URL (a local OpenAI-compatible server) sends `"not-needed"`.
+            (None, _) if provider == "openai:completions" && base_url.is_some() => {
+                Some(ApiKey::new("not-needed"))
+            }
+            (None, _) => built_in.key_fallback.map(ApiKey::new),
         },
     };
-    let base_url = match (base_url, env(built_in.base_env)) {
+    let base_url = match (base_url, built_in.base_env.and_then(env)) {
         (Some(url), _) => url,
         // Surrounding whitespace in an environment value is a copy-paste artefact, not part of
         // the URL; anything else wrong with it is an error naming the variable.
         (None, Some(url)) => {
             let url = url.trim().trim_end_matches('/').to_string();
-            check_base_url(&url, built_in.base_env)?;
+            check_base_url(&url, built_in.base_env.unwrap_or_default())?;
             url
         }
         (None, None) => built_in.default_base.to_string(),
     };
+    #[cfg(not(feature = "rustls"))]
+    if base_url.starts_with("https://") {
+        return Err(Error::InvalidBaseUrl {
+            url: base_url,
+            source_name: format!("the {base_id} provider"),
+            reason: "HTTPS needs mirascope's `rustls` feature (on by default); without it \
+                     only http:// base URLs work"
+                .into(),
+        });
+    }
     Ok(Resolved {
-        provider_id: base_id,
+        // A registered `openai:completions` or `openai:responses` answers under that id, as
+        // Python's `OpenAICompletionsProvider` / `OpenAIResponsesProvider` do; the unified
+        // `openai` provider as `openai`, whichever API it routes to.
+        provider_id: provider,
         api,
         base_url,
         api_key,
@@ -587,5 +787,203 @@ mod tests {
             Err(Error::UnknownProvider { known, .. }) => assert!(known.contains("openai/")),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// The providers of Mirascope 2.8.2's registry, as their classes configure them: the wire,
+    /// the model name sent, the provider id recorded, the key, the OpenAI feature rule.
+    #[test]
+    fn release_2_8_2_providers() {
+        let register = |provider: &str, scope: &str| {
+            Provider::new(provider)
+                .scope(scope)
+                .api_key("k")
+                .base_url("http://127.0.0.1:9/v1")
+                .register()
+                .unwrap()
+        };
+        // (registered provider, scope, model id) -> (api, model name sent, provider id). Scopes
+        // of their own: the registry is shared by this binary's tests.
+        let cases = [
+            (
+                "xai",
+                "zz-282-xai/",
+                "zz-282-xai/grok-4",
+                Api::OpenAiResponses,
+                "grok-4",
+                "xai",
+            ),
+            // Together sends the id as it is (`TogetherProvider._model_name`).
+            (
+                "together",
+                "zz-282-meta-llama/",
+                "zz-282-meta-llama/Llama-3.3-70B",
+                Api::OpenAiCompletions,
+                "zz-282-meta-llama/Llama-3.3-70B",
+                "together",
+            ),
+            // The others strip their own prefix only (`removeprefix`): under another scope,
+            // the whole id.
+            (
+                "openrouter",
+                "zz-282-or/",
+                "zz-282-or/gpt-4o",
+                Api::OpenAiCompletions,
+                "zz-282-or/gpt-4o",
+                "openrouter",
+            ),
+            (
+                "minimax",
+                "zz-282-mm/",
+                "zz-282-mm/MiniMax-M1",
+                Api::OpenAiCompletions,
+                "zz-282-mm/MiniMax-M1",
+                "minimax",
+            ),
+            // OpenAI takes the second segment; a registered API names itself.
+            (
+                "openai:completions",
+                "zz-282-oc/",
+                "zz-282-oc/gpt-4o",
+                Api::OpenAiCompletions,
+                "gpt-4o",
+                "openai:completions",
+            ),
+            (
+                "openai:responses",
+                "zz-282-or2/",
+                "zz-282-or2/gpt-4o",
+                Api::OpenAiResponses,
+                "gpt-4o",
+                "openai:responses",
+            ),
+            (
+                "openai",
+                "zz-282-o/",
+                "zz-282-o/gpt-4o:completions",
+                Api::OpenAiCompletions,
+                "gpt-4o",
+                "openai",
+            ),
+        ];
+        for (provider, scope, model_id, api, name, id) in cases {
+            register(provider, scope);
+            let r = resolve(model_id).unwrap_or_else(|e| panic!("{model_id}: {e}"));
+            assert_eq!(
+                (r.api, r.model_name.as_str(), r.provider_id.as_str()),
+                (api, name, id),
+                "{model_id}"
+            );
+        }
+        assert!(matches!(
+            resolve("zz-282-xai/grok-4:completions"),
+            Err(Error::InvalidModelId { .. })
+        ));
+        // Under a provider's own prefix (the default scopes).
+        for (rule, id, model_id, name) in [
+            (
+                ModelName::AsIs,
+                "together",
+                "together/meta-llama/L",
+                "together/meta-llama/L",
+            ),
+            (
+                ModelName::OwnPrefix,
+                "openrouter",
+                "openrouter/openai/gpt-4o",
+                "openai/gpt-4o",
+            ),
+            (
+                ModelName::OwnPrefix,
+                "requesty",
+                "requesty/openai/gpt-4o",
+                "openai/gpt-4o",
+            ),
+            (
+                ModelName::OwnPrefix,
+                "ollama",
+                "ollama/llama3.2:1b",
+                "llama3.2:1b",
+            ),
+            (
+                ModelName::OwnPrefix,
+                "api-route",
+                "api-route/o3-mini",
+                "o3-mini",
+            ),
+            (
+                ModelName::SecondSegment,
+                "openai",
+                "openai/gpt-4o/extra",
+                "gpt-4o",
+            ),
+            (
+                ModelName::AfterFirstSegment,
+                "anthropic-beta",
+                "anthropic-beta/claude-x",
+                "claude-x",
+            ),
+            (
+                ModelName::AfterFirstSegment,
+                "google",
+                "google/gemini-2.5-flash",
+                "gemini-2.5-flash",
+            ),
+        ] {
+            assert_eq!(wire_model_name(rule, id, model_id), name, "{model_id}");
+        }
+    }
+
+    /// Which OpenAI model features each OpenAI-compatible provider applies
+    /// (`_model_feature_info` of each provider class).
+    #[test]
+    fn openai_features_per_provider() {
+        let model = |provider: &str, name: &str| {
+            openai_features(provider)
+                .openai_model(name)
+                .map(str::to_string)
+        };
+        assert_eq!(model("openai", "gpt-4o").as_deref(), Some("gpt-4o"));
+        assert_eq!(
+            model("openai:completions", "gpt-4o").as_deref(),
+            Some("gpt-4o")
+        );
+        assert_eq!(
+            model("openrouter", "openai/gpt-5-mini").as_deref(),
+            Some("gpt-5-mini")
+        );
+        assert_eq!(model("openrouter", "meta-llama/llama-3"), None);
+        assert_eq!(model("requesty", "openai/o3").as_deref(), Some("o3"));
+        assert_eq!(model("atlascloud", "gpt-4o"), None);
+        assert_eq!(model("api-route", "o3-mini").as_deref(), Some("o3-mini"));
+        assert_eq!(
+            model("cheaperinference", "gpt-4o").as_deref(),
+            Some("gpt-4o")
+        );
+        assert_eq!(model("cheaperinference", "llama-3"), None);
+        for provider in ["ollama", "together", "minimax", "xai", "mystery"] {
+            assert_eq!(model(provider, "gpt-4o"), None, "{provider}");
+        }
+    }
+
+    /// Keys: Ollama's is optional (`"ollama"` when unset); a registered `openai:completions`
+    /// with its own base URL and no key sends `"not-needed"`.
+    #[test]
+    fn keys_that_may_be_absent() {
+        Provider::new("ollama")
+            .scope("zz-282-ollama/")
+            .base_url("http://127.0.0.1:9/v1")
+            .register()
+            .unwrap();
+        if std::env::var_os("OLLAMA_API_KEY").is_none() {
+            let r = resolve("zz-282-ollama/llama3").unwrap();
+            assert_eq!(r.api_key.as_ref().map(|k| k.expose()), Some("ollama"));
+        }
+        Provider::new("openai:completions")
+            .scope("zz-282-local/")
+            .base_url("http://127.0.0.1:9/v1")
+            .register()
+            .unwrap();
+        let r = resolve("zz-282-local/llama3").unwrap();
+        assert_eq!(r.api_key.as_ref().map(|k| k.expose()), Some("not-needed"));
     }
 }

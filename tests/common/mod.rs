@@ -38,10 +38,13 @@ impl Wire {
         }
     }
 
-    /// The provider id recorded on spans and errors.
+    /// The provider id recorded on spans and errors for a model of [`Wire::provider`]'s
+    /// registration: the registered id (`openai:responses`, `openai:completions`), as
+    /// Python's `OpenAIResponsesProvider.id` / `OpenAICompletionsProvider.id`.
     pub fn provider_id(self) -> &'static str {
         match self {
-            Wire::Responses | Wire::Completions => "openai",
+            Wire::Responses => "openai:responses",
+            Wire::Completions => "openai:completions",
             Wire::Anthropic => "anthropic",
             Wire::Google => "google",
         }

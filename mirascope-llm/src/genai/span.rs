@@ -507,7 +507,8 @@ fn response_model(resp: &ResponseData) -> &str {
 /// `openai.response.service_tier` and `openai.response.system_fingerprint` (OpenAI conventions
 /// v1.41), read from an OpenAI answer's top-level `service_tier` / `system_fingerprint`.
 fn openai_response_details(resp: &ResponseData) -> (Option<&str>, Option<&str>) {
-    if resp.provider_id() != "openai" {
+    // OpenAI through either API (`openai`, `openai:completions`, `openai:responses`).
+    if resp.provider_id().split(':').next() != Some("openai") {
         return (None, None);
     }
     let raw = resp.raw();

@@ -182,11 +182,15 @@ pub(crate) struct CompletionsFeatures {
     pub reasoning: Option<bool>,
 }
 
-/// `feature_info_for_openai_model` for `provider_id == "openai"`, the unknown default otherwise.
+/// `feature_info_for_openai_model` where the provider applies OpenAI's features to the model
+/// (each provider class's `_model_feature_info` in 2.8.2: OpenAI always; OpenRouter, Requesty
+/// and Atlas Cloud for `openai/...` names; API Route and Cheaper Inference for `gpt-`, `o1`,
+/// `o3`, `o4` names), the unknown default otherwise.
 pub(crate) fn completions_features(provider_id: &str, model_name: &str) -> CompletionsFeatures {
-    if provider_id != "openai" {
+    let Some(model_name) = crate::registry::openai_features(provider_id).openai_model(model_name)
+    else {
         return CompletionsFeatures::default();
-    }
+    };
     CompletionsFeatures {
         audio: Some(!listed(OPENAI_WITHOUT_AUDIO, model_name)),
         strict: Some(!listed(OPENAI_WITHOUT_JSON_SCHEMA, model_name)),

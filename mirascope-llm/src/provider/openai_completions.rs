@@ -202,8 +202,11 @@ impl WireFormat for OpenAiCompletions {
                 Message::System(s) => {
                     messages.push(json!({"role": "system", "content": s.content.text}))
                 }
+                // `_encode_message`: only OpenAI's own messages (`openai`, `openai:completions`)
+                // are re-sent raw; an OpenAI-compatible server's are re-encoded.
                 Message::Assistant(a)
-                    if ctx.is_own(a)
+                    if matches!(ctx.provider_id, "openai" | "openai:completions")
+                        && ctx.is_own(a)
                         && !encode_thoughts
                         && a.raw_message.is_some()
                         && !raw_message_has_format_tool(a.raw_message.as_ref()) =>

@@ -99,6 +99,26 @@ fn encode_assistant(content: &[Part], encode_thoughts: bool, out: &mut Vec<Value
     Ok(())
 }
 
+/// Whether an assistant message's raw items are re-sent as they came: only to OpenAI itself
+/// (`openai`, `openai:responses`; xAI and other Responses servers get the message re-encoded
+/// from its content), and never when they call the format tool. Follows Mirascope 2.8.2
+/// `openai/responses/_utils/encode.py::_encode_message` and `_raw_message_has_format_tool`.
+fn replays_raw(ctx: &EncodeContext<'_>, raw: Option<&Value>) -> bool {
+    let Some(raw) = raw else {
+        return false;
+    };
+    let calls_format_tool = raw.as_array().is_some_and(|items| {
+        items.iter().any(|item| {
+            item.get("type").and_then(Value::as_str) == Some("function_call")
+                && item
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.starts_with(FORMAT_TOOL_NAME))
+        })
+    });
+    matches!(ctx.provider_id, "openai" | "openai:responses") && !calls_format_tool
+}
+
 impl WireFormat for OpenAiResponses {
     fn path(&self, _model_name: &str, _stream: bool) -> String {
         "/responses".into()
@@ -162,7 +182,9 @@ impl WireFormat for OpenAiResponses {
                     input.push(json!({"role": "developer", "content": s.content.text}))
                 }
                 Message::Assistant(a)
-                    if ctx.is_own(a) && a.raw_message.is_some() && !encode_thoughts =>
+                    if replays_raw(ctx, a.raw_message.as_ref())
+                        && ctx.is_own(a)
+                        && !encode_thoughts =>
                 {
                     match a.raw_message.as_ref() {
                         Some(Value::Array(items)) => input.extend(items.iter().cloned()),

@@ -1,0 +1,175 @@
+"""mirascope-rs additions to the oracle: the OpenAI-compatible providers of Mirascope 2.8.2
+(together, openrouter, ollama, xai over Responses, api-route, requesty, minimax).
+
+How these cases were generated (tests/fixtures/conformance/x_{together,openrouter,ollama,xai,
+api_route,requesty,minimax}_*.json): copy ../shared/conformance/oracle somewhere writable, then
+1. in run_case.py `main`, after the three `register_provider` lines, register the compatible
+   providers on their own prefixes, pointed at the replay server:
+
+       for pid in ("ollama", "together", "openrouter", "xai", "requesty", "atlascloud",
+                   "cheaperinference", "api-route", "minimax"):
+           llm.register_provider(pid, scope=f"{pid}/", api_key="sk-conformance-test",
+                                 base_url=f"{base}/v1")
+
+2. append the SYNTH block below to synth.py, the SCENARIOS block to scenarios.py and the
+   CASES entries to the `CASES` list of cases.py;
+3. `python generate.py --out-root OUT --only x_together_call_params --only ...` (the eight names).
+"""
+
+# ---------------------------------------------------------------------------------- SYNTH (synth.py)
+# --------------------------------------------------------------------- mirascope-rs additions: OpenAI-compatible providers (2.8.2)
+
+def _compat_completion(cid: str, model: str, message: dict, finish: str, inp: int, out: int) -> dict:
+    return {"id": cid, "object": "chat.completion", "created": 1764696000, "model": model,
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+            "usage": {"prompt_tokens": inp, "completion_tokens": out, "total_tokens": inp + out}}
+
+
+def compat_together_text() -> list[dict]:
+    return [json_response(200, _compat_completion(
+        "o9Xq2-together-000001", "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        {"role": "assistant", "content": "Lisbon's Belém Tower guards the Tagus."}, "stop", 31, 11))]
+
+
+def compat_openrouter_text() -> list[dict]:
+    return [json_response(200, _compat_completion(
+        "gen-1764696001-openrouter0001", "openai/o3-mini",
+        {"role": "assistant", "content": "Two plus two is four."}, "stop", 14, 9))]
+
+
+def compat_ollama_stream() -> list[dict]:
+    def chunk(delta: dict, finish=None, usage=None) -> dict:
+        return {"id": "chatcmpl-412", "object": "chat.completion.chunk", "created": 1764696002,
+                "model": "llama3.2", "system_fingerprint": "fp_ollama",
+                "choices": [] if usage else [{"index": 0, "delta": delta, "finish_reason": finish}],
+                **({"usage": usage} if usage else {})}
+    frames = [chunk({"role": "assistant", "content": "Red"}), chunk({"role": "assistant", "content": ", yellow"}),
+              chunk({"role": "assistant", "content": " and blue."}), chunk({"role": "assistant", "content": ""}, "stop"),
+              chunk({}, usage={"prompt_tokens": 18, "completion_tokens": 7, "total_tokens": 25})]
+    text = "".join(f"data: {_compact(f)}\n\n" for f in frames) + "data: [DONE]\n\n"
+    return [sse_response(text, "text/event-stream")]
+
+
+def compat_xai_text() -> list[dict]:
+    body = _openai_response(
+        rid="resp_xai_0001", created_at=1764696003, completed_at=1764696004, status="completed",
+        model="grok-4-0709",
+        output=[{"id": "msg_xai_0001", "type": "message", "status": "completed", "role": "assistant",
+                 "content": [{"type": "output_text", "annotations": [], "logprobs": [],
+                              "text": "The Belém Tower."}]}],
+        usage=_openai_usage(25, 5, reasoning=0))
+    return [json_response(200, body)]
+
+
+def compat_xai_tool_then_text() -> list[dict]:
+    first = _openai_response(
+        rid="resp_xai_0002", created_at=1764696005, completed_at=1764696006, status="completed",
+        model="grok-4-0709",
+        output=[{"id": "fc_xai_0002", "type": "function_call", "status": "completed", "name": "get_weather",
+                 "call_id": "call_xai_weather01", "arguments": "{\"location\":\"Tokyo\"}"}],
+        usage=_openai_usage(60, 15))
+    second = _openai_response(
+        rid="resp_xai_0003", created_at=1764696007, completed_at=1764696008, status="completed",
+        model="grok-4-0709",
+        output=[{"id": "msg_xai_0003", "type": "message", "status": "completed", "role": "assistant",
+                 "content": [{"type": "output_text", "annotations": [], "logprobs": [],
+                              "text": "It is 72°F and sunny in Tokyo."}]}],
+        usage=_openai_usage(90, 12))
+    return [json_response(200, first), json_response(200, second)]
+
+
+def compat_api_route_text() -> list[dict]:
+    return [json_response(200, _compat_completion(
+        "chatcmpl-apiroute0001", "gpt-5-mini-2025-08-07",
+        {"role": "assistant", "content": "Paris."}, "stop", 12, 40))]
+
+
+def compat_requesty_tool_call() -> list[dict]:
+    return [json_response(200, _compat_completion(
+        "chatcmpl-requesty0001", "openai/gpt-4o-mini",
+        {"role": "assistant", "content": None,
+         "tool_calls": [{"id": "call_requesty01", "type": "function",
+                         "function": {"name": "get_weather", "arguments": "{\"location\":\"Oslo\"}"}}]},
+        "tool_calls", 55, 16))]
+
+
+def compat_minimax_text() -> list[dict]:
+    return [json_response(200, _compat_completion(
+        "05b81ba2minimax0001", "MiniMax-M1",
+        {"role": "assistant", "content": "Hello! How can I help?"}, "stop", 9, 8))]
+
+# ---------------------------------------------------------------------------------- SCENARIOS (scenarios.py)
+# ============================================================================= mirascope-rs additions: OpenAI-compatible providers (2.8.2)
+
+@scenario("x_together_call_params")
+def _():
+    # Together sends the model id as it is (TogetherProvider._model_name), params as OpenAI's.
+    return run("together/meta-llama/Llama-3.3-70B-Instruct-Turbo", "call",
+               [S("Answer in one sentence."), U("Name one landmark in Lisbon.")],
+               params={"temperature": 0.5, "max_tokens": 100})
+
+
+@scenario("x_openrouter_openai_reasoning_params")
+def _():
+    # OpenRouter applies OpenAI's features to openai/ names: o3-mini is a reasoning model.
+    return run("openrouter/openai/o3-mini", "call", [U("What is two plus two?")],
+               params={"temperature": 0.5, "max_tokens": 200})
+
+
+@scenario("x_ollama_stream")
+def _():
+    return run("ollama/llama3.2", "stream", [U("Name the three primary colors.")])
+
+
+@scenario("x_xai_responses_call")
+def _():
+    # xAI speaks the Responses API (XAIProvider(OpenAIResponsesProvider)).
+    return run("xai/grok-4", "call", [S("Be brief."), U("Name one landmark in Lisbon.")])
+
+
+@scenario("x_xai_responses_resume")
+def _():
+    # On resume xAI's assistant message is re-encoded, not replayed raw (_encode_message).
+    return run("xai/grok-4", "resume", [U("What's the weather in Tokyo?")], tools=[get_weather])
+
+
+@scenario("x_api_route_openai_named_params")
+def _():
+    # API Route applies OpenAI's features to gpt-/o1/o3/o4 names: gpt-5-mini is a reasoning model.
+    return run("api-route/gpt-5-mini", "call", [U("What is the capital of France?")],
+               params={"max_tokens": 50})
+
+
+@scenario("x_requesty_openai_tools")
+def _():
+    return run("requesty/openai/gpt-4o-mini", "call", [U("What's the weather in Oslo?")], tools=[get_weather])
+
+
+@scenario("x_minimax_call")
+def _():
+    return run("minimax/MiniMax-M1", "call", [U("Hello!")])
+
+# ---------------------------------------------------------------------------------- CASES (cases.py, inside CASES)
+CASES_ADDED = [
+    Case("x_together_call_params", "together", "Together (Chat Completions) call with a system message, temperature and max_tokens.",
+         "synthesized: synth.compat_together_text", synth.compat_together_text,
+         ["2.8.2 sends the model id as it is (`TogetherProvider._model_name`)."]),
+    Case("x_openrouter_openai_reasoning_params", "openrouter", "OpenRouter call of openai/o3-mini with temperature and max_tokens.",
+         "synthesized: synth.compat_openrouter_text", synth.compat_openrouter_text,
+         ["OpenRouter applies OpenAI's model features to `openai/` names (`OpenRouterProvider._model_feature_info`)."]),
+    Case("x_ollama_stream", "ollama", "Ollama (Chat Completions) stream.",
+         "synthesized: synth.compat_ollama_stream", synth.compat_ollama_stream),
+    Case("x_xai_responses_call", "xai", "xAI call over the Responses API.",
+         "synthesized: synth.compat_xai_text", synth.compat_xai_text,
+         ["`XAIProvider` is an `OpenAIResponsesProvider`."]),
+    Case("x_xai_responses_resume", "xai", "xAI tool call, executed, and the call resumed.",
+         "synthesized: synth.compat_xai_tool_then_text", synth.compat_xai_tool_then_text,
+         ["Only OpenAI's own assistant messages are replayed raw (`_encode_message`)."]),
+    Case("x_api_route_openai_named_params", "api-route", "API Route call of gpt-5-mini with max_tokens.",
+         "synthesized: synth.compat_api_route_text", synth.compat_api_route_text,
+         ["API Route applies OpenAI's features to `gpt-`/`o1`/`o3`/`o4` names."]),
+    Case("x_requesty_openai_tools", "requesty", "Requesty call of openai/gpt-4o-mini with a tool.",
+         "synthesized: synth.compat_requesty_tool_call", synth.compat_requesty_tool_call),
+    Case("x_minimax_call", "minimax", "MiniMax (Chat Completions) call.",
+         "synthesized: synth.compat_minimax_text", synth.compat_minimax_text),
+]
