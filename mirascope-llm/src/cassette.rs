@@ -112,7 +112,7 @@ impl Cassette {
     pub fn with_mode(path: impl AsRef<Path>, provider: &str, mode: Mode) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let scope = format!("{}/", provider.split(':').next().unwrap_or(provider));
-        let upstream = registry::resolve(&format!("{scope}cassette")).ok();
+        let upstream = registry::resolve_for(&format!("{scope}cassette"), false).ok();
         let default_base = upstream
             .as_ref()
             .map(|r| r.base_url.clone())

@@ -230,6 +230,17 @@ impl Part {
 }
 
 impl Message {
+    /// Whether a user or assistant message holds an audio part (`_has_audio_content` of
+    /// Mirascope 2.8.2's `openai/provider.py`; system messages hold text only).
+    pub(crate) fn has_audio(&self) -> bool {
+        let parts = match self {
+            Message::System(_) => return false,
+            Message::User(u) => &u.content,
+            Message::Assistant(a) => &a.content,
+        };
+        parts.iter().any(|p| matches!(p, Part::Audio { .. }))
+    }
+
     /// A system message.
     pub fn system(text: impl Into<String>) -> Self {
         Message::System(SystemMessage {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tracing::Instrument;
 
-use crate::content::Prompt;
+use crate::content::{Message, Prompt};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::genai::{self, span::CallInfo, StreamSpan};
@@ -188,7 +188,8 @@ impl Model {
                 "a call needs at least one message".into(),
             ));
         }
-        let resolved = registry::resolve(&self.id)?;
+        let has_audio = request.messages.iter().any(Message::has_audio);
+        let resolved = registry::resolve_for(&self.id, has_audio)?;
         request.params.check_finite()?;
         let options = CallOptions::default()
             .overlaid(&resolved.transport)

@@ -552,8 +552,43 @@ fn api_suffix(model_id: &str) -> (&str, Option<Api>) {
     }
 }
 
+/// OpenAI models that 2.8.2's `OPENAI_KNOWN_MODELS` lists with `:completions` and not with
+/// `:responses` (`openai/model_info.py`): the unified `openai` provider calls them over Chat
+/// Completions.
+const OPENAI_COMPLETIONS_ONLY: &[&str] = &[
+    "openai/gpt-3.5-turbo-16k",
+    "openai/gpt-4o-mini-search-preview",
+    "openai/gpt-4o-mini-search-preview-2025-03-11",
+    "openai/gpt-4o-search-preview",
+    "openai/gpt-4o-search-preview-2025-03-11",
+    "openai/gpt-5-search-api",
+    "openai/gpt-5-search-api-2025-10-14",
+];
+
+/// The API the unified `openai` provider calls for `model_id` (without suffix) when no suffix
+/// names one: Mirascope 2.8.2 `openai/provider.py::choose_api_mode`. Chat Completions when
+/// the messages hold audio (the Responses API takes none), or the model is known only there;
+/// else Responses for `openai/` ids and Chat Completions for ids under another scope (other
+/// models routed through an OpenAI-compatible endpoint).
+fn choose_api_mode(model_id: &str, has_audio: bool) -> Api {
+    if has_audio || OPENAI_COMPLETIONS_ONLY.contains(&model_id) {
+        Api::OpenAiCompletions
+    } else if model_id.starts_with("openai/") {
+        Api::OpenAiResponses
+    } else {
+        Api::OpenAiCompletions
+    }
+}
+
 /// Finds the provider for a model id, with its key and base URL.
+#[cfg(test)]
 pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
+    resolve_for(model_id, false)
+}
+
+/// Finds the provider for a model id, with its key and base URL; `has_audio`: whether the
+/// call's (non-system) messages hold audio, which decides the unified `openai` provider's API.
+pub(crate) fn resolve_for(model_id: &str, has_audio: bool) -> Result<Resolved> {
     let (prefix, _) = validate_model_id(model_id)?;
     let (base_model_id, suffix_api) = api_suffix(model_id);
 
@@ -592,7 +627,7 @@ pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
     let api = match provider.as_str() {
         "openai:completions" => Api::OpenAiCompletions,
         "openai:responses" => Api::OpenAiResponses,
-        "openai" => suffix_api.unwrap_or(Api::OpenAiResponses),
+        "openai" => suffix_api.unwrap_or_else(|| choose_api_mode(base_model_id, has_audio)),
         _ => built_in.api,
     };
     if suffix_api.is_some() && built_in.id != "openai" {
@@ -967,6 +1002,45 @@ mod tests {
 
     /// Keys: Ollama's is optional (`"ollama"` when unset); a registered `openai:completions`
     /// with its own base URL and no key sends `"not-needed"`.
+    /// `choose_api_mode`: audio and completions-only models go to Chat Completions, unknown
+    /// `openai/` models to Responses, other scopes to Chat Completions; a suffix decides alone.
+    #[test]
+    fn the_unified_openai_provider_chooses_its_api() {
+        assert_eq!(
+            choose_api_mode("openai/gpt-4o", false),
+            Api::OpenAiResponses
+        );
+        assert_eq!(
+            choose_api_mode("openai/gpt-4o", true),
+            Api::OpenAiCompletions
+        );
+        assert_eq!(
+            choose_api_mode("openai/gpt-4o-search-preview", false),
+            Api::OpenAiCompletions
+        );
+        assert_eq!(
+            choose_api_mode("openai/gpt-9-unknown", false),
+            Api::OpenAiResponses
+        );
+        assert_eq!(
+            choose_api_mode("zz-scope/llama3", false),
+            Api::OpenAiCompletions
+        );
+        Provider::new("openai")
+            .scope("zz-282-unified/")
+            .api_key("k")
+            .register()
+            .unwrap();
+        assert_eq!(
+            resolve_for("zz-282-unified/m", false).unwrap().api,
+            Api::OpenAiCompletions
+        );
+        assert_eq!(
+            resolve_for("zz-282-unified/m:responses", true).unwrap().api,
+            Api::OpenAiResponses
+        );
+    }
+
     #[test]
     fn keys_that_may_be_absent() {
         Provider::new("ollama")

@@ -1,5 +1,6 @@
 """mirascope-rs additions to the oracle: the OpenAI-compatible providers of Mirascope 2.8.2
-(together, openrouter, ollama, xai over Responses, api-route, requesty, minimax).
+(together, openrouter, ollama, xai over Responses, api-route, requesty, minimax), and the unified
+`openai` provider's choice of API (`choose_api_mode`: audio, completions-only models).
 
 How these cases were generated (tests/fixtures/conformance/x_{together,openrouter,ollama,xai,
 api_route,requesty,minimax}_*.json): copy ../shared/conformance/oracle somewhere writable, then
@@ -13,7 +14,7 @@ api_route,requesty,minimax}_*.json): copy ../shared/conformance/oracle somewhere
 
 2. append the SYNTH block below to synth.py, the SCENARIOS block to scenarios.py and the
    CASES entries to the `CASES` list of cases.py;
-3. `python generate.py --out-root OUT --only x_together_call_params --only ...` (the eight names).
+3. `python generate.py --out-root OUT --only x_together_call_params --only ...` (the ten names).
 """
 
 # ---------------------------------------------------------------------------------- SYNTH (synth.py)
@@ -172,4 +173,51 @@ CASES_ADDED = [
          "synthesized: synth.compat_requesty_tool_call", synth.compat_requesty_tool_call),
     Case("x_minimax_call", "minimax", "MiniMax (Chat Completions) call.",
          "synthesized: synth.compat_minimax_text", synth.compat_minimax_text),
+]
+
+# ---------------------------------------------------------------------------------- choose_api_mode (synth.py, scenarios.py, cases.py)
+def completions_audio_answer() -> list[dict]:
+    return [json_response(200, {
+        "id": "chatcmpl-Xr2TaudioRoute00000000001", "object": "chat.completion", "created": 1764696100,
+        "model": "gpt-4o-audio-preview-2024-12-17",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "It says hello.", "refusal": None,
+                                              "annotations": []}, "logprobs": None, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 40, "completion_tokens": 5, "total_tokens": 45},
+        "service_tier": "default", "system_fingerprint": "fp_audio0001"})]
+
+
+def completions_search_answer() -> list[dict]:
+    return [json_response(200, {
+        "id": "chatcmpl-Xr2TsearchRoute0000000001", "object": "chat.completion", "created": 1764696101,
+        "model": "gpt-4o-search-preview-2025-03-11",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Lisbon is sunny today.",
+                                              "refusal": None, "annotations": []},
+                     "logprobs": None, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 6, "total_tokens": 18},
+        "service_tier": "default", "system_fingerprint": None})]
+
+# A tiny WAV (44-byte header, no samples): its bytes only have to reach the request.
+_WAV = (b"RIFF$\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80>\x00\x00"
+        b"\x02\x00\x10\x00data\x00\x00\x00\x00")
+
+
+@scenario("x_openai_audio_routes_to_completions")
+def _():
+    # choose_api_mode: audio in the messages sends the unified openai provider to Completions.
+    return run("openai/gpt-4o-audio-preview", "call",
+               [U(["What does this say?", llm.Audio.from_bytes(_WAV)])])
+
+
+@scenario("x_openai_completions_only_model")
+def _():
+    # choose_api_mode: a model known only with :completions goes to Completions.
+    return run("openai/gpt-4o-search-preview", "call", [U("What's the weather in Lisbon?")])
+
+CASES_ADDED_API_MODE = [
+    Case("x_openai_audio_routes_to_completions", "openai", "Unified openai provider, no suffix, audio input.",
+         "synthesized: synth.completions_audio_answer", synth.completions_audio_answer,
+         ["`choose_api_mode`: audio in the messages selects the Completions API."]),
+    Case("x_openai_completions_only_model", "openai", "Unified openai provider, no suffix, a completions-only model.",
+         "synthesized: synth.completions_search_answer", synth.completions_search_answer,
+         ["`choose_api_mode`: a model known only as `:completions` selects the Completions API."]),
 ]
