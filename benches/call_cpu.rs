@@ -243,7 +243,7 @@ fn main() {
         };
     }
     let tools = ReplayServer::start(exchanges, Matching::Repeat).expect("replay server");
-    llm::Provider::new("openai")
+    llm::Provider::new("openai:responses")
         .scope("cpu-bench-tools/")
         .api_key("sk-bench")
         .base_url(format!("{}/v1", tools.base_url()))

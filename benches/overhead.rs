@@ -37,7 +37,7 @@ fn setup() -> (ReplayServer, llm::Model) {
         },
     }];
     let server = ReplayServer::start(exchanges, Matching::Repeat).unwrap();
-    llm::Provider::new("openai")
+    llm::Provider::new("openai:responses")
         .scope("bench/")
         .api_key("sk-bench")
         .base_url(format!("{}/v1", server.base_url()))

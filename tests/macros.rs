@@ -398,7 +398,7 @@ async fn traced_llm_call_matches_mirascope() {
     let case = recorded_case("trace_llm_call_tags_metadata");
     let exchanges: Vec<Exchange> = serde_json::from_value(case["exchanges"].clone()).unwrap();
     let server = ReplayServer::start(exchanges, Matching::ByRequest).unwrap();
-    llm::Provider::new("openai")
+    llm::Provider::new("openai:responses")
         .scope("tracedcall/")
         .api_key("k")
         .base_url(format!("{}/v1", server.base_url()))
@@ -440,7 +440,6 @@ async fn traced_llm_call_matches_mirascope() {
         "mirascope.response.content",
         "mirascope.response.usage",
         "mirascope.trace.output",
-        "mirascope.response.provider_id",
     ] {
         assert_eq!(
             attr(&trace, key).as_deref(),
@@ -448,6 +447,14 @@ async fn traced_llm_call_matches_mirascope() {
             "{key}"
         );
     }
+    // Python registered `openai` on `openai/`; this test registers `openai:responses` on a
+    // scope of its own (so that no other test's model reaches its server), and 2.8.2 records a
+    // registered `OpenAIResponsesProvider` under its own id.
+    assert_eq!(expected_trace["mirascope.response.provider_id"], "openai");
+    assert_eq!(
+        attr(&trace, "mirascope.response.provider_id").as_deref(),
+        Some("openai:responses")
+    );
     assert_eq!(
         attr(&trace, "mirascope.response.model_id").as_deref(),
         Some("tracedcall/gpt-4o-mini")
@@ -486,7 +493,7 @@ async fn traced_stream_span_outlives_its_child() {
         Matching::Sequential,
     )
     .unwrap();
-    llm::Provider::new("openai")
+    llm::Provider::new("openai:responses")
         .scope("tracedstream/")
         .api_key("k")
         .base_url(format!("{}/v1", server.base_url()))
@@ -555,7 +562,7 @@ async fn async_prompt_functions_are_awaited_once() {
         Matching::Sequential,
     )
     .unwrap();
-    llm::Provider::new("openai")
+    llm::Provider::new("openai:responses")
         .scope("asyncprompt/")
         .api_key("k")
         .base_url(format!("{}/v1", server.base_url()))
@@ -690,7 +697,7 @@ async fn tools_execute_with_spans_and_resume() {
         };
     }
     let server = ReplayServer::start(exchanges, Matching::Sequential).unwrap();
-    llm::Provider::new("openai")
+    llm::Provider::new("openai:responses")
         .scope("tooled/")
         .api_key("k")
         .base_url(format!("{}/v1", server.base_url()))

@@ -100,7 +100,7 @@ fn serve_scope(scope: &str, body: Value) -> mirascope::llm::replay::ReplayServer
         mirascope::llm::replay::Matching::Sequential,
     )
     .unwrap();
-    llm::Provider::new("openai")
+    llm::Provider::new("openai:responses")
         .scope(scope)
         .api_key("k")
         .base_url(format!("{}/v1", server.base_url()))
