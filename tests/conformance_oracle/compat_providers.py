@@ -1,6 +1,7 @@
 """mirascope-rs additions to the oracle: the OpenAI-compatible providers of Mirascope 2.8.2
 (together, openrouter, ollama, xai over Responses, api-route, requesty, minimax), and the unified
-`openai` provider's choice of API (`choose_api_mode`: audio, completions-only models).
+`openai` provider's choice of API (`choose_api_mode`: audio, completions-only models), and an
+Anthropic 503 (the SDK's `InternalServerError`, Mirascope's ServerError).
 
 How these cases were generated (tests/fixtures/conformance/x_{together,openrouter,ollama,xai,
 api_route,requesty,minimax}_*.json): copy ../shared/conformance/oracle somewhere writable, then
@@ -14,7 +15,7 @@ api_route,requesty,minimax}_*.json): copy ../shared/conformance/oracle somewhere
 
 2. append the SYNTH block below to synth.py, the SCENARIOS block to scenarios.py and the
    CASES entries to the `CASES` list of cases.py;
-3. `python generate.py --out-root OUT --only x_together_call_params --only ...` (the ten names).
+3. `python generate.py --out-root OUT --only x_together_call_params --only ...` (the twelve names).
 """
 
 # ---------------------------------------------------------------------------------- SYNTH (synth.py)
@@ -220,4 +221,30 @@ CASES_ADDED_API_MODE = [
     Case("x_openai_completions_only_model", "openai", "Unified openai provider, no suffix, a completions-only model.",
          "synthesized: synth.completions_search_answer", synth.completions_search_answer,
          ["`choose_api_mode`: a model known only as `:completions` selects the Completions API."]),
+]
+
+# ---------------------------------------------------------------------------------- Anthropic 503 (synth.py, scenarios.py, cases.py)
+def anthropic_error_503() -> list[dict]:
+    return [json_response(503, {"type": "error", "error": {"type": "api_error", "message": "Service unavailable"},
+                                "request_id": "req_011CVz0000000000000000AB"})]
+
+@scenario("x_anthropic_error_503")
+def _():
+    # anthropic SDK `_make_status_error`: 503 is InternalServerError (Mirascope ServerError).
+    return run("anthropic/claude-sonnet-4-0", "call", [U("What is 4200 + 42?")])
+
+
+@scenario("x_anthropic_error_503_stream")
+def _():
+    return run("anthropic/claude-sonnet-4-0", "stream", [U("What is 4200 + 42?")])
+
+CASES_ADDED_ANTHROPIC_503 = [
+    Case("x_anthropic_error_503", "anthropic", "The provider answers HTTP 503 (call).",
+         "synthesized: an error body in the provider's documented error format", synth.anthropic_error_503,
+         ["503 is the SDK's InternalServerError: Mirascope's ServerError (only 529 is ProviderError)."],
+         repeat_last=True),
+    Case("x_anthropic_error_503_stream", "anthropic", "The provider answers HTTP 503 (stream).",
+         "synthesized: an error body in the provider's documented error format", synth.anthropic_error_503,
+         ["503 is the SDK's InternalServerError: Mirascope's ServerError (only 529 is ProviderError)."],
+         repeat_last=True),
 ]

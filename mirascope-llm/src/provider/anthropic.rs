@@ -63,10 +63,18 @@ fn tool_param(t: &ToolSchema) -> Value {
     json!({"name": t.name, "description": t.description, "input_schema": t.parameters.to_wire_json()})
 }
 
-/// The beta header of the structured-outputs API (`"betas": ["structured-outputs-2025-11-13"]`
-/// in `beta_encode_request`, which the SDK sends as `anthropic-beta`).
+/// The beta header of the structured-outputs API on a stream (`"betas":
+/// ["structured-outputs-2025-11-13"]` in `beta_encode_request`, which the SDK's
+/// `beta.messages.stream` sends as `anthropic-beta`).
 const STRUCTURED_OUTPUTS_BETA: &[(&str, &str)] =
     &[("anthropic-beta", "structured-outputs-2025-11-13")];
+
+/// The same on a call: the SDK's `beta.messages.parse` (anthropic 0.125,
+/// `resources/beta/messages/messages.py`) appends `structured-outputs-2025-12-15` to the betas.
+const STRUCTURED_OUTPUTS_BETA_PARSE: &[(&str, &str)] = &[(
+    "anthropic-beta",
+    "structured-outputs-2025-11-13,structured-outputs-2025-12-15",
+)];
 
 /// Whether the call goes to the beta API (`_should_use_beta`, anthropic/provider.py): the model
 /// supports strict structured outputs, and the format is strict (asked for, or a bare format,
@@ -304,14 +312,16 @@ impl WireFormat for Anthropic {
     }
 
     /// `strict` on models with strict structured outputs (a bare format sends them to the beta
-    /// API, whose `DEFAULT_FORMAT_MODE` is `strict`), `tool` otherwise (`encode.py`'s default).
+    /// API, whose `DEFAULT_FORMAT_MODE` is `strict`) and always on the `anthropic-beta/`
+    /// provider (`beta_encode.py`: on a model without strict outputs that is then
+    /// `FeatureNotSupportedError`), `tool` otherwise (`encode.py`'s default).
     fn default_format_mode(
         &self,
         _provider_id: &str,
         model_name: &str,
         _has_tools: bool,
     ) -> FormatMode {
-        if models::anthropic_supports_strict(model_name) {
+        if self.beta_only || models::anthropic_supports_strict(model_name) {
             return FormatMode::Strict;
         }
         FormatMode::Tool
@@ -330,10 +340,10 @@ impl WireFormat for Anthropic {
     }
 
     fn variant_headers(&self, ctx: &EncodeContext<'_>) -> &'static [(&'static str, &'static str)] {
-        if uses_beta(ctx, self.beta_only) {
-            STRUCTURED_OUTPUTS_BETA
-        } else {
-            &[]
+        match (uses_beta(ctx, self.beta_only), ctx.stream) {
+            (true, true) => STRUCTURED_OUTPUTS_BETA,
+            (true, false) => STRUCTURED_OUTPUTS_BETA_PARSE,
+            (false, _) => &[],
         }
     }
 
@@ -390,7 +400,10 @@ impl WireFormat for Anthropic {
         }
         let beta = uses_beta(ctx, self.beta_only);
         let strict_model = models::anthropic_supports_strict(ctx.model_name);
-        if !beta && ctx.tools.iter().any(|t| t.schema().strict == Some(true)) {
+        // Both APIs refuse strict tools on a model without strict structured outputs
+        // (`beta_encode_request`'s `has_strict_tools` check; on the standard API such a tool
+        // would have sent the call to the beta API, had the model supported it).
+        if !strict_model && ctx.tools.iter().any(|t| t.schema().strict == Some(true)) {
             return Err(Error::unsupported(
                 PROVIDER,
                 format!(
@@ -568,9 +581,10 @@ impl WireFormat for Anthropic {
             403 => ErrorClass::Permission,
             404 => ErrorClass::NotFound,
             429 => ErrorClass::RateLimit,
-            // The anthropic SDK gives 503, 504 and 529 classes of their own, which Mirascope
-            // does not map: they surface as ProviderError.
-            503 | 504 | 529 => ErrorClass::Provider,
+            // The anthropic SDK (0.125 `_make_status_error`) gives 529 a class of its own
+            // (`OverloadedError`), which Mirascope's `ANTHROPIC_ERROR_MAP` does not map: it
+            // surfaces as ProviderError. 503 and 504 are `InternalServerError`: ServerError.
+            529 => ErrorClass::Provider,
             s if s >= 500 => ErrorClass::Server,
             _ => ErrorClass::Provider,
         }
@@ -768,10 +782,19 @@ impl StreamDecoder for AnthropicStream {
                     match cur["type"].as_str() {
                         Some("text") => out.push(StreamChunk::TextEnd),
                         Some("tool_use") => {
+                            // `_AnthropicChunkProcessor.process_event`: `json.loads` of the
+                            // streamed input, which raises when it is not JSON. No excerpt: the
+                            // arguments are the model's output.
                             cur["input"] = if self.tool_json.is_empty() {
                                 json!({})
                             } else {
-                                serde_json::from_str(&self.tool_json).unwrap_or(json!({}))
+                                serde_json::from_str(&self.tool_json).map_err(|e| {
+                                    Error::malformed(
+                                        PROVIDER,
+                                        format!("a streamed tool_use input is not JSON: {e}"),
+                                        b"",
+                                    )
+                                })?
                             };
                             out.push(StreamChunk::ToolCallEnd {
                                 id: cur["id"].as_str().unwrap_or_default().into(),

@@ -874,4 +874,91 @@ mod release_2_8_2_tests {
             json!({"role": "assistant", "content": "{\"a\":1}"})
         );
     }
+
+    fn anthropic_ctx<'a>(
+        model_name: &'a str,
+        messages: &'a [Message],
+        tools: &'a [Tool],
+        params: &'a Params,
+        stream: bool,
+    ) -> EncodeContext<'a> {
+        EncodeContext {
+            provider_id: "anthropic",
+            response_provider_id: "anthropic",
+            model_id: "anthropic/m",
+            model_name,
+            messages,
+            tools,
+            format: None,
+            params,
+            stream,
+        }
+    }
+
+    /// The anthropic SDK's `_make_status_error`: 503 and 504 are `InternalServerError`
+    /// (Mirascope's ServerError); only 529 has a class Mirascope does not map (ProviderError).
+    #[test]
+    fn anthropic_statuses_map_as_the_sdk_does() {
+        let w = wire(Api::Anthropic);
+        let class = |status| w.error_class("anthropic", status, &ErrorDetails::default(), "");
+        assert_eq!(class(503), ErrorClass::Server);
+        assert_eq!(class(504), ErrorClass::Server);
+        assert_eq!(class(529), ErrorClass::Provider);
+        assert_eq!(class(413), ErrorClass::Provider);
+    }
+
+    /// `beta.messages.parse` (a call) adds `structured-outputs-2025-12-15` to the betas;
+    /// `beta.messages.stream` does not.
+    #[test]
+    fn anthropic_beta_header_of_calls_and_streams() {
+        let messages = vec![Message::User(UserMessage {
+            content: vec![crate::Part::text("hi")],
+            name: None,
+        })];
+        let params = Params::new();
+        let w = wire(Api::AnthropicBeta);
+        let call = anthropic_ctx("claude-sonnet-4-5", &messages, &[], &params, false);
+        assert_eq!(
+            w.variant_headers(&call),
+            &[(
+                "anthropic-beta",
+                "structured-outputs-2025-11-13,structured-outputs-2025-12-15"
+            )]
+        );
+        let stream = anthropic_ctx("claude-sonnet-4-5", &messages, &[], &params, true);
+        assert_eq!(
+            w.variant_headers(&stream),
+            &[("anthropic-beta", "structured-outputs-2025-11-13")]
+        );
+    }
+
+    /// `beta_encode_request`: strict tools on a model without strict structured outputs are
+    /// refused on the beta API too, and a bare format there defaults to strict.
+    #[test]
+    fn anthropic_beta_refuses_strict_tools_on_models_without_strict_outputs() {
+        let messages = vec![Message::User(UserMessage {
+            content: vec![crate::Part::text("hi")],
+            name: None,
+        })];
+        let params = Params::new();
+        let tools = vec![
+            Tool::new("t", "d", &json!({"type": "object", "properties": {}}))
+                .unwrap()
+                .strict(true),
+        ];
+        let w = wire(Api::AnthropicBeta);
+        let ctx = anthropic_ctx("claude-3-haiku-20240307", &messages, &tools, &params, false);
+        assert!(matches!(
+            w.encode(&ctx),
+            Err(Error::FeatureNotSupported { .. })
+        ));
+        assert_eq!(
+            w.default_format_mode("anthropic-beta", "claude-3-haiku-20240307", false),
+            FormatMode::Strict
+        );
+        assert_eq!(
+            wire(Api::Anthropic).default_format_mode("anthropic", "claude-3-haiku-20240307", false),
+            FormatMode::Tool
+        );
+    }
 }
