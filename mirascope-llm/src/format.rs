@@ -86,8 +86,9 @@ impl Format {
         self
     }
 
-    /// Forces a mode (otherwise each provider picks its default: strict for OpenAI and Google,
-    /// tool for Anthropic).
+    /// Forces a mode (otherwise each provider picks its default: strict where the model supports
+    /// JSON schemas (OpenAI, Google, and Anthropic models with strict structured outputs, which
+    /// then go to the beta API), tool otherwise).
     pub fn mode(mut self, mode: FormatMode) -> Self {
         self.mode = Some(mode);
         self

@@ -657,7 +657,9 @@ struct AnthropicStream {
     include_thoughts: bool,
     id: Option<String>,
     response_model: Option<String>,
-    start_usage: Value,
+    /// The last usage event's counts as Anthropic reports them (cumulative): `input_tokens`,
+    /// `output_tokens`, `cache_read_input_tokens`, `cache_creation_input_tokens`.
+    previous_usage: Value,
     /// The usage already sent on as `UsageDelta`s (Anthropic reports cumulative counts).
     counted: Usage,
     /// The block being streamed and the JSON of a tool call's input so far.
@@ -678,9 +680,9 @@ impl StreamDecoder for AnthropicStream {
                 self.id =
                     super::event_opt_str(PROVIDER, kind, &v, "/message/id")?.map(str::to_string);
                 self.response_model = super::answering_model(&v, "/message/model");
-                self.start_usage = v.pointer("/message/usage").cloned().unwrap_or(Value::Null);
+                self.previous_usage = v.pointer("/message/usage").cloned().unwrap_or(Value::Null);
                 // Counted now, so a stream that breaks later keeps its input tokens.
-                let s = &self.start_usage;
+                let s = &self.previous_usage;
                 let total = usage(
                     count(PROVIDER, s, &["input_tokens"])?,
                     count(PROVIDER, s, &["output_tokens"])?,
@@ -815,17 +817,31 @@ impl StreamDecoder for AnthropicStream {
                     out.push(StreamChunk::FinishReason(r));
                 }
                 let u = &v["usage"];
-                // message_delta carries cumulative usage; fields it omits come from message_start.
-                let pick = |k: &str| match u.get(k).filter(|v| !v.is_null()) {
-                    Some(_) => count(PROVIDER, u, &[k]),
-                    None => count(PROVIDER, &self.start_usage, &[k]),
-                };
+                // message_delta carries cumulative usage; a field it omits keeps its value from
+                // the preceding usage event (`_AnthropicChunkProcessor.process_event`,
+                // `previous_usage`), which becomes this one.
+                let mut current = serde_json::Map::new();
+                for k in [
+                    "input_tokens",
+                    "output_tokens",
+                    "cache_read_input_tokens",
+                    "cache_creation_input_tokens",
+                ] {
+                    let from = match u.get(k).filter(|v| !v.is_null()) {
+                        Some(_) => u,
+                        None => &self.previous_usage,
+                    };
+                    current.insert(k.into(), json!(count(PROVIDER, from, &[k])?));
+                }
+                let current = Value::Object(current);
+                let pick = |k: &str| count(PROVIDER, &current, &[k]);
                 let total = usage(
                     pick("input_tokens")?,
                     pick("output_tokens")?,
                     pick("cache_read_input_tokens")?,
                     pick("cache_creation_input_tokens")?,
                 )?;
+                self.previous_usage = current;
                 out.push(StreamChunk::UsageDelta(super::usage_growth(
                     &total,
                     &self.counted,

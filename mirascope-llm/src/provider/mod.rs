@@ -961,4 +961,33 @@ mod release_2_8_2_tests {
             FormatMode::Tool
         );
     }
+
+    /// `_AnthropicChunkProcessor.process_event`: a usage field a `message_delta` omits keeps
+    /// its value from the preceding usage event, not from `message_start`.
+    #[test]
+    fn anthropic_stream_usage_follows_the_previous_usage_event() {
+        let mut d = wire(Api::Anthropic).stream_decoder(&DecodeContext {
+            provider_id: "anthropic".into(),
+            include_thoughts: false,
+        });
+        let mut out = Vec::new();
+        for e in [
+            json!({"type": "message_start", "message": {"id": "m", "model": "claude", "usage": {"input_tokens": 5, "output_tokens": 1, "cache_read_input_tokens": 10}}}),
+            json!({"type": "message_delta", "delta": {}, "usage": {"output_tokens": 3, "cache_read_input_tokens": 20}}),
+            json!({"type": "message_delta", "delta": {}, "usage": {"output_tokens": 7}}),
+            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 9, "cache_read_input_tokens": 20}}),
+            json!({"type": "message_stop"}),
+        ] {
+            d.event("", &e.to_string(), &mut out).unwrap();
+        }
+        let mut total = Usage::default();
+        for c in &out {
+            if let StreamChunk::UsageDelta(u) = c {
+                total.add(u);
+            }
+        }
+        assert_eq!(total.cache_read_tokens, 20);
+        assert_eq!(total.input_tokens, 25);
+        assert_eq!(total.output_tokens, 9);
+    }
 }
