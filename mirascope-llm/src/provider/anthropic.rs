@@ -548,7 +548,7 @@ impl WireFormat for Anthropic {
             finish_reason: body
                 .get("stop_reason")
                 .and_then(Value::as_str)
-                .and_then(super::finish_reason_from),
+                .and_then(super::anthropic_finish_reason),
             usage,
             id: body.get("id").and_then(Value::as_str).map(str::to_string),
             response_model: super::answering_model(&body, "/model"),
@@ -812,7 +812,7 @@ impl StreamDecoder for AnthropicStream {
             }
             "message_delta" => {
                 if let Some(r) = super::event_opt_str(PROVIDER, kind, &v, "/delta/stop_reason")?
-                    .and_then(super::finish_reason_from)
+                    .and_then(super::anthropic_finish_reason)
                 {
                     out.push(StreamChunk::FinishReason(r));
                 }

@@ -370,7 +370,7 @@ impl WireFormat for Google {
             finish_reason: candidate
                 .get("finishReason")
                 .and_then(Value::as_str)
-                .and_then(super::finish_reason_from),
+                .and_then(super::google_finish_reason),
             usage: body.get("usageMetadata").map(usage).transpose()?,
             // Python Mirascope reads `.id`, which Google responses do not have (`responseId`).
             id: None,
@@ -641,7 +641,7 @@ impl StreamDecoder for GoogleStream {
         };
         if let Some(reason) = reason {
             self.switch(Open::None, out);
-            if let Some(r) = super::finish_reason_from(reason) {
+            if let Some(r) = super::google_finish_reason(reason) {
                 out.push(StreamChunk::FinishReason(r));
             }
             self.finished = true;

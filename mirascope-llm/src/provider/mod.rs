@@ -234,21 +234,10 @@ pub(crate) fn wire(api: Api) -> &'static dyn WireFormat {
 }
 
 /// The error classes of the OpenAI SDK's status mapping (shared by both OpenAI APIs and every
-/// OpenAI-compatible server).
-/// `OPENAI_ERROR_MAP` (openai/_utils/errors.py), by the status the openai SDK maps to each of its
-/// exception classes; `OpenAIProvider.error_map` (openai/provider.py) turns a 400 whose `code` is
-/// `model_not_found` into `NotFoundError` for OpenAI itself (not for OpenAI-compatible servers).
-pub(crate) fn openai_error_class(
-    provider_id: &str,
-    status: u16,
-    details: &ErrorDetails,
-) -> ErrorClass {
-    if provider_id == "openai"
-        && status == 400
-        && details.code.as_deref() == Some("model_not_found")
-    {
-        return ErrorClass::NotFound;
-    }
+/// OpenAI-compatible server): `OPENAI_ERROR_MAP` (openai/_utils/errors.py), by the status the
+/// openai SDK maps to each of its exception classes. The Responses provider adds one rule of its
+/// own ([`openai_responses`]'s `error_class`).
+pub(crate) fn openai_error_class(status: u16) -> ErrorClass {
     match status {
         400 | 409 | 422 => ErrorClass::BadRequest,
         401 => ErrorClass::Authentication,
@@ -446,15 +435,58 @@ pub(crate) fn parse_args(tool: &str, args: &str) -> Result<Value> {
     })
 }
 
-/// Maps provider finish reasons that Mirascope distinguishes.
-pub(crate) fn finish_reason_from(value: &str) -> Option<FinishReason> {
+/// A text document as both OpenAI encoders send it (`_encode_document`, openai/completions and
+/// openai/responses `_utils/encode.py`): the UTF-8 text base64-encoded into a data URL, as a
+/// file named `document.txt`.
+pub(crate) fn text_document_data_url(media_type: &str, text: &str) -> String {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    format!("data:{media_type};base64,{encoded}")
+}
+
+/// Chat Completions' `finish_reason`: `OPENAI_FINISH_REASON_MAP`
+/// (openai/completions/_utils/decode.py). Anything else (`stop`, `tool_calls`, an
+/// OpenAI-compatible server's own values) is a normal finish.
+pub(crate) fn completions_finish_reason(value: &str) -> Option<FinishReason> {
     match value {
-        "length" | "max_tokens" | "max_output_tokens" | "MAX_TOKENS" => {
-            Some(FinishReason::MaxTokens)
-        }
-        "content_filter" | "refusal" | "SAFETY" | "RECITATION" | "BLOCKLIST"
-        | "PROHIBITED_CONTENT" | "SPII" => Some(FinishReason::Refusal),
+        "length" => Some(FinishReason::MaxTokens),
+        "content_filter" => Some(FinishReason::Refusal),
+        _ => None,
+    }
+}
+
+/// The Responses API's `incomplete_details.reason`: `INCOMPLETE_DETAILS_TO_FINISH_REASON`
+/// (openai/responses/_utils/decode.py).
+pub(crate) fn responses_finish_reason(value: &str) -> Option<FinishReason> {
+    match value {
+        "max_output_tokens" => Some(FinishReason::MaxTokens),
+        "content_filter" => Some(FinishReason::Refusal),
+        _ => None,
+    }
+}
+
+/// Anthropic's `stop_reason`: `ANTHROPIC_FINISH_REASON_MAP` (anthropic/_utils/decode.py).
+pub(crate) fn anthropic_finish_reason(value: &str) -> Option<FinishReason> {
+    match value {
+        "max_tokens" => Some(FinishReason::MaxTokens),
+        "refusal" => Some(FinishReason::Refusal),
         "model_context_window_exceeded" => Some(FinishReason::ContextLengthExceeded),
+        _ => None,
+    }
+}
+
+/// Google's `finishReason`: `GOOGLE_FINISH_REASON_MAP` (google/_utils/decode.py).
+pub(crate) fn google_finish_reason(value: &str) -> Option<FinishReason> {
+    match value {
+        "MAX_TOKENS" => Some(FinishReason::MaxTokens),
+        "SAFETY"
+        | "RECITATION"
+        | "BLOCKLIST"
+        | "PROHIBITED_CONTENT"
+        | "SPII"
+        | "IMAGE_SAFETY"
+        | "IMAGE_PROHIBITED_CONTENT"
+        | "IMAGE_RECITATION" => Some(FinishReason::Refusal),
         _ => None,
     }
 }
@@ -989,5 +1021,156 @@ mod release_2_8_2_tests {
         assert_eq!(total.cache_read_tokens, 20);
         assert_eq!(total.input_tokens, 25);
         assert_eq!(total.output_tokens, 9);
+    }
+
+    fn openai_ctx<'a>(
+        provider_id: &'a str,
+        model_name: &'a str,
+        messages: &'a [Message],
+        params: &'a Params,
+    ) -> EncodeContext<'a> {
+        EncodeContext {
+            provider_id,
+            response_provider_id: provider_id,
+            model_id: "openai/m",
+            model_name,
+            messages,
+            tools: &[],
+            format: None,
+            params,
+            stream: false,
+        }
+    }
+
+    fn user(parts: Vec<crate::Part>) -> Vec<Message> {
+        vec![Message::User(UserMessage {
+            content: parts,
+            name: None,
+        })]
+    }
+
+    /// `_encode_document` of both OpenAI encoders: a text document is a base64 file named
+    /// `document.txt`.
+    #[test]
+    fn openai_text_documents_are_base64_files() {
+        let messages = user(vec![crate::Part::Document {
+            source: crate::content::DocumentSource::Text {
+                data: "héllo".into(),
+                media_type: "text/plain".into(),
+            },
+        }]);
+        let params = Params::new();
+        let url = "data:text/plain;base64,aMOpbGxv";
+        let body = wire(Api::OpenAiCompletions)
+            .encode(&openai_ctx("openai", "gpt-4o", &messages, &params))
+            .unwrap();
+        assert_eq!(
+            body["messages"][0]["content"][0],
+            json!({"type": "file", "file": {"filename": "document.txt", "file_data": url}})
+        );
+        let body = wire(Api::OpenAiResponses)
+            .encode(&openai_ctx("openai", "gpt-4o", &messages, &params))
+            .unwrap();
+        assert_eq!(
+            body["input"][0]["content"][0],
+            json!({"type": "input_file", "filename": "document.txt", "file_data": url})
+        );
+    }
+
+    /// `_encode_user_message`: audio to a model whose `audio_support` is False is refused
+    /// before any traffic; an unknown model (an OpenAI-compatible server's) may take it.
+    #[test]
+    fn openai_completions_refuse_audio_where_the_model_has_none() {
+        let messages = user(vec![crate::Part::Audio {
+            source: crate::content::AudioSource::Base64 {
+                mime_type: "audio/wav".into(),
+                data: "UklGRg==".into(),
+            },
+        }]);
+        let params = Params::new();
+        let w = wire(Api::OpenAiCompletions);
+        assert!(matches!(
+            w.encode(&openai_ctx("openai", "gpt-4o", &messages, &params)),
+            Err(Error::FeatureNotSupported { .. })
+        ));
+        assert!(w
+            .encode(&openai_ctx(
+                "openai",
+                "gpt-4o-audio-preview",
+                &messages,
+                &params
+            ))
+            .is_ok());
+        assert!(w
+            .encode(&openai_ctx("ollama", "gpt-4o", &messages, &params))
+            .is_ok());
+    }
+
+    /// `OpenAIResponsesProvider.error_map`: `model_not_found` is NotFound on the Responses API
+    /// (any provider there), BadRequest on Chat Completions (`OPENAI_ERROR_MAP`).
+    #[test]
+    fn model_not_found_is_a_responses_rule() {
+        let details = ErrorDetails {
+            code: Some("model_not_found".into()),
+            ..ErrorDetails::default()
+        };
+        for provider in ["openai", "openai:responses", "xai"] {
+            assert_eq!(
+                wire(Api::OpenAiResponses).error_class(provider, 400, &details, ""),
+                ErrorClass::NotFound
+            );
+        }
+        for provider in ["openai", "openai:completions"] {
+            assert_eq!(
+                wire(Api::OpenAiCompletions).error_class(provider, 400, &details, ""),
+                ErrorClass::BadRequest
+            );
+        }
+    }
+
+    /// Each provider's own finish-reason map: values of another provider's map are a normal
+    /// finish.
+    #[test]
+    fn finish_reasons_follow_each_providers_map() {
+        assert_eq!(
+            completions_finish_reason("length"),
+            Some(FinishReason::MaxTokens)
+        );
+        assert_eq!(completions_finish_reason("max_tokens"), None);
+        assert_eq!(
+            responses_finish_reason("max_output_tokens"),
+            Some(FinishReason::MaxTokens)
+        );
+        assert_eq!(responses_finish_reason("length"), None);
+        assert_eq!(
+            anthropic_finish_reason("model_context_window_exceeded"),
+            Some(FinishReason::ContextLengthExceeded)
+        );
+        assert_eq!(
+            google_finish_reason("IMAGE_SAFETY"),
+            Some(FinishReason::Refusal)
+        );
+        assert_eq!(google_finish_reason("STOP"), None);
+    }
+
+    /// `_encode_assistant_message` (Responses): blank tool arguments are sent as `{}`.
+    #[test]
+    fn responses_reencode_blank_arguments_as_an_empty_object() {
+        let messages = vec![Message::Assistant(AssistantMessage {
+            content: vec![crate::Part::ToolCall {
+                id: "c".into(),
+                name: "t".into(),
+                args: " ".into(),
+            }],
+            name: None,
+            provider_id: None,
+            model_id: None,
+            raw_message: None,
+        })];
+        let params = Params::new();
+        let body = wire(Api::OpenAiResponses)
+            .encode(&openai_ctx("openai", "gpt-4o", &messages, &params))
+            .unwrap();
+        assert_eq!(body["input"][0]["arguments"], "{}");
     }
 }

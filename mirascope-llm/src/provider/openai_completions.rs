@@ -53,8 +53,14 @@ fn max_tokens_key(reasoning: bool) -> &'static str {
 }
 
 /// A user message, tool outputs as `tool` messages (`_encode_user_message`,
-/// openai/completions/_utils/encode.py).
-fn encode_user(content: &[Part], out: &mut Vec<Value>, provider: &str) -> Result<()> {
+/// openai/completions/_utils/encode.py); `audio_support`: the model's feature (`False`
+/// refuses audio inputs).
+fn encode_user(
+    content: &[Part],
+    out: &mut Vec<Value>,
+    provider: &str,
+    audio_support: Option<bool>,
+) -> Result<()> {
     let mut current: Vec<Value> = Vec::new();
     let flush = |current: &mut Vec<Value>, out: &mut Vec<Value>| {
         if current.is_empty() {
@@ -76,6 +82,9 @@ fn encode_user(content: &[Part], out: &mut Vec<Value>, provider: &str) -> Result
                 let url = super::image_url(source);
                 current.push(json!({"type": "image_url", "image_url": {"url": url, "detail": "auto"}}));
             }
+            Part::Audio { .. } if audio_support == Some(false) => {
+                return Err(Error::unsupported(provider, "audio inputs with this model"));
+            }
             Part::Audio { source: AudioSource::Base64 { mime_type, data } } => {
                 let format = mime_type.split('/').nth(1).unwrap_or_default();
                 let format = if format == "mpeg" { "mp3" } else { format };
@@ -86,7 +95,7 @@ fn encode_user(content: &[Part], out: &mut Vec<Value>, provider: &str) -> Result
             }
             Part::Document { source } => match source {
                 DocumentSource::Base64 { data, media_type } => current.push(json!({"type": "file", "file": {"filename": "document.pdf", "file_data": format!("data:{media_type};base64,{data}")}})),
-                DocumentSource::Text { data, .. } => current.push(json!({"text": data, "type": "text"})),
+                DocumentSource::Text { data, media_type } => current.push(json!({"type": "file", "file": {"filename": "document.txt", "file_data": super::text_document_data_url(media_type, data)}})),
                 DocumentSource::Url { .. } => return Err(Error::unsupported(provider, "URL documents with Chat Completions")),
             },
             Part::ToolOutput { id, result, .. } => {
@@ -216,7 +225,9 @@ impl WireFormat for OpenAiCompletions {
                 Message::Assistant(a) => {
                     messages.push(encode_assistant(&a.content, encode_thoughts)?)
                 }
-                Message::User(u) => encode_user(&u.content, &mut messages, ctx.provider_id)?,
+                Message::User(u) => {
+                    encode_user(&u.content, &mut messages, ctx.provider_id, features.audio)?
+                }
             }
         }
         body.insert("messages".into(), Value::Array(messages));
@@ -284,7 +295,7 @@ impl WireFormat for OpenAiCompletions {
         let mut finish_reason = choice
             .get("finish_reason")
             .and_then(Value::as_str)
-            .and_then(super::finish_reason_from);
+            .and_then(super::completions_finish_reason);
         if let Some(text) = message
             .get("content")
             .and_then(Value::as_str)
@@ -350,12 +361,12 @@ impl WireFormat for OpenAiCompletions {
 
     fn error_class(
         &self,
-        provider_id: &str,
+        _provider_id: &str,
         status: u16,
-        details: &ErrorDetails,
+        _details: &ErrorDetails,
         _body: &str,
     ) -> ErrorClass {
-        openai_error_class(provider_id, status, details)
+        openai_error_class(status)
     }
 }
 
@@ -542,7 +553,7 @@ impl StreamDecoder for CompletionsStream {
                 let r = if self.refused {
                     Some(FinishReason::Refusal)
                 } else {
-                    super::finish_reason_from(reason)
+                    super::completions_finish_reason(reason)
                 };
                 if let Some(r) = r {
                     out.push(StreamChunk::FinishReason(r));
@@ -567,15 +578,14 @@ impl StreamDecoder for CompletionsStream {
         self.response_model.as_deref()
     }
 
+    /// No raw message: `decode_stream` (openai/completions/_utils/decode.py) emits no
+    /// `RawMessageChunk`, so a streamed answer is re-encoded from its content when the
+    /// conversation goes on (blank arguments then become `{}`).
     fn finish(&mut self) -> StreamMeta {
-        let mut raw_message = json!({"role": "assistant", "content": if self.text.is_empty() { Value::Null } else { json!(self.text) }});
-        if !self.calls.is_empty() {
-            raw_message["tool_calls"] = self.calls.iter().map(|(_, id, name, args)| json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}})).collect();
-        }
         StreamMeta {
             id: self.id.take(),
             response_model: self.response_model.take(),
-            raw_message: Some(raw_message),
+            raw_message: None,
             raw: Value::Null,
         }
     }

@@ -63,7 +63,7 @@ fn encode_user(content: &[Part], out: &mut Vec<Value>) -> Result<()> {
             Part::Document { source } => current.push(match source {
                 DocumentSource::Base64 { data, media_type } => json!({"type": "input_file", "filename": "document.pdf", "file_data": format!("data:{media_type};base64,{data}")}),
                 DocumentSource::Url { url } => json!({"type": "input_file", "file_url": url}),
-                DocumentSource::Text { data, .. } => json!({"text": data, "type": "input_text"}),
+                DocumentSource::Text { data, media_type } => json!({"type": "input_file", "filename": "document.txt", "file_data": super::text_document_data_url(media_type, data)}),
             }),
             Part::ToolOutput { id, result, .. } => {
                 flush(&mut current, out);
@@ -86,9 +86,13 @@ fn encode_assistant(content: &[Part], encode_thoughts: bool, out: &mut Vec<Value
             Part::Thought { thought } if encode_thoughts => out
                 .push(json!({"content": format!("**Thinking:** {thought}"), "role": "assistant"})),
             Part::Thought { .. } => {}
-            Part::ToolCall { id, name, args } => out.push(
-                json!({"call_id": id, "name": name, "arguments": args, "type": "function_call"}),
-            ),
+            // `_encode_assistant_message`: blank arguments are sent as `{}`.
+            Part::ToolCall { id, name, args } => out.push(json!({
+                "call_id": id,
+                "name": name,
+                "arguments": super::nonblank_args(args),
+                "type": "function_call"
+            })),
             _ => {
                 return Err(Error::InvalidRequest(
                     "assistant messages can only contain text, thoughts and tool calls".into(),
@@ -258,7 +262,7 @@ impl WireFormat for OpenAiResponses {
         } else {
             body.pointer("/incomplete_details/reason")
                 .and_then(Value::as_str)
-                .and_then(super::finish_reason_from)
+                .and_then(super::responses_finish_reason)
         };
         Ok(Decoded {
             content,
@@ -282,14 +286,20 @@ impl WireFormat for OpenAiResponses {
         })
     }
 
+    /// `OPENAI_ERROR_MAP`, and `OpenAIResponsesProvider.error_map`'s own rule: a 400 whose
+    /// `code` is `model_not_found` is a NotFoundError (for every provider on this API:
+    /// `openai` routed here, `openai:responses`, `xai`).
     fn error_class(
         &self,
-        provider_id: &str,
+        _provider_id: &str,
         status: u16,
         details: &ErrorDetails,
         _body: &str,
     ) -> ErrorClass {
-        openai_error_class(provider_id, status, details)
+        if status == 400 && details.code.as_deref() == Some("model_not_found") {
+            return ErrorClass::NotFound;
+        }
+        openai_error_class(status)
     }
 }
 
@@ -459,7 +469,7 @@ impl StreamDecoder for ResponsesStream {
                     if let Some(r) = resp
                         .pointer("/incomplete_details/reason")
                         .and_then(Value::as_str)
-                        .and_then(super::finish_reason_from)
+                        .and_then(super::responses_finish_reason)
                     {
                         out.push(StreamChunk::FinishReason(r));
                     }
