@@ -249,28 +249,56 @@ pub(crate) fn ensure_all_properties_required(value: &mut Value) {
 }
 
 /// Replaces `{"$ref": "#/$defs/X"}` with the definition (for APIs without `$ref` support).
-pub(crate) fn resolve_refs(value: &Value, defs: &Map<String, Value>) -> Value {
-    match value {
-        Value::Object(obj) => {
-            if let Some(name) = obj
-                .get("$ref")
-                .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix("#/$defs/"))
-            {
-                if let Some(def) = defs.get(name) {
-                    return resolve_refs(def, defs);
+///
+/// A definition that refers to itself (a tree: `Node { children: Vec<Node> }`) cannot be
+/// inlined: `Err` names it. Mirascope's `_resolve_refs` (google/_utils/encode.py) recurses until
+/// Python's `RecursionError`; here the recursion is bounded, so no schema can overflow the stack.
+pub(crate) fn resolve_refs(
+    value: &Value,
+    defs: &Map<String, Value>,
+) -> std::result::Result<Value, String> {
+    fn walk<'a>(
+        value: &'a Value,
+        defs: &'a Map<String, Value>,
+        expanding: &mut Vec<&'a str>,
+    ) -> std::result::Result<Value, String> {
+        match value {
+            Value::Object(obj) => {
+                if let Some((name, def)) = obj
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/$defs/"))
+                    .and_then(|name| defs.get_key_value(name))
+                {
+                    if expanding.contains(&name.as_str()) || expanding.len() >= MAX_REF_DEPTH {
+                        return Err(format!(
+                            "the schema definition `{name}` refers to itself, which cannot be inlined"
+                        ));
+                    }
+                    expanding.push(name);
+                    let resolved = walk(def, defs, expanding);
+                    expanding.pop();
+                    return resolved;
                 }
-            }
-            Value::Object(
                 obj.iter()
-                    .map(|(k, v)| (k.clone(), resolve_refs(v, defs)))
-                    .collect(),
-            )
+                    .map(|(k, v)| Ok((k.clone(), walk(v, defs, expanding)?)))
+                    .collect::<std::result::Result<Map<_, _>, String>>()
+                    .map(Value::Object)
+            }
+            Value::Array(items) => items
+                .iter()
+                .map(|v| walk(v, defs, expanding))
+                .collect::<std::result::Result<Vec<_>, String>>()
+                .map(Value::Array),
+            other => Ok(other.clone()),
         }
-        Value::Array(items) => Value::Array(items.iter().map(|v| resolve_refs(v, defs)).collect()),
-        other => other.clone(),
     }
+    walk(value, defs, &mut Vec::new())
 }
+
+/// How many definitions deep `resolve_refs` inlines (a chain of distinct definitions that long
+/// is not a real schema).
+const MAX_REF_DEPTH: usize = 64;
 
 #[cfg(test)]
 mod tests {
@@ -312,6 +340,13 @@ mod tests {
             &json!({"x": {"$ref": "#/$defs/A"}}),
             defs.as_object().unwrap(),
         );
-        assert_eq!(r, json!({"x": {"type": "string"}}));
+        assert_eq!(r, Ok(json!({"x": {"type": "string"}})));
+        // A recursive definition is an error, not a stack overflow.
+        let defs = json!({"Node": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/$defs/Node"}}}}});
+        let r = resolve_refs(
+            &json!({"root": {"$ref": "#/$defs/Node"}}),
+            defs.as_object().unwrap(),
+        );
+        assert!(r.unwrap_err().contains("`Node` refers to itself"));
     }
 }

@@ -28,13 +28,17 @@ pub(crate) struct Google;
 /// A function declaration (`_convert_tool_to_function_declaration`, google/_utils/encode.py):
 /// `$ref`s resolved (`_resolve_refs`), each property filtered to Google's schema
 /// (`_filter_schema`), as the SDK serializes it.
-fn function_declaration(t: &ToolSchema) -> Value {
+fn function_declaration(t: &ToolSchema) -> Result<Value> {
     let mut properties = Value::Object(t.parameters.properties.clone());
     if let Some(defs) = &t.parameters.defs {
-        properties = resolve_refs(&properties, defs);
+        properties = resolve_refs(&properties, defs).map_err(|e| {
+            Error::unsupported(PROVIDER, format!("tool `{}`'s parameters: {e}", t.name))
+        })?;
     }
     let properties = properties.as_object().cloned().unwrap_or_default();
-    json!({"name": t.name, "description": t.description, "parameters": google_schema::tool_parameters(&properties, &t.parameters.required)})
+    Ok(
+        json!({"name": t.name, "description": t.description, "parameters": google_schema::tool_parameters(&properties, &t.parameters.required)}),
+    )
 }
 
 /// Bytes as the google-genai SDK serializes them: URL-safe base64 with padding
@@ -178,12 +182,19 @@ fn has_format_tool_call(raw: &Value) -> bool {
 }
 
 impl WireFormat for Google {
+    /// `/v1beta/{resource}:generateContent`, the resource as the SDK's `t_model` names it: a
+    /// name already under `models/` or `tunedModels/` as it is, any other under `models/`.
     fn path(&self, model_name: &str, stream: bool) -> String {
-        let model_name = super::model_path_segment(model_name);
+        let resource =
+            if model_name.starts_with("models/") || model_name.starts_with("tunedModels/") {
+                super::model_path_segment(model_name).into_owned()
+            } else {
+                format!("models/{}", super::model_path_segment(model_name))
+            };
         if stream {
-            format!("/v1beta/models/{model_name}:streamGenerateContent?alt=sse")
+            format!("/v1beta/{resource}:streamGenerateContent?alt=sse")
         } else {
-            format!("/v1beta/models/{model_name}:generateContent")
+            format!("/v1beta/{resource}:generateContent")
         }
     }
 
@@ -282,7 +293,7 @@ impl WireFormat for Google {
                     );
                 }
                 FormatMode::Tool => {
-                    tools.push(function_declaration(&f.tool_schema()));
+                    tools.push(function_declaration(&f.tool_schema())?);
                     let mut fcc = json!({"mode": "ANY"});
                     if ctx.tools.is_empty() {
                         fcc["allowedFunctionNames"] = json!([FORMAT_TOOL_NAME]);
@@ -295,7 +306,9 @@ impl WireFormat for Google {
             }
         }
         if !ctx.tools.is_empty() {
-            tools.extend(ctx.tools.iter().map(|t| function_declaration(t.schema())));
+            for t in ctx.tools {
+                tools.push(function_declaration(t.schema())?);
+            }
         }
 
         let mut system = None;
@@ -388,7 +401,8 @@ impl WireFormat for Google {
     }
 
     /// `map_google_error` (google/_utils/errors.py): a 401, or a 400 whose text says
-    /// "API key not valid", is an authentication error; 400 and 422 are bad requests.
+    /// "API key not valid", is an authentication error; 400 and 422 are bad requests; any
+    /// other 4xx (the SDK's `ClientError`) is `APIError`.
     fn error_class(
         &self,
         _provider_id: &str,
@@ -403,6 +417,7 @@ impl WireFormat for Google {
             403 => ErrorClass::Permission,
             404 => ErrorClass::NotFound,
             429 => ErrorClass::RateLimit,
+            400..=499 => ErrorClass::Api,
             s if s >= 500 => ErrorClass::Server,
             _ => ErrorClass::Provider,
         }
@@ -435,8 +450,15 @@ fn check_part(p: &Value) -> Result<()> {
     Ok(())
 }
 
+/// One part of an answer (`_decode_content_part`, google/_utils/decode.py): empty text is no
+/// part (`elif part.text:`), a function call without an id gets `UNKNOWN_TOOL_ID`
+/// (`id or UNKNOWN_TOOL_ID`).
 fn decode_part(p: &Value) -> Option<Part> {
-    if let Some(text) = p.get("text").and_then(Value::as_str) {
+    if let Some(text) = p
+        .get("text")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+    {
         return Some(if p.get("thought").and_then(Value::as_bool) == Some(true) {
             Part::Thought {
                 thought: text.to_string(),
@@ -450,6 +472,7 @@ fn decode_part(p: &Value) -> Option<Part> {
         id: fc
             .get("id")
             .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
             .unwrap_or(UNKNOWN_TOOL_ID)
             .to_string(),
         name: fc

@@ -1173,4 +1173,77 @@ mod release_2_8_2_tests {
             .unwrap();
         assert_eq!(body["input"][0]["arguments"], "{}");
     }
+
+    /// Google: the SDK's `t_model` keeps `models/` and `tunedModels/` names; other 4xx are
+    /// `APIError` (`map_google_error`); empty text and empty call ids as `_decode_content_part`;
+    /// a recursive tool schema is an error, not a stack overflow.
+    #[test]
+    fn google_rules_of_the_release() {
+        let g = wire(Api::Google);
+        assert_eq!(
+            g.path("gemini-2.5-flash", false),
+            "/v1beta/models/gemini-2.5-flash:generateContent"
+        );
+        assert_eq!(
+            g.path("tunedModels/my-model", true),
+            "/v1beta/tunedModels/my-model:streamGenerateContent?alt=sse"
+        );
+        assert_eq!(
+            g.path("models/gemini-2.5-flash", false),
+            "/v1beta/models/gemini-2.5-flash:generateContent"
+        );
+        let class = |status| g.error_class("google", status, &ErrorDetails::default(), "");
+        assert_eq!(class(408), ErrorClass::Api);
+        assert_eq!(class(413), ErrorClass::Api);
+        assert_eq!(class(404), ErrorClass::NotFound);
+        assert_eq!(class(503), ErrorClass::Server);
+
+        let body = json!({"candidates": [{"content": {"role": "model", "parts": [
+            {"text": ""},
+            {"text": "", "thought": true},
+            {"functionCall": {"id": "", "name": "t", "args": {}}},
+        ]}, "finishReason": "STOP"}]});
+        let d = g
+            .decode(
+                &DecodeContext {
+                    provider_id: "google".into(),
+                    include_thoughts: true,
+                },
+                body,
+            )
+            .unwrap();
+        assert_eq!(d.content.len(), 1, "{:?}", d.content);
+        assert!(
+            matches!(&d.content[0], crate::Part::ToolCall { id, .. } if id == "google_unknown_tool_id")
+        );
+
+        let messages = vec![Message::User(UserMessage {
+            content: vec![crate::Part::text("hi")],
+            name: None,
+        })];
+        let params = Params::new();
+        let tool = Tool::new(
+            "walk",
+            "d",
+            &json!({"type": "object", "properties": {"root": {"$ref": "#/$defs/Node"}},
+                    "$defs": {"Node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/Node"}}}}}),
+        )
+        .unwrap();
+        let tools = vec![tool];
+        let ctx = EncodeContext {
+            provider_id: "google",
+            response_provider_id: "google",
+            model_id: "google/gemini-2.5-flash",
+            model_name: "gemini-2.5-flash",
+            messages: &messages,
+            tools: &tools,
+            format: None,
+            params: &params,
+            stream: false,
+        };
+        assert!(matches!(
+            g.encode(&ctx),
+            Err(Error::FeatureNotSupported { .. })
+        ));
+    }
 }
