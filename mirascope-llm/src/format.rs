@@ -139,7 +139,7 @@ fn default_instructions(schema: &Value, mode: FormatMode) -> Option<String> {
         )),
         FormatMode::Json => Some(format!(
             "Respond only with valid JSON that matches this exact schema:\n{}",
-            serde_json::to_string_pretty(schema).unwrap_or_default()
+            crate::pyrepr::py_json_dumps_indented(schema)
         )),
     }
 }

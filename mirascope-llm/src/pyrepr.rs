@@ -31,6 +31,52 @@ pub fn py_json_dumps(value: &Value) -> String {
     out
 }
 
+/// Python's `json.dumps(value, indent=2)`: each member on its own line, indented by two spaces
+/// a level, `","` and `": "` separators, empty containers as `[]` / `{}`, non-ASCII escaped and
+/// floats written as Python writes them (how Mirascope writes the schema into JSON-mode
+/// instructions, `formatting/format.py::Format.formatting_instructions`).
+pub fn py_json_dumps_indented(value: &Value) -> String {
+    let mut out = String::new();
+    write_json_indented(value, 0, &mut out);
+    out
+}
+
+fn write_json_indented(value: &Value, level: usize, out: &mut String) {
+    let newline = |out: &mut String, level: usize| {
+        out.push('\n');
+        out.extend(std::iter::repeat_n(' ', 2 * level));
+    };
+    match value {
+        Value::Array(items) if !items.is_empty() => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, level + 1);
+                write_json_indented(v, level + 1, out);
+            }
+            newline(out, level);
+            out.push(']');
+        }
+        Value::Object(map) if !map.is_empty() => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, level + 1);
+                write_json_str(k, out);
+                out.push_str(": ");
+                write_json_indented(v, level + 1, out);
+            }
+            newline(out, level);
+            out.push('}');
+        }
+        other => write_json(other, out),
+    }
+}
+
 fn write_json(value: &Value, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
@@ -209,6 +255,23 @@ mod tests {
         assert_eq!(
             py_json_dumps(&json!({"location": "Tōkyō", "n": [1, 2.5, true, null]})),
             r#"{"location": "T\u014dky\u014d", "n": [1, 2.5, true, null]}"#
+        );
+    }
+}
+
+#[cfg(test)]
+mod indented_tests {
+    use super::py_json_dumps_indented;
+    use serde_json::json;
+
+    /// The bytes of Python's `json.dumps(v, indent=2)` for the same value.
+    #[test]
+    fn matches_python_json_dumps_with_indent_2() {
+        let v = json!({"title": "Café", "properties": {"n": {"type": "number", "minimum": 1e-05}},
+                       "required": ["n"], "empty": {}, "none": []});
+        assert_eq!(
+            py_json_dumps_indented(&v),
+            "{\n  \"title\": \"Caf\\u00e9\",\n  \"properties\": {\n    \"n\": {\n      \"type\": \"number\",\n      \"minimum\": 1e-05\n    }\n  },\n  \"required\": [\n    \"n\"\n  ],\n  \"empty\": {},\n  \"none\": []\n}"
         );
     }
 }

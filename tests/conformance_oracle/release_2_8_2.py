@@ -1,7 +1,8 @@
-"""mirascope-rs additions to the oracle: the OpenAI-compatible providers of Mirascope 2.8.2
+"""mirascope-rs additions to the oracle, pinning rules of the 2.8.2 release: the OpenAI-compatible providers of Mirascope 2.8.2
 (together, openrouter, ollama, xai over Responses, api-route, requesty, minimax), and the unified
 `openai` provider's choice of API (`choose_api_mode`: audio, completions-only models), and an
-Anthropic 503 (the SDK's `InternalServerError`, Mirascope's ServerError).
+Anthropic 503 (the SDK's `InternalServerError`, Mirascope's ServerError), and JSON-mode
+instructions written with `json.dumps(schema, indent=2)`.
 
 How these cases were generated (tests/fixtures/conformance/x_{together,openrouter,ollama,xai,
 api_route,requesty,minimax}_*.json): copy ../shared/conformance/oracle somewhere writable, then
@@ -15,7 +16,7 @@ api_route,requesty,minimax}_*.json): copy ../shared/conformance/oracle somewhere
 
 2. append the SYNTH block below to synth.py, the SCENARIOS block to scenarios.py and the
    CASES entries to the `CASES` list of cases.py;
-3. `python generate.py --out-root OUT --only x_together_call_params --only ...` (the twelve names).
+3. `python generate.py --out-root OUT --only x_together_call_params --only ...` (the thirteen names).
 """
 
 # ---------------------------------------------------------------------------------- SYNTH (synth.py)
@@ -247,4 +248,38 @@ CASES_ADDED_ANTHROPIC_503 = [
          "synthesized: an error body in the provider's documented error format", synth.anthropic_error_503,
          ["503 is the SDK's InternalServerError: Mirascope's ServerError (only 529 is ProviderError)."],
          repeat_last=True),
+]
+
+# ---------------------------------------------------------------------------------- JSON-mode instructions (synth.py, scenarios.py, cases.py)
+def completions_json_price() -> list[dict]:
+    return [json_response(200, {
+        "id": "chatcmpl-Xr2TjsonMode000000000001", "object": "chat.completion", "created": 1764696200,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "{\"name\": \"Café crème\", \"price\": 3.5}",
+                                              "refusal": None, "annotations": []},
+                     "logprobs": None, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 80, "completion_tokens": 12, "total_tokens": 92},
+        "service_tier": "default", "system_fingerprint": "fp_json0001"})]
+
+from pydantic import BaseModel as _BaseModel, Field as _Field
+
+
+class MenuItem(_BaseModel):
+    """Un article du menu (café, thé, pâtisserie)."""
+
+    name: str = _Field(description="Le nom de l'article, accents compris")
+    price: float = _Field(ge=0.00001, description="Prix en €")
+
+
+@scenario("x_completions_json_mode_non_ascii_schema")
+def _():
+    # formatting_instructions: json.dumps(schema, indent=2) escapes non-ASCII and writes 1e-05.
+    return run("openai/gpt-4o-mini:completions", "call", [U("Propose un café.")],
+               format=llm.format(MenuItem, mode="json"))
+
+CASES_ADDED_JSON_MODE = [
+    Case("x_completions_json_mode_non_ascii_schema", "openai (completions)",
+         "JSON-mode format whose schema has non-ASCII descriptions and a float bound.",
+         "synthesized: synth.completions_json_price", synth.completions_json_price,
+         ["The instructions hold `json.dumps(schema, indent=2)`: non-ASCII escaped, floats as Python writes them."]),
 ]
