@@ -199,10 +199,15 @@ impl Model {
                 "a zero timeout would fail every call; set a positive duration".into(),
             ));
         }
-        if !request.unchecked_params {
-            provider::ranges::check(resolved.api, &resolved.provider_id, &request.params)?;
-        }
         let wire = provider::wire(resolved.api);
+        if !request.unchecked_params {
+            provider::ranges::check(
+                resolved.api,
+                &resolved.provider_id,
+                &request.params,
+                wire.dropped_params(&resolved.provider_id, &resolved.model_name),
+            )?;
+        }
         request.resolved_format = request.format.as_ref().map(|f| {
             f.resolve(wire.default_format_mode(
                 &resolved.provider_id,

@@ -163,6 +163,11 @@ pub(crate) trait WireFormat: Sync {
     fn fixed_headers(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }
+    /// Params this API drops (with a warning) for the model instead of sending them: their
+    /// range is not checked, since they never reach the provider.
+    fn dropped_params(&self, _provider_id: &str, _model_name: &str) -> &'static [&'static str] {
+        &[]
+    }
     /// The format mode used when the user names none, for this provider and model.
     fn default_format_mode(
         &self,

@@ -27,18 +27,13 @@ fn function_tool(t: &ToolSchema) -> Value {
 }
 
 /// Params a reasoning model does not take (`encode_request`, openai/completions/_utils/encode.py:
-/// `unsupported_params`); `top_k` and `thinking` are never sent on this API.
+/// `unsupported_params`); `top_k` is never sent on this API. (`thinking` is never sent either,
+/// but Python reads it, for `encode_thoughts_as_text`, so it is not warned about.)
 fn unsupported_params(reasoning: bool) -> &'static [&'static str] {
     if reasoning {
-        &[
-            "top_k",
-            "temperature",
-            "top_p",
-            "stop_sequences",
-            "thinking",
-        ]
+        &["top_k", "temperature", "top_p", "stop_sequences"]
     } else {
-        &["top_k", "thinking"]
+        &["top_k"]
     }
 }
 
@@ -174,6 +169,12 @@ impl WireFormat for OpenAiCompletions {
         }
     }
 
+    fn dropped_params(&self, provider_id: &str, model_name: &str) -> &'static [&'static str] {
+        unsupported_params(
+            models::completions_features(provider_id, model_name).reasoning == Some(true),
+        )
+    }
+
     fn encode(&self, ctx: &EncodeContext<'_>) -> Result<Value> {
         let mut body = Map::new();
         body.insert("model".into(), json!(ctx.model_name));
@@ -197,7 +198,9 @@ impl WireFormat for OpenAiCompletions {
         }
         for unsupported in skipped {
             if p.get(unsupported).is_some() {
-                tracing::warn!(target: "mirascope_llm", "skipping unsupported parameter {unsupported} (provider: {}:completions)", ctx.provider_id);
+                // `emit_warning_for_unused_param`, without the value (a stop sequence may be
+                // the user's text).
+                tracing::warn!(target: "mirascope_llm", "Skipping unsupported parameter: {unsupported} (provider: {})", ctx.provider_id);
             }
         }
         let encode_thoughts = p

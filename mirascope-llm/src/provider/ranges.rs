@@ -67,9 +67,10 @@ fn ranges(api: Api) -> &'static [Range] {
     }
 }
 
-/// Checks `params` against `api`'s documented ranges.
-pub(crate) fn check(api: Api, provider_id: &str, params: &Params) -> Result<()> {
-    for r in ranges(api) {
+/// Checks `params` against `api`'s documented ranges, except those in `dropped` (params the
+/// API drops for the model, which never reach the provider).
+pub(crate) fn check(api: Api, provider_id: &str, params: &Params, dropped: &[&str]) -> Result<()> {
+    for r in ranges(api).iter().filter(|r| !dropped.contains(&r.param)) {
         let Some(v) = params.get_f64(r.param) else {
             continue;
         };
@@ -101,12 +102,37 @@ mod tests {
     #[test]
     fn ranges_per_api() {
         let p = Params::new().temperature(1.5);
-        assert!(check(Api::OpenAiResponses, "openai", &p).is_ok());
-        let err = check(Api::Anthropic, "anthropic", &p).unwrap_err();
+        assert!(check(Api::OpenAiResponses, "openai", &p, &[]).is_ok());
+        let err = check(Api::Anthropic, "anthropic", &p, &[]).unwrap_err();
         assert!(err.to_string().contains("between 0 and 1"), "{err}");
-        assert!(check(Api::Google, "google", &Params::new().max_tokens(0)).is_err());
-        assert!(check(Api::Google, "google", &Params::new().top_k(0)).is_err());
-        assert!(check(Api::Anthropic, "anthropic", &Params::new().top_k(0)).is_ok());
-        assert!(check(Api::OpenAiCompletions, "openai", &Params::new().top_p(-0.1)).is_err());
+        assert!(check(Api::Google, "google", &Params::new().max_tokens(0), &[]).is_err());
+        assert!(check(Api::Google, "google", &Params::new().top_k(0), &[]).is_err());
+        assert!(check(Api::Anthropic, "anthropic", &Params::new().top_k(0), &[]).is_ok());
+        assert!(check(
+            Api::OpenAiCompletions,
+            "openai",
+            &Params::new().top_p(-0.1),
+            &[]
+        )
+        .is_err());
+        // A param the API drops for the model (temperature on an OpenAI reasoning model over
+        // Chat Completions) is warned about and dropped, as Python does, not refused.
+        let w = crate::provider::wire(Api::OpenAiCompletions);
+        let dropped = w.dropped_params("openai", "o3");
+        assert!(check(
+            Api::OpenAiCompletions,
+            "openai",
+            &Params::new().temperature(3.0),
+            dropped
+        )
+        .is_ok());
+        let kept = w.dropped_params("openai", "gpt-4o");
+        assert!(check(
+            Api::OpenAiCompletions,
+            "openai",
+            &Params::new().temperature(3.0),
+            kept
+        )
+        .is_err());
     }
 }
