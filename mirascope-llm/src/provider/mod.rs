@@ -55,6 +55,39 @@ impl EncodeContext<'_> {
     }
 }
 
+/// Whether an assistant message is OpenAI's own answer on this API, so that its raw encoding may
+/// be re-sent (`_encode_message` of both OpenAI encoders): its provider is one of `providers`,
+/// and its provider model name (the model's name with the API, `gpt-4o:responses`) is this
+/// call's. The API shows in the raw message's shape (Responses: a list of items; Chat
+/// Completions: one message object), so a conversation that changes API (audio sends a call to
+/// Chat Completions) re-encodes the other API's answers.
+pub(crate) fn openai_owns(
+    ctx: &EncodeContext<'_>,
+    m: &crate::content::AssistantMessage,
+    providers: &[&str],
+    responses_api: bool,
+) -> bool {
+    /// `openai/model_id.py::model_name` without the API: the second segment, no suffix.
+    fn base(model_id: &str) -> &str {
+        let name = model_id.split('/').nth(1).unwrap_or(model_id);
+        name.strip_suffix(":responses")
+            .or_else(|| name.strip_suffix(":completions"))
+            .unwrap_or(name)
+    }
+    let same_api = match &m.raw_message {
+        Some(Value::Array(_)) => responses_api,
+        Some(Value::Object(_)) => !responses_api,
+        _ => false,
+    };
+    same_api
+        && m.provider_id
+            .as_deref()
+            .is_some_and(|p| providers.contains(&p))
+        && m.model_id
+            .as_deref()
+            .is_some_and(|id| base(id) == base(ctx.model_id))
+}
+
 /// What a wire format needs to decode an answer.
 #[derive(Debug, Clone)]
 pub(crate) struct DecodeContext {
@@ -1249,6 +1282,75 @@ mod release_2_8_2_tests {
         assert!(matches!(
             g.encode(&ctx),
             Err(Error::FeatureNotSupported { .. })
+        ));
+    }
+
+    /// `_encode_message` of both OpenAI encoders: raw replay needs OpenAI's own answer from the
+    /// same API (the provider model name carries the API: `gpt-4o:responses`), whatever the
+    /// API suffix of the model id; an answer from the other API is re-encoded.
+    #[test]
+    fn openai_raw_replay_needs_the_same_api() {
+        let assistant = |provider: &str, model: &str, raw: Value| AssistantMessage {
+            content: vec![crate::Part::text("hi")],
+            name: None,
+            provider_id: Some(provider.into()),
+            model_id: Some(model.into()),
+            raw_message: Some(raw),
+        };
+        let params = Params::new();
+        let ctx = |model_id: &'static str| EncodeContext {
+            provider_id: "openai",
+            response_provider_id: "openai",
+            model_id,
+            model_name: "gpt-4o",
+            messages: &[],
+            tools: &[],
+            format: None,
+            params: &params,
+            stream: false,
+        };
+        let items = json!([{"type": "message", "role": "assistant", "content": []}]);
+        let object = json!({"role": "assistant", "content": "hi"});
+        let responses = ["openai", "openai:responses"];
+        let completions = ["openai", "openai:completions"];
+        // Same API, suffix or not.
+        assert!(openai_owns(
+            &ctx("openai/gpt-4o"),
+            &assistant("openai", "openai/gpt-4o:responses", items.clone()),
+            &responses,
+            true
+        ));
+        // A Responses answer on Chat Completions (audio switched the API), and back.
+        assert!(!openai_owns(
+            &ctx("openai/gpt-4o"),
+            &assistant("openai", "openai/gpt-4o", items.clone()),
+            &completions,
+            false
+        ));
+        assert!(!openai_owns(
+            &ctx("openai/gpt-4o"),
+            &assistant("openai", "openai/gpt-4o", object.clone()),
+            &responses,
+            true
+        ));
+        assert!(openai_owns(
+            &ctx("openai/gpt-4o"),
+            &assistant("openai", "openai/gpt-4o", object),
+            &completions,
+            false
+        ));
+        // Another model, or another provider (xAI), is re-encoded.
+        assert!(!openai_owns(
+            &ctx("openai/gpt-4o"),
+            &assistant("openai", "openai/gpt-4o-mini", items.clone()),
+            &responses,
+            true
+        ));
+        assert!(!openai_owns(
+            &ctx("openai/gpt-4o"),
+            &assistant("xai", "openai/gpt-4o", items),
+            &responses,
+            true
         ));
     }
 }

@@ -217,8 +217,7 @@ impl WireFormat for OpenAiCompletions {
                 // `_encode_message`: only OpenAI's own messages (`openai`, `openai:completions`)
                 // are re-sent raw; an OpenAI-compatible server's are re-encoded.
                 Message::Assistant(a)
-                    if matches!(ctx.provider_id, "openai" | "openai:completions")
-                        && ctx.is_own(a)
+                    if super::openai_owns(ctx, a, &["openai", "openai:completions"], false)
                         && !encode_thoughts
                         && a.raw_message.is_some()
                         && !raw_message_has_format_tool(a.raw_message.as_ref()) =>

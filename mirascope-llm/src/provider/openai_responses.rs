@@ -103,11 +103,11 @@ fn encode_assistant(content: &[Part], encode_thoughts: bool, out: &mut Vec<Value
     Ok(())
 }
 
-/// Whether an assistant message's raw items are re-sent as they came: only to OpenAI itself
-/// (`openai`, `openai:responses`; xAI and other Responses servers get the message re-encoded
-/// from its content), and never when they call the format tool. Follows Mirascope 2.8.2
-/// `openai/responses/_utils/encode.py::_encode_message` and `_raw_message_has_format_tool`.
-fn replays_raw(ctx: &EncodeContext<'_>, raw: Option<&Value>) -> bool {
+/// Whether an assistant message's raw items may be re-sent as they came: never when they call
+/// the format tool (`_raw_message_has_format_tool`); whose message it is, is
+/// [`super::openai_owns`]'s question (only OpenAI's own, `openai` / `openai:responses`: xAI's
+/// are re-encoded). Follows Mirascope 2.8.2 `openai/responses/_utils/encode.py::_encode_message`.
+fn replays_raw(raw: Option<&Value>) -> bool {
     let Some(raw) = raw else {
         return false;
     };
@@ -120,7 +120,7 @@ fn replays_raw(ctx: &EncodeContext<'_>, raw: Option<&Value>) -> bool {
                     .is_some_and(|n| n.starts_with(FORMAT_TOOL_NAME))
         })
     });
-    matches!(ctx.provider_id, "openai" | "openai:responses") && !calls_format_tool
+    !calls_format_tool
 }
 
 impl WireFormat for OpenAiResponses {
@@ -186,8 +186,8 @@ impl WireFormat for OpenAiResponses {
                     input.push(json!({"role": "developer", "content": s.content.text}))
                 }
                 Message::Assistant(a)
-                    if replays_raw(ctx, a.raw_message.as_ref())
-                        && ctx.is_own(a)
+                    if replays_raw(a.raw_message.as_ref())
+                        && super::openai_owns(ctx, a, &["openai", "openai:responses"], true)
                         && !encode_thoughts =>
                 {
                     match a.raw_message.as_ref() {
