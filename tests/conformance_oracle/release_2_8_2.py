@@ -1,8 +1,9 @@
 """mirascope-rs additions to the oracle, pinning rules of the 2.8.2 release: the OpenAI-compatible providers of Mirascope 2.8.2
 (together, openrouter, ollama, xai over Responses, api-route, requesty, minimax), and the unified
 `openai` provider's choice of API (`choose_api_mode`: audio, completions-only models), and an
-Anthropic 503 (the SDK's `InternalServerError`, Mirascope's ServerError), and JSON-mode
-instructions written with `json.dumps(schema, indent=2)`.
+Anthropic 503 (the SDK's `InternalServerError`, Mirascope's ServerError), JSON-mode
+instructions written with `json.dumps(schema, indent=2)`, and a Google prompt blocked by
+`promptFeedback` (no candidates), call and stream.
 
 How these cases were generated (tests/fixtures/conformance/x_{together,openrouter,ollama,xai,
 api_route,requesty,minimax}_*.json): copy ../shared/conformance/oracle somewhere writable, then
@@ -16,7 +17,7 @@ api_route,requesty,minimax}_*.json): copy ../shared/conformance/oracle somewhere
 
 2. append the SYNTH block below to synth.py, the SCENARIOS block to scenarios.py and the
    CASES entries to the `CASES` list of cases.py;
-3. `python generate.py --out-root OUT --only x_together_call_params --only ...` (the thirteen names).
+3. `python generate.py --out-root OUT --only x_together_call_params --only ...` (the fifteen names).
 """
 
 # ---------------------------------------------------------------------------------- SYNTH (synth.py)
@@ -282,4 +283,39 @@ CASES_ADDED_JSON_MODE = [
          "JSON-mode format whose schema has non-ASCII descriptions and a float bound.",
          "synthesized: synth.completions_json_price", synth.completions_json_price,
          ["The instructions hold `json.dumps(schema, indent=2)`: non-ASCII escaped, floats as Python writes them."]),
+]
+
+# ---------------------------------------------------------------------------------- Google blocked prompt (synth.py, scenarios.py, cases.py)
+_GOOGLE_BLOCKED = {
+    "promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},
+    "usageMetadata": {"promptTokenCount": 9, "totalTokenCount": 9,
+                      "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 9}]},
+    "modelVersion": "gemini-2.5-flash", "responseId": "blockedPrompt0001",
+}
+
+
+def google_blocked_prompt() -> list[dict]:
+    return [json_response(200, _GOOGLE_BLOCKED, GOOGLE_JSON)]
+
+
+def google_blocked_prompt_stream() -> list[dict]:
+    return [sse_response(f"data: {_google_compact(_GOOGLE_BLOCKED)}\r\n\r\n", GOOGLE_SSE)]
+
+@scenario("x_google_blocked_prompt")
+def _():
+    # decode_response: no candidates is an empty answer with no finish reason, usage kept.
+    return run("google/gemini-2.5-flash", "call", [U("Something the safety filter blocks.")])
+
+
+@scenario("x_google_blocked_prompt_stream")
+def _():
+    return run("google/gemini-2.5-flash", "stream", [U("Something the safety filter blocks.")])
+
+CASES_ADDED_GOOGLE_BLOCKED = [
+    Case("x_google_blocked_prompt", "google", "A prompt blocked by promptFeedback: no candidates (call).",
+         "synthesized: synth.google_blocked_prompt", synth.google_blocked_prompt,
+         ["`decode_response`: an empty answer, no finish reason, the usage kept."]),
+    Case("x_google_blocked_prompt_stream", "google", "A prompt blocked by promptFeedback: no candidates (stream).",
+         "synthesized: synth.google_blocked_prompt_stream", synth.google_blocked_prompt_stream,
+         ["The stream ends after the one chunk; an empty answer."]),
 ]

@@ -360,10 +360,20 @@ impl WireFormat for Google {
         Ok(Value::Object(body))
     }
 
+    /// `decode_response` (google/_utils/decode.py): an answer without candidates (a prompt
+    /// blocked by `promptFeedback`) is an empty answer with no finish reason, its usage kept.
+    /// An answer with neither candidates nor `promptFeedback` is not one Google sends: a
+    /// `MalformedResponse` (Python's SDK would read it as an empty answer).
     fn decode(&self, ctx: &DecodeContext, body: Value) -> Result<Decoded> {
-        let candidate = body.pointer("/candidates/0").ok_or_else(|| {
-            Error::malformed(PROVIDER, "no candidates", body.to_string().as_bytes())
-        })?;
+        if body.pointer("/candidates/0").is_none() && body.get("promptFeedback").is_none() {
+            return Err(Error::malformed(
+                PROVIDER,
+                "no candidates and no promptFeedback",
+                body.to_string().as_bytes(),
+            ));
+        }
+        let no_candidate = Value::Null;
+        let candidate = body.pointer("/candidates/0").unwrap_or(&no_candidate);
         let mut content = Vec::new();
         for p in candidate
             .pointer("/content/parts")
@@ -589,6 +599,11 @@ impl StreamDecoder for GoogleStream {
             self.response_model = super::answering_model(&v, "/modelVersion");
         }
         let candidate = candidates.and_then(|c| c.first());
+        // A prompt blocked by `promptFeedback` gets no candidate: the answer is empty, and
+        // complete (Python's stream simply ends; `decode_response` gives an empty message).
+        if candidate.is_none() && v.pointer("/promptFeedback/blockReason").is_some() {
+            self.finished = true;
+        }
         if candidate.is_some() {
             super::event_opt_object(PROVIDER, CHUNK, &v, "/candidates/0")?;
             super::event_opt_object(PROVIDER, CHUNK, &v, "/candidates/0/content")?;
@@ -640,17 +655,9 @@ impl StreamDecoder for GoogleStream {
                 }
                 _ => {}
             }
-            // Merge consecutive text pieces into one part for the raw message.
-            match (self.parts.last_mut(), p.get("text").and_then(Value::as_str)) {
-                (Some(last), Some(t))
-                    if last.get("text").is_some()
-                        && last.get("thought") == p.get("thought")
-                        && p.get("thoughtSignature").is_none() =>
-                {
-                    super::append_str(last, "text", t);
-                }
-                _ => self.parts.push(p.clone()),
-            }
+            // The raw message keeps every streamed part as it came (`process_chunk`'s
+            // `accumulated_parts`): merging would join a signed part with unsigned ones.
+            self.parts.push(p.clone());
         }
         if let Some(u) = v.get("usageMetadata") {
             let total = usage(u)?;
