@@ -38,3 +38,30 @@ async fn environment_base_urls_are_checked() {
     );
     std::env::remove_var("TOGETHER_BASE_URL");
 }
+
+/// Google's key from the environment as the google-genai SDK reads it (`get_env_api_key`):
+/// `GOOGLE_API_KEY`, else `GEMINI_API_KEY`.
+#[tokio::test]
+async fn google_reads_gemini_api_key_when_google_api_key_is_unset() {
+    if std::env::var_os("GOOGLE_API_KEY").is_some() {
+        return; // set by the caller's environment: not ours to remove
+    }
+    let wire = Wire::Google;
+    let (server, _model) = serve(wire, vec![json_response(200, wire.text_body("fine"))]);
+    std::env::set_var("GEMINI_API_KEY", "gemini-test-key");
+    std::env::set_var("GOOGLE_BASE_URL", server.base_url());
+    let model = llm::model("google/gemini-2.5-flash").expect("model");
+    let text = model.call("hi").await.expect("call").text();
+    std::env::remove_var("GEMINI_API_KEY");
+    std::env::remove_var("GOOGLE_BASE_URL");
+    assert_eq!(text, "fine");
+    let request = &server.requests()[0];
+    assert!(
+        request
+            .headers
+            .iter()
+            .any(|(k, v)| k == "x-goog-api-key" && v == "gemini-test-key"),
+        "{:?}",
+        request.headers
+    );
+}

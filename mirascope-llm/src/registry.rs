@@ -88,8 +88,9 @@ impl OpenAiFeatures {
 struct BuiltIn {
     id: &'static str,
     api: Api,
-    /// The API key's environment variable.
-    key_env: Option<&'static str>,
+    /// The API key's environment variables, the first set one wins (Google's SDK reads
+    /// `GOOGLE_API_KEY`, then `GEMINI_API_KEY`: `_api_client.py::get_env_api_key`).
+    key_env: &'static [&'static str],
     /// Whether a call without a key fails (`api_key_required`); when not, `key_fallback` is
     /// sent (Ollama's `"ollama"`; the Completions base sends `"not-needed"`).
     key_required: bool,
@@ -108,7 +109,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "openai",
         api: Api::OpenAiResponses,
-        key_env: Some("OPENAI_API_KEY"),
+        key_env: &["OPENAI_API_KEY"],
         key_required: true,
         key_fallback: None,
         base_env: Some("OPENAI_BASE_URL"),
@@ -119,7 +120,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "anthropic",
         api: Api::Anthropic,
-        key_env: Some("ANTHROPIC_API_KEY"),
+        key_env: &["ANTHROPIC_API_KEY"],
         key_required: true,
         key_fallback: None,
         base_env: Some("ANTHROPIC_BASE_URL"),
@@ -130,7 +131,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "anthropic-beta",
         api: Api::AnthropicBeta,
-        key_env: Some("ANTHROPIC_API_KEY"),
+        key_env: &["ANTHROPIC_API_KEY"],
         key_required: true,
         key_fallback: None,
         base_env: Some("ANTHROPIC_BASE_URL"),
@@ -141,7 +142,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "google",
         api: Api::Google,
-        key_env: Some("GOOGLE_API_KEY"),
+        key_env: &["GOOGLE_API_KEY", "GEMINI_API_KEY"],
         key_required: true,
         key_fallback: None,
         base_env: Some("GOOGLE_BASE_URL"),
@@ -153,7 +154,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "ollama",
         api: Api::OpenAiCompletions,
-        key_env: Some("OLLAMA_API_KEY"),
+        key_env: &["OLLAMA_API_KEY"],
         key_required: false,
         key_fallback: Some("ollama"),
         base_env: Some("OLLAMA_BASE_URL"),
@@ -164,7 +165,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "together",
         api: Api::OpenAiCompletions,
-        key_env: Some("TOGETHER_API_KEY"),
+        key_env: &["TOGETHER_API_KEY"],
         key_required: true,
         key_fallback: None,
         base_env: Some("TOGETHER_BASE_URL"),
@@ -176,7 +177,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "xai",
         api: Api::OpenAiResponses,
-        key_env: Some("XAI_API_KEY"),
+        key_env: &["XAI_API_KEY"],
         key_required: true,
         key_fallback: None,
         base_env: Some("XAI_BASE_URL"),
@@ -187,7 +188,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "openrouter",
         api: Api::OpenAiCompletions,
-        key_env: Some("OPENROUTER_API_KEY"),
+        key_env: &["OPENROUTER_API_KEY"],
         key_required: true,
         key_fallback: None,
         base_env: Some("OPENROUTER_BASE_URL"),
@@ -198,7 +199,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "requesty",
         api: Api::OpenAiCompletions,
-        key_env: Some("REQUESTY_API_KEY"),
+        key_env: &["REQUESTY_API_KEY"],
         key_required: true,
         key_fallback: None,
         base_env: None,
@@ -209,7 +210,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "atlascloud",
         api: Api::OpenAiCompletions,
-        key_env: Some("ATLASCLOUD_API_KEY"),
+        key_env: &["ATLASCLOUD_API_KEY"],
         key_required: true,
         key_fallback: None,
         base_env: None,
@@ -220,7 +221,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "cheaperinference",
         api: Api::OpenAiCompletions,
-        key_env: Some("CHEAPER_INFERENCE_API_KEY"),
+        key_env: &["CHEAPER_INFERENCE_API_KEY"],
         key_required: true,
         key_fallback: None,
         base_env: None,
@@ -231,7 +232,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "api-route",
         api: Api::OpenAiCompletions,
-        key_env: Some("API_ROUTE_API_KEY"),
+        key_env: &["API_ROUTE_API_KEY"],
         key_required: true,
         key_fallback: None,
         base_env: None,
@@ -242,7 +243,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         id: "minimax",
         api: Api::OpenAiCompletions,
-        key_env: Some("MINIMAX_API_KEY"),
+        key_env: &["MINIMAX_API_KEY"],
         key_required: true,
         key_fallback: None,
         base_env: None,
@@ -640,7 +641,10 @@ pub(crate) fn resolve_for(model_id: &str, has_audio: bool) -> Result<Resolved> {
 
     let api_key = match api_key {
         Some(k) => Some(k),
-        None => match (built_in.key_env.and_then(env), built_in.key_env) {
+        None => match (
+            built_in.key_env.iter().find_map(|var| env(var)),
+            built_in.key_env.first(),
+        ) {
             (Some(key), _) => Some(ApiKey::new(key)),
             (None, Some(var))
                 if built_in.key_required
