@@ -69,35 +69,12 @@ use serde_json::{json, Value};
 const CALLS: usize = 100;
 const ROUNDS: usize = 21;
 
-fn setting(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(default)
-}
-
 #[path = "support/discard.rs"]
 mod discard;
 
-fn process_cpu() -> Duration {
-    // SAFETY: getrusage writes into the struct we pass; RUSAGE_SELF is always valid.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    assert_eq!(rc, 0, "getrusage");
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
-
-fn thread_cpu() -> Duration {
-    // SAFETY: clock_gettime writes into the struct we pass; the clock id is valid on Linux.
-    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::{process_cpu, setting, thread_cpu};
 
 /// One row: a name, how to prepare the process for it, and one call.
 struct Row {

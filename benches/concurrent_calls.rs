@@ -22,6 +22,10 @@ mod common;
 #[path = "support/discard.rs"]
 mod discard;
 
+#[path = "support/cpu.rs"]
+mod cpu;
+use cpu::{process_cpu, setting};
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,25 +35,6 @@ use mirascope::llm::replay::{Matching, ReplayServer};
 use mirascope::{llm, ops};
 
 const IN_FLIGHT: usize = 256;
-
-fn setting(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(default)
-}
-
-fn process_cpu() -> Duration {
-    // SAFETY: getrusage writes into the struct we pass; RUSAGE_SELF is always valid.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    assert_eq!(rc, 0, "getrusage");
-    let tv = |t: libc::timeval| {
-        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
-    };
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
 
 /// Makes `total` calls from `IN_FLIGHT` tasks; returns (wall, process CPU).
 fn round(rt: &tokio::runtime::Runtime, model: &llm::Model, total: usize) -> (Duration, Duration) {
