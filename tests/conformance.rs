@@ -316,6 +316,15 @@ fn provider_for(model_id: &str) -> &str {
 fn build_tools(call: &Value) -> Result<Vec<Tool>, String> {
     let mut tools = Vec::new();
     for t in call["tools"].as_array().into_iter().flatten() {
+        // A provider tool (Mirascope's `WebSearchTool`): `{"name", "provider_tool"}`.
+        match t["provider_tool"].as_str() {
+            Some("web_search") => {
+                tools.push(Tool::web_search());
+                continue;
+            }
+            Some(other) => return Err(format!("unknown provider tool {other:?}")),
+            None => {}
+        }
         let mut tool = Tool::new(
             t["name"].as_str().unwrap_or_default(),
             t["description"].as_str().unwrap_or_default(),

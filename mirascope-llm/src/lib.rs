@@ -82,7 +82,9 @@ pub use provider::retry::RetryPolicy;
 pub use registry::{reset_providers, validate_model_id, Api, ApiKey, Provider};
 pub use response::{FinishReason, Response, ResponseData, ToolCall, Usage};
 pub use stream::{BlockingStream, StreamChunk, StreamResponse, StreamWatcher};
-pub use tool::{Tool, ToolFn, ToolParameters, ToolSchema, FORMAT_TOOL_NAME};
+pub use tool::{
+    ProviderTool, Tool, ToolFn, ToolParameters, ToolSchema, WebSearchTool, FORMAT_TOOL_NAME,
+};
 
 /// `#[llm::call("provider/model", params.., tools = [..], format = T)]`: turns a prompt function
 /// into a lazy model call. See [`LazyCall`].

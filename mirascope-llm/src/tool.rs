@@ -120,6 +120,37 @@ pub type ToolHandler =
 pub struct Tool {
     schema: ToolSchema,
     handler: Option<ToolHandler>,
+    provider: Option<ProviderTool>,
+}
+
+/// A tool the provider runs on its own side: the model uses it during the call and no code of
+/// yours runs (Mirascope's `ProviderTool`). Each provider sends it in its own shape, or refuses
+/// it with `Error::FeatureNotSupported` where it has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProviderTool {
+    /// Web search (Mirascope's `WebSearchTool`): Anthropic (`web_search_20250305`), Google
+    /// (`googleSearch`) and the OpenAI Responses API (`web_search`); Chat Completions has none.
+    WebSearch,
+}
+
+impl ProviderTool {
+    /// The tool's name (`web_search`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderTool::WebSearch => "web_search",
+        }
+    }
+}
+
+/// Mirascope's `WebSearchTool`, as a tool list entry: `tools = [llm::WebSearchTool]` in
+/// `#[llm::call]`, or [`Tool::web_search`].
+pub struct WebSearchTool;
+
+impl ToolFn for WebSearchTool {
+    fn tool() -> Tool {
+        Tool::web_search()
+    }
 }
 
 impl std::fmt::Debug for Tool {
@@ -127,13 +158,14 @@ impl std::fmt::Debug for Tool {
         f.debug_struct("Tool")
             .field("schema", &self.schema)
             .field("executable", &self.handler.is_some())
+            .field("provider", &self.provider)
             .finish()
     }
 }
 
 impl PartialEq for Tool {
     fn eq(&self, other: &Self) -> bool {
-        self.schema == other.schema
+        self.schema == other.schema && self.provider == other.provider
     }
 }
 
@@ -199,6 +231,7 @@ impl Tool {
                 strict: None,
             },
             handler: None,
+            provider: None,
         })
     }
 
@@ -207,7 +240,30 @@ impl Tool {
         Tool {
             schema,
             handler: None,
+            provider: None,
         }
+    }
+
+    /// Web search, run by the provider ([`ProviderTool::WebSearch`], Mirascope's
+    /// `WebSearchTool`).
+    ///
+    /// ```
+    /// use mirascope_llm as llm;
+    /// let search = llm::Tool::web_search();
+    /// assert_eq!(search.provider_tool(), Some(llm::ProviderTool::WebSearch));
+    /// assert_eq!(search.schema().name, "web_search");
+    /// ```
+    pub fn web_search() -> Self {
+        Tool {
+            schema: ToolSchema::unknown(ProviderTool::WebSearch.name()),
+            handler: None,
+            provider: Some(ProviderTool::WebSearch),
+        }
+    }
+
+    /// The provider tool this is, if it is one (then it has no handler and no argument schema).
+    pub fn provider_tool(&self) -> Option<ProviderTool> {
+        self.provider
     }
 
     /// Sets the `strict` flag.

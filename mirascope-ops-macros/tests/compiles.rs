@@ -29,6 +29,7 @@ case!(
     call_basic,
     call_over_trace_uses_the_import,
     call_tools_format,
+    call_web_search,
     futures_are_send,
     tool_async_result,
     trace_async_fn,

@@ -3,7 +3,8 @@
 `openai` provider's choice of API (`choose_api_mode`: audio, completions-only models), and an
 Anthropic 503 (the SDK's `InternalServerError`, Mirascope's ServerError), JSON-mode
 instructions written with `json.dumps(schema, indent=2)`, and a Google prompt blocked by
-`promptFeedback` (no candidates), call and stream.
+`promptFeedback` (no candidates), call and stream, and `WebSearchTool` (provider tools: a case's
+`call.tools` entry `{"name": "web_search", "provider_tool": "web_search"}`).
 
 How these cases were generated (tests/fixtures/conformance/x_{together,openrouter,ollama,xai,
 api_route,requesty,minimax}_*.json): copy ../shared/conformance/oracle somewhere writable, then
@@ -17,7 +18,7 @@ api_route,requesty,minimax}_*.json): copy ../shared/conformance/oracle somewhere
 
 2. append the SYNTH block below to synth.py, the SCENARIOS block to scenarios.py and the
    CASES entries to the `CASES` list of cases.py;
-3. `python generate.py --out-root OUT --only x_together_call_params --only ...` (the fifteen names).
+3. `python generate.py --out-root OUT --only x_together_call_params --only ...` (the twenty names).
 """
 
 # ---------------------------------------------------------------------------------- SYNTH (synth.py)
@@ -318,4 +319,94 @@ CASES_ADDED_GOOGLE_BLOCKED = [
     Case("x_google_blocked_prompt_stream", "google", "A prompt blocked by promptFeedback: no candidates (stream).",
          "synthesized: synth.google_blocked_prompt_stream", synth.google_blocked_prompt_stream,
          ["The stream ends after the one chunk; an empty answer."]),
+]
+
+# ---------------------------------------------------------------------------------- WebSearchTool (synth.py, scenarios.py, cases.py; run_case.py's tool_to_fixture)
+# run_case.py, at the top of tool_to_fixture:
+#     if isinstance(tool, llm.tools.ProviderTool):
+#         return {"name": tool.name, "provider_tool": tool.name}
+def responses_web_search() -> list[dict]:
+    body = _openai_response(
+        rid="resp_websearch0001", created_at=1764696300, completed_at=1764696302, status="completed",
+        model="gpt-4o-mini-2024-07-18",
+        output=[{"id": "ws_websearch0001", "type": "web_search_call", "status": "completed",
+                 "action": {"type": "search", "query": "Super Bowl 2024 winner"}},
+                {"id": "msg_websearch0001", "type": "message", "status": "completed", "role": "assistant",
+                 "content": [{"type": "output_text", "annotations": [], "logprobs": [],
+                              "text": "The Kansas City Chiefs won Super Bowl LVIII."}]}],
+        usage=_openai_usage(310, 14))
+    return [json_response(200, body)]
+
+
+def anthropic_web_search() -> list[dict]:
+    body = _anthropic_message(
+        "msg_01WebSearch000000000001", "claude-sonnet-4-5-20250929",
+        [{"type": "server_tool_use", "id": "srvtoolu_01WebSearch0001", "name": "web_search",
+          "input": {"query": "Super Bowl 2024 winner"}},
+         {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_01WebSearch0001",
+          "content": [{"type": "web_search_result", "url": "https://example.com/super-bowl-lviii",
+                       "title": "Super Bowl LVIII", "encrypted_content": "EqgfCioIARgBIiQ3", "page_age": None}]},
+         {"type": "text", "text": "The Kansas City Chiefs won Super Bowl LVIII.", "citations": None}],
+        "end_turn", {**_anthropic_usage(2100, 40), "server_tool_use": {"web_search_requests": 1}})
+    return [json_response(200, body)]
+
+
+def google_web_search() -> list[dict]:
+    body = {"candidates": [{"content": {"parts": [{"text": "The Kansas City Chiefs won Super Bowl LVIII."}],
+                                        "role": "model"},
+                            "finishReason": "STOP", "index": 0,
+                            "groundingMetadata": {"webSearchQueries": ["Super Bowl 2024 winner"],
+                                                  "groundingChunks": [{"web": {"uri": "https://example.com/sb",
+                                                                               "title": "example.com"}}]}}],
+            "usageMetadata": {"promptTokenCount": 11, "candidatesTokenCount": 12, "totalTokenCount": 23,
+                              "toolUsePromptTokenCount": 60},
+            "modelVersion": "gemini-2.5-flash", "responseId": "webSearch0001"}
+    return [json_response(200, body, GOOGLE_JSON)]
+
+_SEARCH_PROMPT = "Who won the 2024 Super Bowl?"
+
+
+@scenario("x_openai_responses_web_search")
+def _():
+    # WebSearchTool on the Responses API: {"type": "web_search"}; an "extension" definition.
+    return run("openai/gpt-4o-mini", "call", [U(_SEARCH_PROMPT)], tools=[llm.WebSearchTool()])
+
+
+@scenario("x_openai_responses_web_search_with_tool")
+def _():
+    return run("openai/gpt-4o-mini", "call", [U(_SEARCH_PROMPT)], tools=[llm.WebSearchTool(), get_weather])
+
+
+@scenario("x_anthropic_web_search")
+def _():
+    # web_search_20250305; server_tool_use and web_search_tool_result are not content.
+    return run("anthropic/claude-sonnet-4-5", "call", [U(_SEARCH_PROMPT)], tools=[llm.WebSearchTool()])
+
+
+@scenario("x_google_web_search")
+def _():
+    # google_search as a tool of its own.
+    return run("google/gemini-2.5-flash", "call", [U(_SEARCH_PROMPT)], tools=[llm.WebSearchTool(), get_weather])
+
+
+@scenario("x_completions_web_search_refused")
+def _():
+    # Chat Completions has no web search: FeatureNotSupportedError before any request.
+    return run("openai/gpt-4o-mini:completions", "call", [U(_SEARCH_PROMPT)], tools=[llm.WebSearchTool()])
+
+CASES_ADDED_WEB_SEARCH = [
+    Case("x_openai_responses_web_search", "openai (responses)", "WebSearchTool on the Responses API.",
+         "synthesized: synth.responses_web_search", synth.responses_web_search,
+         ["Sent as `{\"type\": \"web_search\"}`; recorded in `gen_ai.tool.definitions` as an `extension`."]),
+    Case("x_openai_responses_web_search_with_tool", "openai (responses)", "WebSearchTool beside a function tool.",
+         "synthesized: synth.responses_web_search", synth.responses_web_search),
+    Case("x_anthropic_web_search", "anthropic", "WebSearchTool on Anthropic.",
+         "synthesized: synth.anthropic_web_search", synth.anthropic_web_search,
+         ["Sent as `web_search_20250305`; server tool blocks are not content."]),
+    Case("x_google_web_search", "google", "WebSearchTool beside a function tool on Google.",
+         "synthesized: synth.google_web_search", synth.google_web_search,
+         ["`google_search` is a tool of its own, before the merged function declarations."]),
+    Case("x_completions_web_search_refused", "openai (completions)", "WebSearchTool on Chat Completions.",
+         "synthesized: none (the call fails before any request)", lambda: [],
+         ["`_convert_tool_to_tool_param` raises FeatureNotSupportedError."]),
 ]

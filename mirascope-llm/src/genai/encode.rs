@@ -228,18 +228,27 @@ impl Serialize for MirascopeParameters<'_> {
 }
 
 #[derive(Serialize)]
-struct ToolDefinition<'a> {
-    name: &'a str,
-    description: &'a str,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    parameters: MirascopeParameters<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    strict: Option<bool>,
+#[serde(untagged)]
+enum ToolDefinition<'a> {
+    Function {
+        name: &'a str,
+        description: &'a str,
+        #[serde(rename = "type")]
+        kind: &'static str,
+        parameters: MirascopeParameters<'a>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        strict: Option<bool>,
+    },
+    /// A provider tool (`serialize.py::_serialize_tool`: `{"name": ..., "type": "extension"}`).
+    Extension {
+        name: &'static str,
+        #[serde(rename = "type")]
+        kind: &'static str,
+    },
 }
 
 fn tool_definition(t: &ToolSchema) -> ToolDefinition<'_> {
-    ToolDefinition {
+    ToolDefinition::Function {
         name: &t.name,
         description: &t.description,
         kind: "function",
@@ -262,14 +271,23 @@ pub(crate) fn tool_definitions(
     let format_tool = format
         .filter(|f| f.mode == FormatMode::Tool && requested_mode == Some(FormatMode::Tool))
         .map(|f| f.tool_schema());
-    let mut items: Vec<ToolDefinition<'_>> =
-        tools.iter().map(|t| tool_definition(t.schema())).collect();
+    let mut items: Vec<ToolDefinition<'_>> = tools
+        .iter()
+        .map(|t| match t.provider_tool() {
+            Some(p) => ToolDefinition::Extension {
+                name: p.name(),
+                kind: "extension",
+            },
+            None => tool_definition(t.schema()),
+        })
+        .collect();
     if let Some(t) = &format_tool {
         // Mirascope records the format tool without its `strict` flag.
-        items.push(ToolDefinition {
-            strict: None,
-            ..tool_definition(t)
-        });
+        let mut definition = tool_definition(t);
+        if let ToolDefinition::Function { strict, .. } = &mut definition {
+            *strict = None;
+        }
+        items.push(definition);
     }
     (!items.is_empty()).then(|| to_json(&items))
 }

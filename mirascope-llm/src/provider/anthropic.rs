@@ -83,7 +83,10 @@ fn uses_beta(ctx: &EncodeContext<'_>, beta_only: bool) -> bool {
     beta_only
         || models::anthropic_supports_strict(ctx.model_name)
             && (ctx.format.is_some_and(|f| f.mode == FormatMode::Strict)
-                || ctx.tools.iter().any(|t| t.schema().strict != Some(false)))
+                || ctx
+                    .tools
+                    .iter()
+                    .any(|t| t.provider_tool().is_none() && t.schema().strict != Some(false)))
 }
 
 /// A tool on the beta API (`_beta_convert_tool_to_tool_param`, anthropic/_utils/beta_encode.py):
@@ -419,7 +422,18 @@ impl WireFormat for Anthropic {
                 tool_param(t)
             }
         };
-        let mut tools: Vec<Value> = ctx.tools.iter().map(|t| convert(t.schema())).collect();
+        // `convert_tool_to_tool_param` (and its beta twin): web search as
+        // `web_search_20250305`.
+        let mut tools: Vec<Value> = ctx
+            .tools
+            .iter()
+            .map(|t| match t.provider_tool() {
+                Some(crate::ProviderTool::WebSearch) => {
+                    json!({"type": "web_search_20250305", "name": "web_search"})
+                }
+                None => convert(t.schema()),
+            })
+            .collect();
         if let Some(f) = ctx.format {
             match f.mode {
                 // `beta_encode_request`: strict output needs a model with strict outputs.

@@ -305,9 +305,17 @@ impl WireFormat for Google {
                 }
             }
         }
-        if !ctx.tools.is_empty() {
-            for t in ctx.tools {
-                tools.push(function_declaration(t.schema())?);
+        // Web search is a tool of its own (`google_search`); the SDK's `t_tools` puts such tools
+        // first and merges every function declaration into one last tool.
+        let mut other_tools = Vec::new();
+        for t in ctx.tools {
+            match t.provider_tool() {
+                Some(crate::ProviderTool::WebSearch) => {
+                    if other_tools.is_empty() {
+                        other_tools.push(json!({"googleSearch": {}}));
+                    }
+                }
+                None => tools.push(function_declaration(t.schema())?),
             }
         }
 
@@ -345,7 +353,10 @@ impl WireFormat for Google {
         }
         // google-genai's `t_tools` merges every function declaration into one `Tool`.
         if !tools.is_empty() {
-            body.insert("tools".into(), json!([{"functionDeclarations": tools}]));
+            other_tools.push(json!({"functionDeclarations": tools}));
+        }
+        if !other_tools.is_empty() {
+            body.insert("tools".into(), Value::Array(other_tools));
         }
         // Mirascope passes one `config` dict holding the params, the system instruction, the
         // tools and the tool config; the SDK sends `generationConfig` (possibly `{}`) whenever

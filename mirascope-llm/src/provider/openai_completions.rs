@@ -234,6 +234,14 @@ impl WireFormat for OpenAiCompletions {
         }
         body.insert("messages".into(), Value::Array(messages));
 
+        // `_convert_tool_to_tool_param`: Chat Completions has no provider tools.
+        if ctx.tools.iter().any(|t| t.provider_tool().is_some()) {
+            return Err(Error::unsupported(
+                ctx.provider_id,
+                "WebSearchTool: web search is only available in the OpenAI Responses API \
+                 (use a model with the ':responses' suffix)",
+            ));
+        }
         let mut tools: Vec<Value> = ctx
             .tools
             .iter()

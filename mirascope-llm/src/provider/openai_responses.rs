@@ -202,10 +202,14 @@ impl WireFormat for OpenAiResponses {
         }
         body.insert("input".into(), Value::Array(input));
 
+        // `_convert_tool_to_tool_param`: web search as `{"type": "web_search"}`.
         let user_tools: Vec<Value> = ctx
             .tools
             .iter()
-            .map(|t| function_tool(t.schema()))
+            .map(|t| match t.provider_tool() {
+                Some(crate::ProviderTool::WebSearch) => json!({"type": "web_search"}),
+                None => function_tool(t.schema()),
+            })
             .collect();
         let mut tools = user_tools.clone();
         if let Some(f) = ctx.format {
@@ -224,8 +228,10 @@ impl WireFormat for OpenAiResponses {
                     let choice = if user_tools.is_empty() {
                         json!({"type": "function", "name": FORMAT_TOOL_NAME})
                     } else {
+                        // Only function tools (not web search) in `tool_choice`.
                         let names: Vec<Value> = tools
                             .iter()
+                            .filter(|t| t["type"] == "function")
                             .map(|t| json!({"type": "function", "name": t["name"]}))
                             .collect();
                         json!({"type": "allowed_tools", "mode": "required", "tools": names})
