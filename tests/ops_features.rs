@@ -365,3 +365,35 @@ fn resume_spans_carry_the_session() {
         Some("second")
     );
 }
+
+/// A panic in an explicit span's body fails it (status ERROR, one `exception` event) and
+/// unwinds on, as Python's `Span.__exit__` records an exception: through `in_scope`, and when
+/// the unwinding drops the span.
+#[test]
+fn a_panic_fails_an_explicit_span() {
+    otel();
+    let span = ops::span("panics-in-scope");
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        span.in_scope(|| panic!("boom"))
+    }));
+    assert!(caught.is_err(), "the panic goes on");
+    drop(span);
+    let caught = std::panic::catch_unwind(|| {
+        let _span = ops::span("panics-while-held");
+        panic!("boom");
+    });
+    assert!(caught.is_err());
+    // A span that ends normally is not failed by a later, unrelated panic.
+    let fine = ops::span("ends-normally");
+    fine.finish();
+    drop(fine);
+    for name in ["panics-in-scope", "panics-while-held"] {
+        let spans = named(name);
+        assert_eq!(spans.len(), 1, "{name}");
+        let s = &spans[0];
+        assert!(matches!(s.status, Status::Error { .. }), "{name}: {:?}", s.status);
+        let exceptions: Vec<_> = s.events.iter().filter(|e| e.name == "exception").collect();
+        assert_eq!(exceptions.len(), 1, "{name}: one exception event");
+    }
+    assert_eq!(named("ends-normally")[0].status, Status::Unset);
+}

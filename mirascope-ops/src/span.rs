@@ -39,6 +39,11 @@ static WARN_ONCE: Once = Once::new();
 pub struct Span {
     span: tracing::Span,
     finished: AtomicBool,
+    /// Opened by [`span`] (not a handle of [`current_span`]): a panic that unwinds through it
+    /// fails it, as Python's `Span.__exit__` records the exception.
+    owned: bool,
+    /// A panic has been recorded on it.
+    failed: AtomicBool,
 }
 
 /// Opens an explicit span, as a child of the current span; add attributes with [`Span::with`] /
@@ -63,6 +68,23 @@ pub fn span(name: &str) -> Span {
     Span {
         span,
         finished: AtomicBool::new(false),
+        owned: true,
+        failed: AtomicBool::new(false),
+    }
+}
+
+impl Drop for Span {
+    /// A panic unwinding through the scope that holds the span fails it (status ERROR, one
+    /// `exception` event), as `Span.__exit__` does for an exception; the payload is not known
+    /// here ([`Span::in_scope`] records it).
+    fn drop(&mut self) {
+        if self.owned
+            && std::thread::panicking()
+            && !self.failed.swap(true, Ordering::Relaxed)
+            && self.live()
+        {
+            crate::trace::record_panic(&self.span, None);
+        }
     }
 }
 
@@ -223,8 +245,19 @@ impl Span {
     }
 
     /// Runs `f` inside this span.
+    ///
+    /// A panic in `f` fails the span (status ERROR, one `exception` event, the message only
+    /// with content capture on), then unwinds on, as `Span.__exit__` records an exception.
     pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
-        self.span.in_scope(f)
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.span.in_scope(f))) {
+            Ok(r) => r,
+            Err(payload) => {
+                if !self.failed.swap(true, Ordering::Relaxed) && self.live() {
+                    crate::trace::record_panic(&self.span, Some(&*payload));
+                }
+                std::panic::resume_unwind(payload)
+            }
+        }
     }
 
     /// Runs a future inside this span: the span is current whenever the future runs, across
@@ -244,6 +277,8 @@ pub fn current_span() -> Span {
     Span {
         span: tracing::Span::current(),
         finished: AtomicBool::new(false),
+        owned: false,
+        failed: AtomicBool::new(false),
     }
 }
 

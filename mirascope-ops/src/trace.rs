@@ -489,18 +489,23 @@ impl TraceSpan {
     /// Records a panic (status ERROR, one exception event) and ends the span; the caller
     /// resumes unwinding.
     pub fn panicked(self, payload: &(dyn std::any::Any + Send)) {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "panic".to_string());
-        let message = if genai::capture_content() {
-            message
-        } else {
-            "panic".to_string()
-        };
-        fail(&self.span, "panic", "panic", &message, None);
+        record_panic(&self.span, Some(payload));
     }
+}
+
+/// Records a panic on `span`: status ERROR, `error.type` `panic`, one `exception` event whose
+/// message is the panic's (with content capture on; `panic` otherwise, or when the payload is
+/// not known).
+pub(crate) fn record_panic(span: &Span, payload: Option<&(dyn std::any::Any + Send)>) {
+    let message = payload
+        .and_then(|p| {
+            p.downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+        })
+        .filter(|_| genai::capture_content())
+        .unwrap_or_else(|| "panic".to_string());
+    fail(span, "panic", "panic", &message, None);
 }
 
 fn short_type_name(full: &'static str) -> &'static str {
