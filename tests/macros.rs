@@ -857,3 +857,50 @@ fn sensitive_parameters_are_never_recorded() {
         );
     }
 }
+
+/// A traced function that makes a call and returns `llm::Result<T>` for a `T` of its own: a
+/// failed call keeps its Mirascope class on the trace span (`error.type`, `exception.type`), as
+/// the exception Python propagates through `@ops.trace` does.
+#[ops::trace]
+async fn summarize(model: &llm::Model, text: &str) -> llm::Result<usize> {
+    let response = model.call(text).await?;
+    Ok(response.text().len())
+}
+
+#[tokio::test]
+async fn a_traced_function_keeps_the_class_of_a_call_error_it_returns() {
+    let _capture = capture();
+    let wire = Wire::Completions;
+    let (_server, model) = common::serve(
+        wire,
+        vec![json_response(
+            401,
+            wire.error_body(401, "Incorrect API key provided"),
+        )],
+    );
+    let err = summarize(&model, "hello").await.expect_err("401");
+    assert!(matches!(err, llm::Error::Api(_)), "{err:?}");
+    let span = one("summarize");
+    assert!(
+        matches!(span.status, Status::Error { .. }),
+        "{:?}",
+        span.status
+    );
+    assert_eq!(
+        attr(&span, "error.type").as_deref(),
+        Some("AuthenticationError")
+    );
+    let exception = span
+        .events
+        .iter()
+        .find(|e| e.name == "exception")
+        .expect("an exception event");
+    assert!(
+        exception
+            .attributes
+            .iter()
+            .any(|kv| kv.key.as_str() == "exception.type"
+                && kv.value.as_str() == "mirascope_llm::AuthenticationError"),
+        "{exception:?}"
+    );
+}

@@ -391,7 +391,11 @@ fn a_panic_fails_an_explicit_span() {
         let spans = named(name);
         assert_eq!(spans.len(), 1, "{name}");
         let s = &spans[0];
-        assert!(matches!(s.status, Status::Error { .. }), "{name}: {:?}", s.status);
+        assert!(
+            matches!(s.status, Status::Error { .. }),
+            "{name}: {:?}",
+            s.status
+        );
         let exceptions: Vec<_> = s.events.iter().filter(|e| e.name == "exception").collect();
         assert_eq!(exceptions.len(), 1, "{name}: one exception event");
     }

@@ -595,7 +595,13 @@ macro_rules! output_levels {
     };
 }
 
-fn error_output<E: Debug>(e: &E) -> Output<'_> {
+/// A returned error. A `mirascope_llm::Error` (a traced function that makes a call and returns
+/// `llm::Result<T>` for any `T`) keeps its Mirascope class, as the exception Python propagates
+/// through `@ops.trace` does.
+fn error_output<E: Debug + 'static>(e: &E) -> Output<'_> {
+    if let Some(llm) = (e as &dyn std::any::Any).downcast_ref::<mirascope_llm::Error>() {
+        return Output::LlmError(llm);
+    }
     Output::Error {
         type_name: std::any::type_name::<E>(),
         message: format!("{e:?}"),
@@ -605,11 +611,11 @@ fn error_output<E: Debug>(e: &E) -> Output<'_> {
 // `&self` methods: an impl for `&^n Wrap` is reached from `&^(n+1) Wrap`; call sites use nine.
 output_levels! {
     OutViaResultResponseLlm for &&&&&&&&Wrap<'a, Result<Response, mirascope_llm::Error>> where [] => |v| match v { Ok(r) => Output::Response(r), Err(e) => Output::LlmError(e) };
-    OutViaResultResponse<E> for &&&&&&&Wrap<'a, Result<Response, E>> where [E: Debug] => |v| match v { Ok(r) => Output::Response(r), Err(e) => error_output(e) };
+    OutViaResultResponse<E> for &&&&&&&Wrap<'a, Result<Response, E>> where [E: Debug + 'static] => |v| match v { Ok(r) => Output::Response(r), Err(e) => error_output(e) };
     OutViaResponse for &&&&&&Wrap<'a, Response> where [] => |v| Output::Response(v);
-    OutViaResultSerialize<T, E> for &&&&&Wrap<'a, Result<T, E>> where [T: serde::Serialize, E: Debug] => |v| match v { Ok(t) => Output::Json(serde_json::to_value(t).unwrap_or(Value::Null)), Err(e) => error_output(e) };
-    OutViaResultDebug<T, E> for &&&&Wrap<'a, Result<T, E>> where [T: Debug, E: Debug] => |v| match v { Ok(t) => Output::Text(format!("{t:?}")), Err(e) => error_output(e) };
-    OutViaResult<T, E> for &&&Wrap<'a, Result<T, E>> where [E: Debug] => |v| match v { Ok(_) => Output::Text(std::any::type_name::<T>().to_string()), Err(e) => error_output(e) };
+    OutViaResultSerialize<T, E> for &&&&&Wrap<'a, Result<T, E>> where [T: serde::Serialize, E: Debug + 'static] => |v| match v { Ok(t) => Output::Json(serde_json::to_value(t).unwrap_or(Value::Null)), Err(e) => error_output(e) };
+    OutViaResultDebug<T, E> for &&&&Wrap<'a, Result<T, E>> where [T: Debug, E: Debug + 'static] => |v| match v { Ok(t) => Output::Text(format!("{t:?}")), Err(e) => error_output(e) };
+    OutViaResult<T, E> for &&&Wrap<'a, Result<T, E>> where [E: Debug + 'static] => |v| match v { Ok(_) => Output::Text(std::any::type_name::<T>().to_string()), Err(e) => error_output(e) };
     OutViaSerialize<T> for &&Wrap<'a, T> where [T: serde::Serialize] => |v| match serde_json::to_value(v) { Ok(j) => Output::Json(j), Err(_) => Output::Nothing };
     OutViaDebug<T> for &Wrap<'a, T> where [T: Debug] => |v| Output::Text(format!("{v:?}"));
     OutViaName<T> for Wrap<'a, T> where [] => |_v| Output::Text(std::any::type_name::<T>().to_string());
