@@ -401,3 +401,39 @@ fn a_panic_fails_an_explicit_span() {
     }
     assert_eq!(named("ends-normally")[0].status, Status::Unset);
 }
+
+/// Span attributes and event attributes may be arrays of any OpenTelemetry primitive, as
+/// Python's `AttributeValue` sequences.
+#[test]
+fn explicit_spans_take_arrays_of_every_primitive() {
+    use opentelemetry::{Array, Value};
+    otel();
+    let span = ops::span("arrays")
+        .with("ids", vec![1i64, 2, 3])
+        .with("scores", [0.5f64, 0.25])
+        .with("flags", [true, false]);
+    span.event("ranked", [("ids", AttributeValue::from(vec![3i64, 1]))]);
+    span.finish();
+    drop(span);
+    let s = named("arrays").pop().expect("exported");
+    let value = |key: &str| {
+        s.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.clone())
+    };
+    assert_eq!(value("ids"), Some(Value::Array(Array::I64(vec![1, 2, 3]))));
+    assert_eq!(
+        value("scores"),
+        Some(Value::Array(Array::F64(vec![0.5, 0.25])))
+    );
+    assert_eq!(
+        value("flags"),
+        Some(Value::Array(Array::Bool(vec![true, false])))
+    );
+    let event = s.events.iter().find(|e| e.name == "ranked").expect("event");
+    assert_eq!(
+        event.attributes[0].value,
+        Value::Array(Array::I64(vec![3, 1]))
+    );
+}

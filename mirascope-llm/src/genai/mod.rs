@@ -53,7 +53,35 @@ pub enum AttrValue {
     F64(f64),
     /// A string array.
     StrArray(Vec<String>),
+    /// An integer array.
+    I64Array(Vec<i64>),
+    /// A float array.
+    F64Array(Vec<f64>),
+    /// A boolean array.
+    BoolArray(Vec<bool>),
 }
+
+/// Arrays of each OpenTelemetry primitive (as Python's `AttributeValue` sequences).
+macro_rules! from_array {
+    ($($t:ty => $variant:ident),*) => {$(
+        impl From<Vec<$t>> for AttrValue {
+            fn from(v: Vec<$t>) -> Self {
+                AttrValue::$variant(v)
+            }
+        }
+        impl From<&[$t]> for AttrValue {
+            fn from(v: &[$t]) -> Self {
+                AttrValue::$variant(v.to_vec())
+            }
+        }
+        impl<const N: usize> From<[$t; N]> for AttrValue {
+            fn from(v: [$t; N]) -> Self {
+                AttrValue::$variant(v.to_vec())
+            }
+        }
+    )*};
+}
+from_array!(i64 => I64Array, f64 => F64Array, bool => BoolArray);
 
 impl From<&str> for AttrValue {
     fn from(v: &str) -> Self {

@@ -46,6 +46,9 @@ fn to_value(v: AttrValue) -> Value {
         AttrValue::StrArray(items) => Value::Array(Array::String(
             items.into_iter().map(StringValue::from).collect(),
         )),
+        AttrValue::I64Array(items) => Value::Array(Array::I64(items)),
+        AttrValue::F64Array(items) => Value::Array(Array::F64(items)),
+        AttrValue::BoolArray(items) => Value::Array(Array::Bool(items)),
     }
 }
 
