@@ -273,6 +273,17 @@ pub fn start(
     qualname: impl FnOnce() -> Cow<'static, str>,
     arg_values: impl FnOnce() -> String,
 ) -> TraceSpan {
+    start_with(info, qualname, || Some(arg_values()))
+}
+
+/// [`start`], with argument values that may be unknown (a traced `#[llm::call]` built where its
+/// span could not record them): then the attribute is left out, never recorded as `""`.
+#[inline(never)]
+fn start_with(
+    info: &TraceInfo,
+    qualname: impl FnOnce() -> Cow<'static, str>,
+    arg_values: impl FnOnce() -> Option<String>,
+) -> TraceSpan {
     let qualname = LazyName::new(qualname);
     let span = tracing::info_span!(
         target: genai::OPS_TARGET,
@@ -287,7 +298,7 @@ pub fn start(
         { keys::MIRASCOPE_TRACE_ARG_TYPES } = info.arg_types,
         // Argument values are content; their names and types are not. Made here, in the
         // enabled branch of the macro, so that they are part of the span's creation.
-        { keys::MIRASCOPE_TRACE_ARG_VALUES } = genai::capture_content().then(arg_values),
+        { keys::MIRASCOPE_TRACE_ARG_VALUES } = genai::capture_content().then(arg_values).flatten(),
         { keys::MIRASCOPE_TRACE_METADATA } = Empty,
         { keys::MIRASCOPE_TRACE_OUTPUT } = Empty,
         { keys::MIRASCOPE_RESPONSE_PROVIDER_ID } = Empty,
@@ -662,10 +673,10 @@ impl TraceWrapper {
             qualname,
             arg_values,
         } = self;
-        start(
+        start_with(
             info,
             || format!("{qualname}.{suffix}").into(),
-            || arg_values.unwrap_or_default(),
+            || arg_values,
         )
     }
 }
