@@ -147,6 +147,8 @@ impl ProviderTool {
 /// `#[llm::call]`, or [`Tool::web_search`].
 pub struct WebSearchTool;
 
+// Not offered as the fix when something else is not a tool.
+#[diagnostic::do_not_recommend]
 impl ToolFn for WebSearchTool {
     fn tool() -> Tool {
         Tool::web_search()
