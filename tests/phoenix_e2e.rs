@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use common::{json_response, serve, sse_response, Wire};
@@ -40,19 +40,26 @@ fn python() -> Option<String> {
         .map(|p| p.to_string())
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Two distinct free loopback ports (both listeners are held until both are known, so the
+/// second cannot be the first one again).
+fn free_ports() -> (u16, u16) {
+    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
 }
 
-/// The virtualenv with Phoenix, installed if missing.
+/// The Phoenix release this test was written against; a new release is a deliberate change.
+const PHOENIX_VERSION: &str = "20.26.1";
+
+/// The virtualenv with Phoenix `PHOENIX_VERSION`, installed if missing.
 fn phoenix_venv(python: &str) -> PathBuf {
     let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/phoenix-venv");
-    let phoenix = venv.join("bin/phoenix");
-    if !phoenix.exists() {
+    // A marker names the installed release, so a venv from another pin is brought up to date.
+    let marker = venv.join(format!(".arize-phoenix-{PHOENIX_VERSION}"));
+    if !marker.exists() {
         let ok = Command::new(python)
             .args(["-m", "venv"])
             .arg(&venv)
@@ -61,13 +68,23 @@ fn phoenix_venv(python: &str) -> PathBuf {
             .success();
         assert!(ok, "creating the virtualenv failed");
         let ok = Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", "arize-phoenix"])
+            .args(["install", "--quiet"])
+            .arg(format!("arize-phoenix=={PHOENIX_VERSION}"))
             .status()
             .expect("pip")
             .success();
         assert!(ok, "pip install arize-phoenix failed");
+        std::fs::write(&marker, "").expect("venv marker");
     }
     venv
+}
+
+/// A client for loopback only: no proxy from the environment is consulted.
+fn loopback_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("reqwest client")
 }
 
 fn get(url: &str) -> Option<Value> {
@@ -76,7 +93,7 @@ fn get(url: &str) -> Option<Value> {
         .build()
         .ok()?;
     rt.block_on(async {
-        let resp = reqwest::Client::new()
+        let resp = loopback_client()
             .get(url)
             .timeout(Duration::from_secs(10))
             .send()
@@ -116,7 +133,7 @@ fn graphql(base: &str, query: &str) -> Option<Value> {
         .build()
         .ok()?;
     rt.block_on(async {
-        let resp = reqwest::Client::new()
+        let resp = loopback_client()
             .post(format!("{base}/graphql"))
             .header("content-type", "application/json")
             .body(serde_json::json!({ "query": query }).to_string())
@@ -165,6 +182,67 @@ fn flatten(prefix: &str, v: &Value, out: &mut HashMap<String, Value>) {
     }
 }
 
+/// How long a first start may take on a busy 2-core machine (it runs its database migrations;
+/// about 12 s on an idle one).
+const STARTUP_BOUND: Duration = Duration::from_secs(300);
+
+/// Starts `phoenix serve` on two fresh loopback ports and waits until `/healthz` answers. Its
+/// output goes to `phoenix.log` in `workdir`; when it exits before answering (a port taken
+/// meanwhile, say) it is started once more on other ports, and a failure shows the log's tail.
+fn start_phoenix(venv: &std::path::Path, workdir: &std::path::Path) -> (Server, String) {
+    std::fs::create_dir_all(workdir).expect("Phoenix working directory");
+    let log_path = workdir.join("phoenix.log");
+    let log_tail = || {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    };
+    for attempt in 1..=2 {
+        let (port, grpc_port) = free_ports();
+        let log = std::fs::File::create(&log_path).expect("phoenix.log");
+        let child = Command::new(venv.join("bin/phoenix"))
+            .arg("serve")
+            .env("PHOENIX_HOST", "127.0.0.1")
+            .env("PHOENIX_PORT", port.to_string())
+            .env("PHOENIX_GRPC_PORT", grpc_port.to_string())
+            .env("PHOENIX_WORKING_DIR", workdir)
+            .env("PHOENIX_TELEMETRY_ENABLED", "false")
+            .stdout(log.try_clone().expect("phoenix.log"))
+            .stderr(log)
+            .spawn()
+            .expect("phoenix serve");
+        let mut server = Server(child);
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        loop {
+            if get(&format!("{base}/healthz")).is_some() {
+                println!(
+                    "Phoenix {PHOENIX_VERSION} answered after {:.1} s (attempt {attempt})",
+                    started.elapsed().as_secs_f64()
+                );
+                return (server, base);
+            }
+            if let Ok(Some(status)) = server.0.try_wait() {
+                println!(
+                    "Phoenix exited ({status}) before answering (attempt {attempt}); its log:\n{}",
+                    log_tail()
+                );
+                break;
+            }
+            assert!(
+                started.elapsed() < STARTUP_BOUND,
+                "Phoenix did not answer /healthz within {STARTUP_BOUND:?}; its log:\n{}",
+                log_tail()
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+    panic!(
+        "Phoenix exited before answering, twice; its log:\n{}",
+        log_tail()
+    );
+}
+
 #[ops::trace(tags = ["e2e"])]
 #[llm::call("phoenix/gpt-4o-mini")]
 fn recommend(genre: &str) -> String {
@@ -184,29 +262,8 @@ fn spans_round_trip_through_phoenix() {
         return;
     };
     let venv = phoenix_venv(&python);
-    let (port, grpc_port) = (free_port(), free_port());
     let workdir = std::env::temp_dir().join(format!("phoenix-{}", std::process::id()));
-    let child = Command::new(venv.join("bin/phoenix"))
-        .arg("serve")
-        .env("PHOENIX_HOST", "127.0.0.1")
-        .env("PHOENIX_PORT", port.to_string())
-        .env("PHOENIX_GRPC_PORT", grpc_port.to_string())
-        .env("PHOENIX_WORKING_DIR", &workdir)
-        .env("PHOENIX_TELEMETRY_ENABLED", "false")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("phoenix serve");
-    let _server = Server(child);
-    let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while get(&format!("{base}/healthz")).is_none() {
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "Phoenix did not become healthy"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    let (_server, base) = start_phoenix(&venv, &workdir);
 
     // Our spans go to Phoenix over OTLP http/protobuf and to memory, for comparison.
     let otlp = Otlp::new()
