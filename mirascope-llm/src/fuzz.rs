@@ -544,3 +544,58 @@ fn fuzz_cassette_loader() {
         })
         .unwrap();
 }
+
+/// The `instrument_openai` observer (`genai/openai_v2.rs`) under JSON and byte mutations of the
+/// recorded Chat Completions answers and streams, fed in random pieces, with random statuses:
+/// nothing panics and nothing grows past its bounds.
+#[test]
+fn fuzz_openai_v2_observer() {
+    use crate::genai::openai_v2::ChatCall;
+    let strategy = (
+        seed_index(),
+        prop::collection::vec(
+            (any::<usize>(), prop::option::weighted(0.8, arb_json())),
+            0..5,
+        ),
+        prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 0..6),
+        prop::collection::vec(1usize..96, 1..12),
+        prop::sample::select(vec![200u16, 200, 200, 401, 429, 500, 503, 302]),
+        any::<bool>(),
+        arb_json(),
+    );
+    runner()
+        .run(
+            &strategy,
+            |(i, edits, byte_edits, pieces, status, capture, request)| {
+                let (stream, text) = match &seeds()[i] {
+                    Seed::Sse(_, sse) => (true, sse.clone()),
+                    Seed::Body(_, v) | Seed::Error(_, _, v) => {
+                        (false, mutate_json(v.clone(), &edits).to_string())
+                    }
+                };
+                let bytes = mutate_bytes(text.into_bytes(), &byte_edits);
+                let request = match request {
+                    Value::Object(m) => m,
+                    other => {
+                        let mut m = Map::new();
+                        m.insert("messages".into(), Value::Array(vec![other]));
+                        m
+                    }
+                };
+                let mut call = ChatCall::for_fuzz(&request, stream, capture);
+                call.response_started(status);
+                let mut rest = bytes.as_slice();
+                for n in pieces.iter().cycle().take(bytes.len() + 1) {
+                    if rest.is_empty() {
+                        break;
+                    }
+                    let (piece, tail) = rest.split_at((*n).min(rest.len()));
+                    call.body_bytes(piece);
+                    rest = tail;
+                }
+                call.body_ended();
+                Ok(())
+            },
+        )
+        .unwrap();
+}

@@ -51,3 +51,56 @@ pub fn uninstrument_llm() {
 pub fn is_llm_instrumented() -> bool {
     INSTRUMENTED.load(Ordering::SeqCst)
 }
+
+/// Whether the content of the calls [`instrument_openai_with`] instruments is captured, as
+/// Python's `capture_content` argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContentCapture {
+    /// Capture message content, tool-call arguments and error bodies.
+    Enabled,
+    /// Do not.
+    Disabled,
+    /// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` captures; anything else (or
+    /// nothing) does not: the instrumentor's default.
+    #[default]
+    Default,
+}
+
+/// Turns on spans and client metrics for the Chat Completions calls the application makes
+/// itself, through `ReqwestMiddleware` (feature `reqwest-middleware`): Python
+/// Mirascope's `ops.instrument_openai()`, whose spans are those of
+/// `opentelemetry-instrumentation-openai-v2` (see `mirascope_llm::genai::openai_v2`). Content
+/// capture follows `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (off unless `true`).
+/// Calling it again while on changes nothing, as in Python.
+pub fn instrument_openai() {
+    instrument_openai_with(ContentCapture::Default);
+}
+
+/// [`instrument_openai`] with an explicit content capture mode.
+pub fn instrument_openai_with(capture: ContentCapture) {
+    use mirascope_llm::genai::openai_v2;
+    if openai_v2::is_instrumented() {
+        return;
+    }
+    let capture = match capture {
+        ContentCapture::Enabled => true,
+        ContentCapture::Disabled => false,
+        ContentCapture::Default => openai_v2::content_enabled_from_env_value(
+            std::env::var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")
+                .ok()
+                .as_deref(),
+        ),
+    };
+    openai_v2::set_instrumented(true, capture);
+}
+
+/// Turns them off: calls that start afterwards are not recorded (one in flight ends its span
+/// normally).
+pub fn uninstrument_openai() {
+    mirascope_llm::genai::openai_v2::set_instrumented(false, false);
+}
+
+/// Whether [`instrument_openai`] is on.
+pub fn is_openai_instrumented() -> bool {
+    mirascope_llm::genai::openai_v2::is_instrumented()
+}

@@ -36,7 +36,12 @@ mod tracer;
 pub use configure::{configure, Configuration, OpsGuard, DEFAULT_SHUTDOWN_TIMEOUT};
 pub use error::OpsError;
 pub use export::configure_from_env;
-pub use instrument::{instrument_llm, is_llm_instrumented, uninstrument_llm};
+pub use instrument::{
+    instrument_llm, instrument_openai, instrument_openai_with, is_llm_instrumented,
+    is_openai_instrumented, uninstrument_llm, uninstrument_openai, ContentCapture,
+};
+#[cfg(feature = "reqwest-middleware")]
+mod provider_http;
 #[allow(deprecated)]
 pub use layer::stepped_aside_for_another_layer;
 pub use layer::{
@@ -54,6 +59,8 @@ pub use propagation::{
     extract_context, extract_session_id, inject_context, inject_span_context, propagated_context,
     propagator_format, set_propagator, Carrier, ContextSource, PropagatedGuard, PropagatorFormat,
 };
+#[cfg(feature = "reqwest-middleware")]
+pub use provider_http::ReqwestMiddleware;
 pub use session::{
     current_session, enter_session, in_session, new_session, session, with_current_session,
     InSession, SessionContext, SessionGuard, WithSession, SESSION_HEADER_NAME,

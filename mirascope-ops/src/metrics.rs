@@ -19,7 +19,8 @@ use mirascope_llm::genai::keys;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use mirascope_llm::genai::metrics::{set_recorder, CallRecord, MetricsRecorder};
+use mirascope_llm::genai::metrics::{set_recorder, CallRecord, Measurement, MetricsRecorder};
+use mirascope_llm::genai::AttrValue;
 use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider};
 use opentelemetry::KeyValue;
 
@@ -224,7 +225,27 @@ fn attr_sets(call: &CallRecord<'_>) -> Arc<AttrSets> {
     })
 }
 
+/// Attributes as OpenTelemetry key-values.
+fn key_values(attributes: &[(&'static str, AttrValue)]) -> Vec<KeyValue> {
+    attributes
+        .iter()
+        .map(|(k, v)| KeyValue::new(*k, opentelemetry::Value::from(v.clone())))
+        .collect()
+}
+
 impl MetricsRecorder for GenAiMetrics {
+    fn record_measurement(&self, measurement: &Measurement<'_>) {
+        match *measurement {
+            Measurement::OperationDuration {
+                seconds,
+                attributes,
+            } => self.duration.record(seconds, &key_values(attributes)),
+            Measurement::TokenUsage { tokens, attributes } => self
+                .token_usage
+                .record(tokens.min(MAX_RECORDED_TOKENS), &key_values(attributes)),
+        }
+    }
+
     fn record(&self, call: &CallRecord<'_>) {
         let sets = attr_sets(call);
         match call.error_type {

@@ -128,6 +128,31 @@ impl ChunkGaps {
 pub trait MetricsRecorder: Send + Sync {
     /// Records one call.
     fn record(&self, call: &CallRecord<'_>);
+
+    /// Records one measurement that carries its own attributes: those of an instrumentation
+    /// that mirrors another library's metrics ([`super::openai_v2`]). Ignored by default.
+    fn record_measurement(&self, measurement: &Measurement<'_>) {
+        let _ = measurement;
+    }
+}
+
+/// One measurement of a client instrument with its attributes, as another library records it.
+#[derive(Debug, Clone, Copy)]
+pub enum Measurement<'a> {
+    /// `gen_ai.client.operation.duration`, in seconds.
+    OperationDuration {
+        /// The duration.
+        seconds: f64,
+        /// Its attributes.
+        attributes: &'a [(&'static str, super::AttrValue)],
+    },
+    /// `gen_ai.client.token.usage`.
+    TokenUsage {
+        /// The tokens.
+        tokens: u64,
+        /// Its attributes (with `gen_ai.token.type`).
+        attributes: &'a [(&'static str, super::AttrValue)],
+    },
 }
 
 static RECORDER: OnceLock<RwLock<Option<Arc<dyn MetricsRecorder>>>> = OnceLock::new();

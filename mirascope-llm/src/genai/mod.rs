@@ -19,6 +19,7 @@ pub mod encode;
 pub mod keys;
 pub mod metrics;
 pub mod mirascope;
+pub mod openai_v2;
 #[cfg(feature = "otel")]
 mod otel;
 pub mod resume;

@@ -37,6 +37,12 @@ pub fn span_context(span: &tracing::Span) -> opentelemetry::Context {
         .unwrap_or_else(|| span.context())
 }
 
+impl From<AttrValue> for Value {
+    fn from(v: AttrValue) -> Value {
+        to_value(v)
+    }
+}
+
 fn to_value(v: AttrValue) -> Value {
     match v {
         AttrValue::Str(s) => Value::String(s.into()),
