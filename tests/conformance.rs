@@ -9,6 +9,8 @@
 //!
 //! Prints `conformance: N passed, M failed, K skipped` and fails if any case fails.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -540,23 +542,6 @@ async fn run_traced(
     })
 }
 
-fn otel_value(v: &opentelemetry::Value) -> Value {
-    use opentelemetry::{Array, Value as V};
-    match v {
-        V::Bool(b) => json!(b),
-        V::I64(i) => json!(i),
-        V::F64(f) => json!(f),
-        V::String(s) => json!(s.as_str()),
-        V::Array(Array::String(items)) => {
-            Value::Array(items.iter().map(|s| json!(s.as_str())).collect())
-        }
-        V::Array(Array::I64(items)) => json!(items),
-        V::Array(Array::F64(items)) => json!(items),
-        V::Array(Array::Bool(items)) => json!(items),
-        other => json!(other.to_string()),
-    }
-}
-
 fn kind_name(k: &SpanKind) -> &'static str {
     match k {
         SpanKind::Client => "CLIENT",
@@ -578,11 +563,11 @@ fn actual_spans(spans: &[ops::testing::SpanData]) -> Vec<Value> {
                 Status::Ok => ("OK", Value::Null),
                 Status::Error { description } => ("ERROR", if description.is_empty() { Value::Null } else { json!(description.as_ref()) }),
             };
-            let attributes: serde_json::Map<String, Value> = s.attributes.iter().map(|kv| (kv.key.to_string(), otel_value(&kv.value))).collect();
+            let attributes: serde_json::Map<String, Value> = s.attributes.iter().map(|kv| (kv.key.to_string(), common::otel_value(&kv.value))).collect();
             let events: Vec<Value> = s
                 .events
                 .iter()
-                .map(|e| json!({"name": e.name.as_ref(), "attributes": e.attributes.iter().map(|kv| (kv.key.to_string(), otel_value(&kv.value))).collect::<serde_json::Map<_, _>>()}))
+                .map(|e| json!({"name": e.name.as_ref(), "attributes": e.attributes.iter().map(|kv| (kv.key.to_string(), common::otel_value(&kv.value))).collect::<serde_json::Map<_, _>>()}))
                 .collect();
             json!({"name": s.name.as_ref(), "kind": kind_name(&s.span_kind), "scope": s.instrumentation_scope.name(), "status": {"code": code, "description": description}, "parent": parent, "attributes": attributes, "events": events})
         })

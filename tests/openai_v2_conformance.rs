@@ -55,25 +55,8 @@ fn expected_description(case: &Value, description: &Value) -> Value {
     Value::String(text)
 }
 
-fn otel_value(v: &opentelemetry::Value) -> Value {
-    use opentelemetry::{Array, Value as V};
-    match v {
-        V::Bool(b) => json!(b),
-        V::I64(i) => json!(i),
-        V::F64(f) => json!(f),
-        V::String(s) => json!(s.as_str()),
-        V::Array(Array::String(items)) => {
-            json!(items.iter().map(|s| s.as_str()).collect::<Vec<_>>())
-        }
-        V::Array(Array::I64(items)) => json!(items),
-        V::Array(Array::F64(items)) => json!(items),
-        V::Array(Array::Bool(items)) => json!(items),
-        other => json!(other.to_string()),
-    }
-}
-
 fn attr_map<'a>(kvs: impl Iterator<Item = &'a KeyValue>) -> BTreeMap<String, Value> {
-    kvs.map(|kv| (kv.key.to_string(), otel_value(&kv.value)))
+    kvs.map(|kv| (kv.key.to_string(), common::otel_value(&kv.value)))
         .collect()
 }
 

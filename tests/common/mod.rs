@@ -373,3 +373,21 @@ pub fn metrics_to_memory() -> (
     mirascope::ops::instrument_llm().expect("instrument");
     (guard, exporter, meter_provider, spans)
 }
+
+/// An OpenTelemetry attribute value as JSON (arrays as JSON arrays).
+pub fn otel_value(v: &opentelemetry::Value) -> Value {
+    use opentelemetry::{Array, Value as V};
+    match v {
+        V::Bool(b) => json!(b),
+        V::I64(i) => json!(i),
+        V::F64(f) => json!(f),
+        V::String(s) => json!(s.as_str()),
+        V::Array(Array::String(items)) => {
+            Value::Array(items.iter().map(|s| json!(s.as_str())).collect())
+        }
+        V::Array(Array::I64(items)) => json!(items),
+        V::Array(Array::F64(items)) => json!(items),
+        V::Array(Array::Bool(items)) => json!(items),
+        other => json!(other.to_string()),
+    }
+}

@@ -137,23 +137,9 @@ pub fn is_chat_completions(method: &str, path: &str) -> bool {
 /// `utils.py::set_server_address_and_port`: the host of the base URL, and its port unless it
 /// is the scheme's default (httpx leaves that out), 443, or not positive.
 pub fn server_address_and_port(url: &str) -> (Option<String>, Option<i64>) {
-    let Some((scheme, rest)) = url.split_once("://") else {
+    let Some((scheme, host, port)) = super::span::authority(url) else {
         return (None, None);
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        match v6.split_once(']') {
-            Some((h, p)) => (h, p.strip_prefix(':')),
-            None => return (None, None),
-        }
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        }
-    };
-    let host = (!host.is_empty()).then(|| host.to_ascii_lowercase());
     let default = match scheme.to_ascii_lowercase().as_str() {
         "http" => Some(80),
         "https" => Some(443),
@@ -162,7 +148,7 @@ pub fn server_address_and_port(url: &str) -> (Option<String>, Option<i64>) {
     let port = port
         .and_then(|p| p.parse::<i64>().ok())
         .filter(|&p| Some(p) != default && p != 443 && p > 0);
-    (host, port)
+    (Some(host.to_ascii_lowercase()), port)
 }
 
 /// `utils.py::get_llm_request_attributes` for a chat operation: the span's attributes, in the
@@ -427,6 +413,33 @@ struct StreamState {
     prompt_tokens: Option<Value>,
     completion_tokens: Option<Value>,
     choices: Vec<ChoiceBuffer>,
+    /// Bytes of text and arguments kept so far (at most [`MAX_JSON_BODY`]).
+    kept: usize,
+}
+
+/// A choice's or tool call's `index`, if below [`MAX_INDEX`].
+fn bounded_index(item: &Value) -> Option<usize> {
+    let i = item.get("index")?.as_u64().filter(|&i| i < MAX_INDEX)?;
+    usize::try_from(i).ok()
+}
+
+/// Grows `items` with `fill` until `index` is in it.
+fn grow_to<T>(items: &mut Vec<T>, index: usize, fill: impl Fn() -> T) {
+    while items.len() <= index {
+        items.push(fill());
+    }
+}
+
+/// Takes `n` bytes from what a stream may keep; false (and nothing taken) past the bound, so a
+/// stream without end costs bounded memory.
+fn take_budget(kept: &mut usize, n: usize) -> bool {
+    match kept.checked_add(n).filter(|&k| k <= MAX_JSON_BODY) {
+        Some(k) => {
+            *kept = k;
+            true
+        }
+        None => false,
+    }
 }
 
 impl StreamState {
@@ -460,23 +473,18 @@ impl StreamState {
             let Some(delta) = choice.get("delta").filter(|d| !d.is_null()) else {
                 continue;
             };
-            let Some(index) = choice
-                .get("index")
-                .and_then(Value::as_u64)
-                .filter(|&i| i < MAX_INDEX)
-            else {
+            let Some(index) = bounded_index(choice) else {
                 continue;
             };
-            let index = index as usize;
-            while self.choices.len() <= index {
-                self.choices.push(ChoiceBuffer::default());
-            }
+            grow_to(&mut self.choices, index, ChoiceBuffer::default);
             let buffer = &mut self.choices[index];
             if let Some(reason) = choice.get("finish_reason").filter(|f| truthy(f)) {
                 buffer.finish_reason = Some(reason.clone());
             }
             if let Some(text) = delta.get("content").and_then(Value::as_str) {
-                buffer.text.push(text.to_string());
+                if take_budget(&mut self.kept, text.len()) {
+                    buffer.text.push(text.to_string());
+                }
             }
             for call in delta
                 .get("tool_calls")
@@ -484,17 +492,10 @@ impl StreamState {
                 .into_iter()
                 .flatten()
             {
-                let Some(idx) = call
-                    .get("index")
-                    .and_then(Value::as_u64)
-                    .filter(|&i| i < MAX_INDEX)
-                else {
+                let Some(idx) = bounded_index(call) else {
                     continue;
                 };
-                let idx = idx as usize;
-                while buffer.tool_calls.len() <= idx {
-                    buffer.tool_calls.push(None);
-                }
+                grow_to(&mut buffer.tool_calls, idx, || None);
                 let function = call.get("function");
                 let slot = buffer.tool_calls[idx].get_or_insert_with(|| ToolCallBuffer {
                     id: call.get("id").cloned().unwrap_or(Value::Null),
@@ -508,7 +509,9 @@ impl StreamState {
                     .and_then(|f| f.get("arguments"))
                     .and_then(Value::as_str)
                 {
-                    slot.arguments.push_str(args);
+                    if take_budget(&mut self.kept, args.len()) {
+                        slot.arguments.push_str(args);
+                    }
                 }
             }
         }
@@ -821,35 +824,27 @@ impl ChatCall {
 
     /// `patch.py::_set_response_attributes` and the `gen_ai.choice` events of a JSON answer.
     fn record_response(&self, result: &Value) -> MetricResult {
-        let span = &self.span;
-        let set = |key: &'static str, v: Option<&Value>| {
-            if non_numerical_value_is_set(v) {
-                if let Some(a) = v.and_then(attr) {
-                    set_attribute(span, key, a);
-                }
-            }
-        };
-        set(super::keys::GEN_AI_RESPONSE_MODEL, result.get("model"));
+        self.set_if_set(super::keys::GEN_AI_RESPONSE_MODEL, result.get("model"));
         let choices = result.get("choices").and_then(Value::as_array);
         if let Some(choices) = choices.filter(|c| !c.is_empty()) {
             let reasons: Vec<Value> = choices.iter().map(finish_reason).collect();
-            set(
+            self.set_if_set(
                 super::keys::GEN_AI_RESPONSE_FINISH_REASONS,
                 Some(&Value::Array(reasons)),
             );
         }
-        set(super::keys::GEN_AI_RESPONSE_ID, result.get("id"));
-        set(
+        self.set_if_set(super::keys::GEN_AI_RESPONSE_ID, result.get("id"));
+        self.set_if_set(
             GEN_AI_OPENAI_RESPONSE_SERVICE_TIER,
             result.get("service_tier"),
         );
         let usage = result.get("usage").filter(|u| truthy(u));
         if let Some(usage) = usage {
-            set(
+            self.set_if_set(
                 super::keys::GEN_AI_USAGE_INPUT_TOKENS,
                 usage.get("prompt_tokens"),
             );
-            set(
+            self.set_if_set(
                 super::keys::GEN_AI_USAGE_OUTPUT_TOKENS,
                 usage.get("completion_tokens"),
             );
@@ -882,33 +877,34 @@ impl ChatCall {
             }
             return;
         }
-        let span = &self.span;
-        let set = |key: &'static str, v: Option<&Value>| {
-            if non_numerical_value_is_set(v) {
-                if let Some(a) = v.and_then(attr) {
-                    set_attribute(span, key, a);
-                }
-            }
-        };
-        set(
+        self.set_if_set(
             super::keys::GEN_AI_RESPONSE_MODEL,
             state.response_model.as_ref(),
         );
-        set(super::keys::GEN_AI_RESPONSE_ID, state.response_id.as_ref());
-        set(
+        self.set_if_set(super::keys::GEN_AI_RESPONSE_ID, state.response_id.as_ref());
+        self.set_if_set(
             super::keys::GEN_AI_USAGE_INPUT_TOKENS,
             state.prompt_tokens.as_ref(),
         );
-        set(
+        self.set_if_set(
             super::keys::GEN_AI_USAGE_OUTPUT_TOKENS,
             state.completion_tokens.as_ref(),
         );
-        set(
+        self.set_if_set(
             GEN_AI_OPENAI_RESPONSE_SERVICE_TIER,
             state.service_tier.as_ref(),
         );
         for event in state.choice_events(self.capture) {
             self.emit(event);
+        }
+    }
+
+    /// `utils.py::set_span_attribute`: only a value that is set and true (so no `0`, `""`, `[]`).
+    fn set_if_set(&self, key: &'static str, v: Option<&Value>) {
+        if non_numerical_value_is_set(v) {
+            if let Some(a) = v.and_then(attr) {
+                set_attribute(&self.span, key, a);
+            }
         }
     }
 

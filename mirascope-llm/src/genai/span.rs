@@ -135,28 +135,29 @@ fn record_request(span: &Span, info: &CallInfo<'_>) {
     batch.record(span);
 }
 
-/// Host and port of a base URL (`https://api.openai.com/v1` -> `api.openai.com`, 443).
-pub(crate) fn server(base_url: &str) -> (Option<&str>, Option<i64>) {
-    let (scheme, rest) = match base_url.split_once("://") {
-        Some((s, r)) => (s, r),
-        None => return (None, None),
-    };
+/// The scheme, host and port text of a URL (`https://[::1]:8080/v1` -> `https`, `::1`,
+/// `8080`), or `None` when it has no scheme or no host.
+pub(crate) fn authority(url: &str) -> Option<(&str, &str, Option<&str>)> {
+    let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        match v6.split_once(']') {
-            Some((h, p)) => (h, p.strip_prefix(':')),
-            None => return (None, None),
-        }
+        let (h, p) = v6.split_once(']')?;
+        (h, p.strip_prefix(':'))
     } else {
         match authority.rsplit_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
         }
     };
-    if host.is_empty() {
+    (!host.is_empty()).then_some((scheme, host, port))
+}
+
+/// Host and port of a base URL (`https://api.openai.com/v1` -> `api.openai.com`, 443).
+pub(crate) fn server(base_url: &str) -> (Option<&str>, Option<i64>) {
+    let Some((scheme, host, port)) = authority(base_url) else {
         return (None, None);
-    }
+    };
     let port = match port {
         Some(p) => p.parse::<u16>().ok().map(i64::from),
         None => match scheme {
