@@ -1,7 +1,8 @@
 //! The `openai_v2` case family (`tests/fixtures/openai_v2`, written by
 //! `tests/conformance_oracle/openai_v2.py`): what Python's `ops.instrument_openai()` records for a
 //! Chat Completions call through the official SDK, against what `ReqwestMiddleware` records for
-//! the same bytes sent through a `reqwest-middleware` client. Spans (name, kind, status,
+//! the same bytes sent through a `reqwest-middleware` client, and what `OpenAiLayer` records for
+//! the same request sent by an `async-openai` client. Spans (name, kind, status,
 //! attributes), content events and client metrics are compared; the rules below say where we
 //! differ on purpose, each with the README's reason.
 //!
@@ -89,8 +90,19 @@ fn recorded_response(v: &Value) -> RecordedResponse {
 }
 
 /// Runs one case; returns its mismatches.
-async fn run_case(case: &Value) -> Vec<String> {
-    let name = case["name"].as_str().unwrap_or("?");
+/// How a case's request is sent.
+#[derive(Debug, Clone, Copy)]
+enum Transport {
+    /// The recorded bytes, through `ops::ReqwestMiddleware` in a `reqwest-middleware` client.
+    ReqwestMiddleware,
+    /// The recorded JSON, through an `async-openai` client (its bring-your-own-types calls) whose
+    /// HTTP service has `ops::OpenAiLayer`.
+    AsyncOpenAi,
+}
+
+async fn run_case(case: &Value, transport: Transport) -> Vec<String> {
+    let name = format!("{} ({transport:?})", case["name"].as_str().unwrap_or("?"));
+    let name = name.as_str();
     let mut problems = Vec::new();
     let responses: Vec<_> = case["responses"]
         .as_array()
@@ -122,33 +134,60 @@ async fn run_case(case: &Value) -> Vec<String> {
         ops::ContentCapture::Disabled
     });
 
-    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-        .with(ops::ReqwestMiddleware)
-        .build();
     let request = &case["request"];
-    let url = format!(
-        "{}{}",
-        server.base_url().trim_end_matches('/'),
-        request["path"].as_str().expect("path")
-    );
-    let sent = client
-        .post(url)
-        .header("authorization", format!("Bearer {KEY}"))
-        .header("content-type", "application/json")
-        .body(request["body"].as_str().expect("body").to_string())
-        .send()
-        .await
-        .expect("send");
-    let body = sent.bytes().await.expect("body");
-    // The caller gets the server's bytes unchanged.
-    let served = &case["responses"][0];
-    let want = match (served.get("json"), served.get("sse"), served.get("text")) {
-        (Some(j), _, _) => j.to_string(),
-        (_, Some(s), _) | (_, _, Some(s)) => s.as_str().unwrap_or_default().to_string(),
-        _ => String::new(),
-    };
-    if body != want.as_bytes() {
-        problems.push(format!("{name}: the body reached the caller changed"));
+    let path = request["path"].as_str().expect("path");
+    let body_text = request["body"].as_str().expect("body");
+    match transport {
+        Transport::ReqwestMiddleware => {
+            let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+                .with(ops::ReqwestMiddleware)
+                .build();
+            let url = format!("{}{path}", server.base_url().trim_end_matches('/'));
+            let sent = client
+                .post(url)
+                .header("authorization", format!("Bearer {KEY}"))
+                .header("content-type", "application/json")
+                .body(body_text.to_string())
+                .send()
+                .await
+                .expect("send");
+            let body = sent.bytes().await.expect("body");
+            // The caller gets the server's bytes unchanged.
+            let served = &case["responses"][0];
+            let want = match (served.get("json"), served.get("sse"), served.get("text")) {
+                (Some(j), _, _) => j.to_string(),
+                (_, Some(s), _) | (_, _, Some(s)) => s.as_str().unwrap_or_default().to_string(),
+                _ => String::new(),
+            };
+            if body != want.as_bytes() {
+                problems.push(format!("{name}: the body reached the caller changed"));
+            }
+        }
+        Transport::AsyncOpenAi => {
+            use futures_util::StreamExt;
+            use tower_layer::Layer;
+            // As the Python cases: no retries (`max_retries=0`).
+            let service = ops::OpenAiLayer.layer(async_openai::middleware::ReqwestService::new(
+                reqwest::Client::new(),
+            ));
+            let config = async_openai::config::OpenAIConfig::new()
+                .with_api_key(KEY)
+                .with_api_base(format!(
+                    "{}{}",
+                    server.base_url().trim_end_matches('/'),
+                    path.trim_end_matches("/chat/completions")
+                ));
+            let client = async_openai::Client::with_config(config).with_http_service(service);
+            let body: Value = serde_json::from_str(body_text).expect("request JSON");
+            if body["stream"] == json!(true) {
+                if let Ok(mut stream) = client.chat().create_stream_byot::<Value, Value>(body).await
+                {
+                    while let Some(Ok(_)) = stream.next().await {}
+                }
+            } else {
+                let _ = client.chat().create_byot::<Value, Value>(body).await;
+            }
+        }
     }
 
     ops::uninstrument_openai();
@@ -326,7 +365,9 @@ async fn spans_events_and_metrics_equal_the_openai_v2_instrumentor() {
             "{}: provenance",
             file.display()
         );
-        problems.extend(run_case(&case).await);
+        for transport in [Transport::ReqwestMiddleware, Transport::AsyncOpenAi] {
+            problems.extend(run_case(&case, transport).await);
+        }
     }
     println!(
         "openai_v2 conformance: {} cases, {} mismatches",

@@ -40,7 +40,7 @@ pub use instrument::{
     instrument_llm, instrument_openai, instrument_openai_with, is_llm_instrumented,
     is_openai_instrumented, uninstrument_llm, uninstrument_openai, ContentCapture,
 };
-#[cfg(feature = "reqwest-middleware")]
+#[cfg(feature = "_provider-http")]
 mod provider_http;
 #[allow(deprecated)]
 pub use layer::stepped_aside_for_another_layer;
@@ -61,6 +61,8 @@ pub use propagation::{
 };
 #[cfg(feature = "reqwest-middleware")]
 pub use provider_http::ReqwestMiddleware;
+#[cfg(feature = "async-openai")]
+pub use provider_http::{openai_http_service, OpenAiLayer, OpenAiService};
 pub use session::{
     current_session, enter_session, in_session, new_session, session, with_current_session,
     InSession, SessionContext, SessionGuard, WithSession, SESSION_HEADER_NAME,

@@ -1,7 +1,9 @@
-//! Spans and client metrics of the model calls an application makes over its own HTTP client
-//! (feature `reqwest-middleware`): [`ReqwestMiddleware`] recognizes a Chat Completions request
-//! by its method and path, and records it as `opentelemetry-instrumentation-openai-v2` does for
-//! Python's `ops.instrument_openai()` (the rules are in `mirascope_llm::genai::openai_v2`).
+//! Spans and client metrics of the model calls an application makes over its own HTTP client:
+//! `ReqwestMiddleware` (feature `reqwest-middleware`) for a `reqwest-middleware` client, and
+//! `OpenAiLayer` (feature `async-openai`) for an `async-openai` client. Both recognize a Chat
+//! Completions request by its method and path, and record it as
+//! `opentelemetry-instrumentation-openai-v2` does for Python's `ops.instrument_openai()` (the
+//! rules are in `mirascope_llm::genai::openai_v2`).
 //!
 //! The request and the answer pass through unchanged: the answer's body is read as it reaches
 //! the caller, chunk by chunk (a stream is never buffered), and the span ends when the caller
@@ -32,6 +34,7 @@ use tracing::Instrument;
 /// Put it first (outermost) in the chain, before a retry middleware: a call is then one span
 /// however many attempts it took, as in Python, where the SDK's retries happen inside the
 /// instrumented `create`.
+#[cfg(feature = "reqwest-middleware")]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReqwestMiddleware;
 
@@ -53,15 +56,15 @@ fn start(req: &reqwest::Request) -> Option<ChatCall> {
 
 /// The class and message the OpenAI SDK raises for a transport failure (`APITimeoutError`,
 /// `APIConnectionError`).
-fn transport_error(err: &reqwest_middleware::Error) -> (&'static str, &'static str) {
-    match err {
-        reqwest_middleware::Error::Reqwest(e) if e.is_timeout() => {
-            ("APITimeoutError", "Request timed out.")
-        }
-        _ => ("APIConnectionError", "Connection error."),
+fn transport_error(timeout: bool) -> (&'static str, &'static str) {
+    if timeout {
+        ("APITimeoutError", "Request timed out.")
+    } else {
+        ("APIConnectionError", "Connection error.")
     }
 }
 
+#[cfg(feature = "reqwest-middleware")]
 #[async_trait::async_trait]
 impl reqwest_middleware::Middleware for ReqwestMiddleware {
     async fn handle(
@@ -78,7 +81,8 @@ impl reqwest_middleware::Middleware for ReqwestMiddleware {
         match next.run(req, extensions).instrument(span).await {
             Ok(resp) => Ok(observe(call, resp)),
             Err(e) => {
-                let (class, message) = transport_error(&e);
+                let timeout = matches!(&e, reqwest_middleware::Error::Reqwest(e) if e.is_timeout());
+                let (class, message) = transport_error(timeout);
                 call.failed(class, message);
                 Err(e)
             }
@@ -139,19 +143,8 @@ impl HttpBody for ObservedBody {
             }
             Poll::Ready(Some(Err(e))) => {
                 if let Some(call) = this.call.take() {
-                    let message = if e.is_timeout() {
-                        "Request timed out."
-                    } else {
-                        "Connection error."
-                    };
-                    call.failed(
-                        if e.is_timeout() {
-                            "APITimeoutError"
-                        } else {
-                            "APIConnectionError"
-                        },
-                        message,
-                    );
+                    let (class, message) = transport_error(e.is_timeout());
+                    call.failed(class, message);
                 }
             }
             Poll::Ready(None) => {
@@ -172,5 +165,113 @@ impl HttpBody for ObservedBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// The tower layer for an `async-openai` client (feature `async-openai`): put it above the
+/// client's retry layer, so that a call is one span however many attempts it took (as in
+/// Python, where the SDK retries inside the instrumented `create`). [`openai_http_service`]
+/// builds the usual stack with it.
+#[cfg(feature = "async-openai")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenAiLayer;
+
+#[cfg(feature = "async-openai")]
+impl<S> tower_layer::Layer<S> for OpenAiLayer {
+    type Service = OpenAiService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        OpenAiService { inner }
+    }
+}
+
+/// The service [`OpenAiLayer`] wraps around an `async-openai` HTTP service.
+#[cfg(feature = "async-openai")]
+#[derive(Debug, Clone)]
+pub struct OpenAiService<S> {
+    inner: S,
+}
+
+/// `async-openai`'s usual HTTP stack (its retry layer over `reqwest`) with [`OpenAiLayer`] on
+/// top: `Client::new().with_http_service(mirascope_ops::openai_http_service(reqwest::Client::new()))`.
+#[cfg(feature = "async-openai")]
+pub fn openai_http_service(
+    client: reqwest::Client,
+) -> OpenAiService<
+    async_openai::middleware::retry::OpenAIRetry<async_openai::middleware::ReqwestService>,
+> {
+    use tower_layer::Layer;
+    OpenAiLayer.layer(
+        async_openai::middleware::retry::OpenAIRetryLayer::default()
+            .layer(async_openai::middleware::ReqwestService::new(client)),
+    )
+}
+
+/// How an `async-openai` service's error ends a span: an API error by its status (the SDK's
+/// class), a timeout or anything else as the SDK's transport errors.
+#[cfg(feature = "async-openai")]
+fn end_with_error(call: ChatCall, err: &(dyn std::any::Any + 'static)) {
+    use async_openai::error::OpenAIError;
+    match err.downcast_ref::<OpenAIError>() {
+        Some(OpenAIError::ApiError(api)) => {
+            let body = serde_json::json!({ "error": api.api_error });
+            call.failed_with_status(api.status_code.as_u16(), body.to_string().as_bytes());
+        }
+        Some(OpenAIError::Reqwest(e)) => {
+            let (class, message) = transport_error(e.is_timeout());
+            call.failed(class, message);
+        }
+        _ => {
+            let (class, message) = transport_error(false);
+            call.failed(class, message);
+        }
+    }
+}
+
+#[cfg(feature = "async-openai")]
+impl<S> tower_service::Service<async_openai::middleware::HttpRequestFactory> for OpenAiService<S>
+where
+    S: tower_service::Service<
+            async_openai::middleware::HttpRequestFactory,
+            Response = reqwest::Response,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = reqwest::Response;
+    type Error = S::Error;
+    type Future =
+        Pin<Box<dyn std::future::Future<Output = Result<reqwest::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, factory: async_openai::middleware::HttpRequestFactory) -> Self::Future {
+        // The service that was made ready serves this call; a clone stays for the next one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            if !mirascope_llm::genai::openai_v2::is_instrumented() {
+                return inner.call(factory).await;
+            }
+            // The factory rebuilds the request for each attempt; one build shows what it sends.
+            let call = match factory.build().await {
+                Ok(request) => start(&request),
+                Err(_) => None,
+            };
+            let Some(call) = call else {
+                return inner.call(factory).await;
+            };
+            let span = call.span().clone();
+            match inner.call(factory).instrument(span).await {
+                Ok(resp) => Ok(observe(call, resp)),
+                Err(e) => {
+                    end_with_error(call, &e);
+                    Err(e)
+                }
+            }
+        })
     }
 }

@@ -822,6 +822,17 @@ impl ChatCall {
         self.end();
     }
 
+    /// The answer was an error status whose body (`body`) the caller's stack already read (a
+    /// retry layer that looked at a 429, say): as if it had arrived here.
+    pub fn failed_with_status(mut self, status: u16, body: &[u8]) {
+        if self.ended {
+            return;
+        }
+        self.status = Some(status);
+        self.body = Body::Buffered(body.to_vec());
+        self.body_ended();
+    }
+
     /// `patch.py::_set_response_attributes` and the `gen_ai.choice` events of a JSON answer.
     fn record_response(&self, result: &Value) -> MetricResult {
         self.set_if_set(super::keys::GEN_AI_RESPONSE_MODEL, result.get("model"));

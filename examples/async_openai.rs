@@ -1,0 +1,70 @@
+//! The Chat Completions calls of an `async-openai` client (feature `async-openai`): give the
+//! client `ops::openai_http_service(..)` (its usual retry stack with `ops::OpenAiLayer` on top)
+//! and turn on `ops::instrument_openai()`; each call is a `chat {model}` span as Python's
+//! `ops.instrument_openai()` records it. Offline, through a replay server.
+//! `cargo run --example async_openai --features async-openai`
+//!
+//! Your own `async-openai` needs its `middleware` feature (for `with_http_service`) and the API
+//! groups you call (`chat-completion` here).
+
+use async_openai::types::chat::{
+    ChatCompletionRequestUserMessageArgs, CreateChatCompletionRequestArgs,
+};
+use mirascope::llm::replay::{Exchange, Matching, RecordedRequest, RecordedResponse, ReplayServer};
+use mirascope::ops;
+use serde_json::json;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // A stand-in for https://api.openai.com: one recorded answer.
+    let answer = json!({
+        "id": "chatcmpl-example", "object": "chat.completion", "created": 1764696000,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "4242."},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 14, "completion_tokens": 3, "total_tokens": 17}
+    });
+    let server = ReplayServer::start(
+        vec![Exchange {
+            request: RecordedRequest {
+                method: "POST".into(),
+                path: "/v1/chat/completions".into(),
+                json: None,
+            },
+            response: RecordedResponse {
+                status: 200,
+                headers: [("content-type".to_string(), json!("application/json"))]
+                    .into_iter()
+                    .collect(),
+                json: Some(answer),
+                sse: None,
+                delay_ms: None,
+            },
+        }],
+        Matching::Sequential,
+    )?;
+
+    let mut guard = ops::configure_from_env()?;
+    ops::instrument_openai();
+
+    // The one line in your client's construction.
+    let config = async_openai::config::OpenAIConfig::new()
+        .with_api_key("sk-example")
+        .with_api_base(format!("{}/v1", server.base_url()));
+    let client = async_openai::Client::with_config(config)
+        .with_http_service(ops::openai_http_service(reqwest::Client::new()));
+
+    let request = CreateChatCompletionRequestArgs::default()
+        .model("gpt-4o-mini")
+        .messages([ChatCompletionRequestUserMessageArgs::default()
+            .content("What is 4200 + 42?")
+            .build()?
+            .into()])
+        .build()?;
+    let reply = client.chat().create(request).await?;
+    println!("{:?}", reply.choices[0].message.content);
+
+    ops::uninstrument_openai();
+    guard.shutdown()?;
+    Ok(())
+}
