@@ -32,6 +32,9 @@
 //!   its `otel` feature (a `tracing` span with the GenAI attributes), exported by the same layer
 //!   and processor. Content capture for it: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`.
 //!   The bench ends by printing what each kind of span carried (attributes, bytes).
+//! - `openai_mw/{none,off,on}`: the same Chat Completions request sent by a `reqwest-middleware`
+//!   client with `ops::ReqwestMiddleware` (`instrument_openai`: `off` switched off, `on` on with
+//!   content capture; `none`: no subscriber), body read and parsed as JSON.
 //! - `reqwest/bare`: the same request with `reqwest` (async client on a current-thread runtime
 //!   in the calling thread), body parsed as JSON.
 //! - `reqwest/hand_span`: the same inside a hand-written `tracing` span with the attributes our
@@ -399,6 +402,46 @@ fn main() {
             ));
         }
     }
+    // The same chat over Chat Completions, sent by an application's own `reqwest-middleware`
+    // client with `ops::ReqwestMiddleware` (`instrument_openai()`: off in `off`, on with content
+    // capture in `on`).
+    {
+        let mw_client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+            .with(ops::ReqwestMiddleware)
+            .build();
+        let url = format!("{}/chat/completions", cc_wire.base_url(&cc_server));
+        let body = serde_json::to_vec(&json!({
+            "model": "gpt-4o-mini",
+            "messages": [
+                {"role": "system", "content": "You are a concise assistant."},
+                {"role": "user", "content": "Say hello to the user named Kai."}
+            ]
+        }))
+        .expect("body");
+        for mode in [Mode::None, Mode::Off, Mode::On] {
+            let (client, url, body, rt) =
+                (mw_client.clone(), url.clone(), body.clone(), rt.clone());
+            rows.push(Row::new(
+                ["openai_mw/none", "openai_mw/off", "openai_mw/on"][mode as usize],
+                mode,
+                move || {
+                    let v = rt.block_on(async {
+                        let resp = client
+                            .post(&url)
+                            .bearer_auth("sk-bench")
+                            .header("content-type", "application/json")
+                            .body(body.clone())
+                            .send()
+                            .await
+                            .expect("send");
+                        let bytes = resp.bytes().await.expect("body");
+                        serde_json::from_slice::<Value>(&bytes).expect("json")
+                    });
+                    std::hint::black_box(v);
+                },
+            ));
+        }
+    }
     {
         let rt2 = rt.clone();
         let bare = bare.clone();
@@ -616,8 +659,14 @@ fn main() {
         discard::record_shapes(round == 0);
         for row in rows.iter_mut() {
             match row.mode {
-                Mode::Off => ops::uninstrument_llm(),
-                _ => ops::instrument_llm().expect("instrument"),
+                Mode::Off => {
+                    ops::uninstrument_llm();
+                    ops::uninstrument_openai();
+                }
+                _ => {
+                    ops::instrument_llm().expect("instrument");
+                    ops::instrument_openai_with(ops::ContentCapture::Enabled);
+                }
             }
             let run = |row: &mut Row| {
                 let (mut p, mut t) = (Duration::ZERO, Duration::ZERO);
@@ -695,6 +744,8 @@ fn main() {
         ("chat/on-neither", "chat/none"),
         ("chat_completions/on", "chat_completions/none"),
         ("genai/on", "genai/none"),
+        ("openai_mw/off", "openai_mw/none"),
+        ("openai_mw/on", "openai_mw/none"),
     ] {
         let (Some((pa, ta)), Some((pb, tb))) = (medians.get(a), medians.get(b)) else {
             continue;

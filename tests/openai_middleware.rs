@@ -177,6 +177,74 @@ async fn the_middleware_in_an_application_client() {
         .map(|kv| kv.value.to_string());
     assert_eq!(error_type.as_deref(), Some("APIConnectionError"));
 
+    spans.reset();
+
+    // A request whose future is dropped before the answer comes (the server waits 5 s): the
+    // span ends at once, and the server's late answer changes nothing.
+    let mut slow = json_answer(completion());
+    slow.delay_ms = Some(5_000);
+    let s = server(vec![slow]);
+    let base = s.base_url().to_string();
+    let pending = post(&base, "/v1/chat/completions", chat_body(false));
+    let timed_out = tokio::time::timeout(std::time::Duration::from_millis(200), pending).await;
+    assert!(timed_out.is_err(), "the call was cancelled");
+    provider.force_flush().unwrap();
+    let done = spans.get_finished_spans().unwrap();
+    assert_eq!(done.len(), 1, "the cancelled call's span ended");
+    spans.reset();
+
+    // Inside a traced function, the call's span is its child.
+    #[ops::trace]
+    async fn ask(base: String) -> usize {
+        post(&base, "/v1/chat/completions", chat_body(false))
+            .await
+            .bytes()
+            .await
+            .map(|b| b.len())
+            .unwrap_or(0)
+    }
+    let s = server(vec![json_answer(completion())]);
+    assert!(ask(s.base_url().to_string()).await > 0);
+    provider.force_flush().unwrap();
+    let done = spans.get_finished_spans().unwrap();
+    let chat = done
+        .iter()
+        .find(|s| s.name == "chat gpt-4o-mini")
+        .expect("chat span");
+    let traced = done.iter().find(|s| s.name == "ask").expect("trace span");
+    assert_eq!(chat.parent_span_id, traced.span_context.span_id());
+    assert_eq!(chat.span_context.trace_id(), traced.span_context.trace_id());
+    spans.reset();
+
+    // A hostile answer: not JSON, then a stream of garbage frames. The caller gets the bytes;
+    // the spans end, the first with the SDK's decode error.
+    let garbage = RecordedResponse {
+        status: 200,
+        headers: [("content-type".to_string(), json!("application/json"))]
+            .into_iter()
+            .collect(),
+        json: None,
+        sse: Some("{not json".into()),
+        delay_ms: None,
+    };
+    let frames = "data: {\"choices\": [{\"index\": 99999999999, \"delta\": {}}]}\n\ndata: [1,2\n\n:\n\ndata: \u{0}\n\n".to_string();
+    let s = server(vec![garbage, common::sse_response(frames.clone())]);
+    let resp = post(&s.base_url(), "/v1/chat/completions", chat_body(false)).await;
+    assert_eq!(resp.text().await.unwrap(), "{not json");
+    let resp = post(&s.base_url(), "/v1/chat/completions", chat_body(true)).await;
+    assert_eq!(resp.text().await.unwrap(), frames);
+    provider.force_flush().unwrap();
+    let done = spans.get_finished_spans().unwrap();
+    assert_eq!(done.len(), 2);
+    let error_type = |span: &opentelemetry_sdk::trace::SpanData| {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == "error.type")
+            .map(|kv| kv.value.to_string())
+    };
+    assert_eq!(error_type(&done[0]).as_deref(), Some("JSONDecodeError"));
+    assert_eq!(error_type(&done[1]), None);
+
     ops::uninstrument_openai();
     assert!(!ops::is_openai_instrumented());
 }

@@ -621,7 +621,10 @@ impl ChatCall {
     /// when the switch is off, the request is not a Chat Completions call, its body is not a
     /// JSON object, or no subscriber records the span.
     pub fn start(request: HttpRequest<'_>) -> Option<ChatCall> {
-        if !is_instrumented() || !is_chat_completions(request.method, request.path) {
+        if !is_instrumented()
+            || !is_chat_completions(request.method, request.path)
+            || !tracing::span_enabled!(target: TARGET, tracing::Level::INFO)
+        {
             return None;
         }
         let body: Map<String, Value> = serde_json::from_slice(request.body?).ok()?;
