@@ -242,6 +242,25 @@ pub fn set_attribute(
     tracing::event!(target: TARGET, parent: span, tracing::Level::DEBUG, attribute = %key, value = ?value)
 }
 
+/// Sets several attributes at once, as [`set_attribute`] does one (one lookup of the
+/// OpenTelemetry span for all of them).
+pub fn set_attributes<K>(span: &tracing::Span, attrs: Vec<(K, AttrValue)>)
+where
+    K: Into<std::borrow::Cow<'static, str>>,
+{
+    if span.is_disabled() || attrs.is_empty() {
+        return;
+    }
+    #[cfg(feature = "otel")]
+    if otel_records(span) {
+        otel::set_attributes(span, attrs.into_iter().map(|(k, v)| (k.into(), v)));
+        return;
+    }
+    for (key, value) in attrs {
+        set_attribute(span, key, value);
+    }
+}
+
 /// Adds an event with typed attributes to a span (an OpenTelemetry span event when
 /// `mirascope-ops` is installed, a `tracing` event otherwise).
 pub fn add_event<N, K>(span: &tracing::Span, name: N, attrs: Vec<(K, AttrValue)>)

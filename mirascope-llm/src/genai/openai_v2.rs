@@ -21,7 +21,7 @@ use tracing::field::Empty;
 use tracing::Span;
 
 use super::metrics::{recorder, Measurement};
-use super::{add_event, set_attribute, AttrValue};
+use super::{add_event, set_attribute, set_attributes, AttrValue};
 use crate::provider::sse::SseDecoder;
 
 /// The `tracing` target of these spans (under [`super::TARGET`], so `mirascope-ops` exports
@@ -333,6 +333,16 @@ pub fn choice_to_event(choice: &Value, capture: bool) -> ContentEvent {
     ContentEvent {
         name: "gen_ai.choice".into(),
         body: Some(Value::Object(body)),
+    }
+}
+
+/// `utils.py::set_span_attribute`: only a value that is set and true (so no `0`, `""`, `[]`),
+/// gathered into `out` to be set at once.
+fn push_if_set(out: &mut Vec<(&'static str, AttrValue)>, key: &'static str, v: Option<&Value>) {
+    if non_numerical_value_is_set(v) {
+        if let Some(a) = v.and_then(attr) {
+            out.push((key, a));
+        }
     }
 }
 
@@ -657,9 +667,7 @@ impl ChatCall {
             Some(AttrValue::I64(p)) => Some(p),
             _ => None,
         };
-        for (key, value) in attributes {
-            set_attribute(&span, key, value);
-        }
+        set_attributes(&span, attributes);
         let secret = request
             .authorization
             .map(|a| a.trim_start_matches("Bearer ").trim().to_string())
@@ -838,31 +846,41 @@ impl ChatCall {
 
     /// `patch.py::_set_response_attributes` and the `gen_ai.choice` events of a JSON answer.
     fn record_response(&self, result: &Value) -> MetricResult {
-        self.set_if_set(super::keys::GEN_AI_RESPONSE_MODEL, result.get("model"));
+        let mut out = Vec::with_capacity(6);
+        push_if_set(
+            &mut out,
+            super::keys::GEN_AI_RESPONSE_MODEL,
+            result.get("model"),
+        );
         let choices = result.get("choices").and_then(Value::as_array);
         if let Some(choices) = choices.filter(|c| !c.is_empty()) {
             let reasons: Vec<Value> = choices.iter().map(finish_reason).collect();
-            self.set_if_set(
+            push_if_set(
+                &mut out,
                 super::keys::GEN_AI_RESPONSE_FINISH_REASONS,
                 Some(&Value::Array(reasons)),
             );
         }
-        self.set_if_set(super::keys::GEN_AI_RESPONSE_ID, result.get("id"));
-        self.set_if_set(
+        push_if_set(&mut out, super::keys::GEN_AI_RESPONSE_ID, result.get("id"));
+        push_if_set(
+            &mut out,
             GEN_AI_OPENAI_RESPONSE_SERVICE_TIER,
             result.get("service_tier"),
         );
         let usage = result.get("usage").filter(|u| truthy(u));
         if let Some(usage) = usage {
-            self.set_if_set(
+            push_if_set(
+                &mut out,
                 super::keys::GEN_AI_USAGE_INPUT_TOKENS,
                 usage.get("prompt_tokens"),
             );
-            self.set_if_set(
+            push_if_set(
+                &mut out,
                 super::keys::GEN_AI_USAGE_OUTPUT_TOKENS,
                 usage.get("completion_tokens"),
             );
         }
+        set_attributes(&self.span, out);
         for choice in choices.into_iter().flatten() {
             self.emit(choice_to_event(choice, self.capture));
         }
@@ -891,34 +909,35 @@ impl ChatCall {
             }
             return;
         }
-        self.set_if_set(
+        let mut out = Vec::with_capacity(5);
+        push_if_set(
+            &mut out,
             super::keys::GEN_AI_RESPONSE_MODEL,
             state.response_model.as_ref(),
         );
-        self.set_if_set(super::keys::GEN_AI_RESPONSE_ID, state.response_id.as_ref());
-        self.set_if_set(
+        push_if_set(
+            &mut out,
+            super::keys::GEN_AI_RESPONSE_ID,
+            state.response_id.as_ref(),
+        );
+        push_if_set(
+            &mut out,
             super::keys::GEN_AI_USAGE_INPUT_TOKENS,
             state.prompt_tokens.as_ref(),
         );
-        self.set_if_set(
+        push_if_set(
+            &mut out,
             super::keys::GEN_AI_USAGE_OUTPUT_TOKENS,
             state.completion_tokens.as_ref(),
         );
-        self.set_if_set(
+        push_if_set(
+            &mut out,
             GEN_AI_OPENAI_RESPONSE_SERVICE_TIER,
             state.service_tier.as_ref(),
         );
+        set_attributes(&self.span, out);
         for event in state.choice_events(self.capture) {
             self.emit(event);
-        }
-    }
-
-    /// `utils.py::set_span_attribute`: only a value that is set and true (so no `0`, `""`, `[]`).
-    fn set_if_set(&self, key: &'static str, v: Option<&Value>) {
-        if non_numerical_value_is_set(v) {
-            if let Some(a) = v.and_then(attr) {
-                set_attribute(&self.span, key, a);
-            }
         }
     }
 

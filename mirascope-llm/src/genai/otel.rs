@@ -68,6 +68,17 @@ pub(crate) fn set_attribute(
         .set_attribute(KeyValue::new(key, to_value(value)));
 }
 
+pub(crate) fn set_attributes(
+    span: &tracing::Span,
+    attrs: impl IntoIterator<Item = (std::borrow::Cow<'static, str>, AttrValue)>,
+) {
+    span_context(span).span().set_attributes(
+        attrs
+            .into_iter()
+            .map(|(key, value)| KeyValue::new(key, to_value(value))),
+    );
+}
+
 pub(crate) fn add_event(
     span: &tracing::Span,
     name: std::borrow::Cow<'static, str>,
