@@ -82,15 +82,11 @@ pub fn instrument_openai_with(capture: ContentCapture) {
     if openai_v2::is_instrumented() {
         return;
     }
-    let capture = match capture {
-        ContentCapture::Enabled => true,
-        ContentCapture::Disabled => false,
-        ContentCapture::Default => openai_v2::content_enabled_from_env_value(
-            std::env::var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")
-                .ok()
-                .as_deref(),
-        ),
-    };
+    let capture = capture_for(
+        capture,
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+        openai_v2::content_enabled_from_env_value,
+    );
     openai_v2::set_instrumented(true, capture);
 }
 
@@ -103,4 +99,47 @@ pub fn uninstrument_openai() {
 /// Whether [`instrument_openai`] is on.
 pub fn is_openai_instrumented() -> bool {
     mirascope_llm::genai::openai_v2::is_instrumented()
+}
+
+/// The capture setting `mode` gives, `variable` deciding `ContentCapture::Default` with `rule`.
+fn capture_for(mode: ContentCapture, variable: &str, rule: fn(Option<&str>) -> bool) -> bool {
+    match mode {
+        ContentCapture::Enabled => true,
+        ContentCapture::Disabled => false,
+        ContentCapture::Default => rule(std::env::var(variable).ok().as_deref()),
+    }
+}
+
+/// Turns on spans and client metrics for the Anthropic Messages calls the application makes
+/// itself, through `ReqwestMiddleware` (feature `reqwest-middleware`): Python Mirascope's
+/// `ops.instrument_anthropic()`, whose spans are those of
+/// `opentelemetry-instrumentation-anthropic` (see `mirascope_llm::genai::anthropic_instrumentor`).
+/// Content capture follows `TRACELOOP_TRACE_CONTENT` (on unless it says otherwise). Calling it
+/// again while on changes nothing, as in Python.
+pub fn instrument_anthropic() {
+    instrument_anthropic_with(ContentCapture::Default);
+}
+
+/// [`instrument_anthropic`] with an explicit content capture mode.
+pub fn instrument_anthropic_with(capture: ContentCapture) {
+    use mirascope_llm::genai::anthropic_instrumentor as a;
+    if a::is_instrumented() {
+        return;
+    }
+    let capture = capture_for(
+        capture,
+        "TRACELOOP_TRACE_CONTENT",
+        a::content_enabled_from_env_value,
+    );
+    a::set_instrumented(true, capture);
+}
+
+/// Turns them off (a call in flight ends its span normally).
+pub fn uninstrument_anthropic() {
+    mirascope_llm::genai::anthropic_instrumentor::set_instrumented(false, true);
+}
+
+/// Whether [`instrument_anthropic`] is on.
+pub fn is_anthropic_instrumented() -> bool {
+    mirascope_llm::genai::anthropic_instrumentor::is_instrumented()
 }

@@ -37,8 +37,9 @@ pub use configure::{configure, Configuration, OpsGuard, DEFAULT_SHUTDOWN_TIMEOUT
 pub use error::OpsError;
 pub use export::configure_from_env;
 pub use instrument::{
-    instrument_llm, instrument_openai, instrument_openai_with, is_llm_instrumented,
-    is_openai_instrumented, uninstrument_llm, uninstrument_openai, ContentCapture,
+    instrument_anthropic, instrument_anthropic_with, instrument_llm, instrument_openai,
+    instrument_openai_with, is_anthropic_instrumented, is_llm_instrumented, is_openai_instrumented,
+    uninstrument_anthropic, uninstrument_llm, uninstrument_openai, ContentCapture,
 };
 #[cfg(feature = "_provider-http")]
 mod provider_http;

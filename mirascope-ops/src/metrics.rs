@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use mirascope_llm::genai::metrics::{set_recorder, CallRecord, Measurement, MetricsRecorder};
-use mirascope_llm::genai::AttrValue;
+use mirascope_llm::genai::{anthropic_instrumentor, AttrValue};
 use opentelemetry::metrics::{Counter, Histogram, Meter, MeterProvider};
 use opentelemetry::KeyValue;
 
@@ -67,6 +67,10 @@ pub struct GenAiMetrics {
     time_to_first_chunk: Histogram<f64>,
     time_per_output_chunk: Histogram<f64>,
     cost: Counter<f64>,
+    /// `instrument_anthropic`'s choice counter.
+    generation_choices: Counter<u64>,
+    /// `instrument_anthropic`'s exception counter.
+    anthropic_exceptions: Counter<u64>,
     summary: Option<Arc<Summary>>,
 }
 
@@ -104,6 +108,16 @@ impl GenAiMetrics {
                 .f64_counter(keys::MIRASCOPE_CLIENT_COST)
                 .with_unit("USD")
                 .with_description("What the calls cost, from their usage and the model's price.")
+                .build(),
+            generation_choices: meter
+                .u64_counter(anthropic_instrumentor::GENERATION_CHOICES)
+                .with_unit("choice")
+                .with_description("Number of choices returned by chat completions call")
+                .build(),
+            anthropic_exceptions: meter
+                .u64_counter(anthropic_instrumentor::COMPLETION_EXCEPTIONS)
+                .with_unit("time")
+                .with_description("Number of exceptions occurred during chat completions")
                 .build(),
             summary: None,
         }
@@ -243,6 +257,18 @@ impl MetricsRecorder for GenAiMetrics {
             Measurement::TokenUsage { tokens, attributes } => self
                 .token_usage
                 .record(tokens.min(MAX_RECORDED_TOKENS), &key_values(attributes)),
+            Measurement::Counter {
+                name,
+                value,
+                attributes,
+            } => {
+                let counter = match name {
+                    anthropic_instrumentor::GENERATION_CHOICES => &self.generation_choices,
+                    anthropic_instrumentor::COMPLETION_EXCEPTIONS => &self.anthropic_exceptions,
+                    _ => return,
+                };
+                counter.add(value.min(MAX_RECORDED_TOKENS), &key_values(attributes));
+            }
         }
     }
 

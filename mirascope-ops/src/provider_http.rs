@@ -24,7 +24,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
-use mirascope_llm::genai::openai_v2::{ChatCall, HttpRequest};
+use mirascope_llm::genai::http_call::{HttpRequest, ObservedCall as ChatCall};
 use reqwest::ResponseBuilderExt;
 use tracing::Instrument;
 
@@ -41,15 +41,13 @@ pub struct ReqwestMiddleware;
 /// The [`ChatCall`] of a request, if it is one.
 fn start(req: &reqwest::Request) -> Option<ChatCall> {
     let url = req.url();
-    let authorization = req
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     ChatCall::start(HttpRequest {
         method: req.method().as_str(),
         url: url.as_str(),
         path: url.path(),
-        authorization,
+        authorization: header("authorization"),
+        api_key: header("x-api-key"),
         body: req.body().and_then(reqwest::Body::as_bytes),
     })
 }
@@ -254,6 +252,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             if !mirascope_llm::genai::openai_v2::is_instrumented() {
+                // (Only OpenAI requests go through an async-openai client.)
                 return inner.call(factory).await;
             }
             // The factory rebuilds the request for each attempt; one build shows what it sends.

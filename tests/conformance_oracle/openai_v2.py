@@ -237,8 +237,42 @@ SCENARIOS = [
 ]
 
 
-def run_one(scenario: dict, capture: bool, oracle: Path, out_dir: Path) -> None:
-    os.environ.pop("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", None)
+class OpenAIFamily:
+    """How a case of this family is run: the instrumentation, and the call through the SDK."""
+
+    provenance = PROVENANCE
+    env = ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",)
+
+    @staticmethod
+    def instrument(tracer_provider, capture: bool) -> None:
+        from mirascope import ops
+
+        ops.instrument_openai(tracer_provider=tracer_provider, capture_content="enabled" if capture else "disabled")
+
+    @staticmethod
+    def uninstrument() -> None:
+        from mirascope import ops
+
+        ops.uninstrument_openai()
+
+    @staticmethod
+    def call(base: str, kwargs: dict, consume: str) -> None:
+        import openai
+
+        client = openai.OpenAI(api_key="sk-test-key", base_url=f"{base}/v1", max_retries=0)
+        result = client.chat.completions.create(**kwargs)
+        if kwargs.get("stream"):
+            if consume == "first_chunk":
+                next(iter(result))
+                result.close()
+            else:
+                for _ in result:
+                    pass
+
+
+def run_one(scenario: dict, capture: bool, oracle: Path, out_dir: Path, family=OpenAIFamily) -> None:
+    for var in family.env:
+        os.environ.pop(var, None)
     from opentelemetry import _logs, metrics
     from opentelemetry.sdk._logs import LoggerProvider
     from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
@@ -258,9 +292,6 @@ def run_one(scenario: dict, capture: bool, oracle: Path, out_dir: Path) -> None:
     logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
     _logs.set_logger_provider(logger_provider)
 
-    import openai
-    from mirascope import ops
-
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(scenario["responses"], f)
         responses_file = f.name
@@ -272,21 +303,12 @@ def run_one(scenario: dict, capture: bool, oracle: Path, out_dir: Path) -> None:
     try:
         port = int(server.stdout.readline().split()[1])
         base = f"http://127.0.0.1:{port}"
-        ops.instrument_openai(tracer_provider=tracer_provider, capture_content="enabled" if capture else "disabled")
-        client = openai.OpenAI(api_key="sk-test-key", base_url=f"{base}/v1", max_retries=0)
-        consume = scenario.get("consume", "all")
+        family.instrument(tracer_provider, capture)
         try:
-            result = client.chat.completions.create(**scenario["kwargs"])
-            if scenario["kwargs"].get("stream"):
-                if consume == "first_chunk":
-                    next(iter(result))
-                    result.close()
-                else:
-                    for _ in result:
-                        pass
+            family.call(base, scenario["kwargs"], scenario.get("consume", "all"))
         except Exception as e:  # noqa: BLE001 - the case records what the span says
             print(f"  ({scenario['name']}: {type(e).__name__})", file=sys.stderr)
-        ops.uninstrument_openai()
+        family.uninstrument()
         with urllib.request.urlopen(f"{base}/__replay/requests") as r:
             sent = json.load(r)
     finally:
@@ -302,6 +324,11 @@ def run_one(scenario: dict, capture: bool, oracle: Path, out_dir: Path) -> None:
             "kind": s.kind.name.lower(),
             "status": {"code": s.status.status_code.name.lower(), "description": s.status.description},
             "attributes": attrs(s.attributes),
+            # Span events (the exception an instrumentor records), without the Python traceback.
+            "events": [
+                {"name": e.name, "attributes": {k: v for k, v in attrs(e.attributes).items() if k != "exception.stacktrace"}}
+                for e in s.events
+            ],
         }
         for s in spans.get_finished_spans()
     ]
@@ -316,15 +343,18 @@ def run_one(scenario: dict, capture: bool, oracle: Path, out_dir: Path) -> None:
             for m in sm.metrics:
                 points = []
                 for p in m.data.data_points:
-                    point = {"attributes": attrs(p.attributes), "count": p.count}
-                    if m.name == "gen_ai.client.token.usage":
-                        point["sum"] = p.sum
+                    if hasattr(p, "count"):
+                        point = {"attributes": attrs(p.attributes), "count": p.count}
+                        if m.name == "gen_ai.client.token.usage":
+                            point["sum"] = p.sum
+                    else:  # a counter
+                        point = {"attributes": attrs(p.attributes), "value": p.value}
                     points.append(point)
                 expected_metrics.append({"name": m.name, "unit": m.unit, "points": points})
     name = f"{scenario['name']}_capture_{'on' if capture else 'off'}"
     case = {
         "name": name,
-        "provenance": PROVENANCE,
+        "provenance": family.provenance,
         "capture_content": capture,
         "request": {"method": sent[0]["method"], "path": sent[0]["path"], "body": sent[0]["body"]},
         "responses": scenario["responses"],

@@ -153,6 +153,16 @@ pub enum Measurement<'a> {
         /// Its attributes (with `gen_ai.token.type`).
         attributes: &'a [(&'static str, super::AttrValue)],
     },
+    /// A counter of another library's (`gen_ai.client.generation.choices`,
+    /// `llm.anthropic.completion.exceptions`), added to.
+    Counter {
+        /// The counter's name.
+        name: &'static str,
+        /// What is added.
+        value: u64,
+        /// Its attributes.
+        attributes: &'a [(&'static str, super::AttrValue)],
+    },
 }
 
 static RECORDER: OnceLock<RwLock<Option<Arc<dyn MetricsRecorder>>>> = OnceLock::new();

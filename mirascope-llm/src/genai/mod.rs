@@ -15,7 +15,9 @@
 //!
 //! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
+pub mod anthropic_instrumentor;
 pub mod encode;
+pub mod http_call;
 pub mod keys;
 pub mod metrics;
 pub mod mirascope;

@@ -20,9 +20,9 @@ use serde_json::{Map, Value};
 use tracing::field::Empty;
 use tracing::Span;
 
+use super::http_call::{bounded_index, take_budget, truthy, Body, Fed, HttpRequest};
 use super::metrics::{recorder, Measurement};
 use super::{add_event, set_attribute, set_attributes, AttrValue};
-use crate::provider::sse::SseDecoder;
 
 /// The `tracing` target of these spans (under [`super::TARGET`], so `mirascope-ops` exports
 /// them with the GenAI spans; [`super::TARGET`]'s `instrument_llm()` switch does not apply to
@@ -43,12 +43,6 @@ pub const GEN_AI_OPENAI_RESPONSE_SERVICE_TIER: &str = "gen_ai.openai.response.se
 /// `gen_ai.openai.response.system_fingerprint` (metrics only, as in the instrumentor).
 pub const GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT: &str =
     "gen_ai.openai.response.system_fingerprint";
-
-/// The most bytes of a JSON answer kept to read it (a larger answer still reaches the caller
-/// untouched; its span records no response attributes and says why in `error.type`).
-pub const MAX_JSON_BODY: usize = 64 << 20;
-/// The most bytes one server-sent event may have.
-const MAX_EVENT: usize = 16 << 20;
 
 static INSTRUMENTED: AtomicBool = AtomicBool::new(false);
 static CAPTURE: AtomicBool = AtomicBool::new(false);
@@ -74,18 +68,6 @@ pub fn content_enabled_from_env_value(value: Option<&str>) -> bool {
 /// `utils.py::value_is_set`: present and not null.
 fn value_is_set(v: Option<&Value>) -> bool {
     v.is_some_and(|v| !v.is_null())
-}
-
-/// Python's truthiness of a JSON value (`bool(value)`).
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
 }
 
 /// `utils.py::non_numerical_value_is_set`: truthy and set (so `0` and `""` are not).
@@ -131,7 +113,7 @@ fn py_str_opt(v: Option<&Value>) -> String {
 /// Whether an HTTP request is a Chat Completions call: a POST to a path ending in
 /// `/chat/completions` (what `Completions.create` posts to, under any base URL).
 pub fn is_chat_completions(method: &str, path: &str) -> bool {
-    method.eq_ignore_ascii_case("POST") && path.trim_end_matches('/').ends_with("/chat/completions")
+    super::http_call::is_post_to(method, path, "/chat/completions")
 }
 
 /// `utils.py::set_server_address_and_port`: the host of the base URL, and its port unless it
@@ -410,10 +392,6 @@ struct ToolCallBuffer {
     arguments: String,
 }
 
-/// The most choices and tool calls of one streamed answer a span keeps track of (a hostile
-/// index cannot make it allocate more).
-const MAX_INDEX: u64 = 1024;
-
 /// `patch.py::StreamWrapper`'s state.
 #[derive(Debug, Default)]
 struct StreamState {
@@ -423,32 +401,14 @@ struct StreamState {
     prompt_tokens: Option<Value>,
     completion_tokens: Option<Value>,
     choices: Vec<ChoiceBuffer>,
-    /// Bytes of text and arguments kept so far (at most [`MAX_JSON_BODY`]).
+    /// Bytes of text and arguments kept so far (at most `http_call::MAX_JSON_BODY`).
     kept: usize,
-}
-
-/// A choice's or tool call's `index`, if below [`MAX_INDEX`].
-fn bounded_index(item: &Value) -> Option<usize> {
-    let i = item.get("index")?.as_u64().filter(|&i| i < MAX_INDEX)?;
-    usize::try_from(i).ok()
 }
 
 /// Grows `items` with `fill` until `index` is in it.
 fn grow_to<T>(items: &mut Vec<T>, index: usize, fill: impl Fn() -> T) {
     while items.len() <= index {
         items.push(fill());
-    }
-}
-
-/// Takes `n` bytes from what a stream may keep; false (and nothing taken) past the bound, so a
-/// stream without end costs bounded memory.
-fn take_budget(kept: &mut usize, n: usize) -> bool {
-    match kept.checked_add(n).filter(|&k| k <= MAX_JSON_BODY) {
-        Some(k) => {
-            *kept = k;
-            true
-        }
-        None => false,
     }
 }
 
@@ -580,17 +540,6 @@ impl StreamState {
     }
 }
 
-/// How the answer's body is read.
-#[derive(Debug)]
-enum Body {
-    /// Not read: an error status's body is kept for the message, a JSON answer for its fields.
-    Buffered(Vec<u8>),
-    /// Server-sent events, read as they arrive.
-    Stream(Box<(SseDecoder, StreamState)>),
-    /// Past its bound, or no longer read.
-    Ignored,
-}
-
 /// The span of one Chat Completions call, open from the request until the answer's body ends,
 /// fails or is dropped.
 #[derive(Debug)]
@@ -604,25 +553,10 @@ pub struct ChatCall {
     server_port: Option<i64>,
     started: Instant,
     status: Option<u16>,
-    body: Body,
+    body: Body<StreamState>,
     /// The request's API key, kept out of everything recorded.
     secret: Option<String>,
     ended: bool,
-}
-
-/// A request as the caller's HTTP stack sends it.
-#[derive(Debug, Clone, Copy)]
-pub struct HttpRequest<'a> {
-    /// The method.
-    pub method: &'a str,
-    /// The full URL.
-    pub url: &'a str,
-    /// The URL's path.
-    pub path: &'a str,
-    /// The `Authorization` header's value, if any (kept out of everything recorded).
-    pub authorization: Option<&'a str>,
-    /// The body, when it is in memory.
-    pub body: Option<&'a [u8]>,
 }
 
 impl ChatCall {
@@ -668,10 +602,7 @@ impl ChatCall {
             _ => None,
         };
         set_attributes(&span, attributes);
-        let secret = request
-            .authorization
-            .map(|a| a.trim_start_matches("Bearer ").trim().to_string())
-            .filter(|s| !s.is_empty());
+        let secret = request.secret();
         let call = ChatCall {
             span,
             capture,
@@ -706,48 +637,26 @@ impl ChatCall {
     pub fn response_started(&mut self, status: u16) {
         self.status = Some(status);
         if (200..300).contains(&status) && self.stream {
-            self.body = Body::Stream(Box::new((
-                SseDecoder::new(MAX_EVENT),
-                StreamState::default(),
-            )));
+            self.body = Body::stream(StreamState::default());
             self.record_metrics(None, &MetricResult::default());
         }
     }
 
     /// Bytes of the answer's body, as they arrive.
     pub fn body_bytes(&mut self, bytes: &[u8]) {
-        match &mut self.body {
-            Body::Buffered(buf) => {
-                if buf.len().saturating_add(bytes.len()) > MAX_JSON_BODY {
-                    self.body = Body::Ignored;
-                } else {
-                    buf.extend_from_slice(bytes);
-                }
+        if let Fed::Failed(message) = self
+            .body
+            .feed(bytes, |state, event| Self::stream_event(state, &event.data))
+        {
+            let failed = message.is_some();
+            if let Some(message) = message {
+                // `StreamWrapper.__next__`: `handle_span_exception`, then `cleanup`.
+                self.fail("APIError", &message);
             }
-            Body::Stream(state) => {
-                let (decoder, stream) = &mut **state;
-                let mut events = Vec::new();
-                let failure = match decoder.feed(bytes, &mut events) {
-                    // The SDK's decoder fails on such an event too; the span keeps what came.
-                    Err(_) => Some(None),
-                    Ok(()) => events
-                        .iter()
-                        .find_map(|e| Self::stream_event(stream, &e.data).err())
-                        .map(Some),
-                };
-                if let Some(message) = failure {
-                    let failed = message.is_some();
-                    if let Some(message) = message {
-                        // `StreamWrapper.__next__`: `handle_span_exception`, then `cleanup`.
-                        self.fail("APIError", &message);
-                    }
-                    if let Body::Stream(state) = std::mem::replace(&mut self.body, Body::Ignored) {
-                        self.stream_cleanup(&state.1, failed);
-                    }
-                    self.end();
-                }
+            if let Body::Stream(state) = self.body.take() {
+                self.stream_cleanup(&state.1, failed);
             }
-            Body::Ignored => {}
+            self.end();
         }
     }
 
@@ -778,7 +687,7 @@ impl ChatCall {
             return;
         }
         let status = self.status.unwrap_or(0);
-        let body = std::mem::replace(&mut self.body, Body::Ignored);
+        let body = self.body.take();
         if !(200..300).contains(&status) {
             let bytes = match &body {
                 Body::Buffered(b) => b.as_slice(),
@@ -826,7 +735,7 @@ impl ChatCall {
             return;
         }
         self.fail(class, message);
-        match std::mem::replace(&mut self.body, Body::Ignored) {
+        match self.body.take() {
             Body::Stream(state) => self.stream_cleanup(&state.1, true),
             _ => self.record_metrics(Some(class), &MetricResult::default()),
         }
@@ -943,12 +852,7 @@ impl ChatCall {
 
     /// `utils.py::handle_span_exception`: status ERROR with the error's text, `error.type`.
     fn fail(&self, class: &str, message: &str) {
-        let message = match &self.secret {
-            Some(secret) if message.contains(secret.as_str()) => {
-                message.replace(secret.as_str(), crate::error::REDACTED)
-            }
-            _ => message.to_string(),
-        };
+        let message = super::http_call::redact(message, self.secret.as_deref());
         self.span.record("otel.status_code", "error");
         self.span
             .record("otel.status_description", message.as_str());
@@ -1051,10 +955,7 @@ impl Drop for ChatCall {
             return;
         }
         self.ended = true;
-        match (
-            std::mem::replace(&mut self.body, Body::Ignored),
-            self.status,
-        ) {
+        match (self.body.take(), self.status) {
             (Body::Stream(state), _) => self.stream_cleanup(&state.1, false),
             // An error status whose body was not read: what the SDK says without its body.
             (_, Some(status)) if !(200..300).contains(&status) => {

@@ -1,10 +1,13 @@
-//! The `openai_v2` case family (`tests/fixtures/openai_v2`, written by
-//! `tests/conformance_oracle/openai_v2.py`): what Python's `ops.instrument_openai()` records for a
-//! Chat Completions call through the official SDK, against what `ReqwestMiddleware` records for
-//! the same bytes sent through a `reqwest-middleware` client, and what `OpenAiLayer` records for
-//! the same request sent by an `async-openai` client. Spans (name, kind, status,
-//! attributes), content events and client metrics are compared; the rules below say where we
-//! differ on purpose, each with the README's reason.
+//! The case families of the SDK instrumentations, written by `tests/conformance_oracle/`:
+//! - `openai_v2` (`openai_v2.py`): what Python's `ops.instrument_openai()` records for a Chat
+//!   Completions call through the official SDK, against what `ReqwestMiddleware` records for the
+//!   same bytes sent through a `reqwest-middleware` client, and what `OpenAiLayer` records for the
+//!   same request sent by an `async-openai` client;
+//! - `anthropic_instrumentor` (`anthropic_instrumentor.py`): what `ops.instrument_anthropic()`
+//!   records for a Messages call through the official SDK, against `ReqwestMiddleware`.
+//!
+//! Spans (name, kind, status, attributes, exception events), content events and client metrics
+//! are compared; the rules below say where we differ on purpose, each with the README's reason.
 //!
 //! One test: the instrumentation switch and the metrics recorder are process-wide.
 
@@ -20,8 +23,35 @@ use serde_json::{json, Value};
 
 mod common;
 
-/// The API key the cases were recorded with (the recorded 401 echoes it).
-const KEY: &str = "sk-test-key";
+/// A case family: where its cases are, the key they were recorded with (a recorded 401 may
+/// echo it), how the key is sent, its switch, and how its requests are sent.
+struct Family {
+    dir: &'static str,
+    key: &'static str,
+    key_header: fn(&str) -> (&'static str, String),
+    instrument: fn(ops::ContentCapture),
+    uninstrument: fn(),
+    transports: &'static [Transport],
+}
+
+const FAMILIES: [Family; 2] = [
+    Family {
+        dir: "openai_v2",
+        key: "sk-test-key",
+        key_header: |k| ("authorization", format!("Bearer {k}")),
+        instrument: ops::instrument_openai_with,
+        uninstrument: ops::uninstrument_openai,
+        transports: &[Transport::ReqwestMiddleware, Transport::AsyncOpenAi],
+    },
+    Family {
+        dir: "anthropic_instrumentor",
+        key: "sk-ant-test-key",
+        key_header: |k| ("x-api-key", k.to_string()),
+        instrument: ops::instrument_anthropic_with,
+        uninstrument: ops::uninstrument_anthropic,
+        transports: &[Transport::ReqwestMiddleware],
+    },
+];
 
 /// Deliberate differences, as the README's Differences table gives them.
 ///
@@ -30,16 +60,20 @@ const KEY: &str = "sk-test-key";
 ///   Python records the whole body whatever the capture setting.
 /// - `API key redacted`: the key the request carried is replaced by `[REDACTED]` wherever a
 ///   provider echoes it; Python records it as sent back.
+/// - `exception.stacktrace` is not compared (Python's is a Python traceback); `exception.message`
+///   follows the status description's rules.
+/// - `token usage unit`: `gen_ai.client.token.usage` is in `{token}` (semconv), where
+///   opentelemetry-instrumentation-anthropic writes `token`.
 /// - `content events are span events`: the instrumentor's log records (`gen_ai.*.message`,
 ///   `gen_ai.choice`) are events of the call's span, with the record's body as JSON text in
 ///   `body`; mirascope-ops has no logs pipeline (Python Mirascope's `configure()` sets no
 ///   logger provider either, so there they reach a no-op logger unless the user adds one).
-fn expected_description(case: &Value, description: &Value) -> Value {
+fn expected_description(case: &Value, key: &str, description: &Value) -> Value {
     let Some(text) = description.as_str() else {
         return description.clone();
     };
     let capture = case["capture_content"].as_bool().unwrap_or(false);
-    let text = text.replace(KEY, "[REDACTED]");
+    let text = text.replace(key, "[REDACTED]");
     if !capture {
         if let Some(rest) = text.strip_prefix("Error code: ") {
             let status = rest.split(" - ").next().unwrap_or(rest);
@@ -100,7 +134,8 @@ enum Transport {
     AsyncOpenAi,
 }
 
-async fn run_case(case: &Value, transport: Transport) -> Vec<String> {
+async fn run_case(case: &Value, family: &Family, transport: Transport) -> Vec<String> {
+    let key = family.key;
     let name = format!("{} ({transport:?})", case["name"].as_str().unwrap_or("?"));
     let name = name.as_str();
     let mut problems = Vec::new();
@@ -128,7 +163,7 @@ async fn run_case(case: &Value, transport: Transport) -> Vec<String> {
         .install()
         .expect("configure");
     let capture = case["capture_content"].as_bool().expect("capture_content");
-    ops::instrument_openai_with(if capture {
+    (family.instrument)(if capture {
         ops::ContentCapture::Enabled
     } else {
         ops::ContentCapture::Disabled
@@ -143,9 +178,10 @@ async fn run_case(case: &Value, transport: Transport) -> Vec<String> {
                 .with(ops::ReqwestMiddleware)
                 .build();
             let url = format!("{}{path}", server.base_url().trim_end_matches('/'));
+            let (header, value) = (family.key_header)(key);
             let sent = client
                 .post(url)
-                .header("authorization", format!("Bearer {KEY}"))
+                .header(header, value)
                 .header("content-type", "application/json")
                 .body(body_text.to_string())
                 .send()
@@ -171,7 +207,7 @@ async fn run_case(case: &Value, transport: Transport) -> Vec<String> {
                 reqwest::Client::new(),
             ));
             let config = async_openai::config::OpenAIConfig::new()
-                .with_api_key(KEY)
+                .with_api_key(key)
                 .with_api_base(format!(
                     "{}{}",
                     server.base_url().trim_end_matches('/'),
@@ -190,7 +226,7 @@ async fn run_case(case: &Value, transport: Transport) -> Vec<String> {
         }
     }
 
-    ops::uninstrument_openai();
+    (family.uninstrument)();
     tracer_provider.force_flush().expect("flush spans");
     meter_provider.force_flush().expect("flush metrics");
 
@@ -228,7 +264,7 @@ async fn run_case(case: &Value, transport: Transport) -> Vec<String> {
                 want["status"]["code"]
             ));
         }
-        let want_description = expected_description(case, &want["status"]["description"]);
+        let want_description = expected_description(case, key, &want["status"]["description"]);
         if description != want_description {
             problems.push(format!(
                 "{name}: status description {description} != {want_description}"
@@ -241,9 +277,32 @@ async fn run_case(case: &Value, transport: Transport) -> Vec<String> {
                 "{name}: attributes\n   ours     {got:?}\n   expected {want_attrs:?}"
             ));
         }
-        // Content events (rule: span events with the body as JSON text).
-        let events: Vec<Value> = span
-            .events
+        // Exception events, compared with the span's; content events (rule: span events with
+        // the body as JSON text), compared with the instrumentor's log records.
+        let (exceptions, content): (Vec<_>, Vec<_>) =
+            span.events.iter().partition(|e| e.name == "exception");
+        let exceptions: Vec<Value> = exceptions
+            .iter()
+            .map(|e| json!({"name": e.name.as_ref(), "attributes": attr_map(e.attributes.iter())}))
+            .collect();
+        let want_exceptions: Vec<Value> = want["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let mut e = e.clone();
+                if let Some(m) = e["attributes"].get("exception.message").cloned() {
+                    e["attributes"]["exception.message"] = expected_description(case, key, &m);
+                }
+                e
+            })
+            .collect();
+        if exceptions != want_exceptions {
+            problems.push(format!(
+                "{name}: exception events\n   ours     {exceptions:?}\n   expected {want_exceptions:?}"
+            ));
+        }
+        let events: Vec<Value> = content
             .iter()
             .map(|e| {
                 let attrs = attr_map(e.attributes.iter());
@@ -294,6 +353,14 @@ async fn run_case(case: &Value, transport: Transport) -> Vec<String> {
                             }));
                         }
                     }
+                    AggregatedMetrics::U64(MetricData::Sum(c)) => {
+                        for p in c.data_points() {
+                            entry.1.push(json!({
+                                "attributes": attr_map(p.attributes()),
+                                "value": p.value(),
+                            }));
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -320,7 +387,12 @@ async fn run_case(case: &Value, transport: Transport) -> Vec<String> {
             None => problems.push(format!("{name}: no {metric}")),
             Some((unit, mut points)) => {
                 sort(&mut points);
-                if unit != want["unit"].as_str().unwrap_or_default() {
+                // Rule `token usage unit`.
+                let want_unit = match (metric, want["unit"].as_str()) {
+                    ("gen_ai.client.token.usage", Some("token")) => "{token}",
+                    (_, u) => u.unwrap_or_default(),
+                };
+                if unit != want_unit {
                     problems.push(format!("{name}: {metric} unit {unit} != {}", want["unit"]));
                 }
                 if points != want_points {
@@ -340,39 +412,46 @@ async fn run_case(case: &Value, transport: Transport) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn spans_events_and_metrics_equal_the_openai_v2_instrumentor() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openai_v2");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("tests/fixtures/openai_v2")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(
-        files.len() >= 20,
-        "the case family has {} cases",
-        files.len()
-    );
+async fn spans_events_and_metrics_equal_the_python_instrumentors() {
     let mut problems = Vec::new();
-    for file in &files {
-        let text = std::fs::read_to_string(file).expect("case");
-        let case: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{} does not parse: {e}", file.display()));
+    for family in &FAMILIES {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(family.dir);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
         assert!(
-            case["provenance"]
-                .as_str()
-                .is_some_and(|p| p.starts_with("synthesized: ")),
-            "{}: provenance",
-            file.display()
+            files.len() >= 16,
+            "the {} family has {} cases",
+            family.dir,
+            files.len()
         );
-        for transport in [Transport::ReqwestMiddleware, Transport::AsyncOpenAi] {
-            problems.extend(run_case(&case, transport).await);
+        let before = problems.len();
+        for file in &files {
+            let text = std::fs::read_to_string(file).expect("case");
+            let case: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{} does not parse: {e}", file.display()));
+            assert!(
+                case["provenance"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("synthesized: ")),
+                "{}: provenance",
+                file.display()
+            );
+            for transport in family.transports {
+                problems.extend(run_case(&case, family, *transport).await);
+            }
         }
+        println!(
+            "{} conformance: {} cases, {} mismatches",
+            family.dir,
+            files.len(),
+            problems.len() - before
+        );
     }
-    println!(
-        "openai_v2 conformance: {} cases, {} mismatches",
-        files.len(),
-        problems.len()
-    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
