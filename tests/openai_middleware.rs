@@ -247,4 +247,70 @@ async fn the_middleware_in_an_application_client() {
 
     ops::uninstrument_openai();
     assert!(!ops::is_openai_instrumented());
+    spans.reset();
+
+    // Anthropic Messages through the same middleware (`instrument_anthropic`), capture off:
+    // no prompt, output or key in the span; the key echoed in a 401 is redacted with capture on.
+    let message = json!({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+        "content": [{"type": "text", "text": OUTPUT}], "stop_reason": "end_turn",
+        "usage": {"input_tokens": 5, "output_tokens": 3}
+    });
+    let anthropic_body = json!({"model": "claude-haiku-4-5", "max_tokens": 10,
+        "messages": [{"role": "user", "content": PROMPT}]})
+    .to_string();
+    let send = |base: String, body: String| async move {
+        client()
+            .post(format!("{}/v1/messages", base.trim_end_matches('/')))
+            .header("x-api-key", KEY)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("send")
+    };
+    assert!(!ops::is_anthropic_instrumented());
+    let s = server(vec![
+        json_answer(message.clone()),
+        json_answer(message.clone()),
+        common::json_response(
+            401,
+            json!({"type": "error", "error": {"type": "authentication_error", "message": format!("bad key {KEY}")}}),
+        ),
+    ]);
+    let resp = send(s.base_url().to_string(), anthropic_body.clone()).await;
+    assert_eq!(
+        resp.json::<Value>().await.unwrap(),
+        message,
+        "off: untouched"
+    );
+    provider.force_flush().unwrap();
+    assert!(spans.get_finished_spans().unwrap().is_empty());
+    ops::instrument_anthropic_with(ops::ContentCapture::Disabled);
+    assert!(ops::is_anthropic_instrumented());
+    let resp = send(s.base_url().to_string(), anthropic_body.clone()).await;
+    assert_eq!(resp.json::<Value>().await.unwrap(), message);
+    provider.force_flush().unwrap();
+    let done = spans.get_finished_spans().unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].name, "anthropic.chat");
+    let text = everything(&done[0]);
+    for secret in [PROMPT, OUTPUT, KEY] {
+        assert!(!text.contains(secret), "{secret} recorded: {text}");
+    }
+    spans.reset();
+    ops::uninstrument_anthropic();
+    ops::instrument_anthropic_with(ops::ContentCapture::Enabled);
+    let resp = send(s.base_url().to_string(), anthropic_body).await;
+    assert_eq!(resp.status(), 401);
+    drop(resp);
+    provider.force_flush().unwrap();
+    let done = spans.get_finished_spans().unwrap();
+    assert_eq!(done.len(), 1);
+    assert!(
+        !everything(&done[0]).contains(KEY),
+        "{}",
+        everything(&done[0])
+    );
+    ops::uninstrument_anthropic();
 }

@@ -545,11 +545,12 @@ fn fuzz_cassette_loader() {
         .unwrap();
 }
 
-/// The `instrument_openai` observer (`genai/openai_v2.rs`) under JSON and byte mutations of the
+/// The `instrument_openai` and `instrument_anthropic` observers (`genai/openai_v2.rs`,
+/// `genai/anthropic_instrumentor.rs`) under JSON and byte mutations of the
 /// recorded Chat Completions answers and streams, fed in random pieces, with random statuses:
 /// nothing panics and nothing grows past its bounds.
 #[test]
-fn fuzz_openai_v2_observer() {
+fn fuzz_sdk_instrumentation_observers() {
     use crate::genai::openai_v2::ChatCall;
     let strategy = (
         seed_index(),
@@ -582,18 +583,25 @@ fn fuzz_openai_v2_observer() {
                         m
                     }
                 };
-                let mut call = ChatCall::for_fuzz(&request, stream, capture);
-                call.response_started(status);
+                // Both observers (`instrument_openai`, `instrument_anthropic`) read the same bytes.
+                let _ = crate::genai::anthropic_instrumentor::input_attributes(&request, capture);
+                let mut openai = ChatCall::for_fuzz(&request, stream, capture);
+                let mut anthropic =
+                    crate::genai::anthropic_instrumentor::MessagesCall::for_fuzz(stream, capture);
+                openai.response_started(status);
+                anthropic.response_started(status);
                 let mut rest = bytes.as_slice();
                 for n in pieces.iter().cycle().take(bytes.len() + 1) {
                     if rest.is_empty() {
                         break;
                     }
                     let (piece, tail) = rest.split_at((*n).min(rest.len()));
-                    call.body_bytes(piece);
+                    openai.body_bytes(piece);
+                    anthropic.body_bytes(piece);
                     rest = tail;
                 }
-                call.body_ended();
+                openai.body_ended();
+                anthropic.body_ended();
                 Ok(())
             },
         )
