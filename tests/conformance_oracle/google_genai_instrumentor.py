@@ -1,0 +1,143 @@
+"""The `google_genai_instrumentor` case family: what Python Mirascope 2.8.2's
+`ops.instrument_google_genai()` records (through `opentelemetry-instrumentation-google-genai`
+0.7b2, in the `gen_ai_latest_experimental` mode Mirascope opts into) for `generate_content` calls
+made with the official `google-genai` SDK (1.75.0) against the oracle's loopback replay server.
+Same format and procedure as `openai_v2.py` (whose `run_one` this uses); cases go to
+`tests/fixtures/google_genai_instrumentor/`.
+
+Not yet used: the Rust port of this instrumentor (`instrument_google_genai`) is issue 25's next
+step, and its cases are committed with it. What the reference records (read off these cases):
+INTERNAL spans `generate_content {model}` with `code.function.name`, request attributes from
+`generationConfig`, compact-JSON `gen_ai.{input,output}.messages`, `gen_ai.system_instructions`
+and `gen_ai.tool.definitions` (util-genai dataclasses; tool parameters as the SDK's `Schema`
+dumps them), a `gen_ai.client.inference.operation.details` log record with the same attributes,
+and metrics with `gen_ai.system: gemini`.
+
+    python tests/conformance_oracle/google_genai_instrumentor.py --oracle ../shared/conformance/oracle
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from openai_v2 import run_one  # noqa: E402
+
+JSON = {"content-type": "application/json"}
+SSE = {"content-type": "text/event-stream"}
+MODEL = "gemini-2.5-flash"
+
+
+class GoogleFamily:
+    provenance = (
+        "synthesized: opentelemetry-instrumentation-google-genai 0.7b2 through mirascope 2.8.2 "
+        "ops.instrument_google_genai(), google-genai 1.75.0, opentelemetry-sdk 1.45.2"
+    )
+    env = ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OTEL_SEMCONV_STABILITY_OPT_IN")
+
+    @staticmethod
+    def instrument(tracer_provider, capture: bool) -> None:
+        from mirascope import ops
+
+        ops.instrument_google_genai(tracer_provider=tracer_provider, capture_content="enabled" if capture else "disabled")
+
+    @staticmethod
+    def uninstrument() -> None:
+        from mirascope import ops
+
+        ops.uninstrument_google_genai()
+
+    @staticmethod
+    def call(base: str, kwargs: dict, consume: str) -> None:
+        from google import genai
+
+        client = genai.Client(api_key="google-test-key", http_options={"base_url": base, "retry_options": {"attempts": 1}})
+        kwargs = dict(kwargs)
+        stream = kwargs.pop("stream", False)
+        if stream:
+            for _ in client.models.generate_content_stream(**kwargs):
+                pass
+        else:
+            client.models.generate_content(**kwargs)
+
+
+def answer(parts, finish="STOP", usage=(12, 5), **extra):
+    body = {
+        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": finish, "index": 0}],
+        "usageMetadata": {"promptTokenCount": usage[0], "candidatesTokenCount": usage[1], "totalTokenCount": usage[0] + usage[1]},
+        "modelVersion": "gemini-2.5-flash-001",
+        "responseId": "resp-oracle-0001",
+    }
+    body.update(extra)
+    return body
+
+
+def sse(*chunks):
+    import json
+
+    return "".join(f"data: {json.dumps(c)}\r\n\r\n" for c in chunks)
+
+
+SCENARIOS = [
+    {
+        "name": "call_text",
+        "kwargs": {"model": MODEL, "contents": "Say hi."},
+        "responses": [{"status": 200, "headers": JSON, "json": answer([{"text": "Hi!"}])}],
+    },
+    {
+        "name": "call_config_system",
+        "kwargs": {"model": MODEL, "contents": [{"role": "user", "parts": [{"text": "Count."}]}],
+                   "config": {"system_instruction": "Be terse.", "temperature": 0.5, "top_p": 0.9, "top_k": 20,
+                              "max_output_tokens": 64, "stop_sequences": ["END"], "seed": 7,
+                              "candidate_count": 1, "presence_penalty": 0.1, "frequency_penalty": 0.2}},
+        "responses": [{"status": 200, "headers": JSON, "json": answer([{"text": "1 2"}], finish="MAX_TOKENS", usage=(20, 64))}],
+    },
+    {
+        "name": "call_tools",
+        "kwargs": {"model": MODEL, "contents": "Weather in Lisbon?",
+                   "config": {"tools": [{"function_declarations": [{"name": "get_weather", "description": "The weather.",
+                                                                    "parameters": {"type": "OBJECT", "properties": {"city": {"type": "STRING"}}}}]}],
+                              "automatic_function_calling": {"disable": True}}},
+        "responses": [{"status": 200, "headers": JSON, "json": answer([{"functionCall": {"name": "get_weather", "args": {"city": "Lisbon"}}}])}],
+    },
+    {
+        "name": "call_unauthorized",
+        "kwargs": {"model": MODEL, "contents": "Hello"},
+        "responses": [{"status": 400, "headers": JSON, "json": {"error": {"code": 400, "message": "API key not valid.", "status": "INVALID_ARGUMENT"}}}],
+    },
+    {
+        "name": "stream_text",
+        "kwargs": {"model": MODEL, "contents": "Stream hi.", "stream": True},
+        "responses": [{"status": 200, "headers": SSE, "sse": sse(
+            {"candidates": [{"content": {"role": "model", "parts": [{"text": "Hel"}]}, "index": 0}], "modelVersion": "gemini-2.5-flash-001", "responseId": "r2"},
+            {"candidates": [{"content": {"role": "model", "parts": [{"text": "lo"}]}, "finishReason": "STOP", "index": 0}],
+             "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 2, "totalTokenCount": 11}, "modelVersion": "gemini-2.5-flash-001", "responseId": "r2"})}],
+    },
+]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--oracle", default="../shared/conformance/oracle")
+    ap.add_argument("--out", default="tests/fixtures/google_genai_instrumentor")
+    ap.add_argument("--one", help="internal: run one scenario")
+    ap.add_argument("--capture", choices=["on", "off"])
+    args = ap.parse_args()
+    oracle, out = Path(args.oracle).resolve(), Path(args.out)
+    if args.one:
+        scenario = next(s for s in SCENARIOS if s["name"] == args.one)
+        run_one(scenario, args.capture == "on", oracle, out, GoogleFamily)
+        return
+    for scenario in SCENARIOS:
+        for capture in ("on", "off"):
+            subprocess.run(
+                [sys.executable, __file__, "--oracle", str(oracle), "--out", str(out), "--one", scenario["name"], "--capture", capture],
+                check=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
