@@ -313,4 +313,36 @@ async fn the_middleware_in_an_application_client() {
         everything(&done[0])
     );
     ops::uninstrument_anthropic();
+    spans.reset();
+
+    // Gemini through the same middleware (`instrument_google_genai`), capture off: no prompt,
+    // output or key anywhere in the span or its details event.
+    let gemini = json!({
+        "candidates": [{"content": {"role": "model", "parts": [{"text": OUTPUT}]}, "finishReason": "STOP"}],
+        "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 3}
+    });
+    let s = server(vec![json_answer(gemini.clone())]);
+    ops::instrument_google_genai_with(ops::ContentCapture::Disabled);
+    assert!(ops::is_google_genai_instrumented());
+    let resp = client()
+        .post(format!(
+            "{}/v1beta/models/gemini-2.5-flash:generateContent",
+            s.base_url().trim_end_matches('/')
+        ))
+        .header("x-goog-api-key", KEY)
+        .header("content-type", "application/json")
+        .body(json!({"contents": [{"role": "user", "parts": [{"text": PROMPT}]}]}).to_string())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.json::<Value>().await.unwrap(), gemini);
+    provider.force_flush().unwrap();
+    let done = spans.get_finished_spans().unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].name, "generate_content gemini-2.5-flash");
+    let text = everything(&done[0]);
+    for secret in [PROMPT, OUTPUT, KEY] {
+        assert!(!text.contains(secret), "{secret} recorded: {text}");
+    }
+    ops::uninstrument_google_genai();
 }

@@ -4,7 +4,10 @@
 //!   same bytes sent through a `reqwest-middleware` client, and what `OpenAiLayer` records for the
 //!   same request sent by an `async-openai` client;
 //! - `anthropic_instrumentor` (`anthropic_instrumentor.py`): what `ops.instrument_anthropic()`
-//!   records for a Messages call through the official SDK, against `ReqwestMiddleware`.
+//!   records for a Messages call through the official SDK, against `ReqwestMiddleware`;
+//! - `google_genai_instrumentor` (`google_genai_instrumentor.py`): what
+//!   `ops.instrument_google_genai()` records for `generate_content` calls through the official
+//!   SDK, against `ReqwestMiddleware`.
 //!
 //! Spans (name, kind, status, attributes, exception events), content events and client metrics
 //! are compared; the rules below say where we differ on purpose, each with the README's reason.
@@ -34,7 +37,7 @@ struct Family {
     transports: &'static [Transport],
 }
 
-const FAMILIES: [Family; 2] = [
+const FAMILIES: [Family; 3] = [
     Family {
         dir: "openai_v2",
         key: "sk-test-key",
@@ -49,6 +52,14 @@ const FAMILIES: [Family; 2] = [
         key_header: |k| ("x-api-key", k.to_string()),
         instrument: ops::instrument_anthropic_with,
         uninstrument: ops::uninstrument_anthropic,
+        transports: &[Transport::ReqwestMiddleware],
+    },
+    Family {
+        dir: "google_genai_instrumentor",
+        key: "google-test-key",
+        key_header: |k| ("x-goog-api-key", k.to_string()),
+        instrument: ops::instrument_google_genai_with,
+        uninstrument: ops::uninstrument_google_genai,
         transports: &[Transport::ReqwestMiddleware],
     },
 ];
@@ -75,6 +86,17 @@ fn expected_description(case: &Value, key: &str, description: &Value) -> Value {
     let capture = case["capture_content"].as_bool().unwrap_or(false);
     let text = text.replace(key, "[REDACTED]");
     if !capture {
+        // google-genai's `{code} {status}. {details}` (after `{Class}: ` in a status).
+        if let Some(at) = text.find(". {") {
+            let head = &text[..at];
+            if head.rsplit(": ").next().is_some_and(|h| {
+                h.split(' ')
+                    .next()
+                    .is_some_and(|c| c.parse::<u16>().is_ok())
+            }) {
+                return Value::String(format!("{head}."));
+            }
+        }
         if let Some(rest) = text.strip_prefix("Error code: ") {
             let status = rest.split(" - ").next().unwrap_or(rest);
             return Value::String(format!("Error code: {status}"));
@@ -90,16 +112,59 @@ fn expected_description(case: &Value, key: &str, description: &Value) -> Value {
     Value::String(text)
 }
 
+/// Rule `tool definitions in any order`: google-genai reorders a request's tools on the wire
+/// (built-in tools before function declarations), so the caller's order is not in the request;
+/// the definitions are compared sorted.
+fn sorted_tools(key: &str, v: Value) -> Value {
+    if key != "gen_ai.tool.definitions" {
+        return v;
+    }
+    let sort = |mut items: Vec<Value>| {
+        items.sort_by_key(|i| i.to_string());
+        items
+    };
+    match v {
+        Value::Array(items) => Value::Array(sort(items)),
+        Value::String(text) => match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Array(items)) => {
+                Value::String(serde_json::to_string(&sort(items)).unwrap_or(text))
+            }
+            _ => Value::String(text),
+        },
+        other => other,
+    }
+}
+
+/// Rule `numbers by value`: an integral float is compared as the integer (google-genai writes a
+/// config's `top_k` as a float on the wire, so the type the caller passed is not in the request).
+fn by_value(v: Value) -> Value {
+    match v {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => json!(f as i64),
+            _ => Value::Number(n),
+        },
+        other => other,
+    }
+}
+
 fn attr_map<'a>(kvs: impl Iterator<Item = &'a KeyValue>) -> BTreeMap<String, Value> {
-    kvs.map(|kv| (kv.key.to_string(), common::otel_value(&kv.value)))
-        .collect()
+    kvs.map(|kv| {
+        let key = kv.key.to_string();
+        let value = sorted_tools(&key, by_value(common::otel_value(&kv.value)));
+        (key, value)
+    })
+    .collect()
 }
 
 /// The expected attributes with the replay server's port in place of the recording's.
 fn expected_attrs(expected: &Value, port: u16) -> BTreeMap<String, Value> {
     let mut out: BTreeMap<String, Value> = expected
         .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), sorted_tools(k, by_value(v.clone()))))
+                .collect()
+        })
         .unwrap_or_default();
     if out.contains_key("server.port") {
         out.insert("server.port".into(), json!(port));
@@ -306,6 +371,27 @@ async fn run_case(case: &Value, family: &Family, transport: Transport) -> Vec<St
             .iter()
             .map(|e| {
                 let attrs = attr_map(e.attributes.iter());
+                if e.name == "gen_ai.client.inference.operation.details" {
+                    // Rule `structured attributes as JSON text`: the log record's list
+                    // attributes are JSON text on the span event.
+                    let attributes: BTreeMap<String, Value> = attrs
+                        .into_iter()
+                        .map(
+                            |(k, v)| match v.as_str().map(serde_json::from_str::<Value>) {
+                                Some(Ok(parsed @ Value::Array(_))) => {
+                                    let parsed = sorted_tools(&k, parsed);
+                                    (k, parsed)
+                                }
+                                _ => (k, v),
+                            },
+                        )
+                        .collect();
+                    return json!({
+                        "event_name": e.name.as_ref(),
+                        "attributes": attributes,
+                        "body": Value::Null,
+                    });
+                }
                 json!({
                     "event_name": e.name.as_ref(),
                     "attributes": {"gen_ai.system": attrs.get("gen_ai.system")},
@@ -317,7 +403,21 @@ async fn run_case(case: &Value, family: &Family, transport: Transport) -> Vec<St
                 })
             })
             .collect();
-        let want_events = &case["expected"]["events"];
+        let want_events = &json!(case["expected"]["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let mut e = e.clone();
+                if let Some(attrs) = e["attributes"].as_object() {
+                    e["attributes"] = json!(attrs
+                        .iter()
+                        .map(|(k, v)| (k.clone(), sorted_tools(k, by_value(v.clone()))))
+                        .collect::<BTreeMap<_, _>>());
+                }
+                e
+            })
+            .collect::<Vec<_>>());
         if &Value::Array(events.clone()) != want_events {
             problems.push(format!(
                 "{name}: events\n   ours     {}\n   expected {want_events}",

@@ -545,8 +545,9 @@ fn fuzz_cassette_loader() {
         .unwrap();
 }
 
-/// The `instrument_openai` and `instrument_anthropic` observers (`genai/openai_v2.rs`,
-/// `genai/anthropic_instrumentor.rs`) under JSON and byte mutations of the
+/// The `instrument_openai`, `instrument_anthropic` and `instrument_google_genai` observers
+/// (`genai/{openai_v2,anthropic_instrumentor,google_genai_instrumentor}.rs`) under JSON and
+/// byte mutations of the
 /// recorded Chat Completions answers and streams, fed in random pieces, with random statuses:
 /// nothing panics and nothing grows past its bounds.
 #[test]
@@ -583,13 +584,18 @@ fn fuzz_sdk_instrumentation_observers() {
                         m
                     }
                 };
-                // Both observers (`instrument_openai`, `instrument_anthropic`) read the same bytes.
+                // Every observer reads the same bytes.
                 let _ = crate::genai::anthropic_instrumentor::input_attributes(&request, capture);
                 let mut openai = ChatCall::for_fuzz(&request, stream, capture);
                 let mut anthropic =
                     crate::genai::anthropic_instrumentor::MessagesCall::for_fuzz(stream, capture);
+                let mut google =
+                    crate::genai::google_genai_instrumentor::GenerateContentCall::for_fuzz(
+                        &request, stream, capture,
+                    );
                 openai.response_started(status);
                 anthropic.response_started(status);
+                google.response_started(status);
                 let mut rest = bytes.as_slice();
                 for n in pieces.iter().cycle().take(bytes.len() + 1) {
                     if rest.is_empty() {
@@ -598,10 +604,12 @@ fn fuzz_sdk_instrumentation_observers() {
                     let (piece, tail) = rest.split_at((*n).min(rest.len()));
                     openai.body_bytes(piece);
                     anthropic.body_bytes(piece);
+                    google.body_bytes(piece);
                     rest = tail;
                 }
                 openai.body_ended();
                 anthropic.body_ended();
+                google.body_ended();
                 Ok(())
             },
         )

@@ -31,6 +31,14 @@ pub fn py_json_dumps(value: &Value) -> String {
     out
 }
 
+/// Python's `json.dumps(value, separators=(",", ":"))`: compact, non-ASCII escaped (how the
+/// OpenTelemetry GenAI utilities write `gen_ai.*` JSON, `util/genai/utils.py::gen_ai_json_dumps`).
+pub fn py_json_dumps_compact(value: &Value) -> String {
+    let mut out = String::new();
+    write_json_sep(value, ",", ":", &mut out);
+    out
+}
+
 /// Python's `json.dumps(value, indent=2)`: each member on its own line, indented by two spaces
 /// a level, `","` and `": "` separators, empty containers as `[]` / `{}`, non-ASCII escaped and
 /// floats written as Python writes them (how Mirascope writes the schema into JSON-mode
@@ -78,6 +86,10 @@ fn write_json_indented(value: &Value, level: usize, out: &mut String) {
 }
 
 fn write_json(value: &Value, out: &mut String) {
+    write_json_sep(value, ", ", ": ", out);
+}
+
+fn write_json_sep(value: &Value, item: &str, key: &str, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -90,9 +102,9 @@ fn write_json(value: &Value, out: &mut String) {
             out.push('[');
             for (i, v) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    out.push_str(item);
                 }
-                write_json(v, out);
+                write_json_sep(v, item, key, out);
             }
             out.push(']');
         }
@@ -100,11 +112,11 @@ fn write_json(value: &Value, out: &mut String) {
             out.push('{');
             for (i, (k, v)) in map.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    out.push_str(item);
                 }
                 write_json_str(k, out);
-                out.push_str(": ");
-                write_json(v, out);
+                out.push_str(key);
+                write_json_sep(v, item, key, out);
             }
             out.push('}');
         }

@@ -143,3 +143,38 @@ pub fn uninstrument_anthropic() {
 pub fn is_anthropic_instrumented() -> bool {
     mirascope_llm::genai::anthropic_instrumentor::is_instrumented()
 }
+
+/// Turns on spans and client metrics for the Gemini `generateContent` /
+/// `streamGenerateContent` calls the application makes itself, through `ReqwestMiddleware`
+/// (feature `reqwest-middleware`): Python Mirascope's `ops.instrument_google_genai()`, whose
+/// spans are those of `opentelemetry-instrumentation-google-genai` (see
+/// `mirascope_llm::genai::google_genai_instrumentor`). Content capture follows
+/// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` (`SPAN_ONLY` or `SPAN_AND_EVENT`
+/// capture). Calling it again while on changes nothing, as in Python.
+pub fn instrument_google_genai() {
+    instrument_google_genai_with(ContentCapture::Default);
+}
+
+/// [`instrument_google_genai`] with an explicit content capture mode.
+pub fn instrument_google_genai_with(capture: ContentCapture) {
+    use mirascope_llm::genai::google_genai_instrumentor as g;
+    if g::is_instrumented() {
+        return;
+    }
+    let capture = capture_for(
+        capture,
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+        g::content_enabled_from_env_value,
+    );
+    g::set_instrumented(true, capture);
+}
+
+/// Turns them off (a call in flight ends its span normally).
+pub fn uninstrument_google_genai() {
+    mirascope_llm::genai::google_genai_instrumentor::set_instrumented(false, false);
+}
+
+/// Whether [`instrument_google_genai`] is on.
+pub fn is_google_genai_instrumented() -> bool {
+    mirascope_llm::genai::google_genai_instrumentor::is_instrumented()
+}

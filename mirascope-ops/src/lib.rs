@@ -37,9 +37,11 @@ pub use configure::{configure, Configuration, OpsGuard, DEFAULT_SHUTDOWN_TIMEOUT
 pub use error::OpsError;
 pub use export::configure_from_env;
 pub use instrument::{
-    instrument_anthropic, instrument_anthropic_with, instrument_llm, instrument_openai,
-    instrument_openai_with, is_anthropic_instrumented, is_llm_instrumented, is_openai_instrumented,
-    uninstrument_anthropic, uninstrument_llm, uninstrument_openai, ContentCapture,
+    instrument_anthropic, instrument_anthropic_with, instrument_google_genai,
+    instrument_google_genai_with, instrument_llm, instrument_openai, instrument_openai_with,
+    is_anthropic_instrumented, is_google_genai_instrumented, is_llm_instrumented,
+    is_openai_instrumented, uninstrument_anthropic, uninstrument_google_genai, uninstrument_llm,
+    uninstrument_openai, ContentCapture,
 };
 #[cfg(feature = "_provider-http")]
 mod provider_http;

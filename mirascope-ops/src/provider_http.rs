@@ -47,7 +47,7 @@ fn start(req: &reqwest::Request) -> Option<ChatCall> {
         url: url.as_str(),
         path: url.path(),
         authorization: header("authorization"),
-        api_key: header("x-api-key"),
+        api_key: header("x-api-key").or_else(|| header("x-goog-api-key")),
         body: req.body().and_then(reqwest::Body::as_bytes),
     })
 }

@@ -5,13 +5,8 @@ made with the official `google-genai` SDK (1.75.0) against the oracle's loopback
 Same format and procedure as `openai_v2.py` (whose `run_one` this uses); cases go to
 `tests/fixtures/google_genai_instrumentor/`.
 
-Not yet used: the Rust port of this instrumentor (`instrument_google_genai`) is issue 25's next
-step, and its cases are committed with it. What the reference records (read off these cases):
-INTERNAL spans `generate_content {model}` with `code.function.name`, request attributes from
-`generationConfig`, compact-JSON `gen_ai.{input,output}.messages`, `gen_ai.system_instructions`
-and `gen_ai.tool.definitions` (util-genai dataclasses; tool parameters as the SDK's `Schema`
-dumps them), a `gen_ai.client.inference.operation.details` log record with the same attributes,
-and metrics with `gen_ai.system: gemini`.
+Read by `tests/sdk_instrumentation_conformance.rs` against `ops::ReqwestMiddleware` with
+`ops::instrument_google_genai()`.
 
     python tests/conformance_oracle/google_genai_instrumentor.py --oracle ../shared/conformance/oracle
 """
@@ -104,6 +99,39 @@ SCENARIOS = [
         "responses": [{"status": 200, "headers": JSON, "json": answer([{"functionCall": {"name": "get_weather", "args": {"city": "Lisbon"}}}])}],
     },
     {
+        "name": "call_history_and_tool_response",
+        "kwargs": {"model": MODEL, "contents": [
+            {"role": "user", "parts": [{"text": "Weather in Lisbon?"}]},
+            {"role": "model", "parts": [{"function_call": {"name": "get_weather", "args": {"city": "Lisbon"}}}]},
+            {"role": "user", "parts": [{"function_response": {"name": "get_weather", "response": {"result": "Sunny"}}}]},
+        ], "config": {"tools": [{"function_declarations": [{"name": "get_weather", "description": "The weather.",
+                                                            "parameters": {"type": "OBJECT", "properties": {"cityName": {"type": "STRING", "max_length": 40}}, "required": ["cityName"]}}]},
+                                {"google_search": {}}],
+                      "automatic_function_calling": {"disable": True}, "response_mime_type": "text/plain"}},
+        "responses": [{"status": 200, "headers": JSON, "json": answer([{"text": "Sunny in Lisbon."}])}],
+    },
+    {
+        "name": "call_inline_image_json",
+        "kwargs": {"model": MODEL, "contents": [{"role": "user", "parts": [
+            {"inline_data": {"mime_type": "image/png", "data": b"\x89PNG"}},
+            {"file_data": {"mime_type": "application/pdf", "file_uri": "gs://bucket/doc.pdf"}},
+            {"text": "Describe as JSON."}]}],
+                   "config": {"response_mime_type": "application/json"}},
+        "responses": [{"status": 200, "headers": JSON, "json": answer([{"text": "{\"kind\": \"png\"}"}])}],
+    },
+    {
+        "name": "call_blocked_prompt",
+        "kwargs": {"model": MODEL, "contents": "Something blocked."},
+        "responses": [{"status": 200, "headers": JSON, "json": {"promptFeedback": {"blockReason": "SAFETY"},
+                                                               "usageMetadata": {"promptTokenCount": 4, "totalTokenCount": 4},
+                                                               "modelVersion": "gemini-2.5-flash-001"}}],
+    },
+    {
+        "name": "call_server_error",
+        "kwargs": {"model": MODEL, "contents": "Hello"},
+        "responses": [{"status": 500, "headers": JSON, "json": {"error": {"code": 500, "message": "Internal error.", "status": "INTERNAL"}}}],
+    },
+    {
         "name": "call_unauthorized",
         "kwargs": {"model": MODEL, "contents": "Hello"},
         "responses": [{"status": 400, "headers": JSON, "json": {"error": {"code": 400, "message": "API key not valid.", "status": "INVALID_ARGUMENT"}}}],
@@ -115,6 +143,15 @@ SCENARIOS = [
             {"candidates": [{"content": {"role": "model", "parts": [{"text": "Hel"}]}, "index": 0}], "modelVersion": "gemini-2.5-flash-001", "responseId": "r2"},
             {"candidates": [{"content": {"role": "model", "parts": [{"text": "lo"}]}, "finishReason": "STOP", "index": 0}],
              "usageMetadata": {"promptTokenCount": 9, "candidatesTokenCount": 2, "totalTokenCount": 11}, "modelVersion": "gemini-2.5-flash-001", "responseId": "r2"})}],
+    },
+    {
+        "name": "stream_tool_call",
+        "kwargs": {"model": MODEL, "contents": "Weather?", "stream": True,
+                   "config": {"tools": [{"function_declarations": [{"name": "get_weather"}]}],
+                              "automatic_function_calling": {"disable": True}}},
+        "responses": [{"status": 200, "headers": SSE, "sse": sse(
+            {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": "get_weather", "args": {}}}]}, "finishReason": "STOP", "index": 0}],
+             "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 3, "totalTokenCount": 8}, "modelVersion": "gemini-2.5-flash-001"})}],
     },
 ]
 

@@ -237,6 +237,16 @@ SCENARIOS = [
 ]
 
 
+def _bytes_as_base64(o):
+    """Bytes in a log record's attributes (an inline image), written as the GenAI utilities'
+    JSON encoder writes them."""
+    import base64
+
+    if isinstance(o, bytes):
+        return base64.b64encode(o).decode()
+    raise TypeError(f"{type(o).__name__} is not JSON serializable")
+
+
 class OpenAIFamily:
     """How a case of this family is run: the instrumentation, and the call through the SDK."""
 
@@ -362,7 +372,7 @@ def run_one(scenario: dict, capture: bool, oracle: Path, out_dir: Path, family=O
         "expected": {"spans": expected_spans, "events": expected_events, "metrics": expected_metrics},
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / f"{name}.json").write_text(json.dumps(case, indent=2, ensure_ascii=False) + "\n")
+    (out_dir / f"{name}.json").write_text(json.dumps(case, indent=2, ensure_ascii=False, default=_bytes_as_base64) + "\n")
     print(f"wrote {name}")
 
 

@@ -2,7 +2,8 @@
 //! `ReqwestMiddleware` and `OpenAiLayer` feed it): the request, then the answer's status and its
 //! body as the bytes arrive. [`ObservedCall::start`] gives the request to the instrumentation it
 //! belongs to: [`super::openai_v2`] for OpenAI Chat Completions (`instrument_openai`),
-//! [`super::anthropic_instrumentor`] for Anthropic Messages (`instrument_anthropic`). What they
+//! [`super::anthropic_instrumentor`] for Anthropic Messages (`instrument_anthropic`),
+//! [`super::google_genai_instrumentor`] for Gemini (`instrument_google_genai`). What they
 //! share lives here: reading a body within bounds, and keeping the API key out of what they
 //! record.
 //!
@@ -12,6 +13,7 @@ use serde_json::Value;
 use tracing::Span;
 
 use super::anthropic_instrumentor::MessagesCall;
+use super::google_genai_instrumentor::GenerateContentCall;
 use super::openai_v2::ChatCall;
 use crate::provider::sse::{SseDecoder, SseEvent};
 
@@ -36,7 +38,8 @@ pub struct HttpRequest<'a> {
     pub path: &'a str,
     /// The `Authorization` header's value, if any (kept out of everything recorded).
     pub authorization: Option<&'a str>,
-    /// The `x-api-key` header's value, if any (Anthropic's; kept out of everything recorded).
+    /// The `x-api-key` (Anthropic) or `x-goog-api-key` (Google) header's value, if any (kept out
+    /// of everything recorded).
     pub api_key: Option<&'a str>,
     /// The body, when it is in memory.
     pub body: Option<&'a [u8]>,
@@ -168,6 +171,8 @@ pub enum ObservedCall {
     OpenAi(ChatCall),
     /// Anthropic Messages (`instrument_anthropic`).
     Anthropic(MessagesCall),
+    /// Gemini generate content (`instrument_google_genai`).
+    Google(GenerateContentCall),
 }
 
 macro_rules! each {
@@ -175,6 +180,7 @@ macro_rules! each {
         match $self {
             ObservedCall::OpenAi($call) => $body,
             ObservedCall::Anthropic($call) => $body,
+            ObservedCall::Google($call) => $body,
         }
     };
 }
@@ -186,6 +192,7 @@ impl ObservedCall {
         ChatCall::start(request)
             .map(ObservedCall::OpenAi)
             .or_else(|| MessagesCall::start(request).map(ObservedCall::Anthropic))
+            .or_else(|| GenerateContentCall::start(request).map(ObservedCall::Google))
     }
 
     /// The span (the parent of anything the transport does for this call).

@@ -17,6 +17,7 @@
 
 pub mod anthropic_instrumentor;
 pub mod encode;
+pub mod google_genai_instrumentor;
 pub mod http_call;
 pub mod keys;
 pub mod metrics;
