@@ -75,6 +75,10 @@ const FAMILIES: [Family; 3] = [
 ///   follows the status description's rules.
 /// - `token usage unit`: `gen_ai.client.token.usage` is in `{token}` (semconv), where
 ///   opentelemetry-instrumentation-anthropic writes `token`.
+/// - `numbers by value`, `tool definitions in any order`, `structured attributes as JSON text`
+///   (google-genai; see [`by_value`], [`sorted_tools`] and the details event below): the request
+///   does not carry the type of a config number or the caller's tool order, and span events take
+///   no nested values.
 /// - `content events are span events`: the instrumentor's log records (`gen_ai.*.message`,
 ///   `gen_ai.choice`) are events of the call's span, with the record's body as JSON text in
 ///   `body`; mirascope-ops has no logs pipeline (Python Mirascope's `configure()` sets no

@@ -87,13 +87,13 @@ pub fn instrument_openai_with(capture: ContentCapture) {
         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
         openai_v2::content_enabled_from_env_value,
     );
-    openai_v2::set_instrumented(true, capture);
+    openai_v2::SWITCH.set(true, capture);
 }
 
 /// Turns them off: calls that start afterwards are not recorded (one in flight ends its span
 /// normally).
 pub fn uninstrument_openai() {
-    mirascope_llm::genai::openai_v2::set_instrumented(false, false);
+    mirascope_llm::genai::openai_v2::SWITCH.set(false, false);
 }
 
 /// Whether [`instrument_openai`] is on.
@@ -131,12 +131,12 @@ pub fn instrument_anthropic_with(capture: ContentCapture) {
         "TRACELOOP_TRACE_CONTENT",
         a::content_enabled_from_env_value,
     );
-    a::set_instrumented(true, capture);
+    a::SWITCH.set(true, capture);
 }
 
 /// Turns them off (a call in flight ends its span normally).
 pub fn uninstrument_anthropic() {
-    mirascope_llm::genai::anthropic_instrumentor::set_instrumented(false, true);
+    mirascope_llm::genai::anthropic_instrumentor::SWITCH.set(false, true);
 }
 
 /// Whether [`instrument_anthropic`] is on.
@@ -166,12 +166,12 @@ pub fn instrument_google_genai_with(capture: ContentCapture) {
         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
         g::content_enabled_from_env_value,
     );
-    g::set_instrumented(true, capture);
+    g::SWITCH.set(true, capture);
 }
 
 /// Turns them off (a call in flight ends its span normally).
 pub fn uninstrument_google_genai() {
-    mirascope_llm::genai::google_genai_instrumentor::set_instrumented(false, false);
+    mirascope_llm::genai::google_genai_instrumentor::SWITCH.set(false, false);
 }
 
 /// Whether [`instrument_google_genai`] is on.

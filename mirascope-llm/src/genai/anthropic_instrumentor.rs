@@ -8,7 +8,6 @@
 //!
 //! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use serde_json::{json, Map, Value};
@@ -20,7 +19,7 @@ use super::metrics::{recorder, Measurement};
 use super::{add_event, set_attributes, AttrValue};
 use crate::pyrepr::py_json_dumps;
 
-/// The `tracing` target of these spans (under [`super::TARGET`]; [`set_instrumented`] is their
+/// The `tracing` target of these spans (under [`super::TARGET`]; [`SWITCH`] is their
 /// switch).
 pub const TARGET: &str = "mirascope_llm::genai::anthropic_instrumentor";
 
@@ -52,20 +51,13 @@ use super::keys::{
     GEN_AI_USAGE_INPUT_TOKENS, GEN_AI_USAGE_OUTPUT_TOKENS,
 };
 
-static INSTRUMENTED: AtomicBool = AtomicBool::new(false);
-static CAPTURE: AtomicBool = AtomicBool::new(true);
-
-/// Turns these spans on or off, with content capture (read once when switched on, as the
-/// instrumentor reads `TRACELOOP_TRACE_CONTENT`). `mirascope-ops`' `instrument_anthropic()`
-/// calls it.
-pub fn set_instrumented(on: bool, capture_content: bool) {
-    CAPTURE.store(capture_content, Ordering::SeqCst);
-    INSTRUMENTED.store(on, Ordering::SeqCst);
-}
+/// The switch of these spans (`mirascope-ops`' `instrument_anthropic()` sets it), with content capture
+/// read once when switched on.
+pub static SWITCH: super::http_call::Switch = super::http_call::Switch::new(true);
 
 /// Whether these spans are on.
 pub fn is_instrumented() -> bool {
-    INSTRUMENTED.load(Ordering::Relaxed)
+    SWITCH.is_on()
 }
 
 /// `utils.py::should_send_prompts`: `(TRACELOOP_TRACE_CONTENT or "true").lower() == "true"`,
@@ -465,7 +457,7 @@ impl MessagesCall {
             return None;
         }
         let body: Map<String, Value> = serde_json::from_slice(request.body?).ok()?;
-        let capture = CAPTURE.load(Ordering::Relaxed);
+        let capture = SWITCH.captures();
         let span = tracing::info_span!(
             target: TARGET,
             "chat",
@@ -598,48 +590,28 @@ impl MessagesCall {
     /// `_wrap`'s `except`: the duration and exception counter with `error.type`, the span's
     /// `error.type`, its `exception` event and status ERROR.
     fn failure(&self, class: &str, message: &str) {
-        let attrs = [
-            (GEN_AI_PROVIDER_NAME, AttrValue::Str(PROVIDER.into())),
-            (ERROR_TYPE, AttrValue::Str(class.to_string())),
-        ];
-        if let Some(r) = recorder() {
-            r.record_measurement(&Measurement::OperationDuration {
-                seconds: self.started.elapsed().as_secs_f64(),
-                attributes: &attrs,
-            });
-            r.record_measurement(&Measurement::Counter {
-                name: COMPLETION_EXCEPTIONS,
-                value: 1,
-                attributes: &attrs,
-            });
-        }
-        let message = redact(message, self.secret.as_deref());
-        set_attributes(
-            &self.span,
-            vec![(ERROR_TYPE, AttrValue::Str(class.to_string()))],
-        );
-        add_event(
-            &self.span,
-            "exception",
-            vec![
-                ("exception.type", AttrValue::Str(exception_type(class))),
-                ("exception.message", AttrValue::Str(message.clone())),
-                ("exception.escaped", AttrValue::Str("False".into())),
-            ],
-        );
-        self.span.record("otel.status_code", "error");
-        self.span
-            .record("otel.status_description", message.as_str());
+        self.error(class, message, true);
     }
 
     /// A failure after the answer began (a stream's `error` event or a broken connection):
-    /// counted as the wrapper counts it, and the span ends failed.
+    /// counted as `AnthropicStream.__next__` counts it (no duration, no `exception` event), and
+    /// the span ends failed.
     fn exception(&self, class: &str, message: &str) {
+        self.error(class, message, false);
+    }
+
+    fn error(&self, class: &str, message: &str, raised_by_create: bool) {
         let attrs = [
             (GEN_AI_PROVIDER_NAME, AttrValue::Str(PROVIDER.into())),
             (ERROR_TYPE, AttrValue::Str(class.to_string())),
         ];
         if let Some(r) = recorder() {
+            if raised_by_create {
+                r.record_measurement(&Measurement::OperationDuration {
+                    seconds: self.started.elapsed().as_secs_f64(),
+                    attributes: &attrs,
+                });
+            }
             r.record_measurement(&Measurement::Counter {
                 name: COMPLETION_EXCEPTIONS,
                 value: 1,
@@ -651,6 +623,17 @@ impl MessagesCall {
             &self.span,
             vec![(ERROR_TYPE, AttrValue::Str(class.to_string()))],
         );
+        if raised_by_create {
+            add_event(
+                &self.span,
+                "exception",
+                vec![
+                    ("exception.type", AttrValue::Str(exception_type(class))),
+                    ("exception.message", AttrValue::Str(message.clone())),
+                    ("exception.escaped", AttrValue::Str("False".into())),
+                ],
+            );
+        }
         self.span.record("otel.status_code", "error");
         self.span
             .record("otel.status_description", message.as_str());

@@ -10,7 +10,6 @@
 //!
 //! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use serde_json::{json, Map, Value};
@@ -31,7 +30,7 @@ use super::metrics::{recorder, Measurement};
 use super::{add_event, set_attributes, AttrValue};
 use crate::pyrepr::py_json_dumps_compact;
 
-/// The `tracing` target of these spans (under [`super::TARGET`]; [`set_instrumented`] is their
+/// The `tracing` target of these spans (under [`super::TARGET`]; [`SWITCH`] is their
 /// switch).
 pub const TARGET: &str = "mirascope_llm::genai::google_genai_instrumentor";
 /// `_GENERATE_CONTENT_OP_NAME`.
@@ -44,19 +43,13 @@ const VERTEX_AI: &str = "vertex_ai";
 /// `code.function.name`.
 const CODE_FUNCTION_NAME: &str = "code.function.name";
 
-static INSTRUMENTED: AtomicBool = AtomicBool::new(false);
-static CAPTURE: AtomicBool = AtomicBool::new(false);
-
-/// Turns these spans on or off, with content capture (read when switched on). `mirascope-ops`'
-/// `instrument_google_genai()` calls it.
-pub fn set_instrumented(on: bool, capture_content: bool) {
-    CAPTURE.store(capture_content, Ordering::SeqCst);
-    INSTRUMENTED.store(on, Ordering::SeqCst);
-}
+/// The switch of these spans (`mirascope-ops`' `instrument_google_genai()` sets it), with content capture
+/// read once when switched on.
+pub static SWITCH: super::http_call::Switch = super::http_call::Switch::new(false);
 
 /// Whether these spans are on.
 pub fn is_instrumented() -> bool {
-    INSTRUMENTED.load(Ordering::Relaxed)
+    SWITCH.is_on()
 }
 
 /// `util/genai/utils.py::get_content_capturing_mode` for
@@ -226,35 +219,6 @@ fn to_finish_reason(reason: Option<&Value>) -> String {
     }
 }
 
-/// The Python `Schema` fields, in the order `model_dump` writes them, with their wire names.
-const SCHEMA_FIELDS: [(&str, &str); 25] = [
-    ("additionalProperties", "additional_properties"),
-    ("defs", "defs"),
-    ("ref", "ref"),
-    ("anyOf", "any_of"),
-    ("default", "default"),
-    ("description", "description"),
-    ("enum", "enum"),
-    ("example", "example"),
-    ("format", "format"),
-    ("items", "items"),
-    ("maxItems", "max_items"),
-    ("maxLength", "max_length"),
-    ("maxProperties", "max_properties"),
-    ("maximum", "maximum"),
-    ("minItems", "min_items"),
-    ("minLength", "min_length"),
-    ("minProperties", "min_properties"),
-    ("minimum", "minimum"),
-    ("nullable", "nullable"),
-    ("pattern", "pattern"),
-    ("properties", "properties"),
-    ("propertyOrdering", "property_ordering"),
-    ("required", "required"),
-    ("title", "title"),
-    ("type", "type"),
-];
-
 /// The most levels of nested schema followed (a hostile request cannot recurse without end).
 const MAX_SCHEMA_DEPTH: usize = 64;
 
@@ -265,7 +229,7 @@ fn schema_dump(schema: &Value, depth: usize) -> Value {
         return schema.clone();
     };
     let mut out = Map::new();
-    for (wire, name) in SCHEMA_FIELDS {
+    for &(wire, name) in crate::provider::google_schema::SCHEMA_FIELDS {
         // The SDK writes the outer keys in camelCase and leaves nested ones as given.
         let Some(v) = map
             .get(wire)
@@ -477,7 +441,7 @@ impl GenerateContentCall {
         });
         Some(GenerateContentCall {
             span,
-            capture: CAPTURE.load(Ordering::Relaxed),
+            capture: SWITCH.captures(),
             stream,
             model,
             system,

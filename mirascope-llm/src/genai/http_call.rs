@@ -9,6 +9,8 @@
 //!
 //! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde_json::Value;
 use tracing::Span;
 
@@ -55,6 +57,41 @@ impl HttpRequest<'_> {
             })
             .filter(|s| !s.is_empty())
             .map(str::to_string)
+    }
+}
+
+/// The runtime switch of one instrumentation (`instrument_openai()` and the others): on or off,
+/// and whether it captures content (decided when switched on, as the instrumentors read their
+/// variables once).
+#[derive(Debug)]
+pub struct Switch {
+    on: AtomicBool,
+    capture: AtomicBool,
+}
+
+impl Switch {
+    /// Off, with `capture` as the capture setting until switched on.
+    pub const fn new(capture: bool) -> Self {
+        Switch {
+            on: AtomicBool::new(false),
+            capture: AtomicBool::new(capture),
+        }
+    }
+
+    /// Turns it on or off, with content capture.
+    pub fn set(&self, on: bool, capture_content: bool) {
+        self.capture.store(capture_content, Ordering::SeqCst);
+        self.on.store(on, Ordering::SeqCst);
+    }
+
+    /// Whether it is on.
+    pub fn is_on(&self) -> bool {
+        self.on.load(Ordering::Relaxed)
+    }
+
+    /// Whether it captures content.
+    pub fn captures(&self) -> bool {
+        self.capture.load(Ordering::Relaxed)
     }
 }
 

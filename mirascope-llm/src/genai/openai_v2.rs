@@ -13,7 +13,6 @@
 //!
 //! Layer: observation (the crate docs list the layers: data, wire, call, observation).
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use serde_json::{Map, Value};
@@ -26,7 +25,7 @@ use super::{add_event, set_attribute, set_attributes, AttrValue};
 
 /// The `tracing` target of these spans (under [`super::TARGET`], so `mirascope-ops` exports
 /// them with the GenAI spans; [`super::TARGET`]'s `instrument_llm()` switch does not apply to
-/// them: [`set_instrumented`] is theirs).
+/// them: [`SWITCH`] is theirs).
 pub const TARGET: &str = "mirascope_llm::genai::openai_v2";
 
 /// The `gen_ai.system` value of every span, event and measurement (`GenAiSystemValues.OPENAI`).
@@ -44,20 +43,13 @@ pub const GEN_AI_OPENAI_RESPONSE_SERVICE_TIER: &str = "gen_ai.openai.response.se
 pub const GEN_AI_OPENAI_RESPONSE_SYSTEM_FINGERPRINT: &str =
     "gen_ai.openai.response.system_fingerprint";
 
-static INSTRUMENTED: AtomicBool = AtomicBool::new(false);
-static CAPTURE: AtomicBool = AtomicBool::new(false);
-
-/// Turns these spans on or off, and with them content capture (decided when switched on, as
-/// the instrumentor reads `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` once in
-/// `_instrument`). `mirascope-ops`' `instrument_openai()` calls it.
-pub fn set_instrumented(on: bool, capture_content: bool) {
-    CAPTURE.store(capture_content, Ordering::SeqCst);
-    INSTRUMENTED.store(on, Ordering::SeqCst);
-}
+/// The switch of these spans (`mirascope-ops`' `instrument_openai()` sets it), with content capture
+/// read once when switched on.
+pub static SWITCH: super::http_call::Switch = super::http_call::Switch::new(false);
 
 /// Whether these spans are on.
 pub fn is_instrumented() -> bool {
-    INSTRUMENTED.load(Ordering::Relaxed)
+    SWITCH.is_on()
 }
 
 /// `utils.py::is_content_enabled`: capture only when the variable is `true` (any case).
@@ -572,7 +564,7 @@ impl ChatCall {
             return None;
         }
         let body: Map<String, Value> = serde_json::from_slice(request.body?).ok()?;
-        let capture = CAPTURE.load(Ordering::Relaxed);
+        let capture = SWITCH.captures();
         let attributes = request_attributes(&body, request.url);
         let name = format!("chat {}", py_str_opt(body.get("model")));
         let span = tracing::info_span!(

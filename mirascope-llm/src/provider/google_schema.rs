@@ -12,8 +12,9 @@
 
 use serde_json::{Map, Value};
 
-/// The fields of google-genai's `types.Schema`: (JSON alias, field name).
-const SCHEMA_FIELDS: &[(&str, &str)] = &[
+/// The fields of google-genai's `types.Schema`, in its declaration order (which `model_dump`
+/// follows): (JSON alias, field name).
+pub(crate) const SCHEMA_FIELDS: &[(&str, &str)] = &[
     ("additionalProperties", "additional_properties"),
     ("defs", "defs"),
     ("ref", "ref"),
