@@ -341,6 +341,13 @@ fn build_tools(call: &Value) -> Result<Vec<Tool>, String> {
     Ok(tools)
 }
 
+/// Traced cases the macros cannot be generated for, each with its reason.
+#[allow(dead_code)]
+const TRACE_FALLBACK: &[(&str, &str)] = &[(
+    "traced case with tools or a format",
+    "`#[llm::tool]` and `#[llm::call(format = ..)]` derive a tool's or format's schema from Rust types, so a case's JSON schema cannot be rebuilt as a macro argument; such a case runs through the runtime the macros expand to (`traced_call`), the macros' own recording being checked by the other traced cases",
+)];
+
 /// What the runner infers because the case format leaves it out, each with its reason.
 #[allow(dead_code)]
 const FIXTURE_INFERENCES: &[(&str, &str)] = &[(
@@ -383,7 +390,7 @@ enum Outcome {
     Err(llm::Error),
 }
 
-async fn run_call(case: &Value) -> Result<Outcome, String> {
+async fn run_call(name: &str, case: &Value) -> Result<Outcome, String> {
     let call = &case["call"];
     let model_id = call["model"].as_str().ok_or("call.model missing")?;
     let params = Params::from_json(&call["params"]).map_err(|e| e.to_string())?;
@@ -404,7 +411,18 @@ async fn run_call(case: &Value) -> Result<Outcome, String> {
     let streamed = method.contains("stream");
 
     if let Some(trace) = call.get("trace").filter(|t| t.is_object()) {
-        return run_traced(trace, model, messages, tools, format, streamed).await;
+        // The case's own `#[ops::trace]` + `#[llm::call]` function (tests/trace_cases).
+        return match mirascope_trace_cases::run(name, streamed).await {
+            Some(Ok(r)) => Ok(Outcome::Ok(Box::new(r))),
+            Some(Err(e)) => Ok(Outcome::Err(e)),
+            // TRACE_FALLBACK: tools or a format.
+            None if !tools.is_empty() || format.is_some() => {
+                run_traced(trace, model, messages, tools, format, streamed).await
+            }
+            None => Err(format!(
+                "no traced function was generated for {name} (tests/trace_cases/build.rs reads the case directories when the tests are built)"
+            )),
+        };
     }
     let first = async {
         if streamed {
@@ -455,10 +473,10 @@ async fn run_call(case: &Value) -> Result<Outcome, String> {
     })
 }
 
-/// A case made with `@ops.trace` over `@llm.call`: the same runtime `#[ops::trace]` +
-/// `#[llm::call]` expand to (`traced_call` with a `TraceInfo`), built from the case's `trace`
-/// object so unseen cases run too. (`tests/macros_conformance.rs` checks that the macros
-/// themselves produce the same spans for the recorded cases.)
+/// A traced case with tools or a format (which `#[llm::tool]` and `#[llm::call(format = ..)]`
+/// cannot rebuild from a JSON schema, so tests/trace_cases generates no function for it): the
+/// runtime `#[ops::trace]` + `#[llm::call]` expand to (`traced_call` with a `TraceInfo`), built
+/// from the case's `trace` object. See `TRACE_FALLBACK`.
 async fn run_traced(
     trace: &Value,
     model: llm::Model,
@@ -995,7 +1013,7 @@ fn run_case(c: &Case) -> Verdict {
             .enable_all()
             .build()
             .unwrap();
-        rt.block_on(run_call(case))
+        rt.block_on(run_call(&c.name, case))
     };
     let _ = provider.force_flush();
     let spans = exporter.get_finished_spans().unwrap_or_default();
