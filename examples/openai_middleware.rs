@@ -4,38 +4,16 @@
 //! client metrics Python's `ops.instrument_openai()` records. Offline, through a replay server.
 //! `cargo run --example openai_middleware --features reqwest-middleware`
 
-use mirascope::llm::replay::{Exchange, Matching, RecordedRequest, RecordedResponse, ReplayServer};
+#[path = "support/offline.rs"]
+mod offline;
+
 use mirascope::ops;
 use serde_json::json;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A stand-in for https://api.openai.com: one recorded answer.
-    let answer = json!({
-        "id": "chatcmpl-example", "object": "chat.completion", "model": "gpt-4o-mini-2024-07-18",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "4242."},
-                     "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 14, "completion_tokens": 3, "total_tokens": 17}
-    });
-    let server = ReplayServer::start(
-        vec![Exchange {
-            request: RecordedRequest {
-                method: "POST".into(),
-                path: "/v1/chat/completions".into(),
-                json: None,
-            },
-            response: RecordedResponse {
-                status: 200,
-                headers: [("content-type".to_string(), json!("application/json"))]
-                    .into_iter()
-                    .collect(),
-                json: Some(answer),
-                sse: None,
-                delay_ms: None,
-            },
-        }],
-        Matching::Sequential,
-    )?;
+    let server = offline::chat_completion_server();
 
     let mut guard = ops::configure_from_env()?;
     // The one line: content capture follows OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT

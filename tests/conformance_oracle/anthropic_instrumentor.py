@@ -9,48 +9,38 @@ cases go to `tests/fixtures/anthropic_instrumentor/`.
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from openai_v2 import run_one  # noqa: E402
+from openai_v2 import main_for, sdk_family  # noqa: E402
 
 JSON = {"content-type": "application/json"}
 SSE = {"content-type": "text/event-stream"}
 MODEL = "claude-haiku-4-5"
 
 
-class AnthropicFamily:
-    provenance = (
+def _call(base: str, kwargs: dict, consume: str) -> None:
+    import anthropic
+
+    client = anthropic.Anthropic(api_key="sk-ant-test-key", base_url=base, max_retries=0)
+    result = client.messages.create(**kwargs)
+    if kwargs.get("stream"):
+        for _ in result:
+            pass
+
+
+AnthropicFamily = sdk_family(
+    (
         "synthesized: opentelemetry-instrumentation-anthropic 0.62.4 through mirascope 2.8.2 "
         "ops.instrument_anthropic(), anthropic 0.125.0, opentelemetry-sdk 1.45.2"
-    )
-    env = ("TRACELOOP_TRACE_CONTENT",)
-
-    @staticmethod
-    def instrument(tracer_provider, capture: bool) -> None:
-        from mirascope import ops
-
-        ops.instrument_anthropic(tracer_provider=tracer_provider, capture_content="enabled" if capture else "disabled")
-
-    @staticmethod
-    def uninstrument() -> None:
-        from mirascope import ops
-
-        ops.uninstrument_anthropic()
-
-    @staticmethod
-    def call(base: str, kwargs: dict, consume: str) -> None:
-        import anthropic
-
-        client = anthropic.Anthropic(api_key="sk-ant-test-key", base_url=base, max_retries=0)
-        result = client.messages.create(**kwargs)
-        if kwargs.get("stream"):
-            for _ in result:
-                pass
+    ),
+    ("TRACELOOP_TRACE_CONTENT",),
+    "instrument_anthropic",
+    "uninstrument_anthropic",
+    _call,
+)
 
 
 def message(content, stop="end_turn", usage=None):
@@ -175,25 +165,5 @@ SCENARIOS = [
 ]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--oracle", default="../shared/conformance/oracle")
-    ap.add_argument("--out", default="tests/fixtures/anthropic_instrumentor")
-    ap.add_argument("--one", help="internal: run one scenario")
-    ap.add_argument("--capture", choices=["on", "off"])
-    args = ap.parse_args()
-    oracle, out = Path(args.oracle).resolve(), Path(args.out)
-    if args.one:
-        scenario = next(s for s in SCENARIOS if s["name"] == args.one)
-        run_one(scenario, args.capture == "on", oracle, out, AnthropicFamily)
-        return
-    for scenario in SCENARIOS:
-        for capture in ("on", "off"):
-            subprocess.run(
-                [sys.executable, __file__, "--oracle", str(oracle), "--out", str(out), "--one", scenario["name"], "--capture", capture],
-                check=True,
-            )
-
-
 if __name__ == "__main__":
-    main()
+    main_for(__file__, SCENARIOS, AnthropicFamily, "tests/fixtures/anthropic_instrumentor")

@@ -13,50 +13,40 @@ Read by `tests/sdk_instrumentation_conformance.rs` against `ops::ReqwestMiddlewa
 
 from __future__ import annotations
 
-import argparse
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from openai_v2 import run_one  # noqa: E402
+from openai_v2 import main_for, sdk_family  # noqa: E402
 
 JSON = {"content-type": "application/json"}
 SSE = {"content-type": "text/event-stream"}
 MODEL = "gemini-2.5-flash"
 
 
-class GoogleFamily:
-    provenance = (
+def _call(base: str, kwargs: dict, consume: str) -> None:
+    from google import genai
+
+    client = genai.Client(api_key="google-test-key", http_options={"base_url": base, "retry_options": {"attempts": 1}})
+    kwargs = dict(kwargs)
+    stream = kwargs.pop("stream", False)
+    if stream:
+        for _ in client.models.generate_content_stream(**kwargs):
+            pass
+    else:
+        client.models.generate_content(**kwargs)
+
+
+GoogleFamily = sdk_family(
+    (
         "synthesized: opentelemetry-instrumentation-google-genai 0.7b2 through mirascope 2.8.2 "
         "ops.instrument_google_genai(), google-genai 1.75.0, opentelemetry-sdk 1.45.2"
-    )
-    env = ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OTEL_SEMCONV_STABILITY_OPT_IN")
-
-    @staticmethod
-    def instrument(tracer_provider, capture: bool) -> None:
-        from mirascope import ops
-
-        ops.instrument_google_genai(tracer_provider=tracer_provider, capture_content="enabled" if capture else "disabled")
-
-    @staticmethod
-    def uninstrument() -> None:
-        from mirascope import ops
-
-        ops.uninstrument_google_genai()
-
-    @staticmethod
-    def call(base: str, kwargs: dict, consume: str) -> None:
-        from google import genai
-
-        client = genai.Client(api_key="google-test-key", http_options={"base_url": base, "retry_options": {"attempts": 1}})
-        kwargs = dict(kwargs)
-        stream = kwargs.pop("stream", False)
-        if stream:
-            for _ in client.models.generate_content_stream(**kwargs):
-                pass
-        else:
-            client.models.generate_content(**kwargs)
+    ),
+    ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "OTEL_SEMCONV_STABILITY_OPT_IN"),
+    "instrument_google_genai",
+    "uninstrument_google_genai",
+    _call,
+)
 
 
 def answer(parts, finish="STOP", usage=(12, 5), **extra):
@@ -156,25 +146,5 @@ SCENARIOS = [
 ]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--oracle", default="../shared/conformance/oracle")
-    ap.add_argument("--out", default="tests/fixtures/google_genai_instrumentor")
-    ap.add_argument("--one", help="internal: run one scenario")
-    ap.add_argument("--capture", choices=["on", "off"])
-    args = ap.parse_args()
-    oracle, out = Path(args.oracle).resolve(), Path(args.out)
-    if args.one:
-        scenario = next(s for s in SCENARIOS if s["name"] == args.one)
-        run_one(scenario, args.capture == "on", oracle, out, GoogleFamily)
-        return
-    for scenario in SCENARIOS:
-        for capture in ("on", "off"):
-            subprocess.run(
-                [sys.executable, __file__, "--oracle", str(oracle), "--out", str(out), "--one", scenario["name"], "--capture", capture],
-                check=True,
-            )
-
-
 if __name__ == "__main__":
-    main()
+    main_for(__file__, SCENARIOS, GoogleFamily, "tests/fixtures/google_genai_instrumentor")

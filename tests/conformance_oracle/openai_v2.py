@@ -247,40 +247,21 @@ def _bytes_as_base64(o):
     raise TypeError(f"{type(o).__name__} is not JSON serializable")
 
 
-class OpenAIFamily:
-    """How a case of this family is run: the instrumentation, and the call through the SDK."""
+def _openai_call(base: str, kwargs: dict, consume: str) -> None:
+    import openai
 
-    provenance = PROVENANCE
-    env = ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",)
-
-    @staticmethod
-    def instrument(tracer_provider, capture: bool) -> None:
-        from mirascope import ops
-
-        ops.instrument_openai(tracer_provider=tracer_provider, capture_content="enabled" if capture else "disabled")
-
-    @staticmethod
-    def uninstrument() -> None:
-        from mirascope import ops
-
-        ops.uninstrument_openai()
-
-    @staticmethod
-    def call(base: str, kwargs: dict, consume: str) -> None:
-        import openai
-
-        client = openai.OpenAI(api_key="sk-test-key", base_url=f"{base}/v1", max_retries=0)
-        result = client.chat.completions.create(**kwargs)
-        if kwargs.get("stream"):
-            if consume == "first_chunk":
-                next(iter(result))
-                result.close()
-            else:
-                for _ in result:
-                    pass
+    client = openai.OpenAI(api_key="sk-test-key", base_url=f"{base}/v1", max_retries=0)
+    result = client.chat.completions.create(**kwargs)
+    if kwargs.get("stream"):
+        if consume == "first_chunk":
+            next(iter(result))
+            result.close()
+        else:
+            for _ in result:
+                pass
 
 
-def run_one(scenario: dict, capture: bool, oracle: Path, out_dir: Path, family=OpenAIFamily) -> None:
+def run_one(scenario: dict, capture: bool, oracle: Path, out_dir: Path, family) -> None:
     for var in family.env:
         os.environ.pop(var, None)
     from opentelemetry import _logs, metrics
@@ -376,25 +357,56 @@ def run_one(scenario: dict, capture: bool, oracle: Path, out_dir: Path, family=O
     print(f"wrote {name}")
 
 
-def main() -> None:
+def sdk_family(provenance: str, env: tuple, instrument: str, uninstrument: str, call):
+    """A family whose switch is Mirascope's `ops.<instrument>(tracer_provider=, capture_content=)`
+    and `ops.<uninstrument>()`, and whose `call(base, kwargs, consume)` sends one request."""
+
+    class Family:
+        pass
+
+    def _instrument(tracer_provider, capture: bool) -> None:
+        from mirascope import ops
+
+        getattr(ops, instrument)(tracer_provider=tracer_provider, capture_content="enabled" if capture else "disabled")
+
+    def _uninstrument() -> None:
+        from mirascope import ops
+
+        getattr(ops, uninstrument)()
+
+    Family.provenance = provenance
+    Family.env = env
+    Family.instrument = staticmethod(_instrument)
+    Family.uninstrument = staticmethod(_uninstrument)
+    Family.call = staticmethod(call)
+    return Family
+
+
+def main_for(script: str, scenarios: list, family, default_out: str) -> None:
+    """A generator's command line: every scenario, capture on and off, each in a process of its
+    own (`--one` runs one)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--oracle", default="../shared/conformance/oracle")
-    ap.add_argument("--out", default="tests/fixtures/openai_v2")
+    ap.add_argument("--out", default=default_out)
     ap.add_argument("--one", help="internal: run one scenario")
     ap.add_argument("--capture", choices=["on", "off"])
     args = ap.parse_args()
     oracle, out = Path(args.oracle).resolve(), Path(args.out)
     if args.one:
-        scenario = next(s for s in SCENARIOS if s["name"] == args.one)
-        run_one(scenario, args.capture == "on", oracle, out)
+        scenario = next(s for s in scenarios if s["name"] == args.one)
+        run_one(scenario, args.capture == "on", oracle, out, family)
         return
-    for scenario in SCENARIOS:
+    for scenario in scenarios:
         for capture in ("on", "off"):
             subprocess.run(
-                [sys.executable, __file__, "--oracle", str(oracle), "--out", str(out), "--one", scenario["name"], "--capture", capture],
+                [sys.executable, script, "--oracle", str(oracle), "--out", str(out), "--one", scenario["name"], "--capture", capture],
                 check=True,
             )
 
 
+OpenAIFamily = sdk_family(
+    PROVENANCE, ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",), "instrument_openai", "uninstrument_openai", _openai_call
+)
+
 if __name__ == "__main__":
-    main()
+    main_for(__file__, SCENARIOS, OpenAIFamily, "tests/fixtures/openai_v2")

@@ -318,6 +318,9 @@ fn tool_definitions(body: &Map<String, Value>, with_parameters: bool) -> Vec<Val
     out
 }
 
+/// The most distinct finish reasons a call keeps (the API defines about twenty).
+const MAX_FINISH_REASONS: usize = 64;
+
 /// What the call gathers until it ends (`_GenerateContentInstrumentationHelper`'s state).
 #[derive(Debug, Default)]
 struct Gathered {
@@ -341,7 +344,10 @@ impl Gathered {
             if let Some(reason) = c.get("finishReason").and_then(Value::as_str) {
                 let lower = reason.to_ascii_lowercase();
                 let name = lower.strip_prefix("finish_reason_").unwrap_or(&lower);
-                self.finish_reasons.insert(name.to_string());
+                // A hostile stream cannot grow the set without end.
+                if self.finish_reasons.len() < MAX_FINISH_REASONS {
+                    self.finish_reasons.insert(name.to_string());
+                }
             }
             let size = c.to_string().len();
             if take_budget(&mut self.kept, size) {
