@@ -66,12 +66,47 @@ const ALLOWED_EXTRAS: &[(&str, &str)] = &[
         "openai.response.system_fingerprint",
         "OpenAI semconv (v1.41), recorded when OpenAI returns it",
     ),
+    (
+        "gen_ai.conversation.id",
+        "GenAI semconv: on chat spans inside an `ops::session`, the session's id (Python records the session on trace, explicit and resume spans only)",
+    ),
 ];
+
+/// What a case says that the conditions of [`ALLOWED_EXTRAS`] depend on.
+#[derive(Default)]
+struct Conditions {
+    /// A streamed call (`stream`, `resume_stream`).
+    streamed: bool,
+    /// The ids of the sessions the case's program opens.
+    sessions: Vec<String>,
+}
+
+impl Conditions {
+    fn of(case: &Value) -> Self {
+        fn sessions(steps: &Value, out: &mut Vec<String>) {
+            for step in steps.as_array().into_iter().flatten() {
+                if step["op"] == "session" {
+                    out.extend(step["id"].as_str().map(str::to_string));
+                }
+                sessions(&step["steps"], out);
+            }
+        }
+        let mut ids = Vec::new();
+        sessions(&case["call"]["program"]["steps"], &mut ids);
+        Conditions {
+            streamed: case["call"]["method"]
+                .as_str()
+                .is_some_and(|m| m.contains("stream")),
+            sessions: ids,
+        }
+    }
+}
 
 /// The condition under which each of [`ALLOWED_EXTRAS`] may appear on a span (the README's
 /// Differences table gives the same reasons): an extra attribute outside its condition is a
 /// failure like any other unexpected attribute.
-fn extra_allowed(key: &str, value: &Value, span: &Value, streamed: bool) -> bool {
+fn extra_allowed(key: &str, value: &Value, span: &Value, when: &Conditions) -> bool {
+    let streamed = when.streamed;
     let attrs = &span["attributes"];
     let is_chat = span["name"]
         .as_str()
@@ -89,6 +124,12 @@ fn extra_allowed(key: &str, value: &Value, span: &Value, streamed: bool) -> bool
         // Failed `#[ops::trace]` spans only (GenAI spans carry it as Python does).
         "error.type" => failed && attrs.get("mirascope.type") == Some(&json!("trace")),
         "mirascope.response.cost" => value.as_f64().is_some_and(|c| c.is_finite() && c >= 0.0),
+        "gen_ai.conversation.id" => {
+            is_chat
+                && value
+                    .as_str()
+                    .is_some_and(|id| when.sessions.iter().any(|s| s == id))
+        }
         "openai.response.service_tier" | "openai.response.system_fingerprint" => {
             is_chat
                 && attrs["gen_ai.provider.name"]
@@ -387,10 +428,23 @@ fn build_format(case: &Value) -> Option<Format> {
 /// What the call returned, for the response checks.
 enum Outcome {
     Ok(Box<Response>),
-    Err(llm::Error),
+    /// The call failed: the error's Mirascope class and its text.
+    Err(&'static str, String),
 }
 
-async fn run_call(name: &str, case: &Value) -> Result<Outcome, String> {
+impl From<llm::Result<Response>> for Outcome {
+    fn from(r: llm::Result<Response>) -> Self {
+        match r {
+            Ok(r) => Outcome::Ok(Box::new(r)),
+            Err(e) => Outcome::Err(e.class().name(), e.to_string()),
+        }
+    }
+}
+
+/// The case's model (with its params), messages, tools and format, as the runner calls them.
+type Prepared = (llm::Model, Vec<Message>, Vec<Tool>, Option<Format>);
+
+fn prepare(case: &Value) -> Result<Prepared, String> {
     let call = &case["call"];
     let model_id = call["model"].as_str().ok_or("call.model missing")?;
     let params = Params::from_json(&call["params"]).map_err(|e| e.to_string())?;
@@ -407,14 +461,19 @@ async fn run_call(name: &str, case: &Value) -> Result<Outcome, String> {
         .map_err(|e| format!("call.messages: {e}"))?;
     let tools = build_tools(call)?;
     let format = build_format(case);
-    let method = call["method"].as_str().unwrap_or("call");
-    let streamed = method.contains("stream");
+    Ok((model, messages, tools, format))
+}
 
+async fn run_call(name: &str, case: &Value) -> Result<Outcome, String> {
+    let call = &case["call"];
+    let (model, messages, tools, format) = prepare(case)?;
+    let streamed = call["method"]
+        .as_str()
+        .is_some_and(|m| m.contains("stream"));
     if let Some(trace) = call.get("trace").filter(|t| t.is_object()) {
         // The case's own `#[ops::trace]` + `#[llm::call]` function (tests/trace_cases).
         return match mirascope_trace_cases::run(name, streamed).await {
-            Some(Ok(r)) => Ok(Outcome::Ok(Box::new(r))),
-            Some(Err(e)) => Ok(Outcome::Err(e)),
+            Some(result) => Ok(result.into()),
             // TRACE_FALLBACK: tools or a format.
             None if !tools.is_empty() || format.is_some() => {
                 run_traced(trace, model, messages, tools, format, streamed).await
@@ -424,6 +483,22 @@ async fn run_call(name: &str, case: &Value) -> Result<Outcome, String> {
             )),
         };
     }
+    run_plain(model, messages, tools, format, call)
+        .await
+        .map(Outcome::from)
+}
+
+/// The case's call without `@ops.trace`: `call`, `stream`, or a resume chain (`resume_with`,
+/// then each further entry of `resumes`).
+async fn run_plain(
+    model: llm::Model,
+    messages: Vec<Message>,
+    tools: Vec<Tool>,
+    format: Option<Format>,
+    call: &Value,
+) -> Result<llm::Result<Response>, String> {
+    let method = call["method"].as_str().unwrap_or("call");
+    let streamed = method.contains("stream");
     let first = async {
         if streamed {
             let mut s = model
@@ -450,27 +525,36 @@ async fn run_call(name: &str, case: &Value) -> Result<Outcome, String> {
         }
     }
     .await;
-    let first = match first {
+    let mut last = match first {
         Ok(r) => r,
-        Err(e) => return Ok(Outcome::Err(e)),
+        Err(e) => return Ok(Err(e)),
     };
     if !method.starts_with("resume") {
-        return Ok(Outcome::Ok(Box::new(first)));
+        return Ok(Ok(last));
     }
-    let parts: Vec<Part> = serde_json::from_value(call["resume_with"].clone())
-        .map_err(|e| format!("call.resume_with: {e}"))?;
-    let resumed = if streamed {
-        match first.resume_stream(parts).await {
-            Ok(stream) => stream.finish().await,
-            Err(e) => Err(e),
-        }
-    } else {
-        first.resume(parts).await
+    // A chain of three or more calls lists every resume's content in `resumes`; one resume
+    // only in `resume_with`.
+    let resumes = match call.get("resumes") {
+        Some(all) => all.clone(),
+        None => json!([call["resume_with"]]),
     };
-    Ok(match resumed {
-        Ok(r) => Outcome::Ok(Box::new(r)),
-        Err(e) => Outcome::Err(e),
-    })
+    for (i, with) in resumes.as_array().into_iter().flatten().enumerate() {
+        let parts: Vec<Part> =
+            serde_json::from_value(with.clone()).map_err(|e| format!("call.resumes[{i}]: {e}"))?;
+        let resumed = if streamed {
+            match last.resume_stream(parts).await {
+                Ok(stream) => stream.finish().await,
+                Err(e) => Err(e),
+            }
+        } else {
+            last.resume(parts).await
+        };
+        match resumed {
+            Ok(r) => last = r,
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    Ok(Ok(last))
 }
 
 /// A traced case with tools or a format (which `#[llm::tool]` and `#[llm::call(format = ..)]`
@@ -554,10 +638,7 @@ async fn run_traced(
     } else {
         traced.call().await
     };
-    Ok(match result {
-        Ok(r) => Outcome::Ok(Box::new(r)),
-        Err(e) => Outcome::Err(e),
-    })
+    Ok(result.into())
 }
 
 fn kind_name(k: &SpanKind) -> &'static str {
@@ -698,7 +779,7 @@ fn compare_attrs(
     expected: &Value,
     actual: &Value,
     recorded: &Recorded,
-    extras_on: Option<(&Value, bool)>,
+    extras_on: Option<(&Value, &Conditions)>,
     diffs: &mut Vec<String>,
 ) {
     let empty = serde_json::Map::new();
@@ -725,7 +806,7 @@ fn compare_attrs(
         }
         let listed = ALLOWED_EXTRAS.iter().any(|(x, _)| x == k);
         match extras_on {
-            Some((span, streamed)) if listed && extra_allowed(k, v, span, streamed) => {}
+            Some((span, when)) if listed && extra_allowed(k, v, span, when) => {}
             Some(_) if listed => diffs.push(format!(
                 "{what}: {k} = {} outside its condition (see ALLOWED_EXTRAS)",
                 show_value(v)
@@ -742,9 +823,7 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
         .unwrap_or_default();
     let recorded = recorded(case);
     // Streamed calls (`stream`, `stream_async`, and resumes of streams).
-    let streamed = case["call"]["method"]
-        .as_str()
-        .is_some_and(|m| m.contains("stream"));
+    let conditions = Conditions::of(case);
     if expected.len() != actual.len() {
         diffs.push(format!(
             "expected {} spans {:?}, got {} {:?}",
@@ -824,7 +903,7 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
             &expected_attrs,
             &actual_attrs,
             &recorded,
-            Some((a, streamed)),
+            Some((a, &conditions)),
             diffs,
         );
         // Python records the same exception event twice on non-stream failures; we record it once.
@@ -914,14 +993,13 @@ fn compare_response(case: &Value, outcome: &Outcome, diffs: &mut Vec<String>) {
     };
     let attrs = &chat["attributes"];
     match outcome {
-        Outcome::Err(e) => {
+        Outcome::Err(class, e) => {
             if chat["status"]["code"] != "ERROR" {
                 diffs.push(format!("the call failed: {e}"));
-            } else if attrs["error.type"].as_str() != Some(e.class().name()) {
+            } else if attrs["error.type"].as_str() != Some(class) {
                 diffs.push(format!(
-                    "error class: expected {}, got {} ({e})",
+                    "error class: expected {}, got {class} ({e})",
                     attrs["error.type"],
-                    e.class().name()
                 ));
             }
         }
@@ -952,23 +1030,89 @@ fn compare_response(case: &Value, outcome: &Outcome, diffs: &mut Vec<String>) {
                     diffs.push(format!("usage: expected {u}, got {ours:?}"));
                 }
             }
-            let reason = match r.finish_reason() {
-                None => "stop",
-                Some(llm::FinishReason::Refusal) => "content_filter",
-                Some(_) => "length",
-            };
-            if attrs["gen_ai.response.finish_reasons"][0]
-                .as_str()
-                .is_some_and(|e| e != reason)
-            {
-                diffs.push(format!(
-                    "finish reason: expected {}, got {reason}",
-                    attrs["gen_ai.response.finish_reasons"][0]
-                ));
-            }
+            compare_finish_reason(case, r, attrs, diffs);
         }
     }
 }
+
+/// A case's `call.program`, run as the Rust functions tests/trace_cases/build.rs wrote from it
+/// (real `#[ops::trace]`, `ops::span`, `ops::session`); its calls without a traced
+/// `#[llm::call]` are the runner's own. The outcome is the program's last model call; whether
+/// the program raised must match Python (its `notes` name the exception).
+fn run_program(c: &Case, diffs: &mut Vec<String>) -> Result<Outcome, String> {
+    let case = c.case.clone();
+    mirascope_trace_cases::set_runner_call(Box::new(move || {
+        let case = case.clone();
+        Box::pin(async move {
+            let (model, messages, tools, format) =
+                prepare(&case).map_err(llm::Error::InvalidRequest)?;
+            run_plain(model, messages, tools, format, &case["call"])
+                .await
+                .unwrap_or_else(|e| Err(llm::Error::InvalidRequest(e)))
+        })
+    }));
+    let raised = match mirascope_trace_cases::program(&c.name) {
+        None => {
+            return Err(format!(
+                "no program was generated for {} (tests/trace_cases/build.rs reads the case directories when the tests are built)",
+                c.name
+            ))
+        }
+        Some(result) => result.err(),
+    };
+    let python_raised = c.case["notes"]
+        .as_str()
+        .and_then(|n| n.split("Python Mirascope raised ").nth(1))
+        .map(|r| r.split(':').next().unwrap_or_default().to_string());
+    match (&python_raised, &raised) {
+        (Some(p), None) => diffs.push(format!("Python's program raised {p}; ours returned Ok")),
+        (None, Some(e)) => diffs.push(format!("our program failed ({e}); Python's returned")),
+        _ => {}
+    }
+    match mirascope_trace_cases::take_last_call() {
+        Some(Ok(r)) => Ok(Outcome::Ok(Box::new(r))),
+        Some(Err((class, message))) => Ok(Outcome::Err(class, message)),
+        None => Err("the program made no model call".into()),
+    }
+}
+
+/// The response's finish reason: as Python's `response.finish_reason` recorded it (`outcome`),
+/// or, for a case written before the oracle recorded it, through the span's mapping
+/// (`OUTCOME_FROM_SPAN`).
+fn compare_finish_reason(case: &Value, r: &Response, attrs: &Value, diffs: &mut Vec<String>) {
+    let ours = r.finish_reason().map(llm::FinishReason::as_str);
+    if let Some(outcome) = case.get("outcome") {
+        if outcome["finish_reason"].as_str() != ours {
+            diffs.push(format!(
+                "finish reason: Python's response had {}, ours {ours:?}",
+                outcome["finish_reason"]
+            ));
+        }
+        return;
+    }
+    let reason = match r.finish_reason() {
+        None => "stop",
+        Some(llm::FinishReason::Refusal) => "content_filter",
+        Some(_) => "length",
+    };
+    if attrs["gen_ai.response.finish_reasons"][0]
+        .as_str()
+        .is_some_and(|e| e != reason)
+    {
+        diffs.push(format!(
+            "finish reason: expected {}, got {reason}",
+            attrs["gen_ai.response.finish_reasons"][0]
+        ));
+    }
+}
+
+/// Cases without an `outcome` (written before the oracle recorded Python's
+/// `response.finish_reason`) compare the response's finish reason through the span's mapping.
+#[allow(dead_code)]
+const OUTCOME_FROM_SPAN: &[(&str, &str)] = &[(
+    "finish reason",
+    "a case without `outcome`: `None` must match a span's `stop`, `refusal` its `content_filter`, `max_tokens` and `context_length_exceeded` its `length`; cases with `outcome` compare Python's value as recorded",
+)];
 
 enum Verdict {
     Passed,
@@ -1006,18 +1150,22 @@ fn run_case(c: &Case) -> Verdict {
 
     let (provider, exporter) = ops::testing::in_memory_provider();
     let subscriber = tracing_subscriber::registry().with(ops::layer(&provider));
+    let mut diffs = Vec::new();
     let outcome = {
         let _default = tracing::subscriber::set_default(subscriber);
         ops::instrument_llm().expect("layer() configures");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(run_call(&c.name, case))
+        if case["call"].get("program").is_some_and(Value::is_object) {
+            run_program(c, &mut diffs)
+        } else {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(run_call(&c.name, case))
+        }
     };
     let _ = provider.force_flush();
     let spans = exporter.get_finished_spans().unwrap_or_default();
-    let mut diffs = Vec::new();
     match &outcome {
         Ok(o) => compare_response(case, o, &mut diffs),
         Err(e) => diffs.push(format!("could not run the call: {e}")),
@@ -1078,39 +1226,70 @@ fn conformance() {
 fn the_runner_is_strict() {
     let ok_span = json!({"name": "trace", "status": {"code": "UNSET"}, "attributes": {"mirascope.type": "trace"}});
     let failed_trace = json!({"name": "trace", "status": {"code": "ERROR"}, "attributes": {"mirascope.type": "trace"}});
-    assert!(!extra_allowed("error.type", &json!("X"), &ok_span, false));
+    assert!(!extra_allowed(
+        "error.type",
+        &json!("X"),
+        &ok_span,
+        &Conditions::default()
+    ));
     assert!(extra_allowed(
         "error.type",
         &json!("X"),
         &failed_trace,
-        false
+        &Conditions::default()
     ));
     let chat = json!({"name": "chat m", "status": {"code": "UNSET"}, "attributes": {"gen_ai.provider.name": "anthropic"}});
+    let streamed = Conditions {
+        streamed: true,
+        ..Conditions::default()
+    };
     assert!(!extra_allowed(
         "gen_ai.response.id",
         &json!("id"),
         &chat,
-        false
+        &Conditions::default()
     ));
     assert!(extra_allowed(
         "gen_ai.response.id",
         &json!("id"),
         &chat,
-        true
+        &streamed
     ));
     assert!(!extra_allowed(
         "gen_ai.usage.cache_read.input_tokens",
         &json!(0),
         &chat,
-        false
+        &Conditions::default()
     ));
     assert!(!extra_allowed(
         "openai.response.service_tier",
         &json!("default"),
         &chat,
-        false
+        &Conditions::default()
     ));
-    assert!(!extra_allowed("anything.else", &json!(1), &chat, true));
+    assert!(!extra_allowed("anything.else", &json!(1), &chat, &streamed));
+    let in_session = Conditions {
+        sessions: vec!["s-1".into()],
+        ..Conditions::default()
+    };
+    assert!(extra_allowed(
+        "gen_ai.conversation.id",
+        &json!("s-1"),
+        &chat,
+        &in_session
+    ));
+    assert!(!extra_allowed(
+        "gen_ai.conversation.id",
+        &json!("s-2"),
+        &chat,
+        &in_session
+    ));
+    assert!(!extra_allowed(
+        "gen_ai.conversation.id",
+        &json!("s-1"),
+        &ok_span,
+        &in_session
+    ));
 
     let dir = std::env::temp_dir().join(format!("mirascope-cases-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -80,10 +80,14 @@ async fn nothing_carries_content_when_capture_is_off() {
     assert_eq!(echo(MARKER), format!("{MARKER}!"));
     assert!(refuse(MARKER).is_err());
     assert!(std::panic::catch_unwind(|| blow_up(MARKER)).is_err());
+    // An explicit span that records an error quoting the content.
+    let span = ops::span("rank");
+    span.record_error(&std::io::Error::other(format!("cannot rank {MARKER}")));
+    drop(span);
 
     let spans = exporter.get_finished_spans().expect("spans");
     assert!(
-        spans.len() >= 4 * 5 + 3,
+        spans.len() >= 4 * 5 + 4,
         "every path made its spans: {}",
         spans.len()
     );
@@ -102,6 +106,11 @@ async fn nothing_carries_content_when_capture_is_off() {
     );
 
     // The same paths with capture on do carry it (the test can fail).
+    let rank = spans
+        .iter()
+        .find(|s| s.name == "rank")
+        .expect("the rank span");
+    assert_eq!(rank.events.len(), 1, "the error is recorded: {rank:?}");
     ops::set_capture_content(true);
     assert_eq!(echo(MARKER), format!("{MARKER}!"));
     let spans = exporter.get_finished_spans().expect("spans");

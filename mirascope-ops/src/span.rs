@@ -219,6 +219,27 @@ impl Span {
         }
     }
 
+    /// Records an error that ends the work this span covers: status ERROR and one `exception`
+    /// event (`exception.type`, `exception.message`), as Python Mirascope's `Span.__exit__`
+    /// records an exception that leaves a `with ops.span(..)` block. A `mirascope_llm::Error`
+    /// keeps its Mirascope class (`BadRequestError`, ...); any other error is recorded by its
+    /// type name and `Display` text. With content capture off the message is the class or
+    /// type name only. Recorded once; later calls, and calls after [`Span::finish`], do nothing.
+    ///
+    /// ```
+    /// use mirascope_ops as ops;
+    /// fn rank() -> Result<u32, std::num::ParseIntError> { "x".parse() }
+    /// let span = ops::span("rank");
+    /// if let Err(e) = span.in_scope(rank) {
+    ///     span.record_error(&e);
+    /// }
+    /// ```
+    pub fn record_error<E: std::fmt::Display + 'static>(&self, error: &E) {
+        if self.live() && !self.failed.swap(true, Ordering::Relaxed) {
+            crate::trace::record_failure(&self.span, crate::trace::error_to_output(error));
+        }
+    }
+
     /// Ends the span now: its end time is this moment, whenever the handle (or a future it
     /// instruments) is dropped later. Idempotent; later calls to other methods do nothing.
     pub fn finish(&self) {
@@ -319,6 +340,45 @@ mod tests {
                 "the span ended at finish(), not at drop"
             );
         });
+    }
+
+    #[test]
+    fn record_error_fails_the_span_once_with_the_error_type() {
+        #[derive(Debug)]
+        struct RankError;
+        impl std::fmt::Display for RankError {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("ranking failed")
+            }
+        }
+        let (exporter, _provider, subscriber) = scoped();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = super::span("rank");
+            span.record_error(&RankError);
+            span.record_error(&RankError); // once only
+            span.finish();
+            span.record_error(&RankError); // after finish: nothing
+        });
+        let spans = exporter.get_finished_spans().expect("spans");
+        assert_eq!(spans.len(), 1);
+        assert!(matches!(
+            spans[0].status,
+            opentelemetry::trace::Status::Error { .. }
+        ));
+        assert_eq!(spans[0].events.len(), 1);
+        let event = &spans[0].events[0];
+        assert_eq!(event.name, "exception");
+        let get = |key: &str| {
+            event
+                .attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == key)
+                .map(|kv| kv.value.to_string())
+        };
+        assert!(get("exception.type").is_some_and(|t| t.ends_with("RankError")));
+        // The message is the error's text with content capture on (the default); with it off,
+        // tests/content_capture.rs checks that it is the type name only.
+        assert!(get("exception.message").is_some());
     }
 
     #[test]

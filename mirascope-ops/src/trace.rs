@@ -438,10 +438,6 @@ impl TraceSpan {
     fn record_output(self, output: Output<'_>) {
         let span = &self.span;
         let output = match output {
-            Output::Error { type_name, .. } if !genai::capture_content() => Output::Error {
-                type_name,
-                message: short_type_name(type_name).to_string(),
-            },
             Output::Json(_) | Output::Text(_) if !genai::capture_content() => Output::Nothing,
             other => other,
         };
@@ -470,23 +466,8 @@ impl TraceSpan {
                     span.record(keys::MIRASCOPE_TRACE_OUTPUT, t);
                 }
                 Output::Response(r) => attach_response(span, r),
-                Output::Error { type_name, message } => {
-                    fail(span, short_type_name(type_name), type_name, &message, None)
-                }
-                Output::LlmError(e) => {
-                    let class = e.class().name();
-                    let message = if genai::capture_content() {
-                        e.to_string()
-                    } else {
-                        e.content_free_message()
-                    };
-                    fail(
-                        span,
-                        class,
-                        &format!("mirascope_llm::{class}"),
-                        &message,
-                        None,
-                    )
+                failure @ (Output::Error { .. } | Output::LlmError(_)) => {
+                    record_failure(span, failure)
                 }
             }
         }
@@ -517,6 +498,52 @@ pub(crate) fn record_panic(span: &Span, payload: Option<&(dyn std::any::Any + Se
         .filter(|_| genai::capture_content())
         .unwrap_or_else(|| "panic".to_string());
     fail(span, "panic", "panic", &message, None);
+}
+
+/// Records an error on `span` (status ERROR, `error.type`, one `exception` event), as Python's
+/// `Span.__exit__` records an exception that escapes (`mirascope.ops._internal.spans.Span.__exit__`,
+/// `TracedFunction.__call__`). A `mirascope_llm::Error` keeps its Mirascope class; any other
+/// error is recorded by its type. With content capture off, the message is the class or type
+/// name only. Outputs that are not errors record nothing.
+pub(crate) fn record_failure(span: &Span, failure: Output<'_>) {
+    match failure {
+        Output::Error { type_name, message } => {
+            let message = if genai::capture_content() {
+                message
+            } else {
+                short_type_name(type_name).to_string()
+            };
+            fail(span, short_type_name(type_name), type_name, &message, None)
+        }
+        Output::LlmError(e) => {
+            let class = e.class().name();
+            let message = if genai::capture_content() {
+                e.to_string()
+            } else {
+                e.content_free_message()
+            };
+            fail(
+                span,
+                class,
+                &format!("mirascope_llm::{class}"),
+                &message,
+                None,
+            )
+        }
+        _ => {}
+    }
+}
+
+/// An error as an [`Output`] to record ([`record_failure`]): a `mirascope_llm::Error` keeps its
+/// class; any other error its type name and `Display` text.
+pub(crate) fn error_to_output<E: std::fmt::Display + 'static>(e: &E) -> Output<'_> {
+    if let Some(llm) = (e as &dyn std::any::Any).downcast_ref::<mirascope_llm::Error>() {
+        return Output::LlmError(llm);
+    }
+    Output::Error {
+        type_name: std::any::type_name::<E>(),
+        message: e.to_string(),
+    }
 }
 
 fn short_type_name(full: &'static str) -> &'static str {

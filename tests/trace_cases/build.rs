@@ -8,6 +8,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+mod program;
+
 fn main() {
     trace_cases();
 }
@@ -38,7 +40,7 @@ fn case_files() -> Vec<PathBuf> {
 }
 
 /// A Rust identifier from any text (letters, digits and `_`; not starting with a digit).
-fn ident(text: &str) -> String {
+pub(crate) fn ident(text: &str) -> String {
     let mut out: String = text
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -50,7 +52,7 @@ fn ident(text: &str) -> String {
 }
 
 /// The Rust type and literal of an argument value, as a user would write the function.
-fn argument(v: &serde_json::Value) -> (&'static str, String) {
+pub(crate) fn argument(v: &serde_json::Value) -> (&'static str, String) {
     match v {
         serde_json::Value::String(s) => ("&str", format!("{s:?}")),
         serde_json::Value::Bool(b) => ("bool", b.to_string()),
@@ -65,6 +67,7 @@ fn trace_cases() {
         "// Written by build.rs from the conformance cases with a `trace` object.\n\n",
     );
     let mut arms = String::new();
+    let (mut programs, mut program_arms) = (String::new(), String::new());
     let mut seen = std::collections::HashSet::new();
     for file in case_files() {
         let Ok(text) = std::fs::read_to_string(&file) else {
@@ -74,13 +77,24 @@ fn trace_cases() {
             continue;
         };
         let call = &case["call"];
-        let Some(trace) = call.get("trace").filter(|t| t.is_object()) else {
-            continue;
-        };
         let name = case["name"]
             .as_str()
             .map(str::to_string)
             .unwrap_or_else(|| stem(&file));
+        if let Some(program) = call.get("program").filter(|p| p.is_object()) {
+            if seen.insert(name.clone()) {
+                programs.push_str(&program::module(&name, call, program));
+                let _ = writeln!(
+                    program_arms,
+                    "        {name:?} => program_{}::run(),",
+                    ident(&name)
+                );
+            }
+            continue;
+        }
+        let Some(trace) = call.get("trace").filter(|t| t.is_object()) else {
+            continue;
+        };
         if !seen.insert(name.clone()) {
             continue;
         }
@@ -104,45 +118,8 @@ fn trace_cases() {
         };
         let module = format!("case_{}", ident(&name));
         let function = ident(trace["function"].as_str().unwrap_or("function"));
-        let args: Vec<(String, &'static str, String)> = trace["args"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| {
-                let (ty, literal) = argument(v);
-                (ident(k), ty, literal)
-            })
-            .collect();
-        let mut options = Vec::new();
-        let tags: Vec<String> = trace["tags"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|t| t.as_str().map(|t| format!("{t:?}")))
-            .collect();
-        if !tags.is_empty() {
-            options.push(format!("tags = [{}]", tags.join(", ")));
-        }
-        let metadata: Vec<String> = trace["metadata"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| {
-                let v = v
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string());
-                format!("{k:?}: {v:?}")
-            })
-            .collect();
-        if !metadata.is_empty() {
-            options.push(format!("metadata = {{{}}}", metadata.join(", ")));
-        }
-        let options = if options.is_empty() {
-            String::new()
-        } else {
-            format!("({})", options.join(", "))
-        };
+        let args = arguments(&trace["args"]);
+        let options = trace_options(trace);
         let params: Vec<String> = args.iter().map(|(n, ty, _)| format!("{n}: {ty}")).collect();
         let _ = write!(
             code,
@@ -168,13 +145,67 @@ fn trace_cases() {
          pub async fn run(name: &str, streamed: bool) -> Option<mirascope::llm::Result<mirascope::llm::Response>> {{\n    \
          match name {{\n{arms}        _ => None,\n    }}\n}}\n"
     );
+    code.push_str(&programs);
+    let _ = write!(
+        code,
+        "/// Runs the program of the case `name` (`None` if it has none).\n\
+         pub fn program(name: &str) -> Option<Result<(), ProgramError>> {{\n    \
+         Some(match name {{\n{program_arms}        _ => return None,\n    }})\n}}\n"
+    );
     let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("trace_cases.rs");
     std::fs::write(out, code).expect("trace_cases.rs");
 }
 
+/// A traced function's arguments: name, Rust type and literal, in the case's order.
+pub(crate) fn arguments(args: &serde_json::Value) -> Vec<(String, &'static str, String)> {
+    args.as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            let (ty, literal) = argument(v);
+            (ident(k), ty, literal)
+        })
+        .collect()
+}
+
+/// A `trace` object's tags and metadata as `#[ops::trace]` options (`(tags = [..], metadata =
+/// {..})`), or nothing.
+pub(crate) fn trace_options(trace: &serde_json::Value) -> String {
+    let mut options = Vec::new();
+    let tags: Vec<String> = trace["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str().map(|t| format!("{t:?}")))
+        .collect();
+    if !tags.is_empty() {
+        options.push(format!("tags = [{}]", tags.join(", ")));
+    }
+    let metadata: Vec<String> = trace["metadata"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            let v = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
+            format!("{k:?}: {v:?}")
+        })
+        .collect();
+    if !metadata.is_empty() {
+        options.push(format!("metadata = {{{}}}", metadata.join(", ")));
+    }
+    if options.is_empty() {
+        String::new()
+    } else {
+        format!("({})", options.join(", "))
+    }
+}
+
 /// The case's params as `#[llm::call]` options (`, temperature = 0.5, stop_sequences = ["x"]`),
 /// or `None` for a value the macro cannot take as a literal.
-fn call_options(params: &serde_json::Value) -> Option<String> {
+pub(crate) fn call_options(params: &serde_json::Value) -> Option<String> {
     let mut out = String::new();
     for (k, v) in params.as_object().into_iter().flatten() {
         let literal = match v {
