@@ -255,7 +255,7 @@ fn trace_over_stream(case: &Value, span: &Value, attrs: Value) -> (Value, bool) 
 /// How the runner calls differently from a user's default, each with its reason.
 #[allow(dead_code)]
 const RUNNER_OPT_OUTS: &[(&str, &str)] = &[(
-    "unchecked_params()",
+    ".unchecked_params()",
     "Python Mirascope sends params outside the provider's documented range (the provider answers 400); our default refuses them before any traffic (README difference), so the runner opts out to replay what Python sent",
 )];
 
@@ -1300,4 +1300,49 @@ fn the_runner_is_strict() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(cases.is_empty());
     assert_eq!(bad.len(), 2);
+}
+
+/// The README's "Differences from Python Mirascope" table names every key the runner compares
+/// by a rule of its own, and its "Conformance" section every table of how the runner runs the
+/// cases: the two say the same rules, row for row.
+#[test]
+fn the_readme_states_every_rule() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let section = |from: &str, to: &str| {
+        let start = readme.find(from).expect(from);
+        let end = readme[start..].find(to).map_or(readme.len(), |e| start + e);
+        readme[start..end].to_string()
+    };
+    let differences = section("## Differences from Python Mirascope", "\n## ");
+    let conformance = section("## Conformance", "\n## Tests");
+    let mut missing = Vec::new();
+    for (table, rules) in [
+        ("ALLOWED_EXTRAS", ALLOWED_EXTRAS),
+        ("BY_RULE", BY_RULE),
+        ("BROKEN_STREAM", BROKEN_STREAM),
+        ("TRACE_OVER_STREAM", TRACE_OVER_STREAM),
+        ("RUNNER_OPT_OUTS", RUNNER_OPT_OUTS),
+    ] {
+        for (key, _) in rules {
+            if !differences.contains(&format!("`{key}`")) {
+                missing.push(format!("{table}: `{key}` is not in the Differences table"));
+            }
+        }
+    }
+    for table in [
+        "ALLOWED_EXTRAS",
+        "BY_RULE",
+        "BROKEN_STREAM",
+        "TRACE_OVER_STREAM",
+        "RUNNER_OPT_OUTS",
+        "FIXTURE_INFERENCES",
+        "TRACE_FALLBACK",
+        "OUTCOME_FROM_SPAN",
+    ] {
+        if !conformance.contains(&format!("`{table}`")) {
+            missing.push(format!("the Conformance section does not name `{table}`"));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
