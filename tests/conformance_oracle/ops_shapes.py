@@ -366,9 +366,24 @@ def shape(name, model, desc, answers, *, method="call", prompt="Recommend a fant
     def scenario():
         from scenarios import get_weather
 
+        if program and program["async"]:
+            get_weather = _async_get_weather()
         return run_shape(model, method, [_U(prompt)], params=params, trace=trace, program=program,
                          tools=[get_weather] if tools else None)
     SHAPES.append((name, LABEL[model], desc, answers, scenario, list(notes)))
+
+
+def _async_get_weather():
+    """`scenarios.get_weather` as an async tool (an async call takes async tools): the same
+    name, schema and output."""
+    from mirascope import llm
+
+    @llm.tool
+    async def get_weather(location: str) -> str:
+        """Get the current weather for a location."""
+        return f"Weather in {location}: 72°F, sunny"
+
+    return get_weather
 
 
 def P(steps, is_async=False):
@@ -529,6 +544,41 @@ shape("ops_resume_chain_in_span", OA, "A resume chain inside an ops.span and a s
                  A["oa_text"](59, "Sunny twice.")],
       method="resume", prompt=WEATHER, tools=True,
       program=P([SESSION("sess-57", [SPAN("weather", [CALL])])]))
+
+# ------------------------------------------------------------------ mixed: each class with another
+shape("ops_async_resume_chain_anthropic", AN, "An async program: a resume chain of three Anthropic calls.",
+      lambda A: [A["an_tool"](61, "toolu_ops61a", "Tokyo"), A["an_tool"](62, "toolu_ops61b", "Paris"),
+                 A["an_text"](63, "Sunny in both.")],
+      method="resume", prompt=WEATHER, tools=True, program=P([CALL], is_async=True))
+shape("ops_async_resume_stream_chain", CC, "An async program: three streamed calls chained by tool outputs.",
+      lambda A: [A["cc_tool_stream"](64, "call_ops64a", "Tokyo"), A["cc_tool_stream"](65, "call_ops64b", "Paris"),
+                 A["cc_stream"](66, ["Both ", "sunny."])],
+      method="resume_stream", prompt=WEATHER, tools=True,
+      program=P([SPAN("weather", [CALL])], is_async=True))
+shape("ops_trace_returns_nothing", OA, "A traced function returning None, with a span and its attributes inside.",
+      lambda A: [A["oa_text"](67, "Read Persuasion.")],
+      program=P([T("log_reading", {"reader": "Kai", "count": 2, "ratio": 0.25, "urgent": True},
+                   [SPAN("fetch", [CALL, SET(sizes=[1, 2, 3], weights=[0.5, 1.5], flags=[True, False])])],
+                   returns=None)]))
+shape("ops_span_event_values", GG, "Events and messages with int, float, bool and list attributes.",
+      lambda A: [A["gg_text"](68, "Read Kim.")],
+      program=P([SPAN("score", [EVENT("scored", score=0.75, rank=2, kept=True, ids=["a", "b"]),
+                                LOG("info", "kept", n=1), CALL, LOG("critical", "overflow", limit=10)])]))
+shape("ops_nested_trace_params", AN, "Nested traced functions around a traced call with params.",
+      lambda A: [A["an_text"](69, "Try Jonathan Strange.")],
+      trace=RECOMMEND, params={"temperature": 0.5, "max_tokens": 300},
+      program=P([T("plan_reading", {"reader": "Kai"}, [CALL], tags=("b", "a"))]))
+shape("ops_async_trace_stream_google", GG, "An async traced Google stream inside a session.",
+      lambda A: __import__("synth").google_stream_text(), trace=RECOMMEND, method="stream",
+      program=P([SESSION("sess-70", [CALL])], is_async=True))
+shape("ops_span_anthropic_stream", AN, "An Anthropic stream inside an ops.span with a message.",
+      lambda A: __import__("synth").anthropic_stream_text(), method="stream",
+      program=P([SPAN("pipeline", [LOG("info", "streaming"), CALL])]))
+shape("ops_async_session_two_calls", OA, "Two traced calls in one async session, each inside its own span.",
+      lambda A: [A["oa_text"](71, "Read Emma."), A["oa_text"](72, "Read Evelina.")],
+      trace=RECOMMEND,
+      program=P([SESSION("sess-71", [SPAN("first", [CALL]), SPAN("second", [CALL])], {"k": [1, 2]})],
+                is_async=True))
 
 
 def _register() -> None:
