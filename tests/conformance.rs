@@ -1132,8 +1132,9 @@ fn compare_finish_reason(case: &Value, r: &Response, attrs: &Value, diffs: &mut 
     }
 }
 
-/// Cases without an `outcome` (written before the oracle recorded Python's
-/// `response.finish_reason`) compare the response's finish reason through the span's mapping.
+/// A case without `outcome` (from an oracle that does not record Python's
+/// `response.finish_reason`, e.g. a `MIRASCOPE_CONFORMANCE_DIR` batch; every case of ours whose
+/// call returned has one) compares the response's finish reason through the span's mapping.
 #[allow(dead_code)]
 const OUTCOME_FROM_SPAN: &[(&str, &str)] = &[(
     "finish reason",
