@@ -375,6 +375,41 @@ fn version_attributes() {
     );
 }
 
+#[ops::trace(tags = ["t1"])]
+#[ops::version(tags = ["v1"])]
+fn trace_over_version(x: i64) -> i64 {
+    x + 1
+}
+
+#[ops::version(tags = ["v1"])]
+#[ops::trace(tags = ["t1"])]
+fn version_over_trace(x: i64) -> i64 {
+    x + 1
+}
+
+/// `#[ops::trace]` and `#[ops::version]` stacked either way round make one span with the
+/// version's attributes and both attributes' tags (README, Differences).
+#[test]
+fn trace_and_version_stack_into_one_span() {
+    let _capture = capture();
+    assert_eq!(trace_over_version(1), 2);
+    assert_eq!(version_over_trace(1), 2);
+    for name in ["trace_over_version", "version_over_trace"] {
+        let s = one(name);
+        assert_eq!(
+            s.parent_span_id,
+            opentelemetry::trace::SpanId::INVALID,
+            "{name}"
+        );
+        assert_eq!(
+            array(&s, "mirascope.trace.tags"),
+            Some(vec!["t1".into(), "v1".into()]),
+            "{name}"
+        );
+        assert!(attr(&s, "mirascope.version.hash").is_some(), "{name}");
+    }
+}
+
 // --- #[ops::trace] over #[llm::call], against the recorded exchange of the
 // trace_llm_call_tags_metadata conformance case ---
 

@@ -30,6 +30,9 @@ pub(crate) struct Accumulator {
     /// Which kind of part the last start chunk opened.
     open_text: bool,
     open_thought: bool,
+    /// Tool calls started and not yet ended: a call joins the content when it ends
+    /// ([`Accumulator::end_tool_call`]).
+    open_tool_calls: Vec<Part>,
 }
 
 impl Accumulator {
@@ -74,14 +77,14 @@ impl Accumulator {
             StreamChunk::ThoughtEnd => self.open_thought = false,
             StreamChunk::ToolCallStart { id, name } => {
                 self.open_text = false;
-                self.content.push(Part::ToolCall {
+                self.open_tool_calls.push(Part::ToolCall {
                     id: id.clone(),
                     name: name.clone(),
                     args: String::new(),
                 });
             }
             StreamChunk::ToolCallDelta { id, delta } => {
-                let found = self.content.iter_mut().rev().find_map(|p| match p {
+                let found = self.open_tool_calls.iter_mut().rev().find_map(|p| match p {
                     Part::ToolCall { id: pid, args, .. } if pid == id => Some(args),
                     _ => None,
                 });
@@ -89,10 +92,31 @@ impl Accumulator {
                     args.push_str(delta);
                 }
             }
-            StreamChunk::ToolCallEnd { .. } => {}
+            StreamChunk::ToolCallEnd { id } => self.end_tool_call(id),
             StreamChunk::FinishReason(r) => self.finish_reason = Some(*r),
             StreamChunk::UsageDelta(u) => self.usage.get_or_insert_with(Usage::default).add(u),
         }
+    }
+
+    /// A tool call ends: it joins the content, its blank arguments made `{}`, as
+    /// `BaseStreamResponse._handle_chunk` finalizes a `tool_call_end_chunk` (Mirascope 2.8.2,
+    /// `llm/responses/base_stream_response.py`). A call that never ends (a stream that broke
+    /// inside it) is not part of the content, as in Python.
+    fn end_tool_call(&mut self, id: &str) {
+        let Some(i) = self
+            .open_tool_calls
+            .iter()
+            .position(|p| matches!(p, Part::ToolCall { id: pid, .. } if pid == id))
+        else {
+            return;
+        };
+        let mut call = self.open_tool_calls.remove(i);
+        if let Part::ToolCall { args, .. } = &mut call {
+            if args.trim().is_empty() {
+                *args = "{}".to_string();
+            }
+        }
+        self.content.push(call);
     }
 
     pub fn decoded(&self, meta: StreamMeta) -> Decoded {
@@ -413,6 +437,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_tool_call_joins_the_content_when_it_ends_with_blank_arguments_as_braces() {
+        let mut acc = Accumulator::default();
+        for c in [
+            StreamChunk::ToolCallStart {
+                id: "a".into(),
+                name: "f".into(),
+            },
+            StreamChunk::ToolCallDelta {
+                id: "a".into(),
+                delta: " ".into(),
+            },
+            StreamChunk::ToolCallStart {
+                id: "b".into(),
+                name: "g".into(),
+            },
+        ] {
+            acc.push(&c);
+        }
+        assert!(acc.content.is_empty(), "no call has ended yet");
+        acc.push(&StreamChunk::ToolCallEnd { id: "a".into() });
+        acc.push(&StreamChunk::ToolCallEnd {
+            id: "unknown".into(),
+        });
+        // `b` never ends (the stream broke inside it): not part of the content, as in Python.
+        assert_eq!(
+            acc.content,
+            vec![Part::ToolCall {
+                id: "a".into(),
+                name: "f".into(),
+                args: "{}".into()
+            }]
+        );
+    }
+
+    #[test]
     fn accumulates_text_thoughts_and_parallel_tool_calls() {
         let mut acc = Accumulator::default();
         for c in [
@@ -437,6 +496,8 @@ mod tests {
                 id: "b".into(),
                 delta: "[]".into(),
             },
+            StreamChunk::ToolCallEnd { id: "a".into() },
+            StreamChunk::ToolCallEnd { id: "b".into() },
             StreamChunk::UsageDelta(Usage {
                 input_tokens: 2,
                 ..Default::default()

@@ -234,6 +234,17 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     if forward_to_call(&mut func.attrs, quote!(__trace(#attr))) {
         return func.into_token_stream();
     }
+    // `#[ops::trace]` over `#[ops::version]`: the version expands first and takes this trace's
+    // options, one span either way round (as `#[ops::version]` over `#[ops::trace]` does).
+    if let Some(at) = func.attrs.iter().position(|a| fnsig::is_attr(a, "version")) {
+        let version = func.attrs.remove(at);
+        let mut path = version.path().clone();
+        if let Some(last) = path.segments.last_mut() {
+            last.ident = syn::Ident::new("trace", last.ident.span());
+        }
+        func.attrs.insert(0, syn::parse_quote!(#[#path(#attr)]));
+        return quote!(#version #func);
+    }
     if func.sig.constness.is_some() {
         return crate::fallback(
             syn::Error::new_spanned(

@@ -4,7 +4,9 @@ item 3), written as a `call.program` (tests/fixtures/conformance/FORMAT.md, "Pro
 resume chains of three or more model calls (`call.resumes`).
 
 Classes, five cases or more each (`ops_<class>_*`): nested traces, `ops.span` (attributes,
-events, the five log levels, an exception), sessions, traced async functions, resume chains.
+events, the five log levels, an exception), sessions, traced async functions, resume chains; and
+`x_*` cases for 2.8.2 rules an audit of the port found (blank streamed tool arguments, empty ids
+on Chat Completions fragments, Google calls without arguments).
 
 Usage (with the oracle venv: mirascope 2.8.2 and its extras):
 
@@ -579,6 +581,79 @@ shape("ops_async_session_two_calls", OA, "Two traced calls in one async session,
       trace=RECOMMEND,
       program=P([SESSION("sess-71", [SPAN("first", [CALL]), SPAN("second", [CALL])], {"k": [1, 2]})],
                 is_async=True))
+
+# ------------------------------------------------------------------ 2.8.2 rules an audit found (x_*)
+# Blank streamed tool arguments become "{}" when the call ends
+# (`BaseStreamResponse._handle_chunk`, tool_call_end_chunk); an empty id on a Chat Completions
+# fragment continues the call (`_OpenAIChunkProcessor._tool_call_index` tests truthiness); a
+# Google function call without arguments, or with `"args": null`, records "{}"
+# (`json.dumps(args or {})`).
+
+
+def _an_tool_stream(partials: list[str]) -> list[dict]:
+    import synth
+
+    text = synth._anthropic_stream(
+        "msg_01OpsBlankArgs0001", "claude-sonnet-4-20250514", 40,
+        [({"type": "text", "text": ""}, [{"type": "text_delta", "text": "Checking."}]),
+         ({"type": "tool_use", "id": "toolu_ops_blank01", "name": "get_weather", "input": {}},
+          [{"type": "input_json_delta", "partial_json": p} for p in partials])],
+        "tool_use", 12)
+    return [synth.sse_response(text, "text/event-stream; charset=utf-8")]
+
+
+def _cc_tool_fragments(n: int, fragments: list[dict]) -> list[dict]:
+    import synth
+
+    def chunk(delta, finish=None, usage=None):
+        return {"id": f"chatcmpl-ops{n:04d}", "object": "chat.completion.chunk", "created": 1765000000 + n,
+                "model": "gpt-4o-mini-2024-07-18", "system_fingerprint": "fp_ops",
+                "choices": [] if usage else [{"index": 0, "delta": delta, "logprobs": None,
+                                              "finish_reason": finish}],
+                **({"usage": usage} if usage else {})}
+    frames = [chunk({"role": "assistant", "content": None})]
+    frames += [chunk({"tool_calls": [f]}) for f in fragments]
+    frames += [chunk({}, "tool_calls"), chunk({}, usage={"prompt_tokens": 50, "completion_tokens": 9,
+                                                        "total_tokens": 59})]
+    text = "".join(f"data: {synth._compact(f)}\n\n" for f in frames) + "data: [DONE]\n\n"
+    return [synth.sse_response(text, "text/event-stream; charset=utf-8")]
+
+
+def _gg_stream(parts: list[dict]) -> list[dict]:
+    import synth
+
+    chunk = {"candidates": [{"content": {"parts": parts, "role": "model"}, "finishReason": "STOP", "index": 0}],
+             "usageMetadata": {"promptTokenCount": 30, "candidatesTokenCount": 5, "totalTokenCount": 35},
+             "modelVersion": "gemini-2.5-flash", "responseId": "ops-gg-blank-stream"}
+    return [synth.sse_response(f"data: {synth._google_compact(chunk)}\r\n\r\n", "text/event-stream")]
+
+
+def _fn(name="get_weather", **extra):
+    return {"type": "function", "function": {"name": name, **extra}}
+
+
+WEATHER1 = "What is the weather?"
+shape("x_anthropic_stream_blank_tool_args", AN, "A streamed tool call whose arguments are empty.",
+      lambda A: _an_tool_stream([""]), method="stream", prompt=WEATHER1, tools=True)
+shape("x_anthropic_stream_whitespace_tool_args", AN, "A streamed tool call whose arguments are whitespace.",
+      lambda A: _an_tool_stream([" ", "\n"]), method="stream", prompt=WEATHER1, tools=True)
+shape("x_completions_stream_blank_tool_args", CC, "A streamed Chat Completions tool call with empty arguments.",
+      lambda A: _cc_tool_fragments(81, [{"index": 0, "id": "call_ops81", **_fn(arguments="")}]),
+      method="stream", prompt=WEATHER1, tools=True)
+shape("x_completions_stream_empty_id_continues", CC,
+      "Chat Completions fragments after the first carry an empty id: they continue the call.",
+      lambda A: _cc_tool_fragments(82, [{"index": 0, "id": "call_ops82", **_fn(arguments="")},
+                                        {"index": 0, "id": "", "function": {"arguments": '{"location":'}},
+                                        {"index": 0, "id": "", "function": {"arguments": '"Oslo"}'}}]),
+      method="stream", prompt=WEATHER1, tools=True)
+shape("x_google_tool_call_args_null", GG, "A Google function call with `args: null`.",
+      lambda A: [A["gg"](83, [{"functionCall": {"name": "get_weather", "args": None}}])],
+      prompt=WEATHER1, tools=True)
+shape("x_google_tool_call_without_args", GG, "A Google function call without `args`.",
+      lambda A: [A["gg"](84, [{"functionCall": {"name": "get_weather"}}])], prompt=WEATHER1, tools=True)
+shape("x_google_stream_tool_call_without_args", GG, "A streamed Google function call without `args`.",
+      lambda A: _gg_stream([{"functionCall": {"name": "get_weather"}}]), method="stream", prompt=WEATHER1,
+      tools=True)
 
 
 def _register() -> None:

@@ -108,17 +108,7 @@ pub(crate) fn is_post_to(method: &str, path: &str, suffix: &str) -> bool {
     method.eq_ignore_ascii_case("POST") && path.trim_end_matches('/').ends_with(suffix)
 }
 
-/// Python's truthiness of a JSON value (`bool(value)`).
-pub(crate) fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
+pub(crate) use crate::pyrepr::py_truthy as truthy;
 
 /// An item's `index`, if below [`MAX_INDEX`].
 pub(crate) fn bounded_index(item: &Value) -> Option<usize> {

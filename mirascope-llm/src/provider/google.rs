@@ -501,7 +501,12 @@ fn decode_part(p: &Value) -> Option<Part> {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string(),
-        args: py_json_dumps(fc.get("args").unwrap_or(&json!({}))),
+        // `json.dumps(args or {})`: absent, null or empty arguments are `{}`.
+        args: py_json_dumps(
+            fc.get("args")
+                .filter(|a| crate::pyrepr::py_truthy(a))
+                .unwrap_or(&json!({})),
+        ),
     })
 }
 

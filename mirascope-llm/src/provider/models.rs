@@ -223,7 +223,16 @@ fn claude_version(model_name: &str) -> Option<(&str, u32, Option<u32>)> {
     let family = parts
         .next()
         .filter(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_lowercase()))?;
-    let major = parts.next()?.parse().ok()?;
+    // As the patterns spell a major version: one or two digits, no sign, no leading zero.
+    let major = parts
+        .next()
+        .filter(|m| {
+            (1..=2).contains(&m.len())
+                && m.bytes().all(|b| b.is_ascii_digit())
+                && !m.starts_with('0')
+        })?
+        .parse()
+        .ok()?;
     let minor = parts
         .next()
         .and_then(|m| (m.len() == 1).then(|| m.parse().ok()).flatten());
@@ -256,6 +265,36 @@ pub(crate) fn anthropic_always_thinks(model_name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::anthropic_adaptive_thinking_only;
+
+    /// `_ADAPTIVE_THINKING_ONLY_MODEL`, `^claude-[a-z]+-(?:4-[7-9]|[5-9]|[1-9]\d)(?:-|$)`, on
+    /// each side of its edges.
+    #[test]
+    fn adaptive_thinking_only_follows_the_pattern() {
+        for yes in [
+            "claude-opus-4-7",
+            "claude-opus-5",
+            "claude-sonnet-5-1",
+            "claude-x-10",
+            "claude-x-99-1",
+        ] {
+            assert!(anthropic_adaptive_thinking_only(yes), "{yes}");
+        }
+        for no in [
+            "claude-opus-4-6",
+            "claude-opus-4-70",
+            "claude-opus-4",
+            "claude-x-100",
+            "claude-x-05",
+            "claude-x-+5",
+            "claude-X-5",
+            "claude--5",
+            "claude-x-5x",
+        ] {
+            assert!(!anthropic_adaptive_thinking_only(no), "{no}");
+        }
+    }
+
     use super::*;
 
     #[test]

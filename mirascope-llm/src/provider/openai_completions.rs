@@ -520,7 +520,8 @@ impl StreamDecoder for CompletionsStream {
                     self.in_text = false;
                 }
                 let index = super::event_opt_i64(p, CHUNK, call, "/index")?;
-                let id = super::event_opt_str(p, CHUNK, call, "/id")?;
+                // An empty id is no id (Python tests the id's truthiness).
+                let id = super::event_opt_str(p, CHUNK, call, "/id")?.filter(|i| !i.is_empty());
                 let slot = self.tool_call_slot(index, id);
                 if !self.current.contains_key(&slot) {
                     let name = super::event_opt_str(p, CHUNK, call, "/function/name")?
