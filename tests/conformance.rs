@@ -216,7 +216,8 @@ const TRACE_OVER_STREAM: &[(&str, &str)] = &[
 /// Python's expected attributes of a `{fn}.stream` trace span, rewritten by [`TRACE_OVER_STREAM`]
 /// from the case's own chat span; other spans unchanged. Returns the attributes and whether the
 /// output must be non-empty.
-fn trace_over_stream(case: &Value, span: &Value, attrs: Value) -> (Value, bool) {
+fn trace_over_stream(case: &Value, at: usize, attrs: Value) -> (Value, bool) {
+    let span = &case["expected_spans"][at];
     let traced_stream = case["call"]["method"] == "stream"
         && case["call"].get("trace").is_some_and(Value::is_object)
         && span["kind"] == "INTERNAL"
@@ -226,11 +227,19 @@ fn trace_over_stream(case: &Value, span: &Value, attrs: Value) -> (Value, bool) 
     if !traced_stream {
         return (attrs, false);
     }
-    let chat = case["expected_spans"]
+    // The k-th span of this name pairs with the k-th chat span under that name.
+    let spans = case["expected_spans"]
         .as_array()
-        .into_iter()
-        .flatten()
-        .find(|s| s["kind"] == "CLIENT");
+        .cloned()
+        .unwrap_or_default();
+    let k = spans[..at]
+        .iter()
+        .filter(|s| s["name"] == span["name"])
+        .count();
+    let chat = spans
+        .iter()
+        .filter(|s| s["kind"] == "CLIENT" && s["parent"] == span["name"])
+        .nth(k);
     let mut attrs = attrs;
     let mut needs_output = false;
     if let (Some(map), Some(chat)) = (attrs.as_object_mut(), chat) {
@@ -929,7 +938,7 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
             ));
         }
         let (expected_attrs, needs_output) =
-            trace_over_stream(case, e, mirascope_class(without_assumed_stop(case, e)));
+            trace_over_stream(case, i, mirascope_class(without_assumed_stop(case, e)));
         let mut actual_attrs = a["attributes"].clone();
         if expected_attrs.get(TRACE_OVER_STREAM[2].0).is_none()
             && e["attributes"].get(TRACE_OVER_STREAM[2].0).is_some()

@@ -581,6 +581,18 @@ shape("ops_async_session_two_calls", OA, "Two traced calls in one async session,
       trace=RECOMMEND,
       program=P([SESSION("sess-71", [SPAN("first", [CALL]), SPAN("second", [CALL])], {"k": [1, 2]})],
                 is_async=True))
+shape("ops_trace_structured_args", OA, "Traced functions with list, object, null and no arguments.",
+      lambda A: [A["oa_text"](73, "Read Lolly Willowes.")],
+      program=P([T("no_args", {}, [T("shelve", {"titles": ["A", "B"], "filters": {"year": 1926, "tags": ["x"]},
+                                                "note": None}, [CALL])])]))
+shape("ops_nested_trace_two_calls_stream", CC, "A traced function making the same traced streamed call twice.",
+      lambda A: [A["cc_stream"](74, ["One ", "book."]), A["cc_stream"](75, ["Another ", "book."])],
+      trace=RECOMMEND, method="stream",
+      program=P([T("plan_reading", {"reader": "Kai"}, [CALL, CALL])]))
+shape("ops_span_unicode_names", AN, "Spans and a session with non-ASCII names, ids and values.",
+      lambda A: [A["an_text"](76, "Lisez Proust.")],
+      program=P([SESSION("séance-✓", [SPAN("récupérer les données", [CALL, EVENT("trouvé ✓", titre="Swann")],
+                                           langue="français", vide="")], {"ville": "Zürich"})]))
 
 # ------------------------------------------------------------------ 2.8.2 rules an audit found (x_*)
 # Blank streamed tool arguments become "{}" when the call ends
