@@ -31,7 +31,11 @@
 //! - `genai/{none,on}`: the same chat over Chat Completions with the peer crate `genai` 0.7.2 and
 //!   its `otel` feature (a `tracing` span with the GenAI attributes), exported by the same layer
 //!   and processor. Content capture for it: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`.
-//!   The bench ends by printing what each kind of span carried (attributes, bytes).
+//!   The bench ends by printing what each kind of span carried (attributes, bytes). With the
+//!   variable set, genai builds its content JSON even when no subscriber records its span (and
+//!   reads the variable once per process), so `genai/none` then includes part of genai's work:
+//!   its true baseline is `genai/none` in a process without the variable (BENCHMARKS.md, "round
+//!   three").
 //! - `openai_mw/{none,off,on}`: the same Chat Completions request sent by a `reqwest-middleware`
 //!   client with `ops::ReqwestMiddleware` (`instrument_openai`: `off` switched off, `on` on with
 //!   content capture; `none`: no subscriber), body read and parsed as JSON.
