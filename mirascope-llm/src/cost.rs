@@ -16,6 +16,7 @@
 //! Layer: data (prices; the call layer prices a response with it; the crate docs list the layers).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
 
 use crate::answer::Usage;
@@ -94,6 +95,10 @@ impl Price {
 
 static OVERRIDES: RwLock<Option<HashMap<String, Price>>> = RwLock::new(None);
 
+/// Whether [`set_price`] was ever called: until then a call's price skips the overrides' lock
+/// and hash lookup.
+static HAS_OVERRIDES: AtomicBool = AtomicBool::new(false);
+
 /// Sets the price of a Mirascope model id (`"openai/gpt-4o-mini"`, `"local/llama3"`), over the
 /// bundled dataset: negotiated rates, private or fine-tuned models.
 pub fn set_price(model_id: impl Into<String>, price: Price) {
@@ -101,6 +106,7 @@ pub fn set_price(model_id: impl Into<String>, price: Price) {
     guard
         .get_or_insert_with(HashMap::new)
         .insert(model_id.into(), price);
+    HAS_OVERRIDES.store(true, Ordering::Release);
 }
 
 /// Removes a price set with [`set_price`].
@@ -112,6 +118,9 @@ pub fn clear_price(model_id: &str) {
 }
 
 fn override_for(model_id: &str) -> Option<Price> {
+    if !HAS_OVERRIDES.load(Ordering::Acquire) {
+        return None;
+    }
     let guard = OVERRIDES.read().unwrap_or_else(|e| e.into_inner());
     guard.as_ref().and_then(|m| m.get(model_id).copied())
 }
@@ -239,9 +248,41 @@ fn derive_rates(provider_id: &str, model: &str) -> Option<Rates> {
     })
 }
 
+/// How many of the pricings last looked up each thread keeps (a call looks up the answering
+/// model, and the requested one when the first is not priced).
+#[cfg(feature = "cost")]
+const RECENT: usize = 2;
+
+#[cfg(feature = "cost")]
+thread_local! {
+    /// This thread's last pricings, `(provider, model, day, pricing)`: a program's calls go to
+    /// a few models, and this spares each call the shared table's lock and two hash lookups.
+    static RECENT_PRICINGS: std::cell::RefCell<[Option<(String, String, u64, Pricing)>; RECENT]> =
+        const { std::cell::RefCell::new([None, None]) };
+}
+
 #[cfg(feature = "cost")]
 fn pricing_of(provider_id: &str, model: &str) -> Pricing {
     let day = today();
+    let recent = RECENT_PRICINGS.with(|r| {
+        r.borrow().iter().flatten().find_map(|(p, m, d, pricing)| {
+            (*d == day && p == provider_id && m == model).then_some(*pricing)
+        })
+    });
+    if let Some(pricing) = recent {
+        return pricing;
+    }
+    let pricing = shared_pricing_of(provider_id, model, day);
+    RECENT_PRICINGS.with(|r| {
+        let mut r = r.borrow_mut();
+        r.rotate_right(1);
+        r[0] = Some((provider_id.to_string(), model.to_string(), day, pricing));
+    });
+    pricing
+}
+
+#[cfg(feature = "cost")]
+fn shared_pricing_of(provider_id: &str, model: &str, day: u64) -> Pricing {
     let cached = RATES
         .read()
         .unwrap_or_else(|e| e.into_inner())
