@@ -253,11 +253,15 @@ fn derive_rates(provider_id: &str, model: &str) -> Option<Rates> {
 #[cfg(feature = "cost")]
 const RECENT: usize = 2;
 
+/// A pricing found: `(provider, model, day, pricing)`.
+#[cfg(feature = "cost")]
+type Found = (String, String, u64, Pricing);
+
 #[cfg(feature = "cost")]
 thread_local! {
     /// This thread's last pricings, `(provider, model, day, pricing)`: a program's calls go to
     /// a few models, and this spares each call the shared table's lock and two hash lookups.
-    static RECENT_PRICINGS: std::cell::RefCell<[Option<(String, String, u64, Pricing)>; RECENT]> =
+    static RECENT_PRICINGS: std::cell::RefCell<[Option<Found>; RECENT]> =
         const { std::cell::RefCell::new([None, None]) };
 }
 
