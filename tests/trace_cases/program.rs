@@ -243,33 +243,31 @@ pub(crate) fn invalid(steps: &Value) -> Option<String> {
     None
 }
 
-/// The module `program_<case>` of one case's program. A program the format does not define
-/// becomes a `run()` that fails with the reason, so the runner reports that case, not a build
-/// error for all of them.
+/// The module of a case whose program cannot be written: its `run()` fails with the reason, so
+/// the runner reports that case, not a build error for all of them.
+fn failing(name: &str, why: &str) -> String {
+    format!(
+        "pub mod program_{module} {{\n/// Fails: {name} cannot run.\n\
+         pub fn run() -> Result<(), crate::ProgramError> {{\n\
+         Err(crate::ProgramError({message:?}.into()))\n}}\n}}\n\n",
+        module = ident(name),
+        message = format!("{name}: {why}"),
+    )
+}
+
+/// The module `program_<case>` of one case's program ([`failing`] if it cannot be written).
 pub(crate) fn module(name: &str, call: &Value, program: &Value) -> String {
     if let Some(why) = invalid(&program["steps"]) {
-        return format!(
-            "pub mod program_{module} {{
-/// Fails: the case's program is not one the format defines.
-             pub fn run() -> Result<(), crate::ProgramError> {{
-Err(crate::ProgramError({why:?}.into()))
-}}
-}}
-
-",
-            module = ident(name),
-            why = format!("{name}: not a program: {why}"),
-        );
+        return failing(name, &format!("not a program: {why}"));
     }
     let traced = call.get("trace").is_some_and(Value::is_object);
     let method = call["method"].as_str().unwrap_or_default();
     let tools = call["tools"].as_array().is_some_and(|t| !t.is_empty());
     if traced && (tools || method.starts_with("resume")) {
         // The macros take tools from Rust types (TRACE_FALLBACK); a traced call resumes nothing.
-        return format!(
-            "pub mod program_{module} {{\npub fn run() -> Result<(), crate::ProgramError> {{\n\
-             Err(crate::ProgramError(\"{name}: a traced call in a program takes no tools and is not resumed\".into()))\n}}\n}}\n\n",
-            module = ident(name),
+        return failing(
+            name,
+            "a traced call in a program takes no tools and is not resumed",
         );
     }
     let is_async = program["async"].as_bool().unwrap_or(false);
@@ -282,11 +280,7 @@ Err(crate::ProgramError({why:?}.into()))
         let messages = serde_json::to_string(&call["messages"]).unwrap_or_default();
         let model = call["model"].as_str().unwrap_or_default();
         let Some(call_options) = call_options(&call["params"]) else {
-            return format!(
-                "pub mod program_{module} {{\npub fn run() -> Result<(), crate::ProgramError> {{\n\
-                 Err(crate::ProgramError(\"{name}: params #[llm::call] cannot take\".into()))\n}}\n}}\n\n",
-                module = ident(name),
-            );
+            return failing(name, "params #[llm::call] cannot take");
         };
         let _ = write!(
             items,
