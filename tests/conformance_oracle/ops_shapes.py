@@ -6,7 +6,8 @@ resume chains of three or more model calls (`call.resumes`).
 Classes, five cases or more each (`ops_<class>_*`): nested traces, `ops.span` (attributes,
 events, the five log levels, an exception), sessions, traced async functions, resume chains; and
 `x_*` cases for 2.8.2 rules an audit of the port found (blank streamed tool arguments, empty ids
-on Chat Completions fragments, Google calls without arguments).
+on Chat Completions fragments, Google calls without arguments) and for the OpenAI-compatible
+providers the earlier cases left out (Atlas Cloud, Cheaper Inference).
 
 Usage (with the oracle venv: mirascope 2.8.2 and its extras):
 
@@ -667,6 +668,25 @@ shape("x_google_stream_tool_call_without_args", GG, "A streamed Google function 
       lambda A: _gg_stream([{"functionCall": {"name": "get_weather"}}]), method="stream", prompt=WEATHER1,
       tools=True)
 
+# ------------------------------------------------------------------ OpenAI-compatible providers (x_*)
+# Registered by the generator on their own prefixes (REGISTER_PATCH), as release_2_8_2.py does.
+AT_DS = "atlascloud/deepseek-ai/deepseek-v4-flash"
+AT_OA = "atlascloud/openai/gpt-4o-mini"
+CI_OA = "cheaperinference/gpt-4o-mini"
+LABEL.update({AT_DS: "atlascloud (completions)", AT_OA: "atlascloud (completions)",
+              CI_OA: "cheaperinference (completions)"})
+shape("x_atlascloud_call", AT_DS, "Atlas Cloud, a model outside OpenAI's (no OpenAI feature info).",
+      lambda A: [A["cc_text"](91, "Read The Dispossessed.")], params={"temperature": 0.4})
+shape("x_atlascloud_openai_model_tool", AT_OA,
+      "Atlas Cloud serving an `openai/` model (OpenAI feature info: strict tools), with a tool call.",
+      lambda A: [A["cc_tool"](92, "call_ops92", '{"location":"Lima"}')], prompt=WEATHER1, tools=True)
+shape("x_cheaperinference_stream", CI_OA, "Cheaper Inference, an OpenAI model name, streamed.",
+      lambda A: [A["cc_stream"](93, ["Read ", "Lud-in-the-Mist."])], method="stream")
+shape("x_cheaperinference_resume_chain", CI_OA, "Cheaper Inference, three calls chained by tool outputs.",
+      lambda A: [A["cc_tool"](94, "call_ops94a", '{"location":"Tokyo"}'),
+                 A["cc_tool"](95, "call_ops94b", '{"location":"Paris"}'), A["cc_text"](96, "Sunny.")],
+      method="resume", prompt=WEATHER, tools=True)
+
 
 def _register() -> None:
     """Adds the scenarios and their Cases to the oracle (inside the oracle copy)."""
@@ -709,6 +729,13 @@ RUN_CASE_PATCH = (
     '    if len(rec.get("resumes") or []) > 1:\n'
     '        call["resumes"] = [json.loads(serialize_mirascope_content(r)) for r in rec["resumes"]]\n',
 )
+REGISTER_PATCH = (
+    '    llm.register_provider("google", scope="google/", api_key="conformance-test-key", base_url=base)\n',
+    '    llm.register_provider("google", scope="google/", api_key="conformance-test-key", base_url=base)\n'
+    '    for pid in ("ollama", "together", "openrouter", "xai", "requesty", "atlascloud", "cheaperinference",\n'
+    '                "api-route", "minimax"):\n'
+    '        llm.register_provider(pid, scope=f"{pid}/", api_key="sk-conformance-test", base_url=f"{base}/v1")\n',
+)
 OUTCOME_PATCH = (
     '        "spans": [span_to_fixture(s, by_id) for s in spans],\n',
     '        "spans": [span_to_fixture(s, by_id) for s in spans],\n        "outcome": rec.get("outcome"),\n',
@@ -735,6 +762,7 @@ def main() -> None:
     with open(os.path.join(oracle, "cases.py"), "a", encoding="utf-8") as f:
         f.write("\n\nimport scenarios as _scenarios  # noqa: E402,F401 (registers the ops shapes)\n")
     for file, (old, new) in [("run_case.py", RUN_CASE_PATCH), ("run_case.py", OUTCOME_PATCH),
+                             ("run_case.py", REGISTER_PATCH),
                              ("generate.py", GENERATE_PATCH)]:
         path = os.path.join(oracle, file)
         text = open(path, encoding="utf-8").read()
