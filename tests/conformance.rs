@@ -361,6 +361,13 @@ fn load_dir(dir: &Path, out: &mut Vec<Case>, bad: &mut Vec<NotACase>) {
                 }
             };
             match serde_json::from_str::<Value>(&text) {
+                Ok(case) if unknown_call_key(&case).is_some() => bad.push(NotACase {
+                    file,
+                    why: format!(
+                        "`call.{}` is not a key of the format (FORMAT.md): the runner would run another call than the case's",
+                        unknown_call_key(&case).unwrap_or_default()
+                    ),
+                }),
                 Ok(case) if case.get("exchanges").is_some() && case.get("call").is_some() => {
                     let name = case["name"]
                         .as_str()
@@ -381,6 +388,29 @@ fn load_dir(dir: &Path, out: &mut Vec<Case>, bad: &mut Vec<NotACase>) {
             }
         }
     }
+}
+
+/// The keys of a case's `call` (FORMAT.md): what the user did. Any other key would change the
+/// call, so a case with one is not run.
+const CALL_KEYS: &[&str] = &[
+    "model",
+    "method",
+    "params",
+    "messages",
+    "tools",
+    "format",
+    "resume_with",
+    "resumes",
+    "trace",
+    "program",
+];
+
+fn unknown_call_key(case: &Value) -> Option<String> {
+    case["call"]
+        .as_object()?
+        .keys()
+        .find(|k| !CALL_KEYS.contains(&k.as_str()))
+        .cloned()
 }
 
 fn load_cases() -> (Vec<Case>, Vec<NotACase>) {
@@ -1361,11 +1391,17 @@ fn the_runner_is_strict() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("broken.json"), "{ not json").unwrap();
     std::fs::write(dir.join("partial.json"), r#"{"call": {}}"#).unwrap();
+    std::fs::write(
+        dir.join("unknown.json"),
+        r#"{"call": {"model": "openai/gpt-4o-mini", "retries": 3}, "exchanges": []}"#,
+    )
+    .unwrap();
     let (mut cases, mut bad) = (Vec::new(), Vec::new());
     load_dir(&dir, &mut cases, &mut bad);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(cases.is_empty());
-    assert_eq!(bad.len(), 2);
+    assert_eq!(bad.len(), 3);
+    assert!(bad.iter().any(|b| b.why.contains("`call.retries`")));
 }
 
 /// The README's "Differences from Python Mirascope" table names every key the runner compares
