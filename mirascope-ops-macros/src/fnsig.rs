@@ -88,10 +88,14 @@ pub fn args(sig: &Signature, skip: &[Ident]) -> Vec<Arg> {
             FnArg::Receiver(_) => None,
             FnArg::Typed(pt) => {
                 let (name, ident) = match &*pt.pat {
-                    Pat::Ident(pi) => (pi.ident.to_string(), Some(pi.ident.clone())),
+                    // `r#type` is recorded as `type`, the name the caller knows.
+                    Pat::Ident(pi) => (
+                        syn::ext::IdentExt::unraw(&pi.ident).to_string(),
+                        Some(pi.ident.clone()),
+                    ),
                     other => (type_string(other), None),
                 };
-                if skip.iter().any(|s| *s == name)
+                if skip.iter().any(|s| syn::ext::IdentExt::unraw(s) == name)
                     || is_marked_sensitive(pt)
                     || is_secret_type(&pt.ty)
                 {

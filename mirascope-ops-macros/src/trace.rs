@@ -69,7 +69,8 @@ pub fn generate(
     let ops = paths::ops();
     let p = quote!(#ops::__private);
     let sig = &item.sig;
-    let name = sig.ident.to_string();
+    // `fn r#type` is traced as `type`.
+    let name = syn::ext::IdentExt::unraw(&sig.ident).to_string();
     let args = if opts.skip_all {
         Vec::new()
     } else {

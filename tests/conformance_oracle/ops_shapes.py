@@ -586,6 +586,10 @@ shape("ops_trace_structured_args", OA, "Traced functions with list, object, null
       lambda A: [A["oa_text"](73, "Read Lolly Willowes.")],
       program=P([T("no_args", {}, [T("shelve", {"titles": ["A", "B"], "filters": {"year": 1926, "tags": ["x"]},
                                                 "note": None}, [CALL])])]))
+shape("ops_trace_keyword_arguments", GG, "Traced functions whose arguments are Rust keywords (`type`, `match`).",
+      lambda A: [A["gg_text"](77, "Read Howl's Moving Castle.")],
+      trace={"function": "recommend", "args": {"type": "fantasy"}},
+      program=P([T("shelve", {"match": 1, "loop": True}, [CALL])]))
 shape("ops_nested_trace_two_calls_stream", CC, "A traced function making the same traced streamed call twice.",
       lambda A: [A["cc_stream"](74, ["One ", "book."]), A["cc_stream"](75, ["Another ", "book."])],
       trace=RECOMMEND, method="stream",

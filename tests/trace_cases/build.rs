@@ -39,8 +39,29 @@ fn case_files() -> Vec<PathBuf> {
     files
 }
 
-/// A Rust identifier from any text (letters, digits and `_`; not starting with a digit).
+/// A Rust identifier from any text (letters, digits and `_`; not starting with a digit; a
+/// keyword written raw).
 pub(crate) fn ident(text: &str) -> String {
+    let out = word(text);
+    // A keyword is written raw (`r#type`), as a user would; these five cannot be.
+    const KEYWORDS: &[&str] = &[
+        "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern",
+        "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+        "pub", "ref", "return", "static", "struct", "trait", "true", "type", "unsafe", "use",
+        "where", "while", "abstract", "become", "box", "do", "final", "gen", "macro", "override",
+        "priv", "try", "typeof", "unsized", "virtual", "yield",
+    ];
+    if ["self", "Self", "super", "crate", "_"].contains(&out.as_str()) {
+        format!("{out}_")
+    } else if KEYWORDS.contains(&out.as_str()) {
+        format!("r#{out}")
+    } else {
+        out
+    }
+}
+
+/// Letters, digits and `_` from any text, not starting with a digit: a suffix of an identifier.
+pub(crate) fn word(text: &str) -> String {
     let mut out: String = text
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -87,7 +108,7 @@ fn trace_cases() {
                 let _ = writeln!(
                     program_arms,
                     "        {name:?} => program_{}::run(),",
-                    ident(&name)
+                    word(&name)
                 );
             }
             continue;
@@ -116,7 +137,7 @@ fn trace_cases() {
         let Some(call_options) = call_options(&call["params"]) else {
             continue;
         };
-        let module = format!("case_{}", ident(&name));
+        let module = format!("case_{}", word(&name));
         let function = ident(trace["function"].as_str().unwrap_or("function"));
         let args = arguments(&trace["args"]);
         let options = trace_options(trace);

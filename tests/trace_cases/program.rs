@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::{arguments, call_options, ident, trace_options};
+use crate::{arguments, call_options, ident, trace_options, word};
 
 /// What the generated code of one program needs to know.
 struct Ctx<'a> {
@@ -250,7 +250,7 @@ fn failing(name: &str, why: &str) -> String {
         "pub mod program_{module} {{\n/// Fails: {name} cannot run.\n\
          pub fn run() -> Result<(), crate::ProgramError> {{\n\
          Err(crate::ProgramError({message:?}.into()))\n}}\n}}\n\n",
-        module = ident(name),
+        module = word(name),
         message = format!("{name}: {why}"),
     )
 }
@@ -293,7 +293,7 @@ pub(crate) fn module(name: &str, call: &Value, program: &Value) -> String {
         );
         let literals: Vec<String> = args.iter().map(|(_, _, l)| l.clone()).collect();
         traced_call = Some((
-            format!("crate::program_{}::{function}", ident(name)),
+            format!("crate::program_{}::{function}", word(name)),
             literals.join(", "),
         ));
     }
@@ -304,7 +304,7 @@ pub(crate) fn module(name: &str, call: &Value, program: &Value) -> String {
             .as_str()
             .is_some_and(|m| m.contains("stream")),
         items: &mut items,
-        module: format!("crate::program_{}", ident(name)),
+        module: format!("crate::program_{}", word(name)),
         traces: 0,
     };
     let err = error_type(&program["steps"]);
@@ -321,6 +321,6 @@ pub(crate) fn module(name: &str, call: &Value, program: &Value) -> String {
     format!(
         "pub mod program_{module} {{\n#[allow(unused_imports)]\nuse mirascope::{{llm, ops}};\n\n{items}\
          /// Runs the program.\npub fn run() -> Result<(), crate::ProgramError> {{\n{run}\n}}\n}}\n\n",
-        module = ident(name),
+        module = word(name),
     )
 }
