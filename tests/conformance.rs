@@ -211,13 +211,16 @@ const TRACE_OVER_STREAM: &[(&str, &str)] = &[
         "mirascope.trace.output",
         "Python records \"\"; ours is the finished response's text, non-empty when the stream produced text",
     ),
+    (
+        "status",
+        "a stream that breaks fails its `{fn}.stream` span too (status, exception event and error.type as on the chat span, no response): Python ended that span before the stream was read",
+    ),
 ];
 
-/// Python's expected attributes of a `{fn}.stream` trace span, rewritten by [`TRACE_OVER_STREAM`]
-/// from the case's own chat span; other spans unchanged. Returns the attributes and whether the
-/// output must be non-empty.
-fn trace_over_stream(case: &Value, at: usize, attrs: Value) -> (Value, bool) {
-    let span = &case["expected_spans"][at];
+/// Python's expected `{fn}.stream` trace span, rewritten by [`TRACE_OVER_STREAM`] from the chat
+/// span it pairs with; other spans unchanged. Returns the span (marked `output_by_rule` when its
+/// output is checked by the rule) and whether the output must be non-empty.
+fn trace_over_stream(case: &Value, at: usize, mut span: Value) -> (Value, bool) {
     let traced_stream = case["call"]["method"] == "stream"
         && case["call"].get("trace").is_some_and(Value::is_object)
         && span["kind"] == "INTERNAL"
@@ -225,7 +228,7 @@ fn trace_over_stream(case: &Value, at: usize, attrs: Value) -> (Value, bool) {
             .as_str()
             .is_some_and(|n| n.ends_with(".stream"));
     if !traced_stream {
-        return (attrs, false);
+        return (span, false);
     }
     // The k-th span of this name pairs with the k-th chat span under that name.
     let spans = case["expected_spans"]
@@ -236,29 +239,49 @@ fn trace_over_stream(case: &Value, at: usize, attrs: Value) -> (Value, bool) {
         .iter()
         .filter(|s| s["name"] == span["name"])
         .count();
-    let chat = spans
+    let Some(chat) = spans
         .iter()
         .filter(|s| s["kind"] == "CLIENT" && s["parent"] == span["name"])
-        .nth(k);
-    let mut attrs = attrs;
-    let mut needs_output = false;
-    if let (Some(map), Some(chat)) = (attrs.as_object_mut(), chat) {
-        for key in ["mirascope.response.content", "mirascope.response.usage"] {
-            match chat["attributes"].get(key) {
-                Some(v) => {
-                    map.insert(key.into(), v.clone());
-                }
-                None => {
-                    map.remove(key);
-                }
+        .nth(k)
+    else {
+        return (span, false);
+    };
+    let had_output = span["attributes"].get(TRACE_OVER_STREAM[2].0).is_some();
+    let broke = chat["status"]["code"] == "ERROR";
+    let Some(map) = span["attributes"].as_object_mut() else {
+        return (span, false);
+    };
+    map.remove(TRACE_OVER_STREAM[2].0);
+    if broke {
+        // TRACE_OVER_STREAM "status": the stream's failure fails the span that is still open.
+        map.retain(|k, _| !k.starts_with("mirascope.response."));
+        // As Python's failed trace spans: ERROR without a description.
+        span["status"] = json!({"code": "ERROR", "description": null});
+        span["events"] = json!(chat["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|ev| json!({"name": ev["name"], "attributes": mirascope_class(ev["attributes"].clone())}))
+            .collect::<Vec<_>>());
+        return (span, false);
+    }
+    for key in ["mirascope.response.content", "mirascope.response.usage"] {
+        match chat["attributes"].get(key) {
+            Some(v) => {
+                map.insert(key.into(), v.clone());
+            }
+            None => {
+                map.remove(key);
             }
         }
-        needs_output = chat["attributes"]["mirascope.response.content"]
-            .as_str()
-            .is_some_and(|c| c.contains("\"type\":\"text\""));
-        map.remove(TRACE_OVER_STREAM[2].0);
     }
-    (attrs, needs_output)
+    let needs_output = chat["attributes"]["mirascope.response.content"]
+        .as_str()
+        .is_some_and(|c| c.contains("\"type\":\"text\""));
+    if had_output {
+        span["output_by_rule"] = json!(true);
+    }
+    (span, needs_output)
 }
 
 /// Exceptions Python lets through from an SDK or the standard library, compared as the Mirascope
@@ -943,6 +966,12 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
         used[j] = true;
         let a = &actual[j];
         let what = format!("span {}", e["name"]);
+        // Python's span as we must emit it: the rules' rewrites (BROKEN_STREAM, ERROR_CLASSES,
+        // TRACE_OVER_STREAM).
+        let mut rewritten = e.clone();
+        rewritten["attributes"] = mirascope_class(without_assumed_stop(case, e));
+        let (rewritten, needs_output) = trace_over_stream(case, i, rewritten);
+        let e = &rewritten;
         for key in ["kind", "scope"] {
             if a[key] != e[key] && !e[key].is_null() {
                 diffs.push(format!("{what}: {key} expected {}, got {}", e[key], a[key]));
@@ -967,12 +996,9 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
                 a["status"]["description"]
             ));
         }
-        let (expected_attrs, needs_output) =
-            trace_over_stream(case, i, mirascope_class(without_assumed_stop(case, e)));
+        let expected_attrs = &e["attributes"];
         let mut actual_attrs = a["attributes"].clone();
-        if expected_attrs.get(TRACE_OVER_STREAM[2].0).is_none()
-            && e["attributes"].get(TRACE_OVER_STREAM[2].0).is_some()
-        {
+        if e.get("output_by_rule").is_some() {
             // TRACE_OVER_STREAM: the output is checked by its rule, not by value.
             let output = actual_attrs
                 .as_object_mut()
@@ -990,7 +1016,7 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
         }
         compare_attrs(
             &what,
-            &expected_attrs,
+            expected_attrs,
             &actual_attrs,
             &recorded,
             Some((a, &conditions)),

@@ -590,6 +590,22 @@ shape("ops_trace_keyword_arguments", GG, "Traced functions whose arguments are R
       lambda A: [A["gg_text"](77, "Read Howl's Moving Castle.")],
       trace={"function": "recommend", "args": {"type": "fantasy"}},
       program=P([T("shelve", {"match": 1, "loop": True}, [CALL])]))
+shape("ops_span_failed_call", AN, "A provider error (HTTP 400) leaves an ops.span: the span records its class.",
+      lambda A: [__import__("synth").json_response(400, {"type": "error", "error": {
+          "type": "invalid_request_error", "message": "max_tokens: must be at least 1"},
+          "request_id": "req_011OpsSpanFailed0001"})],
+      program=P([SPAN("pipeline", [LOG("info", "asking"), CALL])]))
+shape("ops_trace_stream_error_event", OA, "A traced stream that breaks with an error event, inside a span.",
+      lambda A: __import__("synth").openai_responses_stream_error_event(), trace=RECOMMEND, method="stream",
+      program=P([SPAN("pipeline", [CALL])]))
+shape("ops_span_in_span_logs", GG, "Spans two deep, with messages at both levels and the call in the inner one.",
+      lambda A: [A["gg_text"](78, "Read Titus Groan.")],
+      program=P([SPAN("outer", [LOG("info", "outer starts"),
+                                SPAN("inner", [LOG("debug", "inner starts"), CALL, SET(done=True)], depth=2),
+                                LOG("warning", "outer ends")], depth=1)]))
+shape("ops_two_sessions_in_turn", CC, "Two sessions one after the other, each around a traced call.",
+      lambda A: [A["cc_text"](79, "Read Ivanhoe."), A["cc_text"](80, "Read Rob Roy.")], trace=RECOMMEND,
+      program=P([SESSION("first", [CALL], {"n": 1}), SESSION("second", [CALL])]))
 shape("ops_nested_trace_two_calls_stream", CC, "A traced function making the same traced streamed call twice.",
       lambda A: [A["cc_stream"](74, ["One ", "book."]), A["cc_stream"](75, ["Another ", "book."])],
       trace=RECOMMEND, method="stream",
