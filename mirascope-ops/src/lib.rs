@@ -19,6 +19,7 @@ mod error;
 pub mod export;
 mod hooks;
 mod instrument;
+mod keyed_span;
 mod layer;
 pub mod metrics;
 #[cfg(feature = "axum")]

@@ -201,7 +201,9 @@ impl SpanState {
                     ..
                 } = *p;
                 let cx = guarded(|| {
-                    let mut span = tracer.build_with_context(builder, &parent);
+                    let mut span = crate::keyed_span::KeyedSpan::new(
+                        tracer.build_with_context(builder, &parent),
+                    );
                     if status != Status::Unset {
                         opentelemetry::trace::Span::set_status(&mut span, status);
                     }
@@ -245,10 +247,11 @@ impl SpanState {
                     p.status = status;
                 }
                 if !fields.attributes.is_empty() {
-                    p.builder
-                        .attributes
-                        .get_or_insert_with(Vec::new)
-                        .extend(fields.attributes);
+                    let list = p.builder.attributes.get_or_insert_with(Vec::new);
+                    // One value a key, the last (crate::keyed_span).
+                    for kv in fields.attributes {
+                        crate::keyed_span::upsert(list, kv);
+                    }
                 }
             }
             Phase::Started(cx) => {

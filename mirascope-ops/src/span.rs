@@ -343,6 +343,25 @@ mod tests {
     }
 
     #[test]
+    fn an_attribute_set_again_keeps_one_value_the_last() {
+        let (exporter, _provider, subscriber) = scoped();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = super::span("x").with("k", 3).with("j", 1);
+            span.set_one("k", 5);
+            span.in_scope(|| span.set_one("k", 7));
+            drop(span);
+        });
+        let spans = exporter.get_finished_spans().expect("spans");
+        let ks: Vec<_> = spans[0]
+            .attributes
+            .iter()
+            .filter(|kv| kv.key.as_str() == "k")
+            .map(|kv| kv.value.clone())
+            .collect();
+        assert_eq!(ks, vec![opentelemetry::Value::I64(7)]);
+    }
+
+    #[test]
     fn record_error_fails_the_span_once_with_the_error_type() {
         #[derive(Debug)]
         struct RankError;
