@@ -775,12 +775,14 @@ fn actual_spans(spans: &[ops::testing::SpanData]) -> Vec<Value> {
                 Status::Error { description } => ("ERROR", if description.is_empty() { Value::Null } else { json!(description.as_ref()) }),
             };
             let attributes: serde_json::Map<String, Value> = s.attributes.iter().map(|kv| (kv.key.to_string(), common::otel_value(&kv.value))).collect();
+            // A key exported twice (OpenTelemetry wants one value a key) is a failure.
+            let duplicated: Vec<String> = s.attributes.iter().enumerate().filter(|(i, kv)| s.attributes[..*i].iter().any(|p| p.key == kv.key)).map(|(_, kv)| kv.key.to_string()).collect();
             let events: Vec<Value> = s
                 .events
                 .iter()
                 .map(|e| json!({"name": e.name.as_ref(), "attributes": e.attributes.iter().map(|kv| (kv.key.to_string(), common::otel_value(&kv.value))).collect::<serde_json::Map<_, _>>()}))
                 .collect();
-            json!({"name": s.name.as_ref(), "kind": kind_name(&s.span_kind), "scope": s.instrumentation_scope.name(), "status": {"code": code, "description": description}, "parent": parent, "attributes": attributes, "events": events})
+            json!({"name": s.name.as_ref(), "kind": kind_name(&s.span_kind), "scope": s.instrumentation_scope.name(), "status": {"code": code, "description": description}, "parent": parent, "attributes": attributes, "events": events, "duplicated_keys": duplicated})
         })
         .collect()
 }
@@ -966,6 +968,15 @@ fn compare_spans(case: &Value, actual: &[Value], diffs: &mut Vec<String>) {
         used[j] = true;
         let a = &actual[j];
         let what = format!("span {}", e["name"]);
+        if a["duplicated_keys"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty())
+        {
+            diffs.push(format!(
+                "{what}: attribute keys exported more than once: {}",
+                a["duplicated_keys"]
+            ));
+        }
         // Python's span as we must emit it: the rules' rewrites (BROKEN_STREAM, ERROR_CLASSES,
         // TRACE_OVER_STREAM).
         let mut rewritten = e.clone();

@@ -339,6 +339,12 @@ async fn run_case(case: &Value, family: &Family, transport: Transport) -> Vec<St
                 "{name}: status description {description} != {want_description}"
             ));
         }
+        let keys: Vec<&str> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
+        if keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k)) {
+            problems.push(format!(
+                "{name}: an attribute key exported more than once: {keys:?}"
+            ));
+        }
         let got = attr_map(span.attributes.iter());
         let want_attrs = expected_attrs(&want["attributes"], port);
         if got != want_attrs {

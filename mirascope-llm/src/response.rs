@@ -109,7 +109,7 @@ impl Response {
         let span = resume::start("Response", model.id(), &self.provider_id);
         let result = model.call_request(request).instrument(span.clone()).await;
         match &result {
-            Ok(r) => resume::attach_response(&span, r),
+            Ok(r) => resume::attach_resumed(&span, r),
             Err(e) => resume::record_failure(&span, e),
         }
         result
@@ -133,7 +133,7 @@ impl Response {
         let input = request.messages.clone();
         let result = model.stream_request(request).instrument(span.clone()).await;
         match &result {
-            Ok(_) => resume::attach_unread_stream(&span, &self.provider_id, model.id(), &input),
+            Ok(_) => resume::attach_unread_stream(&span, &input),
             Err(e) => resume::record_failure(&span, e),
         }
         result

@@ -606,6 +606,9 @@ shape("ops_span_in_span_logs", GG, "Spans two deep, with messages at both levels
 shape("ops_two_sessions_in_turn", CC, "Two sessions one after the other, each around a traced call.",
       lambda A: [A["cc_text"](79, "Read Ivanhoe."), A["cc_text"](80, "Read Rob Roy.")], trace=RECOMMEND,
       program=P([SESSION("first", [CALL], {"n": 1}), SESSION("second", [CALL])]))
+shape("ops_span_attribute_set_again", OA, "An ops.span attribute set at the start, then set again twice.",
+      lambda A: [A["oa_text"](98, "Read Orlando.")],
+      program=P([SPAN("retrieve", [SET(k=5), CALL, SET(k=7, source="cache")], k=3, source="wiki")]))
 shape("ops_nested_trace_two_calls_stream", CC, "A traced function making the same traced streamed call twice.",
       lambda A: [A["cc_stream"](74, ["One ", "book."]), A["cc_stream"](75, ["Another ", "book."])],
       trace=RECOMMEND, method="stream",

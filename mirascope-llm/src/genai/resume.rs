@@ -48,6 +48,16 @@ pub fn attach_response(span: &Span, resp: &ResponseData) {
     }
     span.record(keys::MIRASCOPE_RESPONSE_PROVIDER_ID, resp.provider_id());
     span.record(keys::MIRASCOPE_RESPONSE_MODEL_ID, resp.model_id());
+    attach_resumed(span, resp);
+}
+
+/// [`attach_response`] on a resume span, which [`start`] opened with the provider and model
+/// ids (Python sets them there and again from the response, to the same values; recorded once,
+/// as an OpenTelemetry span keeps one value a key).
+pub(crate) fn attach_resumed(span: &Span, resp: &ResponseData) {
+    if span.is_disabled() {
+        return;
+    }
     if capture_content() {
         span.record(keys::MIRASCOPE_TRACE_OUTPUT, resp.pretty());
         span.record(
@@ -65,18 +75,11 @@ pub fn attach_response(span: &Span, resp: &ResponseData) {
 }
 
 /// Records what Mirascope records for a stream that has not been read yet: the input messages,
-/// empty content and output.
-pub fn attach_unread_stream(
-    span: &Span,
-    provider_id: &str,
-    model_id: &str,
-    input: &[crate::Message],
-) {
+/// empty content and output (the provider and model ids are those [`start`] recorded).
+pub(crate) fn attach_unread_stream(span: &Span, input: &[crate::Message]) {
     if span.is_disabled() {
         return;
     }
-    span.record(keys::MIRASCOPE_RESPONSE_PROVIDER_ID, provider_id);
-    span.record(keys::MIRASCOPE_RESPONSE_MODEL_ID, model_id);
     span.record(keys::MIRASCOPE_TRACE_OUTPUT, "");
     if capture_content() {
         span.record(
