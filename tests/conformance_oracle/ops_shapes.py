@@ -609,6 +609,13 @@ shape("ops_two_sessions_in_turn", CC, "Two sessions one after the other, each ar
 shape("ops_span_attribute_set_again", OA, "An ops.span attribute set at the start, then set again twice.",
       lambda A: [A["oa_text"](98, "Read Orlando.")],
       program=P([SPAN("retrieve", [SET(k=5), CALL, SET(k=7, source="cache")], k=3, source="wiki")]))
+shape("ops_trace_returns_stream_response", CC, "A traced function returning the response of a traced stream.",
+      lambda A: [A["cc_stream"](99, ["Read ", "Flatland."])], trace=RECOMMEND, method="stream",
+      program=P([T("plan_reading", {"reader": "Kai"}, [CALL], returns="response")]))
+shape("ops_trace_four_levels_metadata", OA, "Four nested traced functions; metadata and non-ASCII tags on the outer ones.",
+      lambda A: [A["oa_text"](100, "Read Kristin Lavransdatter.")],
+      program=P([T("a", {}, [T("b", {}, [T("c", {}, [T("d", {}, [CALL])])], tags=("ünï", "b"))],
+                   metadata={"n": "3", "team": "reco"})]))
 shape("ops_nested_trace_two_calls_stream", CC, "A traced function making the same traced streamed call twice.",
       lambda A: [A["cc_stream"](74, ["One ", "book."]), A["cc_stream"](75, ["Another ", "book."])],
       trace=RECOMMEND, method="stream",
