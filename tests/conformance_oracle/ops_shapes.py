@@ -616,6 +616,18 @@ shape("ops_trace_four_levels_metadata", OA, "Four nested traced functions; metad
       lambda A: [A["oa_text"](100, "Read Kristin Lavransdatter.")],
       program=P([T("a", {}, [T("b", {}, [T("c", {}, [T("d", {}, [CALL])])], tags=("ünï", "b"))],
                    metadata={"n": "3", "team": "reco"})]))
+shape("ops_async_span_raises", AN, "An async program: an exception leaves an ops.span after an event and a call.",
+      lambda A: [A["an_text"](101, "Try The Left Hand of Darkness.")],
+      program=P([SPAN("pipeline", [EVENT("start", step=1), CALL, {"op": "raise", "message": "ranking failed"}])],
+                is_async=True))
+shape("ops_async_sessions_nested", GG, "An async program: an inner session overrides the outer one around a traced call.",
+      lambda A: [A["gg_text"](102, "Read A Wizard of Earthsea.")], trace=RECOMMEND,
+      program=P([SESSION("outer", [SPAN("turn", [SESSION("inner", [CALL], {"depth": 2})])], {"depth": 1})],
+                is_async=True))
+shape("ops_span_google_stream_error", GG, "A Google stream the provider refuses (HTTP 500), inside an ops.span.",
+      lambda A: [__import__("synth").json_response(500, {"error": {"code": 500, "message": "Internal error encountered.",
+                                                                   "status": "INTERNAL"}})],
+      method="stream", program=P([SPAN("pipeline", [CALL])]))
 shape("ops_nested_trace_two_calls_stream", CC, "A traced function making the same traced streamed call twice.",
       lambda A: [A["cc_stream"](74, ["One ", "book."]), A["cc_stream"](75, ["Another ", "book."])],
       trace=RECOMMEND, method="stream",
