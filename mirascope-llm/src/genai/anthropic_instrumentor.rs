@@ -676,10 +676,7 @@ impl MessagesCall {
                 .and_then(Value::as_i64)
                 .unwrap_or(0)
         };
-        let input = n("input_tokens")
-            .saturating_add(n("cache_read_input_tokens"))
-            .saturating_add(n("cache_creation_input_tokens"));
-        let output = n("output_tokens");
+        let (input, output, cache_read, cache_write) = token_counts(n);
         let blocks = response
             .get("content")
             .and_then(Value::as_array)
@@ -688,13 +685,7 @@ impl MessagesCall {
         if blocks > 0 {
             self.record_choices(&metric, blocks as u64, &map_finish_reason(stop_reason));
         }
-        self.push_usage(
-            &mut out,
-            input,
-            output,
-            n("cache_read_input_tokens"),
-            n("cache_creation_input_tokens"),
-        );
+        self.push_usage(&mut out, input, output, cache_read, cache_write);
         set_attributes(&self.span, out);
         self.span.record("otel.status_code", "ok");
     }
@@ -709,18 +700,9 @@ impl MessagesCall {
         self.record_duration(&metric);
         // `_resolve_stream_token_usage`: nothing without usage.
         if !state.usage.is_empty() {
-            let n = |k: &str| state.usage.get(k).and_then(Value::as_i64).unwrap_or(0);
-            let input = n("input_tokens")
-                .saturating_add(n("cache_read_input_tokens"))
-                .saturating_add(n("cache_creation_input_tokens"));
-            let output = n("output_tokens");
-            self.push_usage(
-                &mut out,
-                input,
-                output,
-                n("cache_read_input_tokens"),
-                n("cache_creation_input_tokens"),
-            );
+            let (input, output, cache_read, cache_write) =
+                token_counts(|k: &str| state.usage.get(k).and_then(Value::as_i64).unwrap_or(0));
+            self.push_usage(&mut out, input, output, cache_read, cache_write);
             push(&mut out, GEN_AI_RESPONSE_MODEL, Some(&json!(state.model)));
             self.record_tokens(&metric, input, output);
             for event in &state.events {
@@ -920,6 +902,19 @@ impl Drop for MessagesCall {
             _ => self.failure(super::metrics::CANCELLED, "the call was cancelled"),
         }
     }
+}
+
+/// `(input, output, cache read, cache creation)` tokens from a usage object's counts (`n`), as
+/// `_set_token_usage` reads them: the input includes the cache's tokens.
+fn token_counts(n: impl Fn(&str) -> i64) -> (i64, i64, i64, i64) {
+    let (cache_read, cache_write) = (
+        n("cache_read_input_tokens"),
+        n("cache_creation_input_tokens"),
+    );
+    let input = n("input_tokens")
+        .saturating_add(cache_read)
+        .saturating_add(cache_write);
+    (input, n("output_tokens"), cache_read, cache_write)
 }
 
 #[cfg(test)]
