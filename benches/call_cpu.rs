@@ -27,7 +27,9 @@
 //! - `chat/on_plain_layer` (only with `CALL_CPU_PLAIN=1`, see below): `chat/on` under a plain `registry().with(tracing_opentelemetry::layer())`
 //!   subscriber (scoped to the calling thread, its own batch processor and discarding exporter)
 //!   instead of mirascope's layer: what our layer stack adds over tracing-opentelemetry alone.
-//! - `chat_completions/{none,on}`: `chat/*` over OpenAI Chat Completions.
+//! - `chat_completions/{none,on}`: `chat/*` over OpenAI Chat Completions;
+//!   `chat_completions/on-no-content` and `chat_completions/on-neither`: with content capture
+//!   off, and with `traceparent` injection off too.
 //! - `genai/{none,on}`: the same chat over Chat Completions with the peer crate `genai` 0.7.2 and
 //!   its `otel` feature (a `tracing` span with the GenAI attributes), exported by the same layer
 //!   and processor. Content capture for it: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`.
@@ -369,6 +371,22 @@ fn main() {
                 std::hint::black_box(r);
             },
         ));
+    }
+    // Its parts, as for `chat/*`: content capture off (`traceparent` still injected), and both
+    // off (the peer injects no `traceparent`).
+    for (name, propagate) in [
+        ("chat_completions/on-no-content", true),
+        ("chat_completions/on-neither", false),
+    ] {
+        let m = cc_model.clone();
+        rows.push(Row::new(name, Mode::On, move || {
+            llm::genai::set_capture_content(false);
+            llm::genai::set_propagate_trace_context(propagate);
+            let r = m.call_blocking(messages()).expect("call");
+            llm::genai::set_capture_content(true);
+            llm::genai::set_propagate_trace_context(true);
+            std::hint::black_box(r);
+        }));
     }
     {
         use genai::adapter::AdapterKind;
@@ -747,6 +765,8 @@ fn main() {
         ("chat/on-no-traceparent", "chat/none"),
         ("chat/on-neither", "chat/none"),
         ("chat_completions/on", "chat_completions/none"),
+        ("chat_completions/on-no-content", "chat_completions/none"),
+        ("chat_completions/on-neither", "chat_completions/none"),
         ("genai/on", "genai/none"),
         ("openai_mw/off", "openai_mw/none"),
         ("openai_mw/on", "openai_mw/none"),

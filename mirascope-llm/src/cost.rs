@@ -336,7 +336,7 @@ pub fn cached_models() -> usize {
 #[cfg(feature = "cost")]
 fn dataset_price(provider_id: &str, model: &str, usage: &Usage) -> Option<f64> {
     // The dataset prices OpenAI as `openai`, whichever API a registration names.
-    let provider_id = provider_id.split(':').next().unwrap_or(provider_id);
+    let provider_id = crate::registry::base_provider(provider_id);
     match pricing_of(provider_id, model) {
         Pricing::Unpriced => None,
         Pricing::Linear(r)

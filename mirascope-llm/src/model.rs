@@ -8,8 +8,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::Instrument;
-
 use crate::content::{Message, Prompt};
 use crate::error::{Error, Result};
 use crate::format::Format;
@@ -264,12 +262,11 @@ impl Model {
         if let Some((name, value)) = &auth {
             pairs.push((name, value.as_str()));
         }
-        let mut propagation = Vec::new();
+        let mut headers = http::headers(&pairs)?;
         if genai::propagate_trace_context() && !span.is_disabled() {
+            let mut propagation = Vec::new();
             genai::trace_context_headers(span, &mut propagation);
-        }
-        for (k, v) in &propagation {
-            pairs.push((k, v));
+            http::add_trace_context(&mut headers, propagation);
         }
         Ok(HttpRequest {
             provider_id: resolved.provider_id.clone(),
@@ -279,7 +276,7 @@ impl Model {
                 wire.path(&resolved.model_name, stream),
                 wire.query(&ctx)
             ),
-            headers: http::headers(&pairs)?,
+            headers,
             body: serde_json::to_vec(&body)
                 .map_err(|e| Error::InvalidRequest(format!("request does not serialize: {e}")))?
                 .into(),
@@ -309,9 +306,8 @@ impl Model {
             })?;
             wire.decode(&decode_context(&resolved, &request), json)
                 .map_err(|e| e.redacted(resolved.api_key.as_ref()))
-        }
-        .instrument(span.clone())
-        .await;
+        };
+        let result = genai::in_span::in_span(&span, result).await;
         // The request moves into the response (no copy of its messages).
         let result = result.map(|decoded| {
             Response::assemble(
@@ -354,9 +350,8 @@ impl Model {
             let req = self.http_request(&resolved, wire, &request, &span, true)?;
             sent = true;
             http::open_stream(req).await
-        }
-        .instrument(span.clone())
-        .await;
+        };
+        let opened = genai::in_span::in_span(&span, opened).await;
         let mut timing = cancelled.finished();
         if opened.is_err() && sent && wire.stream_opens_on_first_read() {
             // The SDK's stream had already been handed to Mirascope when the request failed, so

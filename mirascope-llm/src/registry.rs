@@ -256,7 +256,7 @@ const BUILT_INS: &[BuiltIn] = &[
 /// Which OpenAI model features provider `provider_id` applies (`openai:completions` and the
 /// unified `openai` as OpenAI; unknown ids none).
 pub(crate) fn openai_features(provider_id: &str) -> OpenAiFeatures {
-    let base_id = provider_id.split(':').next().unwrap_or(provider_id);
+    let base_id = base_provider(provider_id);
     BUILT_INS
         .iter()
         .find(|b| b.id == base_id)
@@ -475,7 +475,7 @@ impl Provider {
     /// Registers it; fails on an unknown provider id or an empty scope.
     pub fn register(self) -> Result<()> {
         let provider = self.provider.as_str();
-        let base_id = provider.split(':').next().unwrap_or(provider);
+        let base_id = base_provider(provider);
         if !matches!(provider, "openai:responses" | "openai:completions")
             && !BUILT_INS.iter().any(|b| b.id == provider)
         {
@@ -589,6 +589,16 @@ pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
 
 /// Finds the provider for a model id, with its key and base URL; `has_audio`: whether the
 /// call's (non-system) messages hold audio, which decides the unified `openai` provider's API.
+/// A provider id without its API (`openai:completions` -> `openai`): the provider the id
+/// names. One byte scan (it runs on every call).
+pub(crate) fn base_provider(provider_id: &str) -> &str {
+    let end = provider_id
+        .bytes()
+        .position(|b| b == b':')
+        .unwrap_or(provider_id.len());
+    &provider_id[..end]
+}
+
 pub(crate) fn resolve_for(model_id: &str, has_audio: bool) -> Result<Resolved> {
     let (prefix, _) = validate_model_id(model_id)?;
     let (base_model_id, suffix_api) = api_suffix(model_id);
@@ -611,7 +621,7 @@ pub(crate) fn resolve_for(model_id: &str, has_audio: bool) -> Result<Resolved> {
             TransportOverrides::default(),
         ),
     };
-    let base_id = provider.split(':').next().unwrap_or(&provider).to_string();
+    let base_id = base_provider(&provider).to_string();
     let built_in =
         BUILT_INS
             .iter()

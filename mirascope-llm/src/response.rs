@@ -2,8 +2,6 @@
 //!
 //! Layer: call (the crate docs list the layers: data, wire, call, observation).
 
-use tracing::Instrument;
-
 use crate::genai::resume;
 
 pub use crate::answer::ResponseData;
@@ -107,7 +105,7 @@ impl Response {
     pub async fn resume(&self, content: impl Into<crate::Prompt>) -> Result<Response> {
         let (model, request) = self.resume_request(content.into());
         let span = resume::start("Response", model.id(), &self.provider_id);
-        let result = model.call_request(request).instrument(span.clone()).await;
+        let result = crate::genai::in_span::in_span(&span, model.call_request(request)).await;
         match &result {
             Ok(r) => resume::attach_resumed(&span, r),
             Err(e) => resume::record_failure(&span, e),
@@ -131,7 +129,7 @@ impl Response {
         let (model, request) = self.resume_request(content.into());
         let span = resume::start("StreamResponse", model.id(), &self.provider_id);
         let input = request.messages.clone();
-        let result = model.stream_request(request).instrument(span.clone()).await;
+        let result = crate::genai::in_span::in_span(&span, model.stream_request(request)).await;
         match &result {
             Ok(_) => resume::attach_unread_stream(&span, &input),
             Err(e) => resume::record_failure(&span, e),

@@ -28,6 +28,7 @@
 //! `get_otel_context`) whether it already records an application span, which is then left to it.
 //! This also removes the per-callback filter lookups of three filtered layers.
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -129,8 +130,8 @@ where
 #[derive(Debug, Clone)]
 pub struct LayerBuilder {
     provider: SdkTracerProvider,
-    tracer_name: String,
-    tracer_version: Option<String>,
+    tracer_name: Cow<'static, str>,
+    tracer_version: Option<Cow<'static, str>>,
     app_spans: LevelFilter,
     follow_switch: bool,
 }
@@ -140,7 +141,7 @@ impl LayerBuilder {
     pub fn new(provider: &SdkTracerProvider) -> Self {
         LayerBuilder {
             provider: provider.clone(),
-            tracer_name: DEFAULT_TRACER_NAME.into(),
+            tracer_name: Cow::Borrowed(DEFAULT_TRACER_NAME),
             tracer_version: None,
             app_spans: LevelFilter::INFO,
             follow_switch: true,
@@ -156,13 +157,13 @@ impl LayerBuilder {
     }
 
     /// The instrumentation scope name of GenAI spans (default `mirascope.llm`).
-    pub fn tracer_name(mut self, name: impl Into<String>) -> Self {
+    pub fn tracer_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.tracer_name = name.into();
         self
     }
 
     /// The instrumentation scope version of GenAI spans.
-    pub fn tracer_version(mut self, version: impl Into<String>) -> Self {
+    pub fn tracer_version(mut self, version: impl Into<Cow<'static, str>>) -> Self {
         self.tracer_version = Some(version.into());
         self
     }
@@ -179,11 +180,11 @@ impl LayerBuilder {
             SdkTracers {
                 llm: scoped_tracer(
                     &self.provider,
-                    &self.tracer_name,
-                    self.tracer_version.as_deref(),
+                    self.tracer_name.clone(),
+                    self.tracer_version.clone(),
                 ),
-                ops: scoped_tracer(&self.provider, OPS_TRACER_NAME, None),
-                app: scoped_tracer(&self.provider, APP_TRACER_NAME, None),
+                ops: scoped_tracer(&self.provider, Cow::Borrowed(OPS_TRACER_NAME), None),
+                app: scoped_tracer(&self.provider, Cow::Borrowed(APP_TRACER_NAME), None),
             },
             self.app_spans,
         )

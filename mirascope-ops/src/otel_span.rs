@@ -376,28 +376,50 @@ pub(crate) struct Fields {
     pub(crate) attributes: Vec<KeyValue>,
 }
 
+/// The most attributes a span's vector is sized for at creation (see [`Fields::with_capacity`]):
+/// 18 × 56 bytes stays under 1 KiB.
+const MAX_PRESIZED: usize = 18;
+
 impl Fields {
-    /// Fields with room for `n` attributes. A new span's vector becomes the OpenTelemetry
-    /// span's own (the SDK keeps the builder's), so sizing it for every field the callsite
-    /// declares spares the reallocations of the attributes recorded later (a GenAI span
-    /// records most of its 40-odd fields after it starts).
+    /// Fields with room for `n` attributes, at most [`MAX_PRESIZED`]. A new span's vector
+    /// becomes the OpenTelemetry span's own (the SDK keeps the builder's), so sizing it for
+    /// the fields the callsite declares spares the reallocations of the attributes recorded
+    /// later. Not past [`MAX_PRESIZED`]: a GenAI span declares 41 fields and records about 17,
+    /// and a block over 1 KiB is dearer to allocate than the reallocations it saves (glibc's
+    /// large bins, merged on each such request; freed on the exporter's thread).
     pub(crate) fn with_capacity(n: usize) -> Self {
         Fields {
-            attributes: Vec::with_capacity(n),
+            attributes: Vec::with_capacity(n.min(MAX_PRESIZED)),
             ..Fields::default()
         }
     }
 
-    fn special(&mut self, field: &Field, value: impl FnOnce() -> String) -> bool {
+    /// Reads one of the special `otel.*` fields; false for any other field. `value` is
+    /// borrowed where the field only needs parsing (`otel.kind`, `otel.status_code`), so only
+    /// a name or a description is copied.
+    fn special(&mut self, field: &Field, value: std::borrow::Cow<'_, str>) -> bool {
+        if !is_special(field.name()) {
+            return false;
+        }
         match field.name() {
-            NAME_FIELD => self.name = Some(value()),
-            KIND_FIELD => self.kind = span_kind(&value()),
-            STATUS_CODE_FIELD => self.status = Some(status(&value())),
-            STATUS_DESCRIPTION_FIELD => self.status = Some(Status::error(value())),
+            NAME_FIELD => self.name = Some(value.into_owned()),
+            KIND_FIELD => self.kind = span_kind(&value),
+            STATUS_CODE_FIELD => self.status = Some(status(&value)),
+            STATUS_DESCRIPTION_FIELD => self.status = Some(Status::error(value.into_owned())),
             _ => return false,
         }
         true
     }
+}
+
+/// Whether `name` is one of the special `otel.*` fields ([`Fields::special`]). Asked for every
+/// field recorded: the common answer (no) is one comparison of the prefix.
+fn is_special(name: &str) -> bool {
+    name.starts_with("otel.")
+        && matches!(
+            name,
+            NAME_FIELD | KIND_FIELD | STATUS_CODE_FIELD | STATUS_DESCRIPTION_FIELD
+        )
 }
 
 fn span_kind(s: &str) -> Option<SpanKind> {
@@ -442,16 +464,17 @@ impl Visit for Fields {
         }
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        if !self.special(field, || value.to_string()) {
+        if !self.special(field, std::borrow::Cow::Borrowed(value)) {
             self.attributes
                 .push(KeyValue::new(field.name(), value.to_string()));
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let text = || format!("{value:?}");
-        if !self.special(field, text) {
-            self.attributes
-                .push(KeyValue::new(field.name(), format!("{value:?}")));
+        let text = format!("{value:?}");
+        if is_special(field.name()) {
+            self.special(field, std::borrow::Cow::Owned(text));
+        } else {
+            self.attributes.push(KeyValue::new(field.name(), text));
         }
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {

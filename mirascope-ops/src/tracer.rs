@@ -14,14 +14,17 @@ pub(crate) struct SwitchableTracer {
     inner: Arc<RwLock<SdkTracer>>,
 }
 
+/// A tracer of `provider` with the instrumentation scope `name` (and `version`). The SDK
+/// clones the scope into every span it exports: a borrowed `'static` name (the default ones)
+/// makes that clone free of allocation.
 pub(crate) fn scoped_tracer(
     provider: &SdkTracerProvider,
-    name: &str,
-    version: Option<&str>,
+    name: Cow<'static, str>,
+    version: Option<Cow<'static, str>>,
 ) -> SdkTracer {
-    let mut scope = InstrumentationScope::builder(Cow::Owned(name.to_string()));
+    let mut scope = InstrumentationScope::builder(name);
     if let Some(v) = version {
-        scope = scope.with_version(Cow::Owned(v.to_string()));
+        scope = scope.with_version(v);
     }
     provider.tracer_with_scope(scope.build())
 }

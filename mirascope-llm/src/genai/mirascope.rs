@@ -16,17 +16,26 @@ pub(crate) fn content(content: &[Part]) -> String {
     serde_json::to_string(content).unwrap_or_else(|_| "[]".into())
 }
 
-/// `mirascope.response.usage`.
+/// `mirascope.response.usage`: Python's `Usage` model as JSON (`usage.model_dump()` in
+/// `ops/_internal/instrumentation/llm/common.py`, keys in the model's field order). Written
+/// with `itoa` into one buffer sized for the longest numbers: this runs on every call.
 pub(crate) fn usage(u: &Usage) -> String {
-    format!(
-        r#"{{"input_tokens":{},"output_tokens":{},"cache_read_tokens":{},"cache_write_tokens":{},"reasoning_tokens":{},"total_tokens":{}}}"#,
-        u.input_tokens,
-        u.output_tokens,
-        u.cache_read_tokens,
-        u.cache_write_tokens,
-        u.reasoning_tokens,
-        u.total_tokens()
-    )
+    let fields: [(&str, u64); 6] = [
+        ("{\"input_tokens\":", u.input_tokens),
+        (",\"output_tokens\":", u.output_tokens),
+        (",\"cache_read_tokens\":", u.cache_read_tokens),
+        (",\"cache_write_tokens\":", u.cache_write_tokens),
+        (",\"reasoning_tokens\":", u.reasoning_tokens),
+        (",\"total_tokens\":", u.total_tokens()),
+    ];
+    let mut out = String::with_capacity(128 + 6 * 20);
+    let mut digits = itoa::Buffer::new();
+    for (key, n) in fields {
+        out.push_str(key);
+        out.push_str(digits.format(n));
+    }
+    out.push('}');
+    out
 }
 
 #[cfg(test)]
@@ -44,5 +53,37 @@ mod tests {
             usage(&u),
             r#"{"input_tokens":25,"output_tokens":5,"cache_read_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0,"total_tokens":30}"#
         );
+    }
+
+    #[test]
+    fn usage_is_the_json_serde_writes_for_any_counts() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            12_345,
+            u64::from(u32::MAX),
+            Usage::MAX_TOKENS,
+            u64::MAX,
+        ] {
+            let u = Usage {
+                input_tokens: n,
+                output_tokens: n / 3,
+                cache_read_tokens: n / 7,
+                cache_write_tokens: 1,
+                reasoning_tokens: n,
+            };
+            let expected = serde_json::json!({
+                "input_tokens": u.input_tokens,
+                "output_tokens": u.output_tokens,
+                "cache_read_tokens": u.cache_read_tokens,
+                "cache_write_tokens": u.cache_write_tokens,
+                "reasoning_tokens": u.reasoning_tokens,
+                "total_tokens": u.total_tokens(),
+            });
+            let got: serde_json::Value = serde_json::from_str(&usage(&u)).expect("JSON");
+            assert_eq!(got, expected, "{n}");
+        }
     }
 }

@@ -19,6 +19,7 @@ pub mod anthropic_instrumentor;
 pub mod encode;
 pub mod google_genai_instrumentor;
 pub mod http_call;
+pub(crate) mod in_span;
 pub mod keys;
 pub mod metrics;
 pub mod mirascope;
@@ -218,7 +219,10 @@ pub(crate) fn otel_records(_span: &tracing::Span) -> bool {
 }
 
 /// Writes the W3C trace-context headers of `span` (feature `otel`; nothing without it).
-pub(crate) fn trace_context_headers(span: &tracing::Span, headers: &mut Vec<(String, String)>) {
+pub(crate) fn trace_context_headers(
+    span: &tracing::Span,
+    headers: &mut Vec<(&'static str, String)>,
+) {
     #[cfg(feature = "otel")]
     otel::trace_context_headers(span, headers);
     #[cfg(not(feature = "otel"))]

@@ -36,7 +36,9 @@ pub(crate) fn start(info: &CallInfo<'_>) -> Span {
     let span = tracing::info_span!(
         target: TARGET,
         "chat",
-        otel.name = %format_args!("chat {}", info.model_id),
+        // Evaluated only when the span is enabled; a `&str` (not `format_args!`) so the layer
+        // copies it instead of running the formatter.
+        otel.name = ["chat ", info.model_id].concat().as_str(),
         otel.kind = "client",
         otel.status_code = Empty,
         otel.status_description = Empty,
@@ -138,15 +140,26 @@ fn record_request(span: &Span, info: &CallInfo<'_>) {
 /// The scheme, host and port text of a URL (`https://[::1]:8080/v1` -> `https`, `::1`,
 /// `8080`), or `None` when it has no scheme or no host.
 pub(crate) fn authority(url: &str) -> Option<(&str, &str, Option<&str>)> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    // One pass over bytes (this runs on every call): the text after `://`, up to the path.
+    let b = url.as_bytes();
+    let sep = (0..b.len().saturating_sub(2))
+        .find(|&i| b[i] == b':' && b[i + 1] == b'/' && b[i + 2] == b'/')?;
+    let (scheme, rest) = (&url[..sep], &url[sep + 3..]);
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let authority = match authority.bytes().rposition(|b| b == b'@') {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (h, p) = v6.split_once(']')?;
-        (h, p.strip_prefix(':'))
+        let close = v6.bytes().position(|b| b == b']')?;
+        (&v6[..close], v6[close + 1..].strip_prefix(':'))
     } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
+        match authority.bytes().rposition(|b| b == b':') {
+            Some(colon) => (&authority[..colon], Some(&authority[colon + 1..])),
             None => (authority, None),
         }
     };
@@ -234,15 +247,27 @@ const fn field_index(name: &str) -> usize {
 }
 
 /// Several field values recorded in one dispatch (`Span::record_all`): one trip through the
-/// subscriber stack instead of one per attribute.
+/// subscriber stack instead of one per attribute. Only the values present go into the set:
+/// every layer that records the span walks the whole set, and a batch sets a few of the 41
+/// fields.
 struct Batch<'a> {
-    slots: [Option<&'a dyn tracing::Value>; FIELDS.len()],
+    /// `(field index, value)`, the first `len` of them set.
+    entries: [(usize, Option<&'a dyn tracing::Value>); PACKED],
+    len: usize,
+    /// Values past [`PACKED`] (none of this module's batches has that many), recorded one by
+    /// one.
+    more: Vec<(usize, &'a dyn tracing::Value)>,
 }
+
+/// The most values a [`Batch`] records in one dispatch.
+const PACKED: usize = 16;
 
 impl Default for Batch<'_> {
     fn default() -> Self {
         Batch {
-            slots: [None; FIELDS.len()],
+            entries: [(0, None); PACKED],
+            len: 0,
+            more: Vec::new(),
         }
     }
 }
@@ -252,8 +277,16 @@ static FIELD_HANDLES: std::sync::OnceLock<Option<Vec<tracing::field::Field>>> =
     std::sync::OnceLock::new();
 
 impl<'a> Batch<'a> {
+    /// Sets field `index` (of [`FIELDS`]) to `value`, if there is one.
     fn set(&mut self, index: usize, value: Option<&'a dyn tracing::Value>) {
-        self.slots[index] = value;
+        let Some(value) = value else { return };
+        match self.entries.get_mut(self.len) {
+            Some(slot) => {
+                *slot = (index, Some(value));
+                self.len += 1;
+            }
+            None => self.more.push((index, value)),
+        }
     }
 
     fn record(&self, span: &Span) {
@@ -271,17 +304,24 @@ impl<'a> Batch<'a> {
                     .next()
                     .is_some_and(|f| f.callsite() == all[0].callsite()) =>
             {
-                let pairs: [(&tracing::field::Field, Option<&dyn tracing::Value>); FIELDS.len()] =
-                    std::array::from_fn(|i| (&all[i], self.slots[i]));
+                // Entries past `len` carry no value: a `ValueSet` entry without one is skipped.
+                let pairs: [(&tracing::field::Field, Option<&dyn tracing::Value>); PACKED] =
+                    std::array::from_fn(|i| {
+                        let (index, value) = self.entries[i];
+                        (&all[index], value)
+                    });
                 span.record_all(&fields.value_set(&pairs));
             }
             _ => {
-                for (name, v) in FIELDS.iter().zip(self.slots) {
-                    if let Some(v) = v {
-                        span.record(*name, v);
+                for (index, value) in &self.entries[..self.len] {
+                    if let Some(v) = value {
+                        span.record(FIELDS[*index], *v);
                     }
                 }
             }
+        }
+        for (index, value) in &self.more {
+            span.record(FIELDS[*index], *value);
         }
     }
 }
@@ -509,16 +549,20 @@ fn response_model(resp: &ResponseData) -> &str {
 /// v1.41), read from an OpenAI answer's top-level `service_tier` / `system_fingerprint`.
 fn openai_response_details(resp: &ResponseData) -> (Option<&str>, Option<&str>) {
     // OpenAI through either API (`openai`, `openai:completions`, `openai:responses`).
-    if resp.provider_id().split(':').next() != Some("openai") {
+    if crate::registry::base_provider(resp.provider_id()) != "openai" {
         return (None, None);
     }
-    let raw = resp.raw();
-    let field = |k: &str| {
-        raw.get(k)
-            .and_then(serde_json::Value::as_str)
-            .filter(|s| !s.is_empty())
-    };
-    (field("service_tier"), field("system_fingerprint"))
+    let (mut tier, mut fingerprint) = (None, None);
+    // One walk over the answer's top-level keys (a dozen) instead of two hashed lookups.
+    for (k, v) in resp.raw().as_object().into_iter().flatten() {
+        let text = v.as_str().filter(|s| !s.is_empty());
+        match k.as_str() {
+            "service_tier" => tier = text,
+            "system_fingerprint" => fingerprint = text,
+            _ => {}
+        }
+    }
+    (tier, fingerprint)
 }
 
 fn record_response_enabled(span: &Span, resp: &ResponseData, finish_reason: Option<&'static str>) {
@@ -898,6 +942,38 @@ mod tests {
         );
         assert_eq!(server("http://[::1]:9/x"), (Some("::1"), Some(9)));
         assert_eq!(server("not a url"), (None, None));
+        assert_eq!(
+            server("https://user:pw@host.example:444/x?y#z"),
+            (Some("host.example"), Some(444))
+        );
+        assert_eq!(server("https://h?q=a:1"), (Some("h"), Some(443)));
+        assert_eq!(server("http://[::1/"), (None, None));
+    }
+
+    /// The split-based reading `authority` had before it became one pass over bytes.
+    fn authority_by_splits(url: &str) -> Option<(&str, &str, Option<&str>)> {
+        let (scheme, rest) = url.split_once("://")?;
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (h, p) = v6.split_once(']')?;
+            (h, p.strip_prefix(':'))
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            }
+        };
+        (!host.is_empty()).then_some((scheme, host, port))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn authority_reads_any_text_as_the_splits_did(
+            url in "(https?://)?[a-z:/@?#\\[\\]0-9é.]{0,24}"
+        ) {
+            proptest::prop_assert_eq!(authority(&url), authority_by_splits(&url));
+        }
     }
 
     /// A minimal subscriber that enables everything (no tracing-subscriber dependency).

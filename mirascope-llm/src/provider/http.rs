@@ -203,7 +203,8 @@ fn transport() -> Result<&'static Transport> {
 
 /// Builds the header map of a request.
 pub(crate) fn headers(pairs: &[(&str, &str)]) -> Result<HeaderMap> {
-    let mut map = HeaderMap::with_capacity(pairs.len() + 1);
+    // Room for `content-type` and the two trace-context headers added after.
+    let mut map = HeaderMap::with_capacity(pairs.len() + 3);
     map.insert(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -220,6 +221,25 @@ pub(crate) fn headers(pairs: &[(&str, &str)]) -> Result<HeaderMap> {
         map.insert(name, value);
     }
     Ok(map)
+}
+
+/// Adds the W3C trace-context headers (`traceparent`, `tracestate`) to `map`. Their names are
+/// known, and the values move into the map without a copy; a value that is not a valid header
+/// value (a `tracestate` another service set, say) is left out.
+pub(crate) fn add_trace_context(map: &mut HeaderMap, headers: Vec<(&'static str, String)>) {
+    for (name, value) in headers {
+        let name = match name {
+            "traceparent" => HeaderName::from_static("traceparent"),
+            "tracestate" => HeaderName::from_static("tracestate"),
+            other => match HeaderName::from_bytes(other.as_bytes()) {
+                Ok(n) => n,
+                Err(_) => continue,
+            },
+        };
+        if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(value)) {
+            map.insert(name, value);
+        }
+    }
 }
 
 fn map_reqwest_error(provider: &str, timeout: Duration, e: reqwest::Error) -> Error {
