@@ -916,7 +916,7 @@ mod tests {
             format: None,
             base_url: "http://h",
         };
-        let dispatch = tracing::Dispatch::new(tracing_subscriber_like::Everything);
+        let dispatch = tracing::Dispatch::new(tracing_subscriber_like::Everything::default());
         tracing::dispatcher::with_default(&dispatch, || {
             let span = start(&info);
             let names: Vec<&str> = span
@@ -977,13 +977,67 @@ mod tests {
     }
 
     /// A minimal subscriber that enables everything (no tracing-subscriber dependency).
+    /// A batch records every value set, in one dispatch up to `PACKED` values and the rest
+    /// one by one, and nothing else; a field set twice keeps its last value (the layer upserts).
+    #[test]
+    fn a_batch_records_every_value_set_and_only_those() {
+        let model = crate::Model::new("openai/x").unwrap();
+        let request = CallRequest::default();
+        let info = CallInfo {
+            model_id: model.id(),
+            provider_id: "openai",
+            request: &request,
+            format: None,
+            base_url: "http://h",
+        };
+        for n in [0, 1, PACKED - 1, PACKED, PACKED + 1, FIELDS.len() - 4] {
+            let recorded = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let dispatch = tracing::Dispatch::new(tracing_subscriber_like::Everything {
+                recorded: Some(recorded.clone()),
+            });
+            tracing::dispatcher::with_default(&dispatch, || {
+                let span = start(&info);
+                recorded.lock().unwrap().clear();
+                let values: Vec<i64> = (0..FIELDS.len() as i64).collect();
+                let mut batch = Batch::default();
+                // Past the four `otel.*` fields, which the layer reads differently.
+                for (i, v) in values.iter().enumerate().skip(4).take(n) {
+                    batch.set(i, Some(v as &dyn tracing::Value));
+                }
+                batch.set(5, None);
+                batch.record(&span);
+            });
+            let mut got = recorded.lock().unwrap().clone();
+            got.sort();
+            let mut want: Vec<(String, String)> = (4..4 + n)
+                .map(|i| (FIELDS[i].to_string(), i.to_string()))
+                .collect();
+            want.sort();
+            assert_eq!(got, want, "{n} values");
+        }
+    }
+
     mod tracing_subscriber_like {
         use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::{Arc, Mutex};
+        use tracing::field::{Field, Visit};
         use tracing::span::{Attributes, Id, Record};
         use tracing::{Event, Metadata, Subscriber};
 
-        pub struct Everything;
+        /// Enables everything; keeps the fields recorded after creation when asked to.
+        #[derive(Default)]
+        pub struct Everything {
+            pub recorded: Option<Arc<Mutex<Vec<(String, String)>>>>,
+        }
         static NEXT: AtomicU64 = AtomicU64::new(1);
+
+        struct Keep<'a>(&'a mut Vec<(String, String)>);
+        impl Visit for Keep<'_> {
+            fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+                self.0
+                    .push((field.name().to_string(), format!("{value:?}")));
+            }
+        }
 
         impl Subscriber for Everything {
             fn enabled(&self, _: &Metadata<'_>) -> bool {
@@ -992,7 +1046,11 @@ mod tests {
             fn new_span(&self, _: &Attributes<'_>) -> Id {
                 Id::from_u64(NEXT.fetch_add(1, Ordering::Relaxed))
             }
-            fn record(&self, _: &Id, _: &Record<'_>) {}
+            fn record(&self, _: &Id, values: &Record<'_>) {
+                if let Some(recorded) = &self.recorded {
+                    values.record(&mut Keep(&mut recorded.lock().unwrap()));
+                }
+            }
             fn record_follows_from(&self, _: &Id, _: &Id) {}
             fn event(&self, _: &Event<'_>) {}
             fn enter(&self, _: &Id) {}

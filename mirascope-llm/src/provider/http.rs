@@ -596,3 +596,44 @@ pub(crate) async fn open_stream(req: HttpRequest) -> Result<EventStream> {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_context_headers_join_the_request_headers() {
+        let mut map = headers(&[("authorization", "Bearer sk-x")]).expect("headers");
+        let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        add_trace_context(
+            &mut map,
+            vec![
+                ("traceparent", traceparent.to_string()),
+                ("tracestate", "k=v".to_string()),
+            ],
+        );
+        assert_eq!(map["traceparent"], traceparent);
+        assert_eq!(map["tracestate"], "k=v");
+        assert!(map["authorization"].is_sensitive());
+        assert_eq!(map.len(), 4, "content-type, authorization and the two");
+    }
+
+    /// A trace state that is not a valid header value (set by another service) is left out
+    /// instead of failing the call.
+    #[test]
+    fn a_trace_state_that_is_no_header_value_is_left_out() {
+        let mut map = headers(&[]).expect("headers");
+        add_trace_context(
+            &mut map,
+            vec![
+                (
+                    "traceparent",
+                    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into(),
+                ),
+                ("tracestate", "k=v\r\nx: y".into()),
+            ],
+        );
+        assert!(map.contains_key("traceparent"));
+        assert!(!map.contains_key("tracestate"));
+    }
+}
