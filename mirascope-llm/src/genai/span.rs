@@ -166,8 +166,39 @@ pub(crate) fn authority(url: &str) -> Option<(&str, &str, Option<&str>)> {
     (!host.is_empty()).then_some((scheme, host, port))
 }
 
-/// Host and port of a base URL (`https://api.openai.com/v1` -> `api.openai.com`, 443).
+/// Host and port of a base URL (`https://api.openai.com/v1` -> `api.openai.com`, 443). A
+/// program's calls go to a few base URLs, so each thread keeps the last one read (the URL,
+/// where its host is, and the port): a call to the same server compares the text instead of
+/// reading it again.
 pub(crate) fn server(base_url: &str) -> (Option<&str>, Option<i64>) {
+    type Read = (String, Option<std::ops::Range<usize>>, Option<i64>);
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<Read>> = const { std::cell::RefCell::new(None) };
+    }
+    let known = LAST.with(|last| match &*last.borrow() {
+        Some((url, host, port)) if url == base_url => Some((host.clone(), *port)),
+        _ => None,
+    });
+    let (host, port) = match known {
+        Some(read) => read,
+        None => {
+            let (host, port) = read_server(base_url);
+            // Where the host is in the URL (it is a slice of it), to find it again.
+            let range = host.map(|h| {
+                let start = h.as_ptr() as usize - base_url.as_ptr() as usize;
+                start..start + h.len()
+            });
+            LAST.with(|last| {
+                *last.borrow_mut() = Some((base_url.to_string(), range.clone(), port));
+            });
+            (range, port)
+        }
+    };
+    (host.and_then(|r| base_url.get(r)), port)
+}
+
+/// [`server`], read from the text.
+fn read_server(base_url: &str) -> (Option<&str>, Option<i64>) {
     let Some((scheme, host, port)) = authority(base_url) else {
         return (None, None);
     };
@@ -948,6 +979,17 @@ mod tests {
         );
         assert_eq!(server("https://h?q=a:1"), (Some("h"), Some(443)));
         assert_eq!(server("http://[::1/"), (None, None));
+        // Read again (the thread's last URL), and after another URL.
+        for _ in 0..2 {
+            assert_eq!(
+                server("http://127.0.0.1:8080/v1"),
+                (Some("127.0.0.1"), Some(8080))
+            );
+            assert_eq!(
+                server("https://a.example/v1"),
+                (Some("a.example"), Some(443))
+            );
+        }
     }
 
     /// The split-based reading `authority` had before it became one pass over bytes.
