@@ -1066,10 +1066,13 @@ mod tests {
         use tracing::span::{Attributes, Id, Record};
         use tracing::{Event, Metadata, Subscriber};
 
+        /// Field names and values as recorded.
+        pub type Recorded = Arc<Mutex<Vec<(String, String)>>>;
+
         /// Enables everything; keeps the fields recorded after creation when asked to.
         #[derive(Default)]
         pub struct Everything {
-            pub recorded: Option<Arc<Mutex<Vec<(String, String)>>>>,
+            pub recorded: Option<Recorded>,
         }
         static NEXT: AtomicU64 = AtomicU64::new(1);
 
