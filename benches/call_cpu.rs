@@ -7,8 +7,9 @@
 //! all rows are interleaved round by round (`ROUNDS` rounds), so drift and background load hit
 //! every row alike. For each batch we read the CPU time of the whole process (`getrusage`,
 //! user + system: the caller, mirascope's HTTP runtime threads, the exporter and the replay
-//! server) and of the calling thread (`CLOCK_THREAD_CPUTIME_ID`); the table gives the median
-//! over rounds of CPU per call. The server's share is the same in every row, so differences
+//! server), of the process without the replay servers' threads (`client`: each thread's CPU
+//! clock, as a harness with the server in another process measures), and of the calling thread
+//! (`CLOCK_THREAD_CPUTIME_ID`); the table gives the median over rounds of CPU per call. The server's share is the same in every row, so differences
 //! between rows are what the client side pays.
 //!
 //! Rows:
@@ -28,8 +29,9 @@
 //!   subscriber (scoped to the calling thread, its own batch processor and discarding exporter)
 //!   instead of mirascope's layer: what our layer stack adds over tracing-opentelemetry alone.
 //! - `chat_completions/{none,on}`: `chat/*` over OpenAI Chat Completions;
-//!   `chat_completions/on-no-content` and `chat_completions/on-neither`: with content capture
-//!   off, and with `traceparent` injection off too.
+//!   `chat_completions/on-no-content`, `chat_completions/on-no-traceparent` and
+//!   `chat_completions/on-neither`: with content capture off, `traceparent` injection off, or
+//!   both.
 //! - `genai/{none,on}`: the same chat over Chat Completions with the peer crate `genai` 0.7.2 and
 //!   its `otel` feature (a `tracing` span with the GenAI attributes), exported by the same layer
 //!   and processor. Content capture for it: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`.
@@ -83,7 +85,7 @@ mod discard;
 
 #[path = "support/cpu.rs"]
 mod cpu;
-use cpu::{process_cpu, setting, thread_cpu};
+use cpu::{clocks_cpu, process_cpu, setting, thread_clocks_named, thread_cpu};
 
 /// One row: a name, how to prepare the process for it, and one call.
 struct Row {
@@ -91,6 +93,7 @@ struct Row {
     mode: Mode,
     call: Box<dyn FnMut()>,
     process_us: Vec<f64>,
+    client_us: Vec<f64>,
     thread_us: Vec<f64>,
 }
 
@@ -101,6 +104,7 @@ impl Row {
             mode,
             call: Box::new(call),
             process_us: Vec::new(),
+            client_us: Vec::new(),
             thread_us: Vec::new(),
         }
     }
@@ -372,15 +376,16 @@ fn main() {
             },
         ));
     }
-    // Its parts, as for `chat/*`: content capture off (`traceparent` still injected), and both
-    // off (the peer injects no `traceparent`).
-    for (name, propagate) in [
-        ("chat_completions/on-no-content", true),
-        ("chat_completions/on-neither", false),
+    // Its parts, as for `chat/*`: content capture off (`traceparent` still injected),
+    // `traceparent` off, and both off (the peer injects no `traceparent`).
+    for (name, content, propagate) in [
+        ("chat_completions/on-no-content", false, true),
+        ("chat_completions/on-no-traceparent", true, false),
+        ("chat_completions/on-neither", false, false),
     ] {
         let m = cc_model.clone();
         rows.push(Row::new(name, Mode::On, move || {
-            llm::genai::set_capture_content(false);
+            llm::genai::set_capture_content(content);
             llm::genai::set_propagate_trace_context(propagate);
             let r = m.call_blocking(messages()).expect("call");
             llm::genai::set_capture_content(true);
@@ -670,6 +675,10 @@ fn main() {
                 .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("call_cpu"))),
         )
     });
+    // The replay servers' threads (all started by now): their CPU is taken out of the process's
+    // for the `client` column, as a harness with the server in another process measures.
+    let server_clocks = thread_clocks_named("mirascope-replay");
+    let server_cpu = || clocks_cpu(&server_clocks);
     for round in 0..=rounds {
         // Round 0 also notes what each span carries (attributes, bytes); its spans are flushed
         // before the measured rounds start.
@@ -691,33 +700,36 @@ fn main() {
                 }
             }
             let run = |row: &mut Row| {
-                let (mut p, mut t) = (Duration::ZERO, Duration::ZERO);
+                let (mut p, mut s, mut t) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
                 match gap {
                     // Back to back: one clock reading per batch.
                     None => {
-                        let (p0, t0) = (process_cpu(), thread_cpu());
+                        let (p0, s0, t0) = (process_cpu(), server_cpu(), thread_cpu());
                         for _ in 0..calls {
                             (row.call)();
                         }
-                        (p, t) = (process_cpu() - p0, thread_cpu() - t0);
+                        (p, s, t) = (
+                            process_cpu() - p0,
+                            server_cpu().saturating_sub(s0),
+                            thread_cpu() - t0,
+                        );
                     }
                     // An idle gap before each call, outside the clock readings.
                     Some(gap) => {
                         for _ in 0..calls {
                             std::thread::sleep(gap);
-                            let (p0, t0) = (process_cpu(), thread_cpu());
+                            let (p0, s0, t0) = (process_cpu(), server_cpu(), thread_cpu());
                             (row.call)();
                             p += process_cpu() - p0;
+                            s += server_cpu().saturating_sub(s0);
                             t += thread_cpu() - t0;
                         }
                     }
                 }
-                (
-                    p.as_secs_f64() * 1e6 / calls as f64,
-                    t.as_secs_f64() * 1e6 / calls as f64,
-                )
+                let per_call = |d: Duration| d.as_secs_f64() * 1e6 / calls as f64;
+                (per_call(p), per_call(p.saturating_sub(s)), per_call(t))
             };
-            let (p, t) = match row.mode {
+            let (p, c, t) = match row.mode {
                 Mode::None => tracing::subscriber::with_default(no_subscriber, || run(row)),
                 Mode::Plain => match &plain {
                     Some(plain) => tracing::dispatcher::with_default(plain, || run(row)),
@@ -728,6 +740,7 @@ fn main() {
             // Round 0 warms up (connections, caches, price tables) and is not counted.
             if round > 0 {
                 row.process_us.push(p);
+                row.client_us.push(c);
                 row.thread_us.push(t);
             }
         }
@@ -740,14 +753,22 @@ fn main() {
         v[v.len() / 2]
     };
     println!(
-        "CPU per call, median of {rounds} interleaved rounds of {calls} calls (µs; process = all threads, thread = the caller)"
+        "CPU per call, median of {rounds} interleaved rounds of {calls} calls (µs; process = all \
+         threads, client = all but the replay servers' threads, thread = the caller)"
     );
-    println!("{:<20} {:>10} {:>10}", "row", "process", "thread");
+    println!(
+        "{:<32} {:>10} {:>10} {:>10}",
+        "row", "process", "client", "thread"
+    );
     let mut medians = std::collections::HashMap::new();
     for row in &rows {
-        let (p, t) = (median(&row.process_us), median(&row.thread_us));
-        medians.insert(row.name, (p, t));
-        println!("{:<20} {:>10.1} {:>10.1}", row.name, p, t);
+        let (p, c, t) = (
+            median(&row.process_us),
+            median(&row.client_us),
+            median(&row.thread_us),
+        );
+        medians.insert(row.name, (p, c, t));
+        println!("{:<32} {:>10.1} {:>10.1} {:>10.1}", row.name, p, c, t);
     }
     println!("added CPU per call, process (µs):");
     for (a, b) in [
@@ -766,15 +787,24 @@ fn main() {
         ("chat/on-neither", "chat/none"),
         ("chat_completions/on", "chat_completions/none"),
         ("chat_completions/on-no-content", "chat_completions/none"),
+        (
+            "chat_completions/on-no-traceparent",
+            "chat_completions/none",
+        ),
         ("chat_completions/on-neither", "chat_completions/none"),
         ("genai/on", "genai/none"),
         ("openai_mw/off", "openai_mw/none"),
         ("openai_mw/on", "openai_mw/none"),
     ] {
-        let (Some((pa, ta)), Some((pb, tb))) = (medians.get(a), medians.get(b)) else {
+        let (Some((pa, ca, ta)), Some((pb, cb, tb))) = (medians.get(a), medians.get(b)) else {
             continue;
         };
-        println!("  {a} - {b}: {:+.1} (thread {:+.1})", pa - pb, ta - tb);
+        println!(
+            "  {a} - {b}: {:+.1} (client {:+.1}, thread {:+.1})",
+            pa - pb,
+            ca - cb,
+            ta - tb
+        );
     }
     println!("what each span carries (noted in the warm-up round): scope, name: attributes, bytes");
     for ((scope, name), (attrs, bytes)) in discard::shapes() {
