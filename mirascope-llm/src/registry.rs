@@ -587,8 +587,6 @@ pub(crate) fn resolve(model_id: &str) -> Result<Resolved> {
     resolve_for(model_id, false)
 }
 
-/// Finds the provider for a model id, with its key and base URL; `has_audio`: whether the
-/// call's (non-system) messages hold audio, which decides the unified `openai` provider's API.
 /// A provider id without its API (`openai:completions` -> `openai`): the provider the id
 /// names. One byte scan (it runs on every call).
 pub(crate) fn base_provider(provider_id: &str) -> &str {
@@ -599,6 +597,8 @@ pub(crate) fn base_provider(provider_id: &str) -> &str {
     &provider_id[..end]
 }
 
+/// Finds the provider for a model id, with its key and base URL; `has_audio`: whether the
+/// call's (non-system) messages hold audio, which decides the unified `openai` provider's API.
 pub(crate) fn resolve_for(model_id: &str, has_audio: bool) -> Result<Resolved> {
     let (prefix, _) = validate_model_id(model_id)?;
     let (base_model_id, suffix_api) = api_suffix(model_id);

@@ -104,13 +104,13 @@ impl Configuration {
     }
 
     /// The instrumentation scope name of GenAI spans (default `mirascope.llm`).
-    pub fn tracer_name(mut self, name: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+    pub fn tracer_name(mut self, name: impl Into<String>) -> Self {
         self.layer = self.layer.tracer_name(name);
         self
     }
 
     /// The instrumentation scope version of GenAI spans.
-    pub fn tracer_version(mut self, version: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+    pub fn tracer_version(mut self, version: impl Into<String>) -> Self {
         self.layer = self.layer.tracer_version(version);
         self
     }

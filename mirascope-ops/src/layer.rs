@@ -156,15 +156,22 @@ impl LayerBuilder {
         self
     }
 
-    /// The instrumentation scope name of GenAI spans (default `mirascope.llm`).
-    pub fn tracer_name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.tracer_name = name.into();
+    /// The instrumentation scope name of GenAI spans (default `mirascope.llm`). The SDK copies
+    /// the scope into every span it exports: the default name is shared text, any other name is
+    /// copied (one small allocation a span).
+    pub fn tracer_name(mut self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.tracer_name = if name == DEFAULT_TRACER_NAME {
+            Cow::Borrowed(DEFAULT_TRACER_NAME)
+        } else {
+            Cow::Owned(name)
+        };
         self
     }
 
     /// The instrumentation scope version of GenAI spans.
-    pub fn tracer_version(mut self, version: impl Into<Cow<'static, str>>) -> Self {
-        self.tracer_version = Some(version.into());
+    pub fn tracer_version(mut self, version: impl Into<String>) -> Self {
+        self.tracer_version = Some(Cow::Owned(version.into()));
         self
     }
 

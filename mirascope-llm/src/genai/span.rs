@@ -175,10 +175,14 @@ pub(crate) fn server(base_url: &str) -> (Option<&str>, Option<i64>) {
     thread_local! {
         static LAST: std::cell::RefCell<Option<Read>> = const { std::cell::RefCell::new(None) };
     }
-    let known = LAST.with(|last| match &*last.borrow() {
-        Some((url, host, port)) if url == base_url => Some((host.clone(), *port)),
-        _ => None,
-    });
+    // `try_with`: a thread being torn down reads the URL instead.
+    let known = LAST
+        .try_with(|last| match &*last.borrow() {
+            Some((url, host, port)) if url == base_url => Some((host.clone(), *port)),
+            _ => None,
+        })
+        .ok()
+        .flatten();
     let (host, port) = match known {
         Some(read) => read,
         None => {
@@ -188,7 +192,7 @@ pub(crate) fn server(base_url: &str) -> (Option<&str>, Option<i64>) {
                 let start = h.as_ptr() as usize - base_url.as_ptr() as usize;
                 start..start + h.len()
             });
-            LAST.with(|last| {
+            let _ = LAST.try_with(|last| {
                 *last.borrow_mut() = Some((base_url.to_string(), range.clone(), port));
             });
             (range, port)
@@ -979,17 +983,23 @@ mod tests {
         );
         assert_eq!(server("https://h?q=a:1"), (Some("h"), Some(443)));
         assert_eq!(server("http://[::1/"), (None, None));
-        // Read again (the thread's last URL), and after another URL.
-        for _ in 0..2 {
-            assert_eq!(
-                server("http://127.0.0.1:8080/v1"),
-                (Some("127.0.0.1"), Some(8080))
-            );
-            assert_eq!(
-                server("https://a.example/v1"),
-                (Some("a.example"), Some(443))
-            );
+        // The same URL again (the thread's last one, not read again), then another, then a
+        // URL without a host twice.
+        for url in [
+            "http://127.0.0.1:8080/v1",
+            "http://127.0.0.1:8080/v1",
+            "https://a.example/v1",
+            "https://a.example/v1",
+            "http://127.0.0.1:8080/v1",
+            "not a url",
+            "not a url",
+        ] {
+            assert_eq!(server(url), read_server(url), "{url}");
         }
+        assert_eq!(
+            server("https://a.example/v1"),
+            (Some("a.example"), Some(443))
+        );
     }
 
     /// The split-based reading `authority` had before it became one pass over bytes.
@@ -1018,9 +1028,8 @@ mod tests {
         }
     }
 
-    /// A minimal subscriber that enables everything (no tracing-subscriber dependency).
     /// A batch records every value set, in one dispatch up to `PACKED` values and the rest
-    /// one by one, and nothing else; a field set twice keeps its last value (the layer upserts).
+    /// one by one, and nothing else.
     #[test]
     fn a_batch_records_every_value_set_and_only_those() {
         let model = crate::Model::new("openai/x").unwrap();
@@ -1034,8 +1043,10 @@ mod tests {
         };
         for n in [0, 1, PACKED - 1, PACKED, PACKED + 1, FIELDS.len() - 4] {
             let recorded = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let dispatches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
             let dispatch = tracing::Dispatch::new(tracing_subscriber_like::Everything {
                 recorded: Some(recorded.clone()),
+                dispatches: Some(dispatches.clone()),
             });
             tracing::dispatcher::with_default(&dispatch, || {
                 let span = start(&info);
@@ -1047,8 +1058,14 @@ mod tests {
                     batch.set(i, Some(v as &dyn tracing::Value));
                 }
                 batch.set(5, None);
+                dispatches.store(0, std::sync::atomic::Ordering::SeqCst);
                 batch.record(&span);
             });
+            assert_eq!(
+                dispatches.load(std::sync::atomic::Ordering::SeqCst),
+                1 + n.saturating_sub(PACKED),
+                "one dispatch for the first {PACKED} values, one for each after: {n} values"
+            );
             let mut got = recorded.lock().unwrap().clone();
             got.sort();
             let mut want: Vec<(String, String)> = (4..4 + n)
@@ -1059,8 +1076,9 @@ mod tests {
         }
     }
 
+    /// A minimal subscriber that enables everything (no tracing-subscriber dependency).
     mod tracing_subscriber_like {
-        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
         use std::sync::{Arc, Mutex};
         use tracing::field::{Field, Visit};
         use tracing::span::{Attributes, Id, Record};
@@ -1073,6 +1091,8 @@ mod tests {
         #[derive(Default)]
         pub struct Everything {
             pub recorded: Option<Recorded>,
+            /// Counts the calls to `record`.
+            pub dispatches: Option<Arc<AtomicUsize>>,
         }
         static NEXT: AtomicU64 = AtomicU64::new(1);
 
@@ -1092,6 +1112,9 @@ mod tests {
                 Id::from_u64(NEXT.fetch_add(1, Ordering::Relaxed))
             }
             fn record(&self, _: &Id, values: &Record<'_>) {
+                if let Some(n) = &self.dispatches {
+                    n.fetch_add(1, Ordering::SeqCst);
+                }
                 if let Some(recorded) = &self.recorded {
                     values.record(&mut Keep(&mut recorded.lock().unwrap()));
                 }
