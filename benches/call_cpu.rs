@@ -198,6 +198,27 @@ impl Answer {
     }
 }
 
+/// The `on` call of `model` with content capture off (`traceparent` still injected), with
+/// `traceparent` injection off, and with both off: what each part of the span costs. `names`:
+/// the three rows, in that order.
+fn part_rows(names: [&'static str; 3], model: &llm::Model) -> Vec<Row> {
+    names
+        .into_iter()
+        .zip([(false, true), (true, false), (false, false)])
+        .map(|(name, (content, propagate))| {
+            let m = model.clone();
+            Row::new(name, Mode::On, move || {
+                llm::genai::set_capture_content(content);
+                llm::genai::set_propagate_trace_context(propagate);
+                let r = m.call_blocking(messages()).expect("call");
+                llm::genai::set_capture_content(true);
+                llm::genai::set_propagate_trace_context(true);
+                std::hint::black_box(r);
+            })
+        })
+        .collect()
+}
+
 fn main() {
     let wire = Wire::Responses;
     let chat_body = wire.text_body("Hello, Kai!");
@@ -319,23 +340,15 @@ fn main() {
             },
         ));
     }
-    // What the parts of `chat/on` cost: the same call with content capture off, with
-    // `traceparent` injection off, and with both off.
-    for (name, content, propagate) in [
-        ("chat/on-no-content", false, true),
-        ("chat/on-no-traceparent", true, false),
-        ("chat/on-neither", false, false),
-    ] {
-        let m = chat_model.clone();
-        rows.push(Row::new(name, Mode::On, move || {
-            llm::genai::set_capture_content(content);
-            llm::genai::set_propagate_trace_context(propagate);
-            let r = m.call_blocking(messages()).expect("call");
-            llm::genai::set_capture_content(true);
-            llm::genai::set_propagate_trace_context(true);
-            std::hint::black_box(r);
-        }));
-    }
+    // What the parts of `chat/on` cost.
+    rows.extend(part_rows(
+        [
+            "chat/on-no-content",
+            "chat/on-no-traceparent",
+            "chat/on-neither",
+        ],
+        &chat_model,
+    ));
     for mode in [Mode::None, Mode::Off, Mode::On] {
         rows.push(Row::new(
             ["trace_call/none", "trace_call/off", "trace_call/on"][mode as usize],
@@ -376,23 +389,15 @@ fn main() {
             },
         ));
     }
-    // Its parts, as for `chat/*`: content capture off (`traceparent` still injected),
-    // `traceparent` off, and both off (the peer injects no `traceparent`).
-    for (name, content, propagate) in [
-        ("chat_completions/on-no-content", false, true),
-        ("chat_completions/on-no-traceparent", true, false),
-        ("chat_completions/on-neither", false, false),
-    ] {
-        let m = cc_model.clone();
-        rows.push(Row::new(name, Mode::On, move || {
-            llm::genai::set_capture_content(content);
-            llm::genai::set_propagate_trace_context(propagate);
-            let r = m.call_blocking(messages()).expect("call");
-            llm::genai::set_capture_content(true);
-            llm::genai::set_propagate_trace_context(true);
-            std::hint::black_box(r);
-        }));
-    }
+    // Its parts, as for `chat/*` (the peer injects no `traceparent`).
+    rows.extend(part_rows(
+        [
+            "chat_completions/on-no-content",
+            "chat_completions/on-no-traceparent",
+            "chat_completions/on-neither",
+        ],
+        &cc_model,
+    ));
     {
         use genai::adapter::AdapterKind;
         use genai::resolver::{AuthData, Endpoint, ServiceTargetResolver};
@@ -757,7 +762,7 @@ fn main() {
          threads, client = all but the replay servers' threads, thread = the caller)"
     );
     println!(
-        "{:<32} {:>10} {:>10} {:>10}",
+        "{:<36} {:>10} {:>10} {:>10}",
         "row", "process", "client", "thread"
     );
     let mut medians = std::collections::HashMap::new();
@@ -768,7 +773,7 @@ fn main() {
             median(&row.thread_us),
         );
         medians.insert(row.name, (p, c, t));
-        println!("{:<32} {:>10.1} {:>10.1} {:>10.1}", row.name, p, c, t);
+        println!("{:<36} {:>10.1} {:>10.1} {:>10.1}", row.name, p, c, t);
     }
     println!("added CPU per call, process (µs):");
     for (a, b) in [

@@ -937,6 +937,17 @@ pub fn bench_lifecycle(resp: &ResponseData) -> bool {
 mod tests {
     use super::*;
 
+    /// What `start` needs for a call to `model` (an OpenAI model at `http://h`).
+    fn call_info<'a>(model: &'a crate::Model, request: &'a CallRequest) -> CallInfo<'a> {
+        CallInfo {
+            model_id: model.id(),
+            provider_id: "openai",
+            request,
+            format: None,
+            base_url: "http://h",
+        }
+    }
+
     #[test]
     fn field_table_matches_the_span_declaration() {
         let model = crate::Model::new("openai/x").unwrap();
@@ -944,13 +955,7 @@ mod tests {
             messages: vec![crate::Message::user("hi")],
             ..Default::default()
         };
-        let info = CallInfo {
-            model_id: model.id(),
-            provider_id: "openai",
-            request: &request,
-            format: None,
-            base_url: "http://h",
-        };
+        let info = call_info(&model, &request);
         let dispatch = tracing::Dispatch::new(tracing_subscriber_like::Everything::default());
         tracing::dispatcher::with_default(&dispatch, || {
             let span = start(&info);
@@ -1034,13 +1039,7 @@ mod tests {
     fn a_batch_records_every_value_set_and_only_those() {
         let model = crate::Model::new("openai/x").unwrap();
         let request = CallRequest::default();
-        let info = CallInfo {
-            model_id: model.id(),
-            provider_id: "openai",
-            request: &request,
-            format: None,
-            base_url: "http://h",
-        };
+        let info = call_info(&model, &request);
         for n in [0, 1, PACKED - 1, PACKED, PACKED + 1, FIELDS.len() - 4] {
             let recorded = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
             let dispatches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
