@@ -264,9 +264,9 @@ impl Model {
         }
         let mut headers = http::headers(&pairs)?;
         if genai::propagate_trace_context() && !span.is_disabled() {
-            let mut propagation = Vec::new();
-            genai::trace_context_headers(span, &mut propagation);
-            http::add_trace_context(&mut headers, propagation);
+            if let Some(cx) = genai::trace_context(span) {
+                http::add_trace_context(&mut headers, cx);
+            }
         }
         Ok(HttpRequest {
             provider_id: resolved.provider_id.clone(),

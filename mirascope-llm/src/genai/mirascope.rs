@@ -16,9 +16,10 @@ pub(crate) fn content(content: &[Part]) -> String {
     serde_json::to_string(content).unwrap_or_else(|_| "[]".into())
 }
 
-/// `mirascope.response.usage`: Python's `Usage` model as JSON (`usage.model_dump()` in
-/// `ops/_internal/instrumentation/llm/common.py`, keys in the model's field order). Written
-/// with `itoa` into one buffer sized for the longest numbers: this runs on every call.
+/// `mirascope.response.usage`: the six counts as JSON, in the order Python writes them
+/// (`serialize_mirascope_usage` in `ops/_internal/instrumentation/llm/serialize.py`, Mirascope
+/// 2.8.2). Written with `itoa` into one buffer sized for the longest numbers: this runs on every
+/// call.
 pub(crate) fn usage(u: &Usage) -> String {
     let fields: [(&str, u64); 6] = [
         ("{\"input_tokens\":", u.input_tokens),

@@ -218,15 +218,24 @@ pub(crate) fn otel_records(_span: &tracing::Span) -> bool {
     cfg!(feature = "otel") && HOOKS.get().is_some()
 }
 
-/// Writes the W3C trace-context headers of `span` (feature `otel`; nothing without it).
-pub(crate) fn trace_context_headers(
-    span: &tracing::Span,
-    headers: &mut Vec<(&'static str, String)>,
-) {
+/// The W3C trace-context header values of a span.
+pub(crate) struct TraceContext {
+    /// `traceparent`.
+    pub traceparent: String,
+    /// `tracestate`, when the state is not empty.
+    pub tracestate: Option<String>,
+}
+
+/// The W3C trace-context headers of `span` (feature `otel`; none without it, nor when no layer
+/// gives the span valid ids).
+pub(crate) fn trace_context(span: &tracing::Span) -> Option<TraceContext> {
     #[cfg(feature = "otel")]
-    otel::trace_context_headers(span, headers);
+    return otel::trace_context(span);
     #[cfg(not(feature = "otel"))]
-    let _ = (span, headers);
+    {
+        let _ = span;
+        None
+    }
 }
 
 /// Sets an attribute that a `tracing` field cannot carry (a string array, or a key only known at

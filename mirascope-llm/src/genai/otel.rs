@@ -97,29 +97,23 @@ pub(crate) fn add_event(
 /// sampled flag), and `tracestate` when the state is not empty, as OpenTelemetry's
 /// `TraceContextPropagator` writes them (Python's omits an empty `tracestate`; so do we).
 /// Formatted straight from the span context: no propagator lookup, no map.
-pub(crate) fn trace_context_headers(
-    span: &tracing::Span,
-    headers: &mut Vec<(&'static str, String)>,
-) {
+pub(crate) fn trace_context(span: &tracing::Span) -> Option<super::TraceContext> {
     let cx = span_context(span);
     let otel_span = cx.span();
     let sc = otel_span.span_context();
     if !sc.is_valid() {
-        return;
+        return None;
     }
     let flags = sc.trace_flags() & TraceFlags::SAMPLED;
-    headers.push((
-        "traceparent",
-        traceparent(
+    let state = sc.trace_state().header();
+    Some(super::TraceContext {
+        traceparent: traceparent(
             sc.trace_id().to_bytes(),
             sc.span_id().to_bytes(),
             flags.to_u8(),
         ),
-    ));
-    let state = sc.trace_state().header();
-    if !state.is_empty() {
-        headers.push(("tracestate", state));
-    }
+        tracestate: (!state.is_empty()).then_some(state),
+    })
 }
 
 /// The `traceparent` value `00-{trace id}-{span id}-{flags}` in lowercase hex, as

@@ -226,18 +226,15 @@ pub(crate) fn headers(pairs: &[(&str, &str)]) -> Result<HeaderMap> {
 /// Adds the W3C trace-context headers (`traceparent`, `tracestate`) to `map`. Their names are
 /// known, and the values move into the map without a copy; a value that is not a valid header
 /// value (a `tracestate` another service set, say) is left out.
-pub(crate) fn add_trace_context(map: &mut HeaderMap, headers: Vec<(&'static str, String)>) {
+pub(crate) fn add_trace_context(map: &mut HeaderMap, cx: crate::genai::TraceContext) {
+    let headers = [
+        ("traceparent", Some(cx.traceparent)),
+        ("tracestate", cx.tracestate),
+    ];
     for (name, value) in headers {
-        let name = match name {
-            "traceparent" => HeaderName::from_static("traceparent"),
-            "tracestate" => HeaderName::from_static("tracestate"),
-            other => match HeaderName::from_bytes(other.as_bytes()) {
-                Ok(n) => n,
-                Err(_) => continue,
-            },
-        };
+        let Some(value) = value else { continue };
         if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(value)) {
-            map.insert(name, value);
+            map.insert(HeaderName::from_static(name), value);
         }
     }
 }
@@ -607,10 +604,10 @@ mod tests {
         let traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
         add_trace_context(
             &mut map,
-            vec![
-                ("traceparent", traceparent.to_string()),
-                ("tracestate", "k=v".to_string()),
-            ],
+            crate::genai::TraceContext {
+                traceparent: traceparent.to_string(),
+                tracestate: Some("k=v".to_string()),
+            },
         );
         assert_eq!(map["traceparent"], traceparent);
         assert_eq!(map["tracestate"], "k=v");
@@ -625,13 +622,10 @@ mod tests {
         let mut map = headers(&[]).expect("headers");
         add_trace_context(
             &mut map,
-            vec![
-                (
-                    "traceparent",
-                    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into(),
-                ),
-                ("tracestate", "k=v\r\nx: y".into()),
-            ],
+            crate::genai::TraceContext {
+                traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into(),
+                tracestate: Some("k=v\r\nx: y".into()),
+            },
         );
         assert!(map.contains_key("traceparent"));
         assert!(!map.contains_key("tracestate"));
